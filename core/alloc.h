@@ -1,0 +1,15 @@
+/* Internal: the library's system allocations, counted, with a clear error
+ * on failure. Every heap allocation of librewind goes through here, so a
+ * test can assert that a warm training step makes none. */
+#ifndef RW_CORE_ALLOC_H
+#define RW_CORE_ALLOC_H
+
+#include <stddef.h>
+
+void *rw_malloc(size_t bytes, const char *what);
+void *rw_calloc(size_t count, size_t size, const char *what);
+void *rw_realloc(void *p, size_t bytes, const char *what);
+char *rw_strdup(const char *s, const char *what);
+void rw_free(void *p);
+
+#endif

@@ -1,0 +1,225 @@
+/* The tape: graph lifetime, leaves, backward. */
+#include <string.h>
+#include "alloc.h"
+#include "graph_internal.h"
+#include "rewind/op.h"
+#include "rewind/param.h"
+
+rw_graph *rw_graph_new(void)
+{
+    rw_graph *g = rw_calloc(1, sizeof *g, "a graph");
+    if (!g)
+        return NULL;
+    g->arena = rw_arena_new(1 << 20);
+    if (!g->arena) {
+        rw_free(g);
+        return NULL;
+    }
+    g->training = true;
+    return g;
+}
+
+void rw_graph_free(rw_graph *g)
+{
+    if (!g)
+        return;
+    rw_arena_free(g->arena);
+    rw_free(g);
+}
+
+void rw_graph_reset(rw_graph *g)
+{
+    rw_arena_reset(g->arena);
+    g->last = NULL;
+    g->count = 0;
+    g->backward_done = false;
+}
+
+void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }
+bool rw_graph_is_training(const rw_graph *g) { return g->training; }
+rw_arena *rw_graph_arena(rw_graph *g) { return g->arena; }
+int rw_graph_node_count(const rw_graph *g) { return g->count; }
+
+rw_node *rw_graph_push(rw_graph *g)
+{
+    rw_node *n = rw_arena_calloc(g->arena, sizeof *n);
+    if (!n)
+        return NULL;
+    n->graph = g;
+    n->prev = g->last;
+    n->id = g->count++;
+    g->last = n;
+    return n;
+}
+
+static rw_node *leaf(rw_graph *g, const rw_tensor *t, bool needs_grad, const char *who)
+{
+    if (!g || !t) {
+        rw_error(RW_ERR_ARG, "%s: NULL %s", who, g ? "tensor" : "graph");
+        return NULL;
+    }
+    if (needs_grad && t->dtype != RW_REAL) {
+        rw_error(RW_ERR_ARG, "%s: an int32 tensor cannot carry a gradient", who);
+        return NULL;
+    }
+    rw_node *n = rw_graph_push(g);
+    if (!n)
+        return NULL;
+    n->value = *t;
+    n->value.owns = false;
+    n->needs_grad = needs_grad;
+    return n;
+}
+
+rw_node *rw_const(rw_graph *g, const rw_tensor *t) { return leaf(g, t, false, "rw_const"); }
+rw_node *rw_var(rw_graph *g, const rw_tensor *t) { return leaf(g, t, true, "rw_var"); }
+
+rw_node *rw_leaf_new(rw_graph *g, rw_dtype dtype, rw_shape shape, bool needs_grad)
+{
+    if (rw_shape_check(shape) != RW_OK)
+        return NULL;
+    rw_tensor t = { .dtype = dtype, .shape = shape, .size = rw_shape_size(shape) };
+    size_t bytes = t.size * (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
+    void *data = rw_arena_calloc(g->arena, bytes);
+    if (!data)
+        return NULL;
+    if (dtype == RW_REAL)
+        t.data = data;
+    else
+        t.idata = data;
+    return leaf(g, &t, needs_grad, "rw_leaf_new");
+}
+
+rw_node *rw_const_copy(rw_graph *g, const rw_tensor *t)
+{
+    if (!t) {
+        rw_error(RW_ERR_ARG, "rw_const_copy: NULL tensor");
+        return NULL;
+    }
+    rw_node *n = rw_leaf_new(g, t->dtype, t->shape, false);
+    if (n)
+        rw_tensor_copy(&n->value, t);
+    return n;
+}
+
+rw_node *rw_scalar_const(rw_graph *g, rw_real v)
+{
+    rw_node *n = rw_leaf_new(g, RW_REAL, rw_shape_scalar(), false);
+    if (n)
+        n->value.data[0] = v;
+    return n;
+}
+
+rw_node *rw_param_node(rw_graph *g, rw_param *p)
+{
+    if (!p) {
+        rw_error(RW_ERR_ARG, "rw_param_node: NULL parameter");
+        return NULL;
+    }
+    rw_node *n = leaf(g, p->value, true, "rw_param_node");
+    if (!n)
+        return NULL;
+    n->grad = p->grad->data; /* the leaf's gradient is the parameter's own buffer */
+    n->param = p;
+    n->label = p->name;
+    return n;
+}
+
+void *rw_node_temp(rw_node *n, size_t bytes) { return rw_arena_alloc(n->graph->arena, bytes); }
+
+static rw_status run_backward(rw_graph *g, rw_node *out)
+{
+    for (rw_node *n = out; n; n = n->prev) {
+        if (!n->op || !n->grad || !n->needs_grad || !n->op->backward)
+            continue;
+        for (int i = 0; i < n->n_in; i++) {
+            rw_node *in = n->in[i];
+            bool diff = i >= 32 || !(n->op->nondiff & (1u << i));
+            if (diff && in->needs_grad && !in->grad) {
+                in->grad = rw_arena_calloc(g->arena, in->value.size * sizeof(rw_real));
+                if (!in->grad)
+                    return rw_last_status();
+            }
+        }
+        n->op->backward(n);
+    }
+    return RW_OK;
+}
+
+rw_status rw_backward_seeded(rw_graph *g, rw_node *out, const rw_real *seed)
+{
+    if (!g || !out || !seed)
+        return rw_error(RW_ERR_ARG, "rw_backward: NULL %s", !g ? "graph" : !out ? "output node" : "seed");
+    if (out->graph != g)
+        return rw_error(RW_ERR_ARG, "rw_backward: the node belongs to another graph");
+    if (g->backward_done)
+        return rw_error(RW_ERR_STATE,
+                        "rw_backward: already run on this graph since the last rw_graph_reset "
+                        "(gradients would be counted twice)");
+    if (out->value.dtype != RW_REAL)
+        return rw_error(RW_ERR_ARG, "rw_backward: the output is an int32 tensor");
+    g->backward_done = true;
+    if (!out->needs_grad)
+        return RW_OK; /* nothing trainable reaches this output */
+    if (!out->grad) {
+        out->grad = rw_arena_calloc(g->arena, out->value.size * sizeof(rw_real));
+        if (!out->grad)
+            return rw_last_status();
+    }
+    for (size_t i = 0; i < out->value.size; i++)
+        out->grad[i] += seed[i];
+    return run_backward(g, out);
+}
+
+rw_status rw_backward(rw_graph *g, rw_node *loss)
+{
+    if (loss && loss->value.size != 1) {
+        char b[64];
+        return rw_error(RW_ERR_SHAPE, "rw_backward: the loss must be a scalar, got shape %s",
+                        rw_shape_str(loss->value.shape, b, sizeof b));
+    }
+    const rw_real one = 1;
+    return rw_backward_seeded(g, loss, &one);
+}
+
+const rw_tensor *rw_node_value(const rw_node *n) { return n ? &n->value : NULL; }
+const rw_real *rw_node_grad(const rw_node *n) { return n ? n->grad : NULL; }
+rw_shape rw_node_shape(const rw_node *n) { return n ? n->value.shape : rw_shape_scalar(); }
+
+rw_real rw_scalar(const rw_node *n)
+{
+    if (!n || n->value.size == 0)
+        return 0;
+    return n->value.dtype == RW_REAL ? n->value.data[0] : (rw_real)n->value.idata[0];
+}
+
+rw_node *rw_node_label(rw_node *n, const char *label)
+{
+    if (n)
+        n->label = label;
+    return n;
+}
+
+static void print_node(FILE *f, const rw_node *n)
+{
+    if (!n)
+        return;
+    print_node(f, n->prev);
+    char b[64];
+    fprintf(f, "%4d %-16s %-12s %s%s", n->id, n->op ? n->op->name : n->param ? "param" : "leaf",
+            n->label ? n->label : "", rw_shape_str(n->value.shape, b, sizeof b),
+            n->value.dtype == RW_INT32 ? " int32" : "");
+    for (int i = 0; i < n->n_in; i++)
+        fprintf(f, "%s%d", i ? ", " : "  <- ", n->in[i]->id);
+    fprintf(f, "\n");
+}
+
+void rw_graph_print(FILE *f, const rw_graph *g)
+{
+    /* Recursion depth equals the node count; fine for debugging-sized graphs. */
+    if (g->count > 100000) {
+        fprintf(f, "(graph of %d nodes)\n", g->count);
+        return;
+    }
+    print_node(f, g->last);
+}

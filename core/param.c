@@ -1,0 +1,96 @@
+/* The named parameter store. */
+#include <string.h>
+#include "alloc.h"
+#include "rewind/param.h"
+
+struct rw_params {
+    rw_param **items;
+    int count, cap;
+};
+
+rw_params *rw_params_new(void) { return rw_calloc(1, sizeof(rw_params), "a parameter store"); }
+
+static void param_free(rw_param *p)
+{
+    if (!p)
+        return;
+    rw_free(p->name);
+    rw_tensor_free(p->value);
+    rw_tensor_free(p->grad);
+    rw_free(p);
+}
+
+void rw_params_free(rw_params *P)
+{
+    if (!P)
+        return;
+    for (int i = 0; i < P->count; i++)
+        param_free(P->items[i]);
+    rw_free(P->items);
+    rw_free(P);
+}
+
+rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape)
+{
+    if (!P || !name || !name[0]) {
+        rw_error(RW_ERR_ARG, "rw_params_add: %s", !P ? "NULL store" : "a parameter needs a name");
+        return NULL;
+    }
+    for (int i = 0; i < P->count; i++)
+        if (strcmp(P->items[i]->name, name) == 0) {
+            rw_error(RW_ERR_ARG, "rw_params_add: a parameter named '%s' already exists", name);
+            return NULL;
+        }
+    if (rw_shape_check(shape) != RW_OK) {
+        rw_error_prefix("parameter '%s'", name);
+        return NULL;
+    }
+    if (P->count == P->cap) {
+        int cap = P->cap ? P->cap * 2 : 16;
+        rw_param **grown = rw_realloc(P->items, (size_t)cap * sizeof *grown, "the parameter list");
+        if (!grown)
+            return NULL;
+        P->items = grown;
+        P->cap = cap;
+    }
+    rw_param *p = rw_calloc(1, sizeof *p, "a parameter");
+    if (!p)
+        return NULL;
+    p->name = rw_strdup(name, "a parameter name");
+    p->value = rw_tensor_new(RW_REAL, shape);
+    p->grad = rw_tensor_new(RW_REAL, shape);
+    if (!p->name || !p->value || !p->grad) {
+        param_free(p);
+        return NULL;
+    }
+    p->index = P->count;
+    P->items[P->count++] = p;
+    return p;
+}
+
+rw_param *rw_params_get(const rw_params *P, const char *name)
+{
+    for (int i = 0; P && name && i < P->count; i++)
+        if (strcmp(P->items[i]->name, name) == 0)
+            return P->items[i];
+    rw_error(RW_ERR_ARG, "no parameter named '%s'", name ? name : "(null)");
+    return NULL;
+}
+
+int rw_params_count(const rw_params *P) { return P ? P->count : 0; }
+
+rw_param *rw_params_at(const rw_params *P, int i) { return P && i >= 0 && i < P->count ? P->items[i] : NULL; }
+
+size_t rw_params_size(const rw_params *P)
+{
+    size_t n = 0;
+    for (int i = 0; P && i < P->count; i++)
+        n += P->items[i]->value->size;
+    return n;
+}
+
+void rw_params_zero_grad(rw_params *P)
+{
+    for (int i = 0; P && i < P->count; i++)
+        memset(P->items[i]->grad->data, 0, P->items[i]->grad->size * sizeof(rw_real));
+}

@@ -1,0 +1,25 @@
+/* rewind.h - the umbrella header of the rewind library.
+ *
+ * rewind defines and trains neural networks, recurrent ones above all, by
+ * reverse-mode automatic differentiation over a tape of tensor ops.
+ * Each module has its own header under rewind/; this one includes them all.
+ */
+#ifndef REWIND_H
+#define REWIND_H
+
+#include "rewind/config.h"
+#include "rewind/error.h"
+#include "rewind/tensor.h"
+#include "rewind/arena.h"
+#include "rewind/rng.h"
+#include "rewind/graph.h"
+#include "rewind/op.h"
+#include "rewind/param.h"
+#include "rewind/gradcheck.h"
+#include "rewind/memory.h"
+#include "rewind/ops_elementwise.h"
+#include "rewind/ops_matmul.h"
+#include "rewind/ops_reduce.h"
+#include "rewind/ops_loss.h"
+
+#endif

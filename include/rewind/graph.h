@@ -1,0 +1,95 @@
+/* rewind/graph.h - the tape: define-by-run forward, reverse-walk backward.
+ *
+ * Every op call computes its output at once and appends a node to the graph.
+ * rw_backward(g, loss) seeds d(loss)/d(loss) = 1 and walks the nodes in the
+ * reverse of the order they were made, calling each op's backward, which
+ * *adds* into its inputs' gradients. A node used by several consumers (a
+ * weight used at every time step) therefore receives the sum of their
+ * gradients: backpropagation through time is this walk over the unrolled
+ * steps. rw_graph_reset frees the whole step at once.
+ */
+#ifndef REWIND_GRAPH_H
+#define REWIND_GRAPH_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "rewind/tensor.h"
+#include "rewind/arena.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rw_graph rw_graph;
+typedef struct rw_node rw_node;
+struct rw_op_def;
+struct rw_param;
+
+/* A node of the tape. Op authors read `in`, `value`, `grad`, `attrs` and
+ * `scratch`; everyone else uses the accessors below. */
+struct rw_node {
+    const struct rw_op_def *op;   /* NULL for a leaf */
+    rw_node **in;                 /* the op's inputs */
+    int n_in;
+    rw_tensor value;              /* the output, computed when the node is made */
+    rw_real *grad;                /* d(loss)/d(value), same size; NULL when no gradient reaches it */
+    bool needs_grad;              /* a gradient can flow back from here to a variable or parameter */
+    const void *attrs;            /* the op's attribute struct (a copy owned by the graph) */
+    void *scratch;                /* bytes the op asked for to save between forward and backward */
+    struct rw_param *param;       /* for a parameter leaf: the parameter */
+    const char *label;            /* optional name for printing */
+    rw_node *prev;                /* the node made just before (the tape is this list) */
+    rw_graph *graph;
+    int id;                       /* position on the tape, from 0 */
+};
+
+rw_graph *rw_graph_new(void);
+void rw_graph_free(rw_graph *g);
+/* Forgets every node and frees the step's memory in O(1); keeps the arena. */
+void rw_graph_reset(rw_graph *g);
+
+/* Training mode (the default) or evaluation mode; ops such as dropout
+ * consult it. Survives rw_graph_reset. */
+void rw_graph_set_training(rw_graph *g, bool training);
+bool rw_graph_is_training(const rw_graph *g);
+
+rw_arena *rw_graph_arena(rw_graph *g);
+int rw_graph_node_count(const rw_graph *g);
+
+/* Leaves. rw_const and rw_var *view* the tensor's storage (no copy): the
+ * tensor must outlive the graph step. rw_const gets no gradient; rw_var gets
+ * one, readable with rw_node_grad after rw_backward. int32 tensors can only
+ * be constants. rw_const_copy copies the tensor into the graph's arena. */
+rw_node *rw_const(rw_graph *g, const rw_tensor *t);
+rw_node *rw_var(rw_graph *g, const rw_tensor *t);
+rw_node *rw_const_copy(rw_graph *g, const rw_tensor *t);
+/* A zero-filled leaf in the arena, for the caller to fill (e.g. a batch). */
+rw_node *rw_leaf_new(rw_graph *g, rw_dtype dtype, rw_shape shape, bool needs_grad);
+/* A real scalar constant. */
+rw_node *rw_scalar_const(rw_graph *g, rw_real v);
+
+/* Backpropagation from a scalar loss (one element): every node between a
+ * variable or parameter and the loss gets its gradient; parameters'
+ * gradients are *added* to (call rw_params_zero_grad first). Once per step. */
+rw_status rw_backward(rw_graph *g, rw_node *loss);
+/* Backpropagation from any node with a given output gradient (size of
+ * out's value); used by the gradient checker and vector-Jacobian products. */
+rw_status rw_backward_seeded(rw_graph *g, rw_node *out, const rw_real *seed);
+
+/* Accessors. rw_scalar returns element 0 of the node's value. */
+const rw_tensor *rw_node_value(const rw_node *n);
+const rw_real *rw_node_grad(const rw_node *n);
+rw_real rw_scalar(const rw_node *n);
+rw_shape rw_node_shape(const rw_node *n);
+rw_node *rw_node_label(rw_node *n, const char *label); /* returns n */
+
+/* Arena memory for an op's temporary use inside forward or backward. */
+void *rw_node_temp(rw_node *n, size_t bytes);
+
+/* One line per node: id, op, label, shape, inputs. For debugging. */
+void rw_graph_print(FILE *f, const rw_graph *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,99 @@
+/* rewind/op.h - defining, registering and applying ops.
+ *
+ * An op is one constant record: name, arity, attribute layout, shape rule,
+ * forward and backward. Built-in ops and user ops register the same way and
+ * then behave identically: on the tape, in the gradient checker, and by name
+ * in model files. A new op:
+ *
+ *     static const rw_op_def swish_def = {
+ *         .name = "my.swish", .arity = 1,
+ *         .shape = rw_shape_same_as_input,
+ *         .forward = swish_forward,     // y = x * sigmoid(x)
+ *         .backward = swish_backward,   // dx += dy * (s + x * s * (1 - s))
+ *     };
+ *     rw_op_register(&swish_def);
+ *     rw_node *y = rw_apply(g, &swish_def, &x, 1, NULL);
+ *
+ * Contract for op authors:
+ *  - shape() runs when the op is recorded. It validates the inputs (dtypes
+ *    and shapes) and, on failure, returns rw_error(RW_ERR_SHAPE, ...) with a
+ *    message that names the op and every input shape (see rw_shape_str).
+ *    forward and backward may then assume valid shapes.
+ *  - forward() writes n->value from n->in[i]->value, n->attrs and
+ *    n->scratch. Node values are never overwritten later.
+ *  - backward() *adds* d(loss)/d(input) into n->in[i]->grad for every input
+ *    whose grad is not NULL (NULL means no gradient is wanted there). It may
+ *    read the inputs' values, its own value, grad and scratch.
+ */
+#ifndef REWIND_OP_H
+#define REWIND_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rewind/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RW_VARIADIC (-1)
+
+typedef enum rw_attr_type { RW_ATTR_INT, RW_ATTR_REAL, RW_ATTR_BOOL } rw_attr_type;
+
+/* One field of an op's attribute struct, so attributes can be set by name
+ * (from model files) and printed. The field at `offset` is an int, a
+ * double or a bool according to `type`. */
+typedef struct rw_attr_def {
+    const char *name;
+    rw_attr_type type;
+    size_t offset;
+    double default_value;
+    const char *doc;
+} rw_attr_def;
+
+typedef struct rw_op_def {
+    const char *name;            /* unique; user ops should use a prefix ("my.swish") */
+    int arity;                   /* number of inputs, or RW_VARIADIC */
+    int min_arity;               /* for RW_VARIADIC: the least number of inputs */
+    uint32_t nondiff;            /* bit i set: input i gets no gradient (ids, masks) */
+    size_t attr_size;            /* sizeof the attribute struct, 0 if none */
+    const rw_attr_def *attrs;    /* its fields, n_attrs of them */
+    int n_attrs;
+    rw_status (*shape)(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+    size_t (*scratch_bytes)(const rw_node *n);   /* optional: saved bytes */
+    void (*forward)(rw_node *n);
+    void (*backward)(rw_node *n);                /* NULL: no input is differentiable */
+    const char *doc;             /* one line: what the op computes */
+} rw_op_def;
+
+/* Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
+ * record missing name, shape or forward. The record must stay alive. */
+rw_status rw_op_register(const rw_op_def *def);
+/* The op registered under `name`, or NULL. */
+const rw_op_def *rw_op_find(const char *name);
+/* Enumerates the registry (built-ins first, then user ops). */
+int rw_op_count(void);
+const rw_op_def *rw_op_at(int i);
+
+/* Records op `def` applied to `inputs` on the tape and computes it.
+ * `attrs` points to def->attr_size bytes (copied), or NULL for the
+ * defaults. Returns NULL if any input is NULL (keeping the first error
+ * message) or if the shape rule rejects the inputs. */
+rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int n_inputs,
+                  const void *attrs);
+/* The same, finding the op by name. */
+rw_node *rw_apply_named(rw_graph *g, const char *name, rw_node *const *inputs, int n_inputs,
+                        const void *attrs);
+
+/* Fills an attribute struct with the defaults of `def`. */
+void rw_op_default_attrs(const rw_op_def *def, void *attrs);
+/* Sets one attribute by name; RW_ERR_ARG if the op has no such attribute. */
+rw_status rw_op_set_attr(const rw_op_def *def, void *attrs, const char *name, double value);
+
+/* A ready-made shape rule: one real input; the output has its shape. */
+rw_status rw_shape_same_as_input(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,26 @@
+/* rewind/ops_matmul.h - matrix products through BLIS. */
+#ifndef REWIND_OPS_MATMUL_H
+#define REWIND_OPS_MATMUL_H
+
+#include <stdbool.h>
+#include "rewind/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* op(a) @ op(b), where op transposes when asked. b is 2-D. a is 2-D, or,
+ * when not transposed, of any rank: its leading dimensions are kept
+ * ([T, B, X] @ [X, Y] -> [T, B, Y]), which projects every time step with
+ * one GEMM. Shapes that do not fit give RW_ERR_SHAPE naming both shapes. */
+rw_node *rw_matmul(rw_graph *g, rw_node *a, rw_node *b);
+rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b);
+
+/* Threads BLIS may use for every product (default 1). */
+void rw_set_threads(int n);
+int rw_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

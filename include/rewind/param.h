@@ -1,0 +1,50 @@
+/* rewind/param.h - named trainable parameters.
+ *
+ * An rw_params store owns named real tensors, each with a gradient of the
+ * same shape, living outside any graph across steps. rw_param_node puts a
+ * parameter on a graph as a leaf whose gradient *is* the parameter's
+ * gradient buffer: ops accumulate into it directly (a matmul's weight
+ * gradient lands there from the GEMM, with no copy), and a parameter used
+ * at every time step receives the sum over the steps.
+ */
+#ifndef REWIND_PARAM_H
+#define REWIND_PARAM_H
+
+#include "rewind/tensor.h"
+#include "rewind/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rw_param {
+    char *name;
+    rw_tensor *value;
+    rw_tensor *grad;
+    int index;          /* position in its store */
+} rw_param;
+
+typedef struct rw_params rw_params;
+
+rw_params *rw_params_new(void);
+void rw_params_free(rw_params *P);
+
+/* A new zero-initialized parameter; NULL and RW_ERR_ARG if the name is
+ * empty or already taken, RW_ERR_SHAPE on a bad shape. */
+rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape);
+/* The parameter called `name`, or NULL (with an RW_ERR_ARG message). */
+rw_param *rw_params_get(const rw_params *P, const char *name);
+int rw_params_count(const rw_params *P);
+rw_param *rw_params_at(const rw_params *P, int i);
+/* Total number of scalars over all parameters. */
+size_t rw_params_size(const rw_params *P);
+
+void rw_params_zero_grad(rw_params *P);
+
+/* A leaf node on `g` whose value and gradient are the parameter's own. */
+rw_node *rw_param_node(rw_graph *g, rw_param *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

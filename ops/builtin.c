@@ -1,0 +1,22 @@
+/* The built-in op families, registered once when the registry is first used.
+ * To add a family: define its rw_op_family in ops/<family>.c and list it here. */
+#include "op_util.h"
+#include "../core/graph_internal.h"
+
+extern const rw_op_family rw_family_elementwise, rw_family_matmul, rw_family_reduce, rw_family_loss;
+
+static const rw_op_family *const families[] = {
+    &rw_family_elementwise,
+    &rw_family_matmul,
+    &rw_family_reduce,
+    &rw_family_loss,
+};
+
+void rw_op_register_builtin(const rw_op_def *def);
+
+void rw_ops_register_builtins(void)
+{
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+        for (int i = 0; i < families[f]->count; i++)
+            rw_op_register_builtin(families[f]->defs[i]);
+}

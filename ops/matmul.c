@@ -1,0 +1,139 @@
+/* Matrix products through BLIS. Operands are row-major; a transposed
+ * operand is the same storage viewed with swapped strides, so no copy is
+ * ever made, and backward accumulates into the gradients with beta = 1
+ * (a parameter's gradient receives every time step's term inside the GEMM). */
+#include <blis.h>
+#include "op_util.h"
+#include "rewind/ops_matmul.h"
+
+typedef struct matmul_attrs {
+    bool transpose_a;
+    bool transpose_b;
+} matmul_attrs;
+
+static const rw_attr_def matmul_attr_defs[] = {
+    { "transpose_a", RW_ATTR_BOOL, offsetof(matmul_attrs, transpose_a), 0, "use a^T" },
+    { "transpose_b", RW_ATTR_BOOL, offsetof(matmul_attrs, transpose_b), 0, "use b^T" },
+};
+
+/* A strided view of op(X) as an r x c matrix. */
+typedef struct view {
+    dim_t rows, cols;
+    inc_t rs, cs;
+} view;
+
+typedef struct dims {
+    view a, b;     /* op(A) is M x K, op(B) is K x N */
+    dim_t m, n, k;
+} dims;
+
+static dims dims_of(const rw_node *node)
+{
+    const matmul_attrs *at = RW_ATTRS(node, matmul_attrs);
+    rw_shape sa = node->in[0]->value.shape, sb = node->in[1]->value.shape;
+    dims d;
+    if (at->transpose_a) { /* stored [K, M] */
+        d.k = sa.dim[0];
+        d.m = sa.dim[1];
+        d.a = (view){ d.m, d.k, 1, d.m };
+    } else { /* stored [..., K]: all leading dimensions are rows */
+        d.k = rw_shape_last(sa);
+        d.m = (dim_t)rw_shape_rows(sa);
+        d.a = (view){ d.m, d.k, d.k, 1 };
+    }
+    if (at->transpose_b) { /* stored [N, K] */
+        d.n = sb.dim[0];
+        d.b = (view){ d.k, d.n, 1, sb.dim[1] };
+    } else { /* stored [K, N] */
+        d.n = sb.dim[1];
+        d.b = (view){ d.k, d.n, d.n, 1 };
+    }
+    return d;
+}
+
+static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    const matmul_attrs *at = RW_ATTRS(n, matmul_attrs);
+    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+        return RW_ERR_SHAPE;
+    rw_shape sa = n->in[0]->value.shape, sb = n->in[1]->value.shape;
+    if (sb.ndim != 2)
+        return rw_op_shape_error(n, "the second operand must be a matrix (2-D)");
+    if (at->transpose_a ? sa.ndim != 2 : sa.ndim < 1)
+        return rw_op_shape_error(n, at->transpose_a ? "a transposed first operand must be 2-D"
+                                                    : "the first operand must have at least one dimension");
+    int ka = at->transpose_a ? sa.dim[0] : rw_shape_last(sa);
+    int kb = at->transpose_b ? sb.dim[1] : sb.dim[0];
+    if (ka != kb)
+        return rw_op_shape_error(n, "inner dimensions differ (%d vs %d)%s%s", ka, kb,
+                                 at->transpose_a ? "; first operand transposed" : "",
+                                 at->transpose_b ? "; second operand transposed" : "");
+    int nn = at->transpose_b ? sb.dim[0] : sb.dim[1];
+    if (at->transpose_a) {
+        *out = rw_shape2(sa.dim[1], nn);
+    } else {
+        *out = sa;
+        out->dim[sa.ndim - 1] = nn;
+    }
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+/* C (+)= A B on strided views. */
+static void gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b,
+                 inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
+{
+    rw_real one = 1;
+#ifdef RW_DOUBLE
+    bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (double *)a, rsa, csa, (double *)b, rsb,
+              csb, &beta, c, rsc, csc);
+#else
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)a, rsa, csa, (float *)b, rsb,
+              csb, &beta, c, rsc, csc);
+#endif
+}
+
+static void matmul_forward(rw_node *n)
+{
+    dims d = dims_of(n);
+    gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
+         n->value.data, d.n, 1);
+}
+
+static void matmul_backward(rw_node *n)
+{
+    dims d = dims_of(n);
+    const rw_real *a = n->in[0]->value.data, *b = n->in[1]->value.data, *dc = n->grad;
+    rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
+    if (ga) /* d op(A) [M,K] += dC [M,N] op(B)^T [N,K] */
+        gemm(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
+    if (gb) /* d op(B) [K,N] += op(A)^T [K,M] dC [M,N] */
+        gemm(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
+}
+
+static const rw_op_def matmul_def = {
+    .name = "matmul", .arity = 2, .attr_size = sizeof(matmul_attrs), .attrs = matmul_attr_defs,
+    .n_attrs = 2, .shape = matmul_shape, .forward = matmul_forward, .backward = matmul_backward,
+    .doc = "op(a) @ op(b) through BLIS; a may carry leading dimensions" };
+
+rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b)
+{
+    matmul_attrs at = { transpose_a, transpose_b };
+    rw_node *in[2] = { a, b };
+    return rw_apply(g, &matmul_def, in, 2, &at);
+}
+
+rw_node *rw_matmul(rw_graph *g, rw_node *a, rw_node *b) { return rw_matmul_ex(g, a, b, false, false); }
+
+static int blis_threads = 1;
+
+void rw_set_threads(int n)
+{
+    blis_threads = n < 1 ? 1 : n;
+    bli_thread_set_num_threads(blis_threads);
+}
+
+int rw_get_threads(void) { return blis_threads; }
+
+static const rw_op_def *const defs[] = { &matmul_def };
+const rw_op_family rw_family_matmul = { "matmul", defs, 1 };

@@ -1,0 +1,54 @@
+/* Internal helpers shared by the op families. */
+#ifndef RW_OPS_OP_UTIL_H
+#define RW_OPS_OP_UTIL_H
+
+#include "rewind/op.h"
+
+/* A family's op records, registered at start-up by ops/builtin.c. */
+typedef struct rw_op_family {
+    const char *name;
+    const rw_op_def *const *defs;
+    int count;
+} rw_op_family;
+
+/* Fails with RW_ERR_SHAPE and a message naming the op, the dtype and shape
+ * of every input, and the reason:
+ *   "op 'add': inputs [2, 3] and [4]: <reason>" */
+rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Requires input i to be real (RW_REAL) or int32. */
+rw_status rw_op_require_real(const rw_node *n, int i);
+rw_status rw_op_require_int(const rw_node *n, int i);
+
+/* Broadcasting of a smaller operand along leading dimensions: succeeds when
+ * the shapes are equal or one is a suffix of the other; *out is the larger. */
+rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_shape *out);
+
+/* Math functions of rw_real's precision (float calls stay in float). */
+#include <math.h>
+#ifdef RW_DOUBLE
+#define RW_EXP exp
+#define RW_LOG log
+#define RW_TANH tanh
+#define RW_SQRT sqrt
+#define RW_FABS fabs
+#define RW_POW pow
+#define RW_LOG1P log1p
+#else
+#define RW_EXP expf
+#define RW_LOG logf
+#define RW_TANH tanhf
+#define RW_SQRT sqrtf
+#define RW_FABS fabsf
+#define RW_POW powf
+#define RW_LOG1P log1pf
+#endif
+
+/* The attribute struct of a node, typed. */
+#define RW_ATTRS(n, type) ((const type *)(n)->attrs)
+
+#endif

@@ -1,0 +1,74 @@
+#include <math.h>
+#include <stdlib.h>
+#include "rw_test.h"
+
+rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi)
+{
+    rw_tensor *t = rw_tensor_new(RW_REAL, shape);
+    cr_assert_not_null(t, "%s", rw_last_error());
+    rw_rng_fill_uniform(rng, t, lo, hi);
+    return t;
+}
+
+rw_tensor *rwt_uniform_away(rw_rng *rng, rw_shape shape, double lo, double hi, double gap)
+{
+    rw_tensor *t = rwt_uniform(rng, shape, lo, hi);
+    for (size_t i = 0; i < t->size; i++)
+        while (fabs((double)t->data[i]) < gap)
+            t->data[i] = (rw_real)(lo + (hi - lo) * rw_rng_uniform(rng));
+    return t;
+}
+
+rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi)
+{
+    rw_tensor *t = rw_tensor_new(RW_INT32, shape);
+    cr_assert_not_null(t, "%s", rw_last_error());
+    for (size_t i = 0; i < t->size; i++)
+        t->idata[i] = lo + (int32_t)rw_rng_below(rng, (uint32_t)(hi - lo));
+    return t;
+}
+
+static const rwt_grad_case **cases;
+static int n_cases, cap_cases;
+
+void rwt_register_grad_cases(const rwt_grad_case *list, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (n_cases == cap_cases) {
+            cap_cases = cap_cases ? 2 * cap_cases : 64;
+            cases = realloc(cases, (size_t)cap_cases * sizeof *cases);
+            if (!cases)
+                abort(); /* test start-up only */
+        }
+        cases[n_cases++] = &list[i];
+    }
+}
+
+int rwt_grad_case_count(void) { return n_cases; }
+const rwt_grad_case *rwt_grad_case_at(int i) { return cases[i]; }
+
+typedef struct run_ctx {
+    const rwt_grad_case *c;
+    const rwt_grad_data *d;
+} run_ctx;
+
+static rw_node *run_build(rw_graph *g, rw_node *const *in, void *ctx)
+{
+    const run_ctx *r = ctx;
+    return r->c->build(g, in, r->d);
+}
+
+rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep)
+{
+    rwt_grad_data d = { 0 };
+    rw_rng rng = rw_rng_seed(1234);
+    c->setup(&rng, &d);
+    run_ctx r = { c, &d };
+    rw_gradcheck_opts o = { .tol = c->tol };
+    rw_status st = rw_gradcheck(run_build, &r, d.in, d.n, NULL, &o, rep);
+    for (int i = 0; i < RWT_MAX_INPUTS; i++) {
+        rw_tensor_free(d.in[i]);
+        rw_tensor_free(d.aux[i]);
+    }
+    return st;
+}

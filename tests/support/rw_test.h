@@ -1,0 +1,64 @@
+/* Helpers shared by the Criterion tests. */
+#ifndef RW_TEST_H
+#define RW_TEST_H
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <rewind.h>
+
+/* A real tensor with uniform values in [lo, hi). */
+rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi);
+/* A real tensor with uniform values in [lo, hi) whose magnitude is at least
+ * `gap` (keeps relu/abs/max inputs away from their kinks). */
+rw_tensor *rwt_uniform_away(rw_rng *rng, rw_shape shape, double lo, double hi, double gap);
+/* An int32 tensor with values in [lo, hi). */
+rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi);
+
+/* Tolerance for comparing results of the library against plain C. */
+#ifdef RW_DOUBLE
+#define RWT_EPS 1e-9
+#else
+#define RWT_EPS 1e-4
+#endif
+
+#define rwt_assert_close(a, b, tol, ...) \
+    cr_assert(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1.0, fabs((double)(b))), __VA_ARGS__)
+
+/* ---- gradient test cases ----------------------------------------------
+ * A case names the registered op it covers, makes its inputs, and builds
+ * the function to check from leaves of those inputs. tests/test_gradients.c
+ * runs every case, and fails for any registered op that has none. Cases
+ * register themselves (RWT_GRAD_CASES), so a new op family adds a file
+ * under tests/grad_cases/ and edits nothing else. */
+#define RWT_MAX_INPUTS 8
+
+typedef struct rwt_grad_data {
+    rw_tensor *in[RWT_MAX_INPUTS];   /* checked inputs: real ones are perturbed */
+    int n;
+    rw_tensor *aux[RWT_MAX_INPUTS];  /* extra constants (masks, ...) the builder may use */
+    double attr[8];                  /* numbers the builder may use */
+} rwt_grad_data;
+
+typedef struct rwt_grad_case {
+    const char *op;        /* the registered op name this case covers */
+    const char *variant;   /* what is special about it */
+    void (*setup)(rw_rng *rng, rwt_grad_data *d);
+    rw_node *(*build)(rw_graph *g, rw_node *const *in, const rwt_grad_data *d);
+    double tol;            /* 0: the checker's default */
+} rwt_grad_case;
+
+void rwt_register_grad_cases(const rwt_grad_case *cases, int n);
+int rwt_grad_case_count(void);
+const rwt_grad_case *rwt_grad_case_at(int i);
+/* Runs one case; RW_OK or the checker's failure (message in rw_last_error). */
+rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep);
+
+#define RWT_GRAD_CASES(family, ...)                                                   \
+    static const rwt_grad_case family##_grad_cases[] = { __VA_ARGS__ };               \
+    __attribute__((constructor)) static void family##_grad_cases_register(void)      \
+    {                                                                                 \
+        rwt_register_grad_cases(family##_grad_cases,                                  \
+                                (int)(sizeof family##_grad_cases / sizeof family##_grad_cases[0])); \
+    }
+
+#endif
