@@ -70,7 +70,7 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     n->value.shape = shape;
     n->value.size = rw_shape_size(shape);
     size_t bytes = n->value.size * (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
-    void *data = rw_arena_calloc(arena, bytes);
+    void *data = def->fills_output ? rw_arena_alloc(arena, bytes) : rw_arena_calloc(arena, bytes);
     if (!data)
         return NULL;
     if (dtype == RW_REAL)

@@ -33,6 +33,7 @@ void rw_graph_reset(rw_graph *g)
     g->last = NULL;
     g->count = 0;
     g->backward_done = false;
+    g->deferred = NULL;
 }
 
 void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }
@@ -143,7 +144,31 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
         }
         n->op->backward(n);
     }
+    /* Finish postponed work in the order it was first postponed. */
+    rw_defer *rev = NULL;
+    while (g->deferred) {
+        rw_defer *d = g->deferred;
+        g->deferred = d->next;
+        d->next = rev;
+        rev = d;
+    }
+    for (rw_defer *d = rev; d; d = d->next)
+        d->run(d, g);
     return RW_OK;
+}
+
+void rw_backward_defer(rw_graph *g, rw_defer *d)
+{
+    d->next = g->deferred;
+    g->deferred = d;
+}
+
+rw_defer *rw_backward_find_deferred(rw_graph *g, void (*run)(rw_defer *, rw_graph *), const void *key)
+{
+    for (rw_defer *d = g->deferred; d; d = d->next)
+        if (d->run == run && d->key == key)
+            return d;
+    return NULL;
 }
 
 rw_status rw_backward_seeded(rw_graph *g, rw_node *out, const rw_real *seed)

@@ -10,6 +10,7 @@ struct rw_graph {
     int count;
     bool training;
     bool backward_done;   /* rw_backward ran since the last reset */
+    struct rw_defer *deferred;  /* work to finish at the end of this backward pass */
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */

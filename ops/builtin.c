@@ -4,12 +4,22 @@
 #include "../core/graph_internal.h"
 
 extern const rw_op_family rw_family_elementwise, rw_family_matmul, rw_family_reduce, rw_family_loss;
+extern const rw_op_family rw_family_shape, rw_family_gather, rw_family_mask, rw_family_batched_matmul;
+extern const rw_op_family rw_family_norm, rw_family_regularize;
+extern const rw_op_family rw_family_gather_columns;
+extern const rw_op_family rw_family_elementwise_math, rw_family_softmax;
 
 static const rw_op_family *const families[] = {
     &rw_family_elementwise,
     &rw_family_matmul,
     &rw_family_reduce,
     &rw_family_loss,
+    &rw_family_shape, &rw_family_gather, &rw_family_mask, &rw_family_batched_matmul,
+    &rw_family_norm,
+    &rw_family_regularize,
+    &rw_family_gather_columns,
+    &rw_family_elementwise_math,
+    &rw_family_softmax,
 };
 
 void rw_op_register_builtin(const rw_op_def *def);

@@ -1,36 +1,15 @@
 /* Elementwise ops: binary arithmetic with leading-dimension broadcasting,
  * and the activations used by recurrent cells. */
 #include "op_util.h"
+#include "fastmath.h"
 #include "rewind/ops_elementwise.h"
 
 /* ---- binary ops ------------------------------------------------------- */
 
-static rw_status binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
-{
-    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
-        return RW_ERR_SHAPE;
-    *dt = RW_REAL;
-    return rw_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
-}
-
-/* The output is `reps` repetitions of blocks of `block` elements; an operand
- * either spans the whole output (full) or is one block repeated. */
-typedef struct bcast {
-    size_t reps, block;
-    bool a_full, b_full;
-} bcast;
-
-static bcast bcast_of(const rw_node *n)
-{
-    size_t na = n->in[0]->value.size, nb = n->in[1]->value.size, ny = n->value.size;
-    size_t block = na < nb ? na : nb;
-    return (bcast){ .reps = ny / block, .block = block, .a_full = na == ny, .b_full = nb == ny };
-}
-
 #define BINARY_FORWARD(fname, expr)                                                   \
     static void fname(rw_node *n)                                                     \
     {                                                                                 \
-        bcast s = bcast_of(n);                                                        \
+        rw_bcast s = rw_bcast_of(n);                                                        \
         for (size_t r = 0; r < s.reps; r++) {                                         \
             const rw_real *a = n->in[0]->value.data + (s.a_full ? r * s.block : 0);   \
             const rw_real *b = n->in[1]->value.data + (s.b_full ? r * s.block : 0);   \
@@ -45,7 +24,7 @@ BINARY_FORWARD(sub_forward, a[j] - b[j])
 BINARY_FORWARD(mul_forward, a[j] * b[j])
 
 /* d(operand) += sign * dy, summed over repeats when the operand is broadcast. */
-static void accumulate(rw_real *grad, bool full, const rw_real *dy, bcast s, rw_real sign)
+static void accumulate(rw_real *grad, bool full, const rw_real *dy, rw_bcast s, rw_real sign)
 {
     if (!grad)
         return;
@@ -59,21 +38,21 @@ static void accumulate(rw_real *grad, bool full, const rw_real *dy, bcast s, rw_
 
 static void add_backward(rw_node *n)
 {
-    bcast s = bcast_of(n);
+    rw_bcast s = rw_bcast_of(n);
     accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1);
     accumulate(n->in[1]->grad, s.b_full, n->grad, s, 1);
 }
 
 static void sub_backward(rw_node *n)
 {
-    bcast s = bcast_of(n);
+    rw_bcast s = rw_bcast_of(n);
     accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1);
     accumulate(n->in[1]->grad, s.b_full, n->grad, s, -1);
 }
 
 static void mul_backward(rw_node *n)
 {
-    bcast s = bcast_of(n);
+    rw_bcast s = rw_bcast_of(n);
     rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
     for (size_t r = 0; r < s.reps; r++) {
         size_t ao = s.a_full ? r * s.block : 0, bo = s.b_full ? r * s.block : 0;
@@ -92,9 +71,10 @@ static void mul_backward(rw_node *n)
 
 static void tanh_forward(rw_node *n)
 {
-    const rw_real *x = n->in[0]->value.data;
+    const rw_real *restrict x = n->in[0]->value.data;
+    rw_real *restrict y = n->value.data;
     for (size_t i = 0; i < n->value.size; i++)
-        n->value.data[i] = RW_TANH(x[i]);
+        y[i] = rw_fast_tanh(x[i]);
 }
 
 static void tanh_backward(rw_node *n)
@@ -104,20 +84,12 @@ static void tanh_backward(rw_node *n)
         n->in[0]->grad[i] += n->grad[i] * (1 - y[i] * y[i]);
 }
 
-static rw_real sigmoid1(rw_real x)
-{
-    /* Never exponentiates a large positive number. */
-    if (x >= 0)
-        return 1 / (1 + RW_EXP(-x));
-    rw_real e = RW_EXP(x);
-    return e / (1 + e);
-}
-
 static void sigmoid_forward(rw_node *n)
 {
-    const rw_real *x = n->in[0]->value.data;
+    const rw_real *restrict x = n->in[0]->value.data;
+    rw_real *restrict y = n->value.data;
     for (size_t i = 0; i < n->value.size; i++)
-        n->value.data[i] = sigmoid1(x[i]);
+        y[i] = rw_fast_sigmoid(x[i]);
 }
 
 static void sigmoid_backward(rw_node *n)
@@ -144,21 +116,27 @@ static void relu_backward(rw_node *n)
 /* ---- records and constructors ----------------------------------------- */
 
 static const rw_op_def add_def = {
-    .name = "add", .arity = 2, .shape = binary_shape, .forward = add_forward,
+    .fills_output = true,
+    .name = "add", .arity = 2, .shape = rw_op_binary_shape, .forward = add_forward,
     .backward = add_backward, .doc = "a + b, broadcasting the smaller along leading dimensions" };
 static const rw_op_def sub_def = {
-    .name = "sub", .arity = 2, .shape = binary_shape, .forward = sub_forward,
+    .fills_output = true,
+    .name = "sub", .arity = 2, .shape = rw_op_binary_shape, .forward = sub_forward,
     .backward = sub_backward, .doc = "a - b, broadcasting the smaller along leading dimensions" };
 static const rw_op_def mul_def = {
-    .name = "mul", .arity = 2, .shape = binary_shape, .forward = mul_forward,
+    .fills_output = true,
+    .name = "mul", .arity = 2, .shape = rw_op_binary_shape, .forward = mul_forward,
     .backward = mul_backward, .doc = "a * b elementwise, broadcasting the smaller along leading dimensions" };
 static const rw_op_def tanh_def = {
+    .fills_output = true,
     .name = "tanh", .arity = 1, .shape = rw_shape_same_as_input, .forward = tanh_forward,
     .backward = tanh_backward, .doc = "tanh(x)" };
 static const rw_op_def sigmoid_def = {
+    .fills_output = true,
     .name = "sigmoid", .arity = 1, .shape = rw_shape_same_as_input, .forward = sigmoid_forward,
     .backward = sigmoid_backward, .doc = "1 / (1 + RW_EXP(-x))" };
 static const rw_op_def relu_def = {
+    .fills_output = true,
     .name = "relu", .arity = 1, .shape = rw_shape_same_as_input, .forward = relu_forward,
     .backward = relu_backward, .doc = "max(x, 0)" };
 

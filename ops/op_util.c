@@ -59,3 +59,11 @@ rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_sha
     return rw_op_shape_error(n, "shapes must be equal, or the smaller must equal the trailing "
                                 "dimensions of the larger (broadcast along leading dimensions)");
 }
+
+rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+        return RW_ERR_SHAPE;
+    *dt = RW_REAL;
+    return rw_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
+}

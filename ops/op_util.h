@@ -48,6 +48,25 @@ rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_sha
 #define RW_LOG1P log1pf
 #endif
 
+/* Shape rule of a binary real op broadcasting like "add". */
+rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+
+/* For a binary op broadcast along leading dimensions: the output is `reps`
+ * blocks of `block` elements; an operand either spans the whole output
+ * (full) or is one block repeated. */
+typedef struct rw_bcast {
+    size_t reps, block;
+    bool a_full, b_full;
+} rw_bcast;
+
+static inline rw_bcast rw_bcast_of(const rw_node *n)
+{
+    size_t na = n->in[0]->value.size, nb = n->in[1]->value.size, ny = n->value.size;
+    size_t block = na < nb ? na : nb;
+    rw_bcast s = { ny / block, block, na == ny, nb == ny };
+    return s;
+}
+
 /* The attribute struct of a node, typed. */
 #define RW_ATTRS(n, type) ((const type *)(n)->attrs)
 

@@ -64,7 +64,24 @@ typedef struct rw_op_def {
     void (*forward)(rw_node *n);
     void (*backward)(rw_node *n);                /* NULL: no input is differentiable */
     const char *doc;             /* one line: what the op computes */
+    bool fills_output;           /* forward writes every output element, so the output
+                                    need not be zero-filled first (a speed hint; when
+                                    false, forward starts from zeros) */
 } rw_op_def;
+
+/* Work a backward postpones until the backward pass has visited every node
+ * (e.g. many small weight-gradient products gathered into one GEMM). The
+ * record lives in the graph's arena; `key` lets an op find its own record
+ * again with rw_backward_find_deferred. Only gradients of leaves (which no
+ * other backward reads) may be completed this way. */
+typedef struct rw_defer {
+    struct rw_defer *next;
+    void (*run)(struct rw_defer *self, rw_graph *g);
+    const void *key;
+} rw_defer;
+
+void rw_backward_defer(rw_graph *g, rw_defer *d);
+rw_defer *rw_backward_find_deferred(rw_graph *g, void (*run)(rw_defer *, rw_graph *), const void *key);
 
 /* Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
  * record missing name, shape or forward. The record must stay alive. */

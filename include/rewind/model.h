@@ -1,0 +1,265 @@
+/* rewind/model.h - models defined in YAML files (format `rewind/1`).
+ *
+ * A model file names its layers, its custom recurrent cells (graphs of
+ * registered ops), its data and its training; docs/model-format.md lists
+ * every key, type and default. Loading validates everything and builds real
+ * rewind objects: a parameter store, the layers, an optimizer on demand.
+ *
+ *     rw_model *m = rw_model_load("models/char_lstm.yaml", NULL);
+ *     if (!m) { fprintf(stderr, "%s\n", rw_last_error()); return 1; }
+ *     // rw_last_error(): "char_lstm.yaml:38:9: error: unknown key 'forget_bais' in 'lstm'
+ *     //                   (did you mean 'forget_bias'?)" and the offending line with a caret
+ *     rw_optim *opt = rw_model_optim_new(m);
+ *     rw_train_opts o;
+ *     rw_model_train_opts(m, &o);
+ *     rw_train_source train = rw_model_source(m, RW_SPLIT_TRAIN, NULL);
+ *     rw_train(rw_model_params(m), opt, train, rw_model_loss_fn, m, &o, NULL);
+ *
+ * The files are pure data: explicit YAML tags are errors, anchors and
+ * aliases are allowed up to an expansion cap, duplicate keys are errors,
+ * `format: rewind/1` is required, and `${name}` refers to `hyper:` values.
+ * Ops registered from C (rw_op_register) before loading can be used by name
+ * in cells. Every error message starts "file:line:col: error: ...".
+ */
+#ifndef REWIND_MODEL_H
+#define REWIND_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "rewind/batch.h"
+#include "rewind/cell.h"
+#include "rewind/graph.h"
+#include "rewind/optim.h"
+#include "rewind/param.h"
+#include "rewind/rng.h"
+#include "rewind/schedule.h"
+#include "rewind/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rw_model rw_model;
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct rw_model_load_opts {
+    /* Relative paths (data files, include:) resolve against this directory;
+     * NULL: the model file's directory (the current directory for strings). */
+    const char *base_dir;
+    /* Neither check nor read the data files. The vocabulary then comes from
+     * `vocab` (as saved by rw_model_vocab_string, e.g. in a checkpoint) or,
+     * failing that, `vocab_size` opaque token ids and `classes` classes. */
+    bool skip_data;
+    const char *vocab;
+    int vocab_size;
+    int classes;
+    /* Settings applied before validation, as `rewind --set`: "path=value"
+     * with a dotted path ("train.optimizer.lr=1e-3", "hyper.hidden=64");
+     * the value is YAML. Errors in them are reported as <command line>:1:col. */
+    const char *const *overrides;
+    int n_overrides;
+    /* The most nodes a document may expand to through aliases (0: 100000). */
+    size_t max_alias_nodes;
+} rw_model_load_opts;
+
+/* Loads, validates and builds a model. NULL with rw_last_error() on any
+ * problem (RW_ERR_FORMAT for the definition, RW_ERR_IO for a missing or
+ * unreadable file, RW_ERR_SHAPE for shapes that cannot connect). opts may
+ * be NULL. A file without a `model:` section is a cell library: it loads,
+ * its cells are available through rw_model_cell, and it has no layers. */
+rw_model *rw_model_load(const char *path, const rw_model_load_opts *opts);
+/* The same from a string; name_for_errors (e.g. "model.yaml") starts every
+ * message. */
+rw_model *rw_model_load_string(const char *text, const char *name_for_errors, const rw_model_load_opts *opts);
+void rw_model_free(rw_model *m);
+
+/* ---- configuration (train:, data:, generate:) --------------------------- */
+
+typedef enum rw_data_kind {
+    RW_DATA_NONE = 0,        /* no data: section */
+    RW_DATA_CHARS,           /* text files; tokens are bytes; the target is the next byte */
+    RW_DATA_TSV_CLASSIFY,    /* one example per line: label<TAB>text */
+    RW_DATA_TSV_SEQ2SEQ      /* one example per line: source<TAB>target */
+} rw_data_kind;
+
+typedef enum rw_token_kind { RW_TOKENS_CHARS = 0, RW_TOKENS_WORDS } rw_token_kind;
+
+/* Resolved, existing, regular files, in order (directories and globs are
+ * expanded and sorted). */
+typedef struct rw_model_files {
+    char **paths;
+    int count;
+} rw_model_files;
+
+typedef struct rw_model_data_config {
+    rw_data_kind kind;
+    rw_model_files train, valid, test;
+    double valid_fraction;   /* without valid files: the share of the training data held out (0) */
+    rw_token_kind tokens;    /* tsv kinds: chars (default) or whitespace-separated words */
+    bool lowercase;          /* false */
+    int min_count;           /* words seen fewer times become <unk> (1) */
+    int max_length;          /* tsv kinds: longer sequences are cut (0: no limit) */
+} rw_model_data_config;
+
+typedef enum rw_optim_kind {
+    RW_OPTIM_SGD = 0, RW_OPTIM_MOMENTUM, RW_OPTIM_ADAGRAD, RW_OPTIM_RMSPROP, RW_OPTIM_ADAM, RW_OPTIM_ADAMW
+} rw_optim_kind;
+
+/* Fields left 0 take the optimizer's defaults (rewind/optim.h). */
+typedef struct rw_model_optim_config {
+    rw_optim_kind kind;      /* adam */
+    double lr;               /* 1e-3 (sgd and momentum: 0.1, adagrad and rmsprop: 1e-2) */
+    double momentum;         /* momentum (0.9 for type momentum), rmsprop */
+    bool nesterov;
+    double beta1, beta2, eps;
+    double alpha;            /* rmsprop */
+    double weight_decay;
+} rw_model_optim_config;
+
+/* An interval written "N steps" or "N epochs" (a bare number: steps). */
+typedef struct rw_model_interval {
+    long count;              /* 0: never */
+    bool epochs;
+} rw_model_interval;
+
+typedef struct rw_model_train_config {
+    uint64_t seed;           /* 1: every random choice (init, dropout, batches) */
+    int epochs;              /* 0: not set */
+    long steps;              /* 0: not set; with neither set, 1 epoch */
+    int batch_size;          /* 32 */
+    int bptt;                /* chars: steps per window (64) */
+    bool carry_state;        /* chars: the state flows from window to window (true) */
+    rw_batch_order order;    /* tsv kinds: bucket.by (shuffle) */
+    bool shuffle_batches;    /* tsv kinds (true) */
+    bool drop_last;          /* false */
+    rw_model_optim_config optimizer;
+    double clip_norm;        /* clip.global_norm (0: off) */
+    double clip_value;       /* clip.value (0: off) */
+    rw_schedule schedule;    /* constant */
+    rw_model_interval schedule_every; /* for type step when written in epochs */
+    rw_model_interval valid_every;    /* 0: at the end of every epoch */
+    int patience;            /* early_stop.patience (0: never stop early) */
+    double min_delta;
+    bool restore_best;       /* early_stop.restore_best (true) */
+    char *checkpoint_path;   /* checkpoint.path (NULL: none) */
+    rw_model_interval checkpoint_every; /* 0: only when training ends */
+    char *log_path;          /* log: CSV file (NULL: none) */
+    bool check_finite;       /* true */
+} rw_model_train_config;
+
+typedef struct rw_model_generate_config {
+    bool greedy;             /* method: greedy | sample (sample) */
+    double temperature;      /* 1.0 */
+    int top_k;               /* 0: all tokens */
+    int max_length;          /* 200 */
+    char *prime;             /* NULL: none */
+} rw_model_generate_config;
+
+const rw_model_train_config *rw_model_train_config_of(const rw_model *m);
+const rw_model_data_config *rw_model_data_config_of(const rw_model *m);
+const rw_model_generate_config *rw_model_generate_config_of(const rw_model *m);
+
+/* ---- the model ------------------------------------------------------------ */
+
+const char *rw_model_name(const rw_model *m);
+/* The text of the model file as loaded (e.g. for checkpoint metadata). */
+const char *rw_model_text(const rw_model *m);
+rw_params *rw_model_params(const rw_model *m);
+/* The generator dropout draws from; seeded from train.seed. */
+rw_rng *rw_model_rng(rw_model *m);
+bool rw_model_has_layers(const rw_model *m);
+/* Layers, parameter shapes and the total count (for `rewind check`). */
+void rw_model_print_summary(FILE *f, const rw_model *m);
+
+/* Tokens the model reads and, for a classifier, the classes it predicts. */
+int rw_model_vocab_size(const rw_model *m);
+int rw_model_classes(const rw_model *m);          /* 0 when the model predicts tokens */
+/* The text of token / class `id`, or NULL (out of range, or an opaque vocabulary). */
+const char *rw_model_token(const rw_model *m, int id);
+const char *rw_model_label(const rw_model *m, int id);
+/* Encodes text as token ids into ids[0..max): returns the number of tokens
+ * (possibly more than max: only max are written), or -1 with an error for
+ * a character the vocabulary lacks when it has no <unk>. */
+int rw_model_encode(const rw_model *m, const char *text, int32_t *ids, int max);
+/* The vocabulary and class names as text (for rw_model_load_opts.vocab);
+ * free() it. NULL with an error when the vocabulary is opaque. */
+char *rw_model_vocab_string(const rw_model *m);
+
+/* ---- running it ------------------------------------------------------------ */
+
+/* Recurrent state carried from one batch to the next (truncated BPTT) or
+ * from one generation step to the next. Starts at the initial state. */
+typedef struct rw_model_state rw_model_state;
+rw_model_state *rw_model_state_new(const rw_model *m, int batch);
+void rw_model_state_reset(rw_model_state *s);
+void rw_model_state_free(rw_model_state *s);
+
+typedef struct rw_model_batch {
+    const rw_tensor *inputs;   /* int32 [T, B] token ids, RW_PAD (-1) past each sequence's end */
+    const rw_tensor *lengths;  /* int32 [B] valid steps, or NULL: found from the padding in inputs */
+    const rw_tensor *targets;  /* int32 [T, B] the next tokens (RW_PAD: no target), for token outputs */
+    const rw_tensor *labels;   /* int32 [B] the classes, for classification outputs */
+    rw_model_state *state;     /* NULL, or state to start from and to keep the final values in */
+} rw_model_batch;
+
+/* Records the forward pass on g and returns the output's logits: [T, B, C]
+ * for token outputs, [B, C] for a classifier. Dropout follows
+ * rw_graph_is_training(g) and draws from rw_model_rng(m). */
+rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b);
+/* The forward pass and the loss (the mean cross-entropy over the
+ * non-padding targets, plus any `regularize:` terms in training mode). */
+rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b);
+/* rw_model_loss as an rw_loss_fn: batch is a `const rw_model_batch *`
+ * (what rw_model_source yields), ctx the model. */
+rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx);
+
+/* One step of generation: ids [B] (one token per sequence of s's batch)
+ * in, logits [B, C] for the next token out; s advances. Needs a model whose
+ * recurrent layers are unidirectional and return every step. */
+rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids);
+/* Samples token ids from logits [B, C] row `row`: greedy when temperature
+ * <= 0, else from softmax(logits / temperature) restricted to the top_k
+ * largest (top_k <= 0: all). */
+int rw_model_sample(const rw_node *logits, int row, double temperature, int top_k, rw_rng *rng);
+/* Text from a token model: feeds `prime` (may be NULL or "") and samples
+ * `length` more tokens. Returns the generated text without the prime
+ * (free() it), NULL with an error. */
+char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng);
+
+/* ---- training ----------------------------------------------------------------- */
+
+/* An optimizer over rw_model_params(m) as train.optimizer says. */
+rw_optim *rw_model_optim_new(const rw_model *m);
+
+typedef enum rw_model_split { RW_SPLIT_TRAIN = 0, RW_SPLIT_VALID } rw_model_split;
+/* Batches (`const rw_model_batch *`) of the loaded data, per train.batch.
+ * For kind chars the text is cut into batch_size streams read in windows
+ * of bptt steps whose state is carried when carry_state is set. *available
+ * (may be NULL) is false when there is no such split; next then fails. The
+ * source stays valid while m lives. */
+rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *available);
+/* Fills *o from the train: section: length, clipping, schedule, validation
+ * on the valid split when there is one, early stopping, checkpoints (with
+ * the model text and vocabulary as metadata), the log and the finite check.
+ * The caller may then add progress, stop and resume fields. */
+rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
+
+/* ---- cells from YAML, for C code ------------------------------------------- */
+
+/* Values of a YAML cell's own dims, in the order of its `dims:` list after
+ * X and H (which come from the input width and the hidden size). */
+typedef struct rw_model_cell_opts {
+    int dims[6];
+} rw_model_cell_opts;
+
+/* The cell `name` of the file's `cells:` section (or an included file), to
+ * use with rw_rnn_new or rw_cell_new (opts: an rw_model_cell_opts when the
+ * cell has dims of its own, else NULL) while m lives. NULL if unknown. */
+const rw_cell_def *rw_model_cell(const rw_model *m, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,111 @@
+/* rewind/rnn.h - the sequence runner: a cell unrolled over a batch of
+ * sequences, stacked, bidirectional, with padding, dropout and carried state.
+ *
+ * Inputs are time-major: xs is [T, B, X] real, or [T, B] int32 token ids
+ * (the first layer then looks its input projection up by id, which equals a
+ * one-hot input times W^T without building the one-hot). Every step is
+ * recorded on the tape; rw_backward on a loss over the outputs is BPTT.
+ *
+ *     rw_rnn *lstm = rw_rnn_new(P, "lstm", &rw_lstm_cell, V, 256, NULL,
+ *                               &(rw_rnn_opts){ .layers = 2 }, &rng);
+ *     rw_carry *carry = rw_carry_new(lstm, 32);
+ *     rw_seq s = rw_rnn_run(g, lstm, ids, &(rw_run_opts){ .carry = carry });
+ *     ... loss over s.outputs, rw_backward ...
+ *     rw_carry_keep(carry, &s);   // values kept for the next window, gradient cut
+ */
+#ifndef REWIND_RNN_H
+#define REWIND_RNN_H
+
+#include <stdbool.h>
+#include "rewind/cell.h"
+#include "rewind/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RW_RNN_MAX_LAYERS 8
+
+typedef enum rw_initial_state {
+    RW_STATE_ZERO = 0,    /* zeros (or the carry's values when a carry is given) */
+    RW_STATE_LEARNED,     /* a parameter "<name>.l<k>.<dir>.s<i>" per layer, direction and state */
+} rw_initial_state;
+
+typedef struct rw_rnn_opts {
+    int layers;               /* stacked layers, default 1 */
+    bool bidirectional;       /* forward and backward runs, outputs concatenated [.., 2H] */
+    double dropout;           /* between stacked layers (on each layer's input but the first) */
+    bool variational;         /* one dropout mask per sequence, reused at every step */
+    bool residual;            /* layer input added to its output when the widths agree */
+    rw_initial_state initial_state;
+    int vocab;                /* > 0: the input is int32 token ids in [0, vocab) */
+} rw_rnn_opts;
+
+typedef struct rw_rnn rw_rnn;
+
+/* `cell_opts` (cell_opts_size bytes) configures every layer's cell. */
+rw_rnn *rw_rnn_new(rw_params *P, const char *name, const rw_cell_def *cell, int input_size, int hidden,
+                   const void *cell_opts, size_t cell_opts_size, const rw_rnn_opts *opts, rw_rng *rng);
+void rw_rnn_free(rw_rnn *rnn);
+
+int rw_rnn_layers(const rw_rnn *rnn);
+int rw_rnn_directions(const rw_rnn *rnn);
+int rw_rnn_output_size(const rw_rnn *rnn);          /* top layer's output width times directions */
+rw_cell *rw_rnn_cell(const rw_rnn *rnn, int layer, int direction);
+
+/* State carried between windows of a long stream (truncated BPTT): values
+ * only, so the next window's gradient stops here. */
+typedef struct rw_carry rw_carry;
+rw_carry *rw_carry_new(const rw_rnn *rnn, int batch);
+void rw_carry_free(rw_carry *carry);
+void rw_carry_zero(rw_carry *carry);                 /* e.g. when the streams restart */
+
+typedef enum rw_output_mode {
+    RW_OUTPUT_ALL = 0,        /* outputs [T, B, W] (many-to-many) */
+    RW_OUTPUT_LAST,           /* only `last` (many-to-one): skip stacking the top layer's outputs */
+} rw_output_mode;
+
+typedef struct rw_run_opts {
+    rw_node *lengths;         /* int32 [B]: valid steps per sequence; NULL = all T */
+    rw_carry *carry;          /* initial states from here (and rw_carry_keep afterwards) */
+    rw_node *const *initial;  /* or given initial states: [layers * dirs * n_states] nodes [B, size] */
+    rw_rng *rng;              /* for dropout; required when dropout > 0 in training mode */
+    rw_output_mode output;
+    double norm_stabilizer;   /* beta > 0: s.penalty = beta/T sum (||h_t|| - ||h_{t-1}||)^2 on the top layer */
+} rw_run_opts;
+
+typedef struct rw_seq {
+    rw_node *outputs;         /* [T, B, W]: top layer, directions concatenated; zero at padded steps */
+    rw_node *last;            /* [B, W]: each sequence's output at its last valid step (backward
+                                 direction: at step 0) */
+    rw_node **final;          /* [layers * dirs * n_states] final states, each [B, size] */
+    int n_final;
+    rw_node *penalty;         /* the norm-stabilizer term, when asked for, else NULL */
+    int steps, batch;
+} rw_seq;
+
+/* Unrolls the network over xs. On error every node in the result is NULL
+ * (check s.last or s.outputs) and rw_last_error() says why. */
+rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_run_opts *opts);
+
+/* Copies the final states' values into the carry. */
+rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
+
+/* One step of a unidirectional network, for generation: x [B, X] (or int32
+ * ids [B]); state[] holds layers * n_states nodes, updated in place
+ * (initialize with rw_rnn_zero_state). Returns the top layer's output. */
+rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *rnn, rw_node *x, rw_node **state);
+rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *rnn, int batch, rw_node **state);
+int rw_rnn_state_count(const rw_rnn *rnn);
+
+/* One-to-many generation: from input x0 [B, X] runs `steps` steps, feeding
+ * back next = feedback(g, output, ctx) as the next input (e.g. a head and a
+ * sampler). Writes the outputs to out[steps]. */
+typedef rw_node *(*rw_feedback_fn)(rw_graph *g, rw_node *output, int step, void *ctx);
+rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *rnn, rw_node *x0, rw_node **state, int steps,
+                          rw_feedback_fn feedback, void *ctx, rw_node **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,122 @@
+/* Cell instances: a definition, its sizes and options, and its parameters. */
+#include <stdio.h>
+#include <string.h>
+#include "../core/alloc.h"
+#include "rewind/cell.h"
+
+struct rw_cell {
+    const rw_cell_def *def;
+    char *name;
+    rw_params *P;
+    int input_size, hidden;
+    void *opts;
+    int n_params;
+    rw_param *params[RW_CELL_MAX_PARAMS];
+    const char *short_names[RW_CELL_MAX_PARAMS]; /* the part after "<cell name>." */
+};
+
+rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
+                     const void *opts, size_t opts_size, rw_rng *rng)
+{
+    if (!P || !name || !def || !def->step || !def->declare || !rng) {
+        rw_error(RW_ERR_ARG, "rw_cell_new('%s'): needs a store, a cell definition with declare and step, "
+                 "and a generator", name ? name : "(null)");
+        return NULL;
+    }
+    if (input_size < 1 || hidden < 1 || def->n_states < 1 || def->n_states > RW_CELL_MAX_STATES) {
+        rw_error(RW_ERR_ARG, "rw_cell_new('%s', %s): input size %d, hidden %d and %d states; sizes must be >= 1 "
+                 "and states 1..%d", name, def->name ? def->name : "cell", input_size, hidden, def->n_states,
+                 RW_CELL_MAX_STATES);
+        return NULL;
+    }
+    rw_cell *c = rw_calloc(1, sizeof *c, "a cell");
+    if (!c)
+        return NULL;
+    c->def = def;
+    c->P = P;
+    c->input_size = input_size;
+    c->hidden = hidden;
+    c->name = rw_strdup(name, "a cell name");
+    if (c->name && opts && opts_size) {
+        c->opts = rw_malloc(opts_size, "cell options");
+        if (c->opts)
+            memcpy(c->opts, opts, opts_size);
+    }
+    if (!c->name || (opts && opts_size && !c->opts) || def->declare(c, rng) != RW_OK) {
+        if (c->name)
+            rw_error_prefix("cell '%s'", c->name);
+        rw_cell_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void rw_cell_free(rw_cell *c)
+{
+    if (!c)
+        return;
+    rw_free(c->name);
+    rw_free(c->opts);
+    rw_free(c);
+}
+
+rw_param *rw_cell_param(rw_cell *c, const char *name, rw_shape shape, rw_init init, rw_rng *rng)
+{
+    if (c->n_params == RW_CELL_MAX_PARAMS) {
+        rw_error(RW_ERR_ARG, "a cell may have at most %d parameters", RW_CELL_MAX_PARAMS);
+        return NULL;
+    }
+    char full[256];
+    snprintf(full, sizeof full, "%s.%s", c->name, name);
+    rw_param *p = rw_params_add(c->P, full, shape);
+    if (!p)
+        return NULL;
+    if (rw_init_tensor(p->value, init, rng) != RW_OK) {
+        rw_error_prefix("parameter '%s'", full);
+        return NULL;
+    }
+    c->params[c->n_params] = p;
+    c->short_names[c->n_params] = p->name + strlen(c->name) + 1;
+    c->n_params++;
+    return p;
+}
+
+rw_param *rw_cell_get_param(const rw_cell *c, const char *name)
+{
+    for (int i = 0; c && i < c->n_params; i++)
+        if (strcmp(c->short_names[i], name) == 0)
+            return c->params[i];
+    rw_error(RW_ERR_ARG, "cell '%s' has no parameter '%s'", c ? c->name : "(null)", name);
+    return NULL;
+}
+
+rw_node *rw_p(rw_graph *g, const rw_cell *c, const char *name)
+{
+    rw_param *p = rw_cell_get_param(c, name);
+    return p ? rw_param_node(g, p) : NULL;
+}
+
+const rw_cell_def *rw_cell_definition(const rw_cell *c) { return c->def; }
+const char *rw_cell_name(const rw_cell *c) { return c->name; }
+const void *rw_cell_opts(const rw_cell *c) { return c->opts; }
+int rw_cell_input_size(const rw_cell *c) { return c->input_size; }
+int rw_cell_hidden(const rw_cell *c) { return c->hidden; }
+
+int rw_cell_state_size(const rw_cell *c, int i)
+{
+    return c->def->state_size ? c->def->state_size(c, i) : c->hidden;
+}
+
+int rw_cell_output_size(const rw_cell *c)
+{
+    return c->def->output_size ? c->def->output_size(c) : c->hidden;
+}
+
+rw_node *rw_cell_step(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **state)
+{
+    if (c->def->project)
+        x = c->def->project(g, c, x);
+    if (!x)
+        return NULL;
+    return c->def->step(g, c, x, state);
+}

@@ -1,0 +1,94 @@
+/* Elman (and IRNN) and Jordan cells. */
+#include "cell_util.h"
+
+static const rw_elman_opts elman_defaults = { RW_ACT_TANH, false };
+
+static const rw_elman_opts *elman_opts(const rw_cell *c)
+{
+    const rw_elman_opts *o = rw_cell_opts(c);
+    return o ? o : &elman_defaults;
+}
+
+static rw_status elman_declare(rw_cell *c, rw_rng *rng)
+{
+    int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
+    bool irnn = elman_opts(c)->irnn;
+    RW_CELL_PARAM(c, "W", rw_shape2(H, X), irnn ? rw_init_of(RW_INIT_NORMAL, 0, 0.001)
+                                                : rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng);
+    RW_CELL_PARAM(c, "U", rw_shape2(H, H), irnn ? rw_init_of(RW_INIT_IDENTITY, 0, 0) : rw_init_of(RW_INIT_ORTHOGONAL, 0, 0), rng);
+    RW_CELL_PARAM(c, "b", rw_shape1(H), rw_init_of(RW_INIT_ZEROS, 0, 0), rng);
+    return RW_OK;
+}
+
+static rw_node *elman_project(rw_graph *g, const rw_cell *c, rw_node *xs)
+{
+    return rw_add(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "b"));
+}
+
+static rw_node *elman_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
+{
+    rw_activation a = elman_opts(c)->irnn ? RW_ACT_RELU : elman_opts(c)->activation;
+    state[0] = rw_activate(g, rw_add(g, xp, rw_cell_recur(g, c, state[0], "U")), a);
+    return state[0];
+}
+
+const rw_cell_def rw_elman_cell = { .name = "elman", .n_states = 1, .declare = elman_declare,
+                                    .project = elman_project, .step = elman_step, .accepts_ids = true };
+
+/* ---- Jordan ------------------------------------------------------------ */
+
+static const rw_jordan_opts jordan_defaults = { 0, RW_ACT_TANH, RW_ACT_TANH };
+
+/* The Elman recurrence too: the elman_jordan cell, which carries h as well. */
+static bool both(const rw_cell *c) { return rw_cell_definition(c)->n_states == 2; }
+
+static const rw_jordan_opts *jordan_opts(const rw_cell *c)
+{
+    const rw_jordan_opts *o = rw_cell_opts(c);
+    return o ? o : &jordan_defaults;
+}
+
+static int jordan_output_size(const rw_cell *c)
+{
+    int o = jordan_opts(c)->output_size;
+    return o > 0 ? o : rw_cell_hidden(c);
+}
+
+/* State 0 is the previous output o; state 1 the hidden h (elman_jordan). */
+static int jordan_state_size(const rw_cell *c, int i) { return i == 0 ? jordan_output_size(c) : rw_cell_hidden(c); }
+
+static rw_status jordan_declare(rw_cell *c, rw_rng *rng)
+{
+    int X = rw_cell_input_size(c), H = rw_cell_hidden(c), O = jordan_output_size(c);
+    rw_init glorot = rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), zeros = rw_init_of(RW_INIT_ZEROS, 0, 0);
+    RW_CELL_PARAM(c, "W", rw_shape2(H, X), glorot, rng);
+    RW_CELL_PARAM(c, "R", rw_shape2(H, O), glorot, rng);
+    RW_CELL_PARAM(c, "b", rw_shape1(H), zeros, rng);
+    RW_CELL_PARAM(c, "V", rw_shape2(O, H), glorot, rng);
+    RW_CELL_PARAM(c, "c", rw_shape1(O), zeros, rng);
+    if (both(c))
+        RW_CELL_PARAM(c, "U", rw_shape2(H, H), rw_init_of(RW_INIT_ORTHOGONAL, 0, 0), rng);
+    return RW_OK;
+}
+
+static rw_node *jordan_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
+{
+    const rw_jordan_opts *o = jordan_opts(c);
+    rw_node *a = rw_add(g, xp, rw_cell_recur(g, c, state[0], "R"));
+    if (both(c))
+        a = rw_add(g, a, rw_cell_recur(g, c, state[1], "U"));
+    rw_node *h = rw_activate(g, a, o->activation);
+    rw_node *out = rw_activate(g, rw_add(g, rw_cell_recur(g, c, h, "V"), rw_p(g, c, "c")), o->output_activation);
+    state[0] = out;
+    if (both(c))
+        state[1] = h;
+    return out;
+}
+
+const rw_cell_def rw_jordan_cell = { .name = "jordan", .n_states = 1, .declare = jordan_declare,
+                                     .state_size = jordan_state_size, .output_size = jordan_output_size,
+                                     .project = elman_project, .step = jordan_step, .accepts_ids = true };
+
+const rw_cell_def rw_elman_jordan_cell = { .name = "elman_jordan", .n_states = 2, .declare = jordan_declare,
+                                           .state_size = jordan_state_size, .output_size = jordan_output_size,
+                                           .project = elman_project, .step = jordan_step, .accepts_ids = true };

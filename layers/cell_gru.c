@@ -1,0 +1,72 @@
+/* The GRU cell, lecture form (reset before the recurrent matmul) and the
+ * reset-after form of cuDNN and PyTorch. */
+#include "cell_util.h"
+#include "rewind/ops_norm.h"
+#include "rewind/ops_shape.h"
+
+static const rw_gru_opts defaults = { 0 };
+
+static const rw_gru_opts *opts_of(const rw_cell *c)
+{
+    const rw_gru_opts *o = rw_cell_opts(c);
+    return o ? o : &defaults;
+}
+
+static rw_status gru_declare(rw_cell *c, rw_rng *rng)
+{
+    const rw_gru_opts *o = opts_of(c);
+    int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
+    rw_init zeros = rw_init_of(RW_INIT_ZEROS, 0, 0), ones = rw_init_of(RW_INIT_CONST, 1, 0);
+    RW_CELL_PARAM(c, "W", rw_shape2(3 * H, X), rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng);
+    RW_CELL_PARAM(c, "b", rw_shape1(3 * H), zeros, rng);
+    if (o->reset_after) {
+        RW_CELL_PARAM(c, "U", rw_shape2(3 * H, H), rw_init_of(RW_INIT_ORTHOGONAL, 1, H), rng);
+        RW_CELL_PARAM(c, "c", rw_shape1(3 * H), zeros, rng);
+    } else {
+        RW_CELL_PARAM(c, "U", rw_shape2(2 * H, H), rw_init_of(RW_INIT_ORTHOGONAL, 1, H), rng);
+        RW_CELL_PARAM(c, "Un", rw_shape2(H, H), rw_init_of(RW_INIT_ORTHOGONAL, 0, 0), rng);
+    }
+    if (o->layer_norm) {
+        RW_CELL_PARAM(c, "ln_x.gain", rw_shape1(3 * H), ones, rng);
+        RW_CELL_PARAM(c, "ln_h.gain", rw_shape1(o->reset_after ? 3 * H : 2 * H), ones, rng);
+        if (!o->reset_after)
+            RW_CELL_PARAM(c, "ln_n.gain", rw_shape1(H), ones, rng);
+    }
+    return RW_OK;
+}
+
+static rw_node *gru_project(rw_graph *g, const rw_cell *c, rw_node *xs)
+{
+    rw_node *xp = rw_cell_project_input(g, c, xs, "W");
+    if (opts_of(c)->layer_norm)
+        xp = rw_layer_norm(g, xp, rw_p(g, c, "ln_x.gain"), NULL);
+    return rw_add(g, xp, rw_p(g, c, "b"));
+}
+
+static rw_node *ln(rw_graph *g, const rw_cell *c, rw_node *x, const char *gain)
+{
+    return opts_of(c)->layer_norm ? rw_layer_norm(g, x, rw_p(g, c, gain), NULL) : x;
+}
+
+static rw_node *gru_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
+{
+    const rw_gru_opts *o = opts_of(c);
+    int H = rw_cell_hidden(c);
+    rw_node *h = state[0];
+    rw_node *hu = ln(g, c, rw_cell_recur(g, c, h, "U"), "ln_h.gain");
+    if (o->reset_after)
+        hu = rw_add(g, hu, rw_p(g, c, "c"));
+    rw_node *r = rw_sigmoid(g, rw_add(g, rw_slice(g, xp, -1, 0, H), rw_slice(g, hu, -1, 0, H)));
+    rw_node *z = rw_sigmoid(g, rw_add(g, rw_slice(g, xp, -1, H, H), rw_slice(g, hu, -1, H, H)));
+    rw_node *recurrent;
+    if (o->reset_after)
+        recurrent = rw_mul(g, r, rw_slice(g, hu, -1, 2 * H, H));
+    else
+        recurrent = ln(g, c, rw_cell_recur(g, c, rw_mul(g, r, h), "Un"), "ln_n.gain");
+    rw_node *n = rw_tanh(g, rw_add(g, rw_slice(g, xp, -1, 2 * H, H), recurrent));
+    state[0] = rw_add(g, h, rw_mul(g, z, rw_sub(g, n, h))); /* (1 - z) h + z n */
+    return state[0];
+}
+
+const rw_cell_def rw_gru_cell = { .name = "gru", .n_states = 1, .declare = gru_declare,
+                                  .project = gru_project, .step = gru_step, .accepts_ids = true };

@@ -1,0 +1,127 @@
+/* The LSTM cell and its variants, composed of ordinary ops. */
+#include "cell_util.h"
+#include "rewind/ops_norm.h"
+#include "rewind/ops_shape.h"
+
+static const rw_lstm_opts defaults = { 0 };
+
+static const rw_lstm_opts *opts_of(const rw_cell *c)
+{
+    const rw_lstm_opts *o = rw_cell_opts(c);
+    return o ? o : &defaults;
+}
+
+/* Which gates are computed, and where each sits in the fused [G*H] rows. */
+typedef struct gates {
+    int i, f, g, o;  /* block index, or -1 when the gate is absent */
+    int count;
+} gates;
+
+static gates layout(const rw_lstm_opts *o)
+{
+    gates k = { -1, -1, -1, -1, 0 };
+    if (!o->no_input_gate)
+        k.i = k.count++;
+    if (!o->no_forget_gate && !o->coupled)
+        k.f = k.count++;
+    k.g = k.count++;
+    if (!o->no_output_gate)
+        k.o = k.count++;
+    return k;
+}
+
+static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
+{
+    const rw_lstm_opts *o = opts_of(c);
+    int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
+    if (o->coupled && (o->no_input_gate || o->no_forget_gate))
+        return rw_error(RW_ERR_ARG, "lstm: a coupled input-forget gate needs both gates");
+    gates k = layout(o);
+    int G = k.count * H;
+    rw_init zeros = rw_init_of(RW_INIT_ZEROS, 0, 0), ones = rw_init_of(RW_INIT_CONST, 1, 0);
+    RW_CELL_PARAM(c, "W", rw_shape2(G, X), rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng);
+    RW_CELL_PARAM(c, "U", rw_shape2(G, H), rw_init_of(RW_INIT_ORTHOGONAL, 1, H), rng); /* per gate block */
+    rw_param *b = rw_cell_param(c, "b", rw_shape1(G), zeros, rng);
+    if (!b)
+        return rw_last_status();
+    if (k.f >= 0) /* a large forget bias keeps memory open at the start (Gers 2000, Jozefowicz 2015) */
+        for (int j = 0; j < H; j++)
+            b->value->data[k.f * H + j] = (rw_real)(o->forget_bias_set ? o->forget_bias : 1.0);
+    if (o->peephole) {
+        if (k.i >= 0)
+            RW_CELL_PARAM(c, "p_i", rw_shape1(H), zeros, rng);
+        if (k.f >= 0)
+            RW_CELL_PARAM(c, "p_f", rw_shape1(H), zeros, rng);
+        if (k.o >= 0)
+            RW_CELL_PARAM(c, "p_o", rw_shape1(H), zeros, rng);
+    }
+    if (o->layer_norm) {
+        RW_CELL_PARAM(c, "ln_x.gain", rw_shape1(G), ones, rng);
+        RW_CELL_PARAM(c, "ln_h.gain", rw_shape1(G), ones, rng);
+        RW_CELL_PARAM(c, "ln_c.gain", rw_shape1(H), ones, rng);
+        RW_CELL_PARAM(c, "ln_c.bias", rw_shape1(H), zeros, rng);
+    }
+    return RW_OK;
+}
+
+/* All steps' input projections in one GEMM; with layer norm the bias is
+ * added after normalization (in the step), so it is not normalized away. */
+static rw_node *lstm_project(rw_graph *g, const rw_cell *c, rw_node *xs)
+{
+    rw_node *xp = rw_cell_project_input(g, c, xs, "W");
+    if (opts_of(c)->layer_norm)
+        return rw_layer_norm(g, xp, rw_p(g, c, "ln_x.gain"), NULL);
+    return rw_add(g, xp, rw_p(g, c, "b"));
+}
+
+static rw_node *gate(rw_graph *g, rw_node *pre, int block, int H)
+{
+    return rw_slice(g, pre, -1, block * H, H);
+}
+
+static rw_node *peep(rw_graph *g, const rw_cell *c, rw_node *a, const char *p, rw_node *cell)
+{
+    return opts_of(c)->peephole ? rw_add(g, a, rw_mul(g, rw_p(g, c, p), cell)) : a;
+}
+
+static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
+{
+    const rw_lstm_opts *o = opts_of(c);
+    gates k = layout(o);
+    int H = rw_cell_hidden(c);
+    rw_node *h_prev = state[0], *c_prev = state[1];
+    rw_node *hu = rw_cell_recur(g, c, h_prev, "U");
+    rw_node *pre;
+    if (o->layer_norm)
+        pre = rw_add(g, rw_add(g, xp, rw_layer_norm(g, hu, rw_p(g, c, "ln_h.gain"), NULL)), rw_p(g, c, "b"));
+    else
+        pre = rw_add(g, xp, hu);
+
+    rw_node *i = k.i >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.i, H), "p_i", c_prev)) : NULL;
+    rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.f, H), "p_f", c_prev)) : NULL;
+    rw_node *cand = gate(g, pre, k.g, H);
+    if (!o->no_input_activation)
+        cand = rw_tanh(g, cand);
+
+    rw_node *in = i ? rw_mul(g, i, cand) : cand;   /* what is written */
+    rw_node *cell;
+    if (o->coupled)      /* f = 1 - i: c = c_prev + i (g - c_prev) */
+        cell = rw_add(g, c_prev, rw_mul(g, i, rw_sub(g, cand, c_prev)));
+    else if (f)
+        cell = rw_add(g, rw_mul(g, f, c_prev), in);
+    else                 /* no forget gate: the 1997 LSTM's constant error carousel */
+        cell = rw_add(g, c_prev, in);
+
+    rw_node *shown = o->layer_norm ? rw_layer_norm(g, cell, rw_p(g, c, "ln_c.gain"), rw_p(g, c, "ln_c.bias")) : cell;
+    if (!o->no_output_activation)
+        shown = rw_tanh(g, shown);
+    rw_node *h = shown;
+    if (k.o >= 0)
+        h = rw_mul(g, rw_sigmoid(g, peep(g, c, gate(g, pre, k.o, H), "p_o", cell)), shown);
+    state[0] = h;
+    state[1] = cell;
+    return h;
+}
+
+const rw_cell_def rw_lstm_cell = { .name = "lstm", .n_states = 2, .declare = lstm_declare,
+                                   .project = lstm_project, .step = lstm_step, .accepts_ids = true };

@@ -1,0 +1,39 @@
+/* Internal helpers shared by the built-in cells. */
+#ifndef RW_LAYERS_CELL_UTIL_H
+#define RW_LAYERS_CELL_UTIL_H
+
+#include "rewind/cells.h"
+#include "rewind/ops_elementwise.h"
+#include "rewind/ops_matmul.h"
+#include "rewind/ops_gather_columns.h"
+
+/* x W^T for real x [..., X], or the column lookup for int32 ids. */
+static inline rw_node *rw_cell_project_input(rw_graph *g, const rw_cell *c, rw_node *xs, const char *w)
+{
+    rw_node *W = rw_p(g, c, w);
+    if (xs && xs->value.dtype == RW_INT32)
+        return rw_gather_columns(g, W, xs);
+    return rw_matmul_ex(g, xs, W, false, true);
+}
+
+/* h U^T */
+static inline rw_node *rw_cell_recur(rw_graph *g, const rw_cell *c, rw_node *h, const char *u)
+{
+    return rw_matmul_ex(g, h, rw_p(g, c, u), false, true);
+}
+
+static inline rw_node *rw_activate(rw_graph *g, rw_node *x, rw_activation a)
+{
+    switch (a) {
+    case RW_ACT_TANH: return rw_tanh(g, x);
+    case RW_ACT_SIGMOID: return rw_sigmoid(g, x);
+    case RW_ACT_RELU: return rw_relu(g, x);
+    case RW_ACT_NONE: return x;
+    }
+    return x;
+}
+
+#define RW_CELL_PARAM(c, name, shape, init, rng) \
+    do { if (!rw_cell_param((c), (name), (shape), (init), (rng))) return rw_last_status(); } while (0)
+
+#endif

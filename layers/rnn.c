@@ -1,0 +1,281 @@
+/* The sequence runner: unrolls cells over [T, B, ...] sequences. Every step
+ * is ordinary ops on the tape, so BPTT is rw_backward. */
+#include <stdio.h>
+#include <string.h>
+#include "../core/alloc.h"
+#include "rnn_internal.h"
+#include "rewind/layers.h"
+#include "rewind/ops_elementwise.h"
+#include "rewind/ops_shape.h"
+#include "rewind/ops_mask.h"
+#include "rewind/ops_norm.h"
+#include "rewind/ops_dropout.h"
+
+rw_rnn *rw_rnn_new(rw_params *P, const char *name, const rw_cell_def *cell, int input_size, int hidden,
+                   const void *cell_opts, size_t cell_opts_size, const rw_rnn_opts *opts, rw_rng *rng)
+{
+    rw_rnn_opts o = opts ? *opts : (rw_rnn_opts){ 0 };
+    if (o.layers == 0)
+        o.layers = 1;
+    if (!P || !name || !cell || !rng || o.layers < 1 || o.layers > RW_RNN_MAX_LAYERS || o.dropout < 0 ||
+        o.dropout >= 1 || o.vocab < 0) {
+        rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a store, a cell, a generator, 1..%d layers (got %d) and "
+                 "dropout in [0, 1) (got %g)", name ? name : "(null)", RW_RNN_MAX_LAYERS, o.layers, o.dropout);
+        return NULL;
+    }
+    if (o.vocab > 0)
+        input_size = o.vocab;
+    rw_rnn *r = rw_calloc(1, sizeof *r, "a recurrent network");
+    if (!r)
+        return NULL;
+    r->name = rw_strdup(name, "a network name");
+    r->def = cell;
+    r->o = o;
+    r->layers = o.layers;
+    r->dirs = o.bidirectional ? 2 : 1;
+    r->input_size = input_size;
+    r->hidden = hidden;
+    if (!r->name)
+        goto fail;
+    int in = input_size;
+    for (int l = 0; l < r->layers; l++) {
+        for (int d = 0; d < r->dirs; d++) {
+            char cname[256];
+            snprintf(cname, sizeof cname, "%s.l%d%s", name, l, d ? ".rev" : "");
+            r->cells[l][d] = rw_cell_new(P, cname, cell, in, hidden, cell_opts, cell_opts_size, rng);
+            if (!r->cells[l][d])
+                goto fail;
+            for (int s = 0; o.initial_state == RW_STATE_LEARNED && s < cell->n_states; s++) {
+                char pname[300];
+                snprintf(pname, sizeof pname, "%s.h0.s%d", cname, s);
+                r->init[l][d][s] = rw_params_add(P, pname, rw_shape1(rw_cell_state_size(r->cells[l][d], s)));
+                if (!r->init[l][d][s])
+                    goto fail;
+            }
+        }
+        in = rw_cell_output_size(r->cells[l][0]) * r->dirs;
+    }
+    return r;
+fail:
+    rw_rnn_free(r);
+    return NULL;
+}
+
+void rw_rnn_free(rw_rnn *r)
+{
+    if (!r)
+        return;
+    for (int l = 0; l < RW_RNN_MAX_LAYERS; l++)
+        for (int d = 0; d < 2; d++)
+            rw_cell_free(r->cells[l][d]);
+    rw_free(r->name);
+    rw_free(r);
+}
+
+int rw_rnn_layers(const rw_rnn *r) { return r->layers; }
+int rw_rnn_directions(const rw_rnn *r) { return r->dirs; }
+int rw_rnn_output_size(const rw_rnn *r) { return rw_cell_output_size(r->cells[r->layers - 1][0]) * r->dirs; }
+rw_cell *rw_rnn_cell(const rw_rnn *r, int layer, int dir)
+{
+    return layer >= 0 && layer < r->layers && dir >= 0 && dir < r->dirs ? r->cells[layer][dir] : NULL;
+}
+
+/* ---- one run -------------------------------------------------------------- */
+
+typedef struct run {
+    rw_graph *g;
+    const rw_rnn *r;
+    const rw_run_opts *o;
+    int T, B;
+    rw_node **masks;    /* [T] real [B] leaves, or NULL without lengths */
+    rw_node **steps;    /* scratch: [T] per-step inputs */
+    rw_node **outs[2];  /* [T] per-step outputs of the current layer, per direction */
+} run;
+
+static rw_node *initial_state(run *u, int l, int d, int s)
+{
+    const rw_rnn *r = u->r;
+    int idx = rw_rnn_state_index(r, l, d, s);
+    int size = rw_cell_state_size(r->cells[l][d], s);
+    if (u->o->initial)
+        return u->o->initial[idx];
+    if (u->o->carry)
+        return rw_const(u->g, u->o->carry->t[idx]);
+    rw_node *zero = rw_leaf_new(u->g, RW_REAL, rw_shape2(u->B, size), false);
+    if (r->init[l][d][s]) /* learned: zeros [B, S] + h0 [S] broadcast over the batch */
+        return rw_add(u->g, zero, rw_param_node(u->g, r->init[l][d][s]));
+    return zero;
+}
+
+static rw_status make_masks(run *u)
+{
+    rw_node *len = u->o->lengths;
+    if (!len)
+        return RW_OK;
+    if (len->value.dtype != RW_INT32 || len->value.size != (size_t)u->B)
+        return rw_error(RW_ERR_SHAPE, "rw_rnn_run: lengths must be int32 [%d] (one per sequence)", u->B);
+    for (int b = 0; b < u->B; b++)
+        if (len->value.idata[b] < 0 || len->value.idata[b] > u->T)
+            return rw_error(RW_ERR_SHAPE, "rw_rnn_run: length %d of sequence %d is outside [0, %d]",
+                            (int)len->value.idata[b], b, u->T);
+    u->masks = rw_arena_alloc(rw_graph_arena(u->g), (size_t)u->T * sizeof *u->masks);
+    if (!u->masks)
+        return RW_ERR_NOMEM;
+    for (int t = 0; t < u->T; t++) {
+        u->masks[t] = rw_leaf_new(u->g, RW_REAL, rw_shape1(u->B), false);
+        if (!u->masks[t])
+            return RW_ERR_NOMEM;
+        for (int b = 0; b < u->B; b++)
+            u->masks[t]->value.data[b] = t < len->value.idata[b] ? 1 : 0;
+    }
+    return RW_OK;
+}
+
+/* One direction of one layer over all steps. Returns the output at each
+ * sequence's last valid step in *last; final states in s->final. */
+static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, rw_node **last)
+{
+    const rw_rnn *r = u->r;
+    rw_graph *g = u->g;
+    const rw_cell *cell = r->cells[l][d];
+    const rw_cell_def *def = r->def;
+    int ns = def->n_states, T = u->T;
+
+    if (input->value.dtype == RW_INT32 && !(def->accepts_ids && def->project)) {
+        input = rw_one_hot(g, input, r->input_size);
+        if (!input)
+            return rw_last_status();
+    }
+    rw_node *x = def->project ? def->project(g, cell, input) : input;
+    if (!x || rw_unstack(g, x, u->steps) != RW_OK) {
+        rw_error_prefix("rnn '%s' layer %d", r->name, l);
+        return rw_last_status();
+    }
+    rw_node *state[RW_CELL_MAX_STATES], *prev[RW_CELL_MAX_STATES];
+    for (int k = 0; k < ns; k++)
+        if (!(state[k] = initial_state(u, l, d, k)))
+            return rw_last_status();
+    rw_node *zero_out = NULL;
+    *last = NULL;
+    for (int i = 0; i < T; i++) {
+        int t = d == 0 ? i : T - 1 - i;
+        memcpy(prev, state, sizeof prev);
+        rw_node *out = def->step(g, cell, u->steps[t], state);
+        if (!out) {
+            rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
+            return rw_last_status();
+        }
+        if (u->masks) { /* padded steps change neither the state nor the output */
+            if (!zero_out && !(zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
+                return rw_last_status();
+            for (int k = 0; k < ns; k++)
+                state[k] = rw_where(g, u->masks[t], state[k], prev[k]);
+            *last = rw_where(g, u->masks[t], out, *last ? *last : zero_out);
+            out = rw_where(g, u->masks[t], out, zero_out);
+        } else if (i == T - 1) {
+            *last = out;
+        }
+        u->outs[d][t] = out;
+    }
+    for (int k = 0; k < ns; k++)
+        s->final[rw_rnn_state_index(r, l, d, k)] = state[k];
+    if (d == 1 && u->masks) /* backward direction: its output at step 0 is its last */
+        *last = u->outs[1][0];
+    return *last ? RW_OK : rw_last_status();
+}
+
+/* The layer's outputs as one [T, B, W] tensor, directions concatenated. */
+static rw_node *layer_outputs(run *u)
+{
+    rw_node *fw = rw_stack(u->g, u->outs[0], u->T);
+    if (u->r->dirs == 1)
+        return fw;
+    rw_node *both[2] = { fw, rw_stack(u->g, u->outs[1], u->T) };
+    return rw_concat(u->g, both, 2, -1);
+}
+
+static rw_node *between_layers_dropout(run *u, rw_node *x)
+{
+    const rw_rnn_opts *o = &u->r->o;
+    if (o->dropout <= 0 || !rw_graph_is_training(u->g))
+        return x;
+    if (!u->o->rng) {
+        rw_error(RW_ERR_ARG, "rw_rnn_run: dropout %g needs a generator (rw_run_opts.rng)", o->dropout);
+        return NULL;
+    }
+    if (!o->variational)
+        return rw_dropout(u->g, x, o->dropout, u->o->rng);
+    /* one mask [B, W] per sequence, broadcast over all T steps */
+    rw_shape s = x->value.shape;
+    rw_node *mask = rw_dropout_mask(u->g, rw_shape2(s.dim[1], s.dim[2]), o->dropout, u->o->rng);
+    return rw_mul(u->g, x, mask);
+}
+
+rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *opts)
+{
+    rw_seq s = { 0 }, fail = { 0 };
+    rw_run_opts none = { 0 };
+    const rw_run_opts *o = opts ? opts : &none;
+    if (!g || !r || !xs) {
+        if (!xs && rw_last_status() != RW_OK)
+            return fail; /* keep the message of the call that produced xs */
+        rw_error(RW_ERR_ARG, "rw_rnn_run: NULL %s", !g ? "graph" : !r ? "network" : "input");
+        return fail;
+    }
+    rw_shape xsh = xs->value.shape;
+    bool ids = xs->value.dtype == RW_INT32;
+    if ((ids && xsh.ndim != 2) || (!ids && (xsh.ndim != 3 || xsh.dim[2] != r->input_size)) ||
+        (ids && r->o.vocab == 0) || (!ids && r->o.vocab > 0)) {
+        char b[64];
+        if (r->o.vocab > 0)
+            rw_error(RW_ERR_SHAPE, "rnn '%s': input %s %s; expected int32 token ids [T, B]", r->name,
+                     ids ? "int32" : "real", rw_shape_str(xsh, b, sizeof b));
+        else
+            rw_error(RW_ERR_SHAPE, "rnn '%s': input %s %s; expected real [T, B, %d]", r->name,
+                     ids ? "int32" : "real", rw_shape_str(xsh, b, sizeof b), r->input_size);
+        return fail;
+    }
+    if (o->carry && (o->carry->rnn != r || o->carry->batch != xsh.dim[1])) {
+        rw_error(RW_ERR_ARG, "rnn '%s': the carry belongs to another network or a batch of %d, not %d", r->name,
+                 o->carry->batch, xsh.dim[1]);
+        return fail;
+    }
+    run u = { .g = g, .r = r, .o = o, .T = xsh.dim[0], .B = xsh.dim[1] };
+    rw_arena *arena = rw_graph_arena(g);
+    s.n_final = r->layers * r->dirs * r->def->n_states;
+    s.final = rw_arena_calloc(arena, (size_t)s.n_final * sizeof *s.final);
+    u.steps = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.steps);
+    u.outs[0] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[0]);
+    u.outs[1] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[1]);
+    if (!s.final || !u.steps || !u.outs[0] || !u.outs[1] || make_masks(&u) != RW_OK)
+        return fail;
+
+    rw_node *input = xs, *last[2] = { NULL, NULL };
+    for (int l = 0; l < r->layers; l++) {
+        rw_node *x = l > 0 ? between_layers_dropout(&u, input) : input;
+        if (!x)
+            return fail;
+        for (int d = 0; d < r->dirs; d++)
+            if (run_direction(&u, l, d, x, &s, &last[d]) != RW_OK)
+                return fail;
+        bool top = l == r->layers - 1;
+        if (top && o->output == RW_OUTPUT_LAST)
+            break;
+        rw_node *y = layer_outputs(&u);
+        if (y && r->o.residual && l > 0 && rw_shape_equal(y->value.shape, input->value.shape))
+            y = rw_add(g, y, input);
+        if (!y)
+            return fail;
+        input = y;
+    }
+    if (o->output != RW_OUTPUT_LAST)
+        s.outputs = input;
+    s.last = r->dirs == 2 ? rw_concat(g, last, 2, -1) : last[0];
+    if (o->norm_stabilizer > 0 && u.T >= 2)
+        s.penalty = rw_norm_stabilizer(g, u.outs[0], u.T, o->norm_stabilizer);
+    if (!s.last || (o->norm_stabilizer > 0 && u.T >= 2 && !s.penalty))
+        return fail;
+    s.steps = u.T;
+    s.batch = u.B;
+    return s;
+}

@@ -1,0 +1,112 @@
+/* State between windows (truncated BPTT), single steps and generation. */
+#include <string.h>
+#include "../core/alloc.h"
+#include "rnn_internal.h"
+#include "rewind/layers.h"
+#include "rewind/ops_elementwise.h"
+
+rw_carry *rw_carry_new(const rw_rnn *r, int batch)
+{
+    if (!r || batch < 1) {
+        rw_error(RW_ERR_ARG, "rw_carry_new: needs a network and a batch >= 1 (got %d)", batch);
+        return NULL;
+    }
+    rw_carry *c = rw_calloc(1, sizeof *c, "a state carry");
+    if (!c)
+        return NULL;
+    c->rnn = r;
+    c->batch = batch;
+    c->n = r->layers * r->dirs * r->def->n_states;
+    c->t = rw_calloc((size_t)c->n, sizeof *c->t, "a state carry");
+    if (!c->t) {
+        rw_free(c);
+        return NULL;
+    }
+    for (int l = 0; l < r->layers; l++)
+        for (int d = 0; d < r->dirs; d++)
+            for (int s = 0; s < r->def->n_states; s++) {
+                int i = rw_rnn_state_index(r, l, d, s);
+                c->t[i] = rw_tensor_new(RW_REAL, rw_shape2(batch, rw_cell_state_size(r->cells[l][d], s)));
+                if (!c->t[i]) {
+                    rw_carry_free(c);
+                    return NULL;
+                }
+            }
+    return c;
+}
+
+void rw_carry_free(rw_carry *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++)
+        rw_tensor_free(c->t[i]);
+    rw_free(c->t);
+    rw_free(c);
+}
+
+void rw_carry_zero(rw_carry *c)
+{
+    for (int i = 0; c && i < c->n; i++)
+        rw_tensor_fill(c->t[i], 0);
+}
+
+rw_status rw_carry_keep(rw_carry *c, const rw_seq *s)
+{
+    if (!c || !s || !s->final || s->n_final != c->n)
+        return rw_error(RW_ERR_ARG, "rw_carry_keep: the run does not match the carry (or failed)");
+    for (int i = 0; i < c->n; i++) {
+        if (!s->final[i])
+            return rw_error(RW_ERR_ARG, "rw_carry_keep: the run failed");
+        if (rw_tensor_copy(c->t[i], &s->final[i]->value) != RW_OK)
+            return rw_last_status();
+    }
+    return RW_OK;
+}
+
+int rw_rnn_state_count(const rw_rnn *r) { return r->layers * r->def->n_states; }
+
+rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *r, int batch, rw_node **state)
+{
+    if (r->dirs != 1)
+        return rw_error(RW_ERR_ARG, "rw_rnn_zero_state: stepping needs a unidirectional network");
+    for (int l = 0; l < r->layers; l++)
+        for (int s = 0; s < r->def->n_states; s++) {
+            rw_node *z = rw_leaf_new(g, RW_REAL, rw_shape2(batch, rw_cell_state_size(r->cells[l][0], s)), false);
+            if (!z)
+                return rw_last_status();
+            state[l * r->def->n_states + s] = r->init[l][0][s] ? rw_add(g, z, rw_param_node(g, r->init[l][0][s])) : z;
+        }
+    return RW_OK;
+}
+
+rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
+{
+    if (!r || !state || r->dirs != 1) {
+        rw_error(RW_ERR_ARG, "rw_rnn_step: needs a unidirectional network and its states");
+        return NULL;
+    }
+    for (int l = 0; l < r->layers && x; l++) {
+        if (l == 0 && x->value.dtype == RW_INT32 && !(r->def->accepts_ids && r->def->project))
+            x = rw_one_hot(g, x, r->input_size);
+        x = x ? rw_cell_step(g, r->cells[l][0], x, state + l * r->def->n_states) : NULL;
+    }
+    return x;
+}
+
+rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *r, rw_node *x0, rw_node **state, int steps,
+                          rw_feedback_fn feedback, void *ctx, rw_node **out)
+{
+    if (!feedback || steps < 1 || !out)
+        return rw_error(RW_ERR_ARG, "rw_rnn_generate: needs a feedback function, steps >= 1 and an output array");
+    rw_node *x = x0;
+    for (int t = 0; t < steps; t++) {
+        out[t] = rw_rnn_step(g, r, x, state);
+        if (!out[t])
+            return rw_last_status();
+        if (t + 1 < steps && !(x = feedback(g, out[t], t, ctx)))
+            return rw_last_status() != RW_OK ? rw_last_status()
+                                             : rw_error(RW_ERR_ARG, "rw_rnn_generate: feedback returned NULL");
+    }
+    return RW_OK;
+}

@@ -1,0 +1,392 @@
+/* Running a model: the forward pass over a batch of token ids, the loss,
+ * carried state, single steps for generation, sampling. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "../core/alloc.h"
+#include "model_internal.h"
+#include "rewind/ops_dropout.h"
+#include "rewind/ops_elementwise.h"
+#include "rewind/ops_loss.h"
+#include "rewind/ops_shape.h"
+
+struct rw_model_state {
+    const rw_model *m;
+    int batch;
+    bool run_fresh, step_fresh;      /* nothing carried yet: start from the initial state */
+    rw_carry *carry[M_MAX_LAYERS];    /* per recurrent layer, for runs */
+    rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
+    int n_step[M_MAX_LAYERS];
+};
+
+rw_model_state *rw_model_state_new(const rw_model *m, int batch)
+{
+    if (!m || !m->has_layers || batch < 1) {
+        rw_error(RW_ERR_ARG, "rw_model_state_new: needs a model with layers and a batch >= 1 (got %d)", batch);
+        return NULL;
+    }
+    rw_model_state *s = rw_calloc(1, sizeof *s, "a model state");
+    if (!s)
+        return NULL;
+    s->m = m;
+    s->batch = batch;
+    s->run_fresh = s->step_fresh = true;
+    for (int i = 0; i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        if (l->kind != ML_RNN)
+            continue;
+        if (!(s->carry[i] = rw_carry_new(l->rnn, batch)))
+            goto fail;
+        if (rw_rnn_directions(l->rnn) != 1)
+            continue; /* a bidirectional layer cannot step */
+        int ns = l->cell->n_states, n = rw_rnn_layers(l->rnn) * ns;
+        if (!(s->step[i] = rw_calloc((size_t)n, sizeof *s->step[i], "step states")))
+            goto fail;
+        s->n_step[i] = n;
+        for (int k = 0; k < n; k++) {
+            int size = rw_cell_state_size(rw_rnn_cell(l->rnn, k / ns, 0), k % ns);
+            if (!(s->step[i][k] = rw_tensor_new(RW_REAL, rw_shape2(batch, size))))
+                goto fail;
+        }
+    }
+    return s;
+fail:
+    rw_model_state_free(s);
+    return NULL;
+}
+
+void rw_model_state_reset(rw_model_state *s)
+{
+    if (s)
+        s->run_fresh = s->step_fresh = true;
+}
+
+void rw_model_state_free(rw_model_state *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < M_MAX_LAYERS; i++) {
+        rw_carry_free(s->carry[i]);
+        for (int k = 0; k < s->n_step[i]; k++)
+            rw_tensor_free(s->step[i][k]);
+        rw_free(s->step[i]);
+    }
+    rw_free(s);
+}
+
+/* ---- the forward pass ------------------------------------------------------------ */
+
+/* Token ids with padding made 0 (the runner masks those steps), and the
+ * lengths: given, or found from the padding. */
+static rw_status prepare_ids(rw_graph *g, const rw_model *m, const rw_model_batch *b, rw_node **ids, rw_node **lengths)
+{
+    char s[64];
+    const rw_tensor *in = b ? b->inputs : NULL;
+    if (!in || in->dtype != RW_INT32 || in->shape.ndim != 2)
+        return rw_error(RW_ERR_SHAPE, "model '%s': inputs must be int32 token ids [T, B], got %s", m->name,
+                        in ? rw_shape_str(in->shape, s, sizeof s) : "none");
+    int T = in->shape.dim[0], B = in->shape.dim[1];
+    rw_node *x = rw_leaf_new(g, RW_INT32, in->shape, false);
+    rw_node *len = rw_leaf_new(g, RW_INT32, rw_shape1(B), false);
+    if (!x || !len)
+        return rw_last_status();
+    bool padded = false;
+    for (int bb = 0; bb < B; bb++)
+        len->value.idata[bb] = T;
+    for (int t = 0; t < T; t++)
+        for (int bb = 0; bb < B; bb++) {
+            int32_t v = in->idata[t * B + bb];
+            if (v >= m->vocab.n)
+                return rw_error(RW_ERR_SHAPE, "model '%s': token id %d at step %d of sequence %d is outside the "
+                                "vocabulary of %d", m->name, (int)v, t, bb, m->vocab.n);
+            if (v < 0 && len->value.idata[bb] == T) {
+                len->value.idata[bb] = t;
+                padded = true;
+            }
+            x->value.idata[t * B + bb] = v < 0 ? 0 : v;
+        }
+    if (b->lengths) {
+        if (b->lengths->dtype != RW_INT32 || b->lengths->size != (size_t)B)
+            return rw_error(RW_ERR_SHAPE, "model '%s': lengths must be int32 [%d]", m->name, B);
+        memcpy(len->value.idata, b->lengths->idata, (size_t)B * sizeof(int32_t));
+        padded = true;
+    }
+    *ids = x;
+    *lengths = padded ? len : NULL;
+    return RW_OK;
+}
+
+/* Dropout of [T, B, W] or [B, W]; per_sequence: one mask [B, W] for all steps. */
+static rw_node *drop(rw_graph *g, rw_model *m, rw_node *x, double p, bool per_sequence)
+{
+    if (!x || p <= 0 || !rw_graph_is_training(g))
+        return x;
+    rw_shape s = x->value.shape;
+    if (per_sequence && s.ndim == 3)
+        return rw_mul(g, x, rw_dropout_mask(g, rw_shape2(s.dim[1], s.dim[2]), p, &m->rng));
+    return rw_dropout(g, x, p, &m->rng);
+}
+
+static rw_node *activate(rw_graph *g, rw_node *x, rw_activation a)
+{
+    switch (a) {
+    case RW_ACT_TANH: return rw_tanh(g, x);
+    case RW_ACT_SIGMOID: return rw_sigmoid(g, x);
+    case RW_ACT_RELU: return rw_relu(g, x);
+    case RW_ACT_NONE: return x;
+    }
+    return x;
+}
+
+/* The layers over ids; *penalty collects regularizer terms (NULL if none). */
+static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node **penalty)
+{
+    rw_node *ids = NULL, *lengths = NULL, *x;
+    *penalty = NULL;
+    if (!g || !m || !m->has_layers) {
+        rw_error(RW_ERR_ARG, "rw_model_logits: needs a graph and a model with layers");
+        return NULL;
+    }
+    if (prepare_ids(g, m, b, &ids, &lengths) != RW_OK)
+        return NULL;
+    rw_model_state *st = b->state;
+    if (st && (st->m != m || st->batch != ids->value.shape.dim[1])) {
+        rw_error(RW_ERR_ARG, "model '%s': the state is for another model or a batch of %d, not %d", m->name,
+                 st->batch, ids->value.shape.dim[1]);
+        return NULL;
+    }
+    x = ids;
+    for (int i = 0; i < m->n_layers && x; i++) {
+        mlayer *l = &m->layers[i];
+        switch (l->kind) {
+        case ML_EMBEDDING:
+            x = rw_embedding_apply(g, l->emb, ids);
+            if (l->token_unit && l->p > 0 && rw_graph_is_training(g))
+                x = rw_mul(g, x, rw_token_dropout_mask(g, ids, l->size, l->p, &m->rng));
+            else
+                x = drop(g, m, x, l->p, false);
+            break;
+        case ML_RNN: {
+            if (x->value.dtype == RW_REAL)
+                x = drop(g, m, x, l->in_dropout, l->ro.variational);
+            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+                               .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
+                               .carry = st && !st->run_fresh ? st->carry[i] : NULL };
+            rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
+            if (!s.last)
+                return NULL;
+            if (st && rw_carry_keep(st->carry[i], &s) != RW_OK)
+                return NULL;
+            if (s.penalty)
+                *penalty = *penalty ? rw_add(g, *penalty, s.penalty) : s.penalty;
+            x = drop(g, m, l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
+            break;
+        }
+        case ML_LINEAR:
+            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            break;
+        case ML_DROPOUT:
+            x = drop(g, m, x, l->p, l->per_sequence);
+            break;
+        }
+    }
+    if (st && x)
+        st->run_fresh = false;
+    return x;
+}
+
+rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b)
+{
+    rw_node *penalty;
+    return forward(g, m, b, &penalty);
+}
+
+rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
+{
+    rw_node *penalty, *logits = forward(g, m, b, &penalty);
+    if (!logits)
+        return NULL;
+    char s1[64], s2[64];
+    const rw_tensor *in = b->inputs, *want = m->target == MT_LABEL ? b->labels : b->targets;
+    rw_shape expect = m->target == MT_LABEL ? rw_shape1(in->shape.dim[1]) : in->shape;
+    if (!want || want->dtype != RW_INT32 || !rw_shape_equal(want->shape, expect)) {
+        rw_error(RW_ERR_SHAPE, "model '%s': the loss needs int32 %s %s, got %s", m->name,
+                 m->target == MT_LABEL ? "labels" : "targets", rw_shape_str(expect, s1, sizeof s1),
+                 want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
+        return NULL;
+    }
+    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
+    return penalty ? rw_add(g, loss, penalty) : loss;
+}
+
+rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model_loss(g, ctx, batch); }
+
+/* ---- single steps and sampling ------------------------------------------------------- */
+
+rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids)
+{
+    if (!g || !m || !s || !ids || s->m != m) {
+        rw_error(RW_ERR_ARG, "rw_model_step: needs a graph, a model, its state and token ids");
+        return NULL;
+    }
+    rw_node *tok = rw_leaf_new(g, RW_INT32, rw_shape1(s->batch), false);
+    if (!tok)
+        return NULL;
+    for (int b = 0; b < s->batch; b++) {
+        if (ids[b] < 0 || ids[b] >= m->vocab.n) {
+            rw_error(RW_ERR_ARG, "rw_model_step: token id %d is outside the vocabulary of %d", (int)ids[b], m->vocab.n);
+            return NULL;
+        }
+        tok->value.idata[b] = ids[b];
+    }
+    rw_node *x = tok;
+    for (int i = 0; i < m->n_layers && x; i++) {
+        mlayer *l = &m->layers[i];
+        if (l->kind == ML_EMBEDDING) {
+            x = rw_embedding_apply(g, l->emb, tok);
+        } else if (l->kind == ML_LINEAR) {
+            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+        } else if (l->kind == ML_DROPOUT) {
+            x = drop(g, m, x, l->p, false);
+        } else {
+            if (l->last || !s->step[i]) {
+                rw_error(RW_ERR_ARG, "rw_model_step: layer '%s' cannot be stepped (%s)", l->name,
+                         l->last ? "it returns only the last output" : "it is bidirectional");
+                return NULL;
+            }
+            rw_node **state = rw_arena_alloc(rw_graph_arena(g), (size_t)s->n_step[i] * sizeof *state);
+            if (!state)
+                return NULL;
+            if (s->step_fresh) {
+                if (rw_rnn_zero_state(g, l->rnn, s->batch, state) != RW_OK)
+                    return NULL;
+            } else {
+                for (int k = 0; k < s->n_step[i]; k++)
+                    state[k] = rw_const(g, s->step[i][k]);
+            }
+            x = rw_rnn_step(g, l->rnn, x, state);
+            for (int k = 0; x && k < s->n_step[i]; k++)
+                if (rw_tensor_copy(s->step[i][k], &state[k]->value) != RW_OK)
+                    return NULL;
+        }
+    }
+    if (x)
+        s->step_fresh = false;
+    return x;
+}
+
+int rw_model_sample(const rw_node *logits, int row, double temperature, int top_k, rw_rng *rng)
+{
+    if (!logits || logits->value.dtype != RW_REAL || logits->value.shape.ndim < 1 || row < 0 ||
+        (size_t)row >= rw_shape_rows(logits->value.shape) || (temperature > 0 && !rng)) {
+        rw_error(RW_ERR_ARG, "rw_model_sample: needs real logits, a row in range and a generator");
+        return -1;
+    }
+    int C = rw_shape_last(logits->value.shape);
+    const rw_real *z = logits->value.data + (size_t)row * (size_t)C;
+    int best = 0;
+    for (int c = 1; c < C; c++)
+        if (z[c] > z[best])
+            best = c;
+    if (temperature <= 0)
+        return best;
+    double cut = -INFINITY; /* keep the top_k largest */
+    if (top_k > 0 && top_k < C) {
+        int above;
+        double lo = z[best];
+        do { /* lower the cut until top_k values reach it */
+            double next = -INFINITY;
+            above = 0;
+            for (int c = 0; c < C; c++) {
+                above += z[c] >= lo;
+                if (z[c] < lo && z[c] > next)
+                    next = z[c];
+            }
+            cut = lo;
+            lo = next;
+        } while (above < top_k && isfinite(lo));
+    }
+    double total = 0;
+    for (int c = 0; c < C; c++)
+        total += z[c] >= cut ? exp(((double)z[c] - (double)z[best]) / temperature) : 0;
+    double u = rw_rng_uniform(rng) * total;
+    for (int c = 0; c < C; c++) {
+        double p = z[c] >= cut ? exp(((double)z[c] - (double)z[best]) / temperature) : 0;
+        if (u < p)
+            return c;
+        u -= p;
+    }
+    return best;
+}
+
+char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng)
+{
+    if (!m || !m->has_layers || !m->vocab.tok || m->target != MT_NEXT || length < 0 || !rng) {
+        rw_error(RW_ERR_ARG, "rw_model_generate: needs a token model with a vocabulary, a length >= 0 and a "
+                 "generator");
+        return NULL;
+    }
+    const char *p = prime ? prime : "";
+    int n = (int)strlen(p) + 1;
+    int32_t *ids = rw_calloc((size_t)n, sizeof *ids, "a prime");
+    size_t cap = 64, at = 0;
+    char *out = rw_malloc(cap, "generated text");
+    rw_model_state *s = rw_model_state_new(m, 1);
+    rw_graph *g = rw_graph_new();
+    if (!ids || !out || !s || !g)
+        goto fail;
+    rw_graph_set_training(g, false);
+    int k = 0;
+    for (const char *c = p; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
+        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
+        if (id >= 0)
+            ids[k++] = id;
+    }
+    if (!m->vocab.bytes && *p) {
+        k = rw_model_encode(m, p, ids, n);
+        if (k < 0)
+            goto fail;
+    }
+    if (k == 0) { /* start after a newline when there is one, else from token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1;
+        ids[k++] = nl >= 0 ? nl : 0;
+    }
+    rw_node *logits = NULL;
+    for (int i = 0; i < k; i++) {
+        rw_graph_reset(g);
+        if (!(logits = rw_model_step(g, m, s, &ids[i])))
+            goto fail;
+    }
+    for (int t = 0; t < length; t++) {
+        int32_t next = rw_model_sample(logits, 0, temperature, top_k, rng);
+        if (next < 0)
+            goto fail;
+        const char *tok = m->vocab.tok[next];
+        size_t len = strlen(tok) + (m->vocab.bytes ? 0 : 1);
+        if (at + len + 1 > cap) {
+            cap = (at + len + 1) * 2;
+            char *grown = rw_realloc(out, cap, "generated text");
+            if (!grown)
+                goto fail;
+            out = grown;
+        }
+        if (!m->vocab.bytes && at)
+            out[at++] = ' ';
+        memcpy(out + at, tok, strlen(tok));
+        at += strlen(tok);
+        rw_graph_reset(g);
+        if (!(logits = rw_model_step(g, m, s, &next)))
+            goto fail;
+    }
+    out[at] = '\0';
+    rw_free(ids);
+    rw_model_state_free(s);
+    rw_graph_free(g);
+    return out;
+fail:
+    rw_free(ids);
+    rw_free(out);
+    rw_model_state_free(s);
+    rw_graph_free(g);
+    return NULL;
+}

@@ -1,0 +1,137 @@
+/* Internal: the rw_model struct and the functions the model/ files share. */
+#ifndef RW_MODEL_INTERNAL_H
+#define RW_MODEL_INTERNAL_H
+
+#include "rewind/cells.h"
+#include "rewind/layers.h"
+#include "rewind/model.h"
+#include "rewind/rnn.h"
+#include "cell_graph.h"
+#include "schema.h"
+
+#define M_MAX_CELLS 64
+#define M_MAX_LAYERS 32
+#define M_MAX_INITS 16
+
+typedef enum mlayer_kind { ML_EMBEDDING, ML_RNN, ML_LINEAR, ML_DROPOUT } mlayer_kind;
+typedef enum msize_kind { MS_NUMBER, MS_VOCAB, MS_CLASSES } msize_kind;
+typedef enum mtarget { MT_NEXT, MT_LABEL } mtarget;
+
+/* A parameter initializer set from the file ("init: {W: orthogonal}"). */
+typedef struct minit {
+    char *param;             /* the parameter's short name ("W"), or NULL for the layer's main weight */
+    rw_init_kind kind;
+    double a, b;
+    const ynode *at;
+} minit;
+
+typedef struct mlayer {
+    mlayer_kind kind;
+    char *name;
+    const char *type;        /* "embedding", "lstm", ..., or a custom cell's name */
+    const ynode *at, *size_at;
+    msize_kind size_kind;
+    int size;                /* resolved at build time for vocab / classes */
+    /* embedding, dropout */
+    double p;                /* dropout probability (embedding: of its output) */
+    bool per_sequence;       /* dropout layer: one mask per sequence */
+    bool token_unit;         /* embedding: drop whole tokens */
+    /* linear */
+    rw_activation act;
+    /* recurrent */
+    const rw_cell_def *cell;
+    ycell *ycell;            /* a custom cell, else NULL */
+    union {
+        rw_lstm_opts lstm;
+        rw_gru_opts gru;
+        rw_elman_opts elman;
+        rw_jordan_opts jordan;
+        rw_model_cell_opts custom;
+    } copts;
+    size_t copts_size;
+    rw_rnn_opts ro;
+    double in_dropout, out_dropout;
+    bool last;               /* output: last (many-to-one) */
+    double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
+    int n_inits;
+    minit inits[M_MAX_INITS];
+    /* built */
+    rw_embedding *emb;
+    rw_rnn *rnn;
+    rw_linear *lin;
+    int in_width, out_width;
+    bool seq_out;            /* the output has a time axis */
+} mlayer;
+
+/* A vocabulary: token (or class) strings and their ids. */
+typedef struct mvocab {
+    int n;
+    char **tok;              /* NULL: opaque ids */
+    int *sorted;             /* ids sorted by string, for lookup */
+    int unk;                 /* id of "<unk>", or -1 */
+    bool bytes;              /* every token is one byte (kind chars, tokens chars) */
+    int byte_id[256];
+} mvocab;
+
+typedef struct mdata mdata;  /* data.c */
+
+struct rw_model {
+    yheap heap;
+    char *name, *description;
+    const ysrc *src;         /* the main file */
+    char *base_dir;
+    yctx ctx;
+    int n_cells;
+    ycell *cells[M_MAX_CELLS];
+    yctx cell_ctx[M_MAX_CELLS];
+    bool has_layers;
+    int n_layers;
+    mlayer layers[M_MAX_LAYERS];
+    char *out_name;
+    mtarget target;
+    const ynode *out_at;
+    rw_model_train_config train;
+    rw_model_data_config data;
+    rw_model_generate_config gen;
+    const ynode *data_at, *train_at;
+    rw_params *P;
+    rw_rng rng;
+    mvocab vocab, labels;
+    mdata *d;
+    bool skip_data;                  /* data paths are neither resolved nor read */
+    rw_train_source valid_src;       /* kept for rw_train_opts.valid */
+    const char *meta_keys[2], *meta_values[2];
+    char *meta_vocab;
+};
+
+/* layers_parse.c: the `model:` section. */
+rw_status mparse_model(rw_model *m, const ynode *model);
+/* config.c: the `train:`, `data:`, `generate:` and `regularize:` sections. */
+rw_status mparse_train(rw_model *m, const ynode *train);
+rw_status mparse_data(rw_model *m, const ynode *data);
+rw_status mparse_generate(rw_model *m, const ynode *gen);
+rw_status mparse_regularize(rw_model *m, const ynode *reg);
+void mconfig_free(rw_model *m);
+/* files.c: data paths (file, directory, glob or a list of them) to files. */
+rw_status mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
+                         rw_model_files *out);
+void mfiles_free(rw_model_files *f);
+/* build.c: parameters and layers. */
+rw_status mbuild(rw_model *m);
+void mlayers_free(rw_model *m);
+/* vocab.c */
+void mvocab_free(mvocab *v);
+rw_status mvocab_from_bytes(mvocab *v, const unsigned char *present);
+rw_status mvocab_from_strings(mvocab *v, char **strings, int n, bool with_unk);
+rw_status mvocab_opaque(mvocab *v, int n);
+int mvocab_find(const mvocab *v, const char *s, size_t len);
+rw_status mvocab_parse_saved(rw_model *m, const char *text);
+/* data.c */
+rw_status mdata_load(rw_model *m);
+void mdata_free(mdata *d);
+/* data_source.c: batches per epoch of the training split (0 when unknown). */
+long mbatches_per_epoch(rw_model *m);
+/* A cell by name (custom, from the file or an include), or NULL. */
+ycell *mfind_cell(const rw_model *m, const char *name);
+
+#endif

@@ -1,0 +1,66 @@
+/* gather_columns: the first layer of a network over one-hot inputs, as a
+ * lookup instead of a [rows, V] x [V, G] product. */
+#include "op_util.h"
+#include "rewind/ops_gather_columns.h"
+
+static rw_status gather_columns_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_require_real(n, 0) || rw_op_require_int(n, 1))
+        return RW_ERR_SHAPE;
+    rw_shape sw = n->in[0]->value.shape, si = n->in[1]->value.shape;
+    if (sw.ndim != 2)
+        return rw_op_shape_error(n, "the table must be a matrix [G, V]");
+    if (si.ndim >= RW_MAX_DIMS)
+        return rw_op_shape_error(n, "the ids may have at most %d dimensions", RW_MAX_DIMS - 1);
+    const int32_t *ids = n->in[1]->value.idata;
+    for (size_t i = 0; i < n->in[1]->value.size; i++)
+        if (ids[i] >= sw.dim[1])
+            return rw_op_shape_error(n, "id %d at position %zu is out of range for %d columns", (int)ids[i], i,
+                                     sw.dim[1]);
+    *out = si;
+    out->dim[out->ndim++] = sw.dim[0];
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+static void gather_columns_forward(rw_node *n)
+{
+    int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
+    const rw_real *w = n->in[0]->value.data;
+    const int32_t *ids = n->in[1]->value.idata;
+    for (size_t r = 0; r < n->in[1]->value.size; r++) {
+        rw_real *y = n->value.data + r * (size_t)G;
+        if (ids[r] < 0)
+            continue; /* the output was zero-filled */
+        for (int k = 0; k < G; k++)
+            y[k] = w[(size_t)k * (size_t)V + (size_t)ids[r]];
+    }
+}
+
+static void gather_columns_backward(rw_node *n)
+{
+    int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
+    rw_real *gw = n->in[0]->grad;
+    const int32_t *ids = n->in[1]->value.idata;
+    for (size_t r = 0; r < n->in[1]->value.size; r++) {
+        const rw_real *dy = n->grad + r * (size_t)G;
+        if (ids[r] < 0)
+            continue;
+        for (int k = 0; k < G; k++)
+            gw[(size_t)k * (size_t)V + (size_t)ids[r]] += dy[k];
+    }
+}
+
+static const rw_op_def gather_columns_def = {
+    .name = "gather_columns", .arity = 2, .nondiff = 1u << 1, .shape = gather_columns_shape,
+    .forward = gather_columns_forward, .backward = gather_columns_backward,
+    .doc = "y[..., :] = w[:, id]: one_hot(ids) @ w^T without the one-hot" };
+
+rw_node *rw_gather_columns(rw_graph *g, rw_node *w, rw_node *ids)
+{
+    rw_node *in[2] = { w, ids };
+    return rw_apply(g, &gather_columns_def, in, 2, NULL);
+}
+
+static const rw_op_def *const defs[] = { &gather_columns_def };
+const rw_op_family rw_family_gather_columns = { "gather_columns", defs, 1 };
