@@ -69,14 +69,26 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     n->value.dtype = dtype;
     n->value.shape = shape;
     n->value.size = rw_shape_size(shape);
-    size_t bytes = n->value.size * (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
-    void *data = def->fills_output ? rw_arena_alloc(arena, bytes) : rw_arena_calloc(arena, bytes);
-    if (!data)
-        return NULL;
-    if (dtype == RW_REAL)
-        n->value.data = data;
-    else
-        n->value.idata = data;
+    if (def->view_offset) { /* a window onto input 0: no storage of its own */
+        size_t at = def->view_offset(n);
+        if (dtype != in[0]->value.dtype || at + n->value.size > in[0]->value.size) {
+            rw_error(RW_ERR_ARG, "op '%s': its view does not fit inside its input", def->name);
+            return NULL;
+        }
+        if (dtype == RW_REAL)
+            n->value.data = in[0]->value.data + at;
+        else
+            n->value.idata = in[0]->value.idata + at;
+    } else {
+        size_t bytes = n->value.size * (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
+        void *data = def->fills_output ? rw_arena_alloc(arena, bytes) : rw_arena_calloc(arena, bytes);
+        if (!data)
+            return NULL;
+        if (dtype == RW_REAL)
+            n->value.data = data;
+        else
+            n->value.idata = data;
+    }
     if (def->scratch_bytes) {
         size_t sb = def->scratch_bytes(n);
         if (sb && !(n->scratch = rw_arena_calloc(arena, sb)))
@@ -89,7 +101,8 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     }
     if (dtype != RW_REAL)
         n->needs_grad = false;
-    def->forward(n);
+    if (!def->view_offset)
+        def->forward(n);
     return n;
 }
 

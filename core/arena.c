@@ -24,7 +24,8 @@ struct rw_arena {
 
 static chunk *chunk_new(rw_arena *a, size_t size)
 {
-    chunk *c = rw_malloc(sizeof *c + size + RW_ARENA_ALIGN, "an arena chunk");
+    /* one alignment of slack for the start, one after the end (BLIS may over-read) */
+    chunk *c = rw_malloc(sizeof *c + size + 2 * RW_ARENA_ALIGN, "an arena chunk");
     if (!c)
         return NULL;
     uintptr_t start = (uintptr_t)(c + 1);

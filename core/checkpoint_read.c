@@ -248,6 +248,8 @@ static rw_status parse_payload(rw_checkpoint *ck, int r, ck_cursor *c, uint32_t 
     }
 }
 
+/* Refuses a name that appears twice among n names found `stride` bytes
+ * apart (the name fields of an array of tensors, or an array of strings). */
 static rw_status duplicate_name(const rw_checkpoint *ck, const char *const *names, int n, size_t stride,
                                 const char *what)
 {

@@ -34,6 +34,7 @@ void rw_graph_reset(rw_graph *g)
     g->count = 0;
     g->backward_done = false;
     g->deferred = NULL;
+    g->n_buckets = 0;
 }
 
 void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }
@@ -128,6 +129,35 @@ rw_node *rw_param_node(rw_graph *g, rw_param *p)
 
 void *rw_node_temp(rw_node *n, size_t bytes) { return rw_arena_alloc(n->graph->arena, bytes); }
 
+/* A zeroed gradient buffer: a recycled one of the same size, or new. */
+static rw_real *grad_alloc(rw_graph *g, size_t bytes)
+{
+    for (int i = 0; i < g->n_buckets; i++)
+        if (g->buckets[i].bytes == bytes && g->buckets[i].head) {
+            void *p = g->buckets[i].head;
+            memcpy(&g->buckets[i].head, p, sizeof(void *));
+            memset(p, 0, bytes);
+            return p;
+        }
+    return rw_arena_calloc(g->arena, bytes);
+}
+
+static void grad_release(rw_graph *g, void *p, size_t bytes)
+{
+    if (bytes < sizeof(void *))
+        return; /* too small to link; arena blocks are larger, but be safe */
+    int i = 0;
+    while (i < g->n_buckets && g->buckets[i].bytes != bytes)
+        i++;
+    if (i == g->n_buckets) {
+        if (i == (int)(sizeof g->buckets / sizeof g->buckets[0]))
+            return; /* too many sizes: just leave it in the arena */
+        g->buckets[g->n_buckets++] = (struct grad_bucket){ bytes, NULL };
+    }
+    memcpy(p, &g->buckets[i].head, sizeof(void *));
+    g->buckets[i].head = p;
+}
+
 static rw_status run_backward(rw_graph *g, rw_node *out)
 {
     for (rw_node *n = out; n; n = n->prev) {
@@ -137,12 +167,17 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
             rw_node *in = n->in[i];
             bool diff = i >= 32 || !(n->op->nondiff & (1u << i));
             if (diff && in->needs_grad && !in->grad) {
-                in->grad = rw_arena_calloc(g->arena, in->value.size * sizeof(rw_real));
+                in->grad = grad_alloc(g, in->value.size * sizeof(rw_real));
                 if (!in->grad)
                     return rw_last_status();
             }
         }
         n->op->backward(n);
+        /* Passed on to the inputs: this gradient is dead unless deferred work reads it. */
+        if (!n->keep_grad && !n->param) {
+            grad_release(g, n->grad, n->value.size * sizeof(rw_real));
+            n->grad = NULL;
+        }
     }
     /* Finish postponed work in the order it was first postponed. */
     rw_defer *rev = NULL;

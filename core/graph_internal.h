@@ -11,6 +11,12 @@ struct rw_graph {
     bool training;
     bool backward_done;   /* rw_backward ran since the last reset */
     struct rw_defer *deferred;  /* work to finish at the end of this backward pass */
+    /* Recycled gradient buffers, one free list per byte size. */
+    struct grad_bucket {
+        size_t bytes;
+        void *head;          /* the first word of a free buffer links to the next */
+    } buckets[16];
+    int n_buckets;
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */

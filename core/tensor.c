@@ -85,10 +85,13 @@ rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape)
     t->shape = shape;
     t->size = rw_shape_size(shape);
     t->owns = true;
+    /* 64 spare bytes: BLIS's packing kernels may read a few bytes past the
+     * end of a small operand (seen with valgrind on a [128, 2] weight). */
+    size_t spare = 64 / (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
     if (dtype == RW_REAL)
-        t->data = rw_calloc(t->size, sizeof(rw_real), "tensor data");
+        t->data = rw_calloc(t->size + spare, sizeof(rw_real), "tensor data");
     else
-        t->idata = rw_calloc(t->size, sizeof(int32_t), "tensor data");
+        t->idata = rw_calloc(t->size + spare, sizeof(int32_t), "tensor data");
     if (!t->data && !t->idata) {
         rw_free(t);
         return NULL;

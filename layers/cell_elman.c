@@ -22,13 +22,13 @@ static rw_status elman_declare(rw_cell *c, rw_rng *rng)
 
 static rw_node *elman_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 {
-    return rw_add(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "b"));
+    return rw_cell_project_bias(g, c, xs, "W", "b");
 }
 
 static rw_node *elman_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
 {
     rw_activation a = elman_opts(c)->irnn ? RW_ACT_RELU : elman_opts(c)->activation;
-    state[0] = rw_activate(g, rw_add(g, xp, rw_cell_recur(g, c, state[0], "U")), a);
+    state[0] = rw_activate(g, rw_cell_recur_add(g, c, state[0], "U", xp), a);
     return state[0];
 }
 
@@ -74,11 +74,11 @@ static rw_status jordan_declare(rw_cell *c, rw_rng *rng)
 static rw_node *jordan_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
 {
     const rw_jordan_opts *o = jordan_opts(c);
-    rw_node *a = rw_add(g, xp, rw_cell_recur(g, c, state[0], "R"));
+    rw_node *a = rw_cell_recur_add(g, c, state[0], "R", xp);
     if (both(c))
-        a = rw_add(g, a, rw_cell_recur(g, c, state[1], "U"));
+        a = rw_cell_recur_add(g, c, state[1], "U", a);
     rw_node *h = rw_activate(g, a, o->activation);
-    rw_node *out = rw_activate(g, rw_add(g, rw_cell_recur(g, c, h, "V"), rw_p(g, c, "c")), o->output_activation);
+    rw_node *out = rw_activate(g, rw_matmul_add(g, h, rw_p(g, c, "V"), rw_p(g, c, "c"), false, true), o->output_activation);
     state[0] = out;
     if (both(c))
         state[1] = h;

@@ -37,9 +37,9 @@ static rw_status gru_declare(rw_cell *c, rw_rng *rng)
 
 static rw_node *gru_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 {
-    rw_node *xp = rw_cell_project_input(g, c, xs, "W");
-    if (opts_of(c)->layer_norm)
-        xp = rw_layer_norm(g, xp, rw_p(g, c, "ln_x.gain"), NULL);
+    if (!opts_of(c)->layer_norm)
+        return rw_cell_project_bias(g, c, xs, "W", "b");
+    rw_node *xp = rw_layer_norm(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"), NULL);
     return rw_add(g, xp, rw_p(g, c, "b"));
 }
 
@@ -48,21 +48,24 @@ static rw_node *ln(rw_graph *g, const rw_cell *c, rw_node *x, const char *gain)
     return opts_of(c)->layer_norm ? rw_layer_norm(g, x, rw_p(g, c, gain), NULL) : x;
 }
 
+/* r and z share one sigmoid over their 2H columns. */
 static rw_node *gru_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
 {
     const rw_gru_opts *o = opts_of(c);
     int H = rw_cell_hidden(c);
-    rw_node *h = state[0];
-    rw_node *hu = ln(g, c, rw_cell_recur(g, c, h, "U"), "ln_h.gain");
-    if (o->reset_after)
-        hu = rw_add(g, hu, rw_p(g, c, "c"));
-    rw_node *r = rw_sigmoid(g, rw_add(g, rw_slice(g, xp, -1, 0, H), rw_slice(g, hu, -1, 0, H)));
-    rw_node *z = rw_sigmoid(g, rw_add(g, rw_slice(g, xp, -1, H, H), rw_slice(g, hu, -1, H, H)));
-    rw_node *recurrent;
-    if (o->reset_after)
-        recurrent = rw_mul(g, r, rw_slice(g, hu, -1, 2 * H, H));
-    else
-        recurrent = ln(g, c, rw_cell_recur(g, c, rw_mul(g, r, h), "Un"), "ln_n.gain");
+    rw_node *h = state[0], *rz, *recurrent;
+    if (o->reset_after) { /* hh = h U^T + c for all three blocks */
+        rw_node *hh = o->layer_norm ? rw_add(g, ln(g, c, rw_cell_recur(g, c, h, "U"), "ln_h.gain"), rw_p(g, c, "c"))
+                                    : rw_matmul_add(g, h, rw_p(g, c, "U"), rw_p(g, c, "c"), false, true);
+        rz = rw_sigmoid(g, rw_add(g, rw_slice(g, xp, -1, 0, 2 * H), rw_slice(g, hh, -1, 0, 2 * H)));
+        recurrent = rw_mul(g, rw_slice(g, rz, -1, 0, H), rw_slice(g, hh, -1, 2 * H, H));
+    } else {
+        rw_node *xrz = rw_slice(g, xp, -1, 0, 2 * H);
+        rz = rw_sigmoid(g, o->layer_norm ? rw_add(g, xrz, ln(g, c, rw_cell_recur(g, c, h, "U"), "ln_h.gain"))
+                                         : rw_cell_recur_add(g, c, h, "U", xrz));
+        recurrent = ln(g, c, rw_cell_recur(g, c, rw_mul(g, rw_slice(g, rz, -1, 0, H), h), "Un"), "ln_n.gain");
+    }
+    rw_node *z = rw_slice(g, rz, -1, H, H);
     rw_node *n = rw_tanh(g, rw_add(g, rw_slice(g, xp, -1, 2 * H, H), recurrent));
     state[0] = rw_add(g, h, rw_mul(g, z, rw_sub(g, n, h))); /* (1 - z) h + z n */
     return state[0];

@@ -68,10 +68,9 @@ static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
  * added after normalization (in the step), so it is not normalized away. */
 static rw_node *lstm_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 {
-    rw_node *xp = rw_cell_project_input(g, c, xs, "W");
     if (opts_of(c)->layer_norm)
-        return rw_layer_norm(g, xp, rw_p(g, c, "ln_x.gain"), NULL);
-    return rw_add(g, xp, rw_p(g, c, "b"));
+        return rw_layer_norm(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"), NULL);
+    return rw_cell_project_bias(g, c, xs, "W", "b");
 }
 
 static rw_node *gate(rw_graph *g, rw_node *pre, int block, int H)
@@ -90,12 +89,12 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     gates k = layout(o);
     int H = rw_cell_hidden(c);
     rw_node *h_prev = state[0], *c_prev = state[1];
-    rw_node *hu = rw_cell_recur(g, c, h_prev, "U");
     rw_node *pre;
     if (o->layer_norm)
-        pre = rw_add(g, rw_add(g, xp, rw_layer_norm(g, hu, rw_p(g, c, "ln_h.gain"), NULL)), rw_p(g, c, "b"));
+        pre = rw_add(g, rw_add(g, xp, rw_layer_norm(g, rw_cell_recur(g, c, h_prev, "U"), rw_p(g, c, "ln_h.gain"), NULL)),
+                     rw_p(g, c, "b"));
     else
-        pre = rw_add(g, xp, hu);
+        pre = rw_cell_recur_add(g, c, h_prev, "U", xp);
 
     rw_node *i = k.i >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.i, H), "p_i", c_prev)) : NULL;
     rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.f, H), "p_f", c_prev)) : NULL;

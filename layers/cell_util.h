@@ -16,10 +16,24 @@ static inline rw_node *rw_cell_project_input(rw_graph *g, const rw_cell *c, rw_n
     return rw_matmul_ex(g, xs, W, false, true);
 }
 
+/* x W^T + b (one op for real input; a lookup plus the bias for token ids) */
+static inline rw_node *rw_cell_project_bias(rw_graph *g, const rw_cell *c, rw_node *xs, const char *w, const char *b)
+{
+    if (xs && xs->value.dtype == RW_INT32)
+        return rw_add(g, rw_gather_columns(g, rw_p(g, c, w), xs), rw_p(g, c, b));
+    return rw_matmul_add(g, xs, rw_p(g, c, w), rw_p(g, c, b), false, true);
+}
+
 /* h U^T */
 static inline rw_node *rw_cell_recur(rw_graph *g, const rw_cell *c, rw_node *h, const char *u)
 {
     return rw_matmul_ex(g, h, rw_p(g, c, u), false, true);
+}
+
+/* xp + h U^T in one GEMM */
+static inline rw_node *rw_cell_recur_add(rw_graph *g, const rw_cell *c, rw_node *h, const char *u, rw_node *xp)
+{
+    return rw_matmul_add(g, h, rw_p(g, c, u), xp, false, true);
 }
 
 static inline rw_node *rw_activate(rw_graph *g, rw_node *x, rw_activation a)

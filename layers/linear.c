@@ -41,8 +41,7 @@ rw_node *rw_linear_apply(rw_graph *g, const rw_linear *l, rw_node *x)
         rw_error(RW_ERR_ARG, "rw_linear_apply: NULL layer");
         return NULL;
     }
-    rw_node *y = rw_matmul_ex(g, x, rw_param_node(g, l->W), false, true);
-    return rw_add(g, y, rw_param_node(g, l->b));
+    return rw_matmul_add(g, x, rw_param_node(g, l->W), rw_param_node(g, l->b), false, true);
 }
 
 void rw_linear_free(rw_linear *l) { rw_free(l); }

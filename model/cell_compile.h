@@ -24,6 +24,9 @@ rw_status yc_name_taken(compile *k, const ynode *at, const char *name);
 int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_name);
 /* Resolves node idx's input names. */
 rw_status yc_resolve(compile *k, int idx);
+/* cell_equations.c: compiles `equations:` (name -> expression string) into a
+ * list of node mappings, allocated in the heap. */
+rw_status yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, ynode **out);
 /* Puts the nodes in evaluation order, reporting cycles. */
 rw_status yc_sort_nodes(compile *k);
 

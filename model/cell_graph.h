@@ -81,9 +81,10 @@ typedef struct ycell {
     rw_status pending_status;
 } ycell;
 
-/* Parses and compiles cell `name` from its mapping. Ops are looked up in the
- * registry now: register C ops before loading. */
-ycell *ycell_compile(const yctx *ctx, const char *name, const ynode *key, const ynode *map);
+/* Parses and compiles cell `name` from its mapping (node form, or equations
+ * compiled into nodes allocated in h). Ops are looked up in the registry
+ * now: register C ops before loading. */
+ycell *ycell_compile(yheap *h, const yctx *ctx, const char *name, const ynode *key, const ynode *map);
 void ycell_free(ycell *c);
 
 /* Parses an initializer: "xavier_uniform", "normal(0.01)", "orthogonal(1, H)",

@@ -302,7 +302,30 @@ static rw_status check_phases(compile *k)
     return RW_OK;
 }
 
-ycell *ycell_compile(const yctx *ctx, const char *name, const ynode *key, const ynode *map)
+/* `nodes:` (a list) or `equations:` (a mapping); `project:` either way. */
+static rw_status node_lists(yheap *h, compile *k, const ynode *map, const ynode **project, const ynode **nodes)
+{
+    const ynode *n = ymap_get(map, "nodes"), *e = ymap_get(map, "equations");
+    if (n && e)
+        return ydiag(RW_ERR_FORMAT, ymap_key(map, "equations"), "give a cell either 'nodes' or 'equations', not "
+                     "both");
+    if (!n && !e)
+        return ydiag(RW_ERR_FORMAT, k->c->at, "cell '%s' needs 'nodes:' (a list) or 'equations:' (a mapping)",
+                     k->c->name);
+    ynode *list;
+    if (e && yc_equations_to_nodes(h, k->ctx, e, &list) != RW_OK)
+        return rw_last_status();
+    *nodes = e ? list : n;
+    *project = ymap_get(map, "project");
+    if (*project && (*project)->kind == Y_MAP) {
+        if (yc_equations_to_nodes(h, k->ctx, *project, &list) != RW_OK)
+            return rw_last_status();
+        *project = list;
+    }
+    return RW_OK;
+}
+
+ycell *ycell_compile(yheap *h, const yctx *ctx, const char *name, const ynode *key, const ynode *map)
 {
     ycell *c = rw_calloc(1, sizeof *c, "a YAML cell");
     compile *k = rw_calloc(1, sizeof *k, "a cell compiler");
@@ -323,16 +346,10 @@ ycell *ycell_compile(const yctx *ctx, const char *name, const ynode *key, const 
     }
     if (ys_expect(map, Y_MAP, where) != RW_OK || ys_keys(map, where, cell_keys) != RW_OK)
         goto fail;
-    if (ymap_get(map, "equations")) {
-        ydiag(RW_ERR_FORMAT, ymap_key(map, "equations"), "the equation form of cells is not implemented yet; "
-              "write the cell's 'nodes:' (see docs/model-format.md)");
-        goto fail;
-    }
-    const ynode *nodes;
+    const ynode *nodes = NULL, *project = NULL;
     if (parse_dims(k, map) != RW_OK || parse_inputs_states(k, map) != RW_OK || parse_params(k, map) != RW_OK ||
-        ys_need(map, "nodes", where, &nodes) != RW_OK)
+        node_lists(h, k, map, &project, &nodes) != RW_OK)
         goto fail;
-    const ynode *project = ymap_get(map, "project");
     if ((project && parse_node_list(k, project, true, "project") != RW_OK) ||
         parse_node_list(k, nodes, false, "nodes") != RW_OK)
         goto fail;

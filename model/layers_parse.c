@@ -2,6 +2,7 @@
  * the keys its type accepts), the output and its loss, and whether the
  * layers can connect (token ids -> sequences -> a last step). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
 #include "cell_graph.h"
@@ -70,12 +71,13 @@ static rw_status get_size(lparse *p, mlayer *l, const ynode *map, bool names_ok)
         return RW_OK;
     }
     long v;
-    if (ys_int(p->c, n, "size", 1, 1L << 24, &v) != RW_OK) {
-        if (names_ok && rw_last_status() == RW_ERR_FORMAT && n->kind == Y_SCALAR && !strstr(rw_last_error(), "in ["))
-            return ydiag(RW_ERR_FORMAT, n, "'size' must be a positive integer, 'vocab' or 'classes', got %s",
-                         ydescribe(n, t, sizeof t));
+    char *end = NULL;
+    if (names_ok && n->kind == Y_SCALAR && ys_text(p->c, n, "size", t, sizeof t, NULL) == RW_OK &&
+        (strtod(t, &end), end == t || *end))
+        return ydiag(RW_ERR_FORMAT, n, "'size' must be a positive integer, 'vocab' or 'classes', got %s",
+                     ydescribe(n, t, sizeof t));
+    if (ys_int(p->c, n, "size", 1, 1L << 24, &v) != RW_OK)
         return RW_ERR_FORMAT;
-    }
     l->size = (int)v;
     return RW_OK;
 }
@@ -286,9 +288,10 @@ static rw_status unknown_type(lparse *p, const ynode *at, const char *t, const c
     for (int i = 0; i < p->m->n_cells; i++)
         names[n++] = p->m->cells[i]->name;
     char hint[128];
-    return ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (built in: embedding, linear, dropout, lstm, gru, elman, irnn, "
-                 "jordan, elman_jordan, rnn; or a cell from 'cells:')%s", what, t,
-                 ysuggest(t, names, n, hint, sizeof hint));
+    bool cell = !strcmp(what, "cell");
+    return ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (built in: %slstm, gru, elman, irnn, jordan, elman_jordan%s; or "
+                 "a cell from 'cells:')%s", what, t, cell ? "" : "embedding, linear, dropout, ", cell ? "" : ", rnn",
+                 ysuggest(t, names + (cell ? 3 : 0), n - (cell ? 3 : 0), hint, sizeof hint));
 }
 
 static rw_status embedding_layer(lparse *p, mlayer *l, const ynode *map)

@@ -180,7 +180,7 @@ static rw_status add_cells(rw_model *m, const yctx *ctx, const ynode *cells)
                               "defined twice", name);
         if (m->n_cells == M_MAX_CELLS)
             return ydiag(RW_ERR_FORMAT, cells->keys[i], "too many cells (at most %d)", M_MAX_CELLS);
-        ycell *c = ycell_compile(ctx, name, cells->keys[i], cells->vals[i]);
+        ycell *c = ycell_compile(&m->heap, ctx, name, cells->keys[i], cells->vals[i]);
         if (!c)
             return rw_last_status();
         m->cell_ctx[m->n_cells] = *ctx;

@@ -17,11 +17,12 @@ void mvocab_free(mvocab *v)
     memset(v, 0, sizeof *v);
 }
 
-static const mvocab *sort_ctx;
-static int cmp_ids(const void *a, const void *b)
-{
-    return strcmp(sort_ctx->tok[*(const int *)a], sort_ctx->tok[*(const int *)b]);
-}
+typedef struct keyed {
+    const char *s;
+    int id;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) { return strcmp(((const keyed *)a)->s, ((const keyed *)b)->s); }
 
 /* Index for lookups; the ids keep their order. */
 static rw_status finish(mvocab *v)
@@ -29,10 +30,15 @@ static rw_status finish(mvocab *v)
     v->sorted = rw_malloc((size_t)(v->n ? v->n : 1) * sizeof *v->sorted, "a vocabulary index");
     if (!v->sorted)
         return RW_ERR_NOMEM;
+    keyed *k = rw_malloc((size_t)(v->n ? v->n : 1) * sizeof *k, "a vocabulary index");
+    if (!k)
+        return RW_ERR_NOMEM;
     for (int i = 0; i < v->n; i++)
-        v->sorted[i] = i;
-    sort_ctx = v;
-    qsort(v->sorted, (size_t)v->n, sizeof *v->sorted, cmp_ids);
+        k[i] = (keyed){ v->tok[i], i };
+    qsort(k, (size_t)v->n, sizeof *k, cmp_keyed);
+    for (int i = 0; i < v->n; i++)
+        v->sorted[i] = k[i].id;
+    rw_free(k);
     for (int i = 0; i < 256; i++)
         v->byte_id[i] = -1;
     v->unk = -1;

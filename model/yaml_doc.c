@@ -352,8 +352,9 @@ static rw_status count_node(yparser *y, const yaml_event_t *ev, size_t n)
 {
     y->total += n;
     if (y->total > y->h->alias_cap)
-        return event_error(y, ev, "aliases expand the document to more than %s nodes; rewind refuses "
-                           "such files (an alias bomb?)", y->h->alias_cap == Y_DEFAULT_ALIAS_CAP ? "100000" : "the allowed");
+        return ydiag_at(RW_ERR_FORMAT, y->src, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                        ev->start_mark.index, ev->end_mark.index, "aliases expand the document to more than %zu "
+                        "nodes; rewind refuses such files (an alias bomb?)", y->h->alias_cap);
     return RW_OK;
 }
 

@@ -83,6 +83,10 @@ static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 
 static int blis_threads = 1;
 
+/* multiply-adds below which a product runs on one thread (measured on the
+ * benchmark shapes: 32 x 128 x 512 is faster alone, 64 x 512 x 2048 is not) */
+#define RW_GEMM_THREAD_WORK (8.0 * 1024 * 1024)
+
 /* C (+)= A B on strided views. BLIS is asked to pack both operands: the
  * products of a recurrent step are skinny ([batch, H] x [H, 4H]), where its
  * default small-matrix path is markedly slower (see bench/README.md). */
@@ -91,7 +95,10 @@ static void gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t c
 {
     rw_real one = 1;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(blis_threads, &rntm);
+    /* Threads only pay for themselves on large products: a recurrent step's
+     * [B, H] x [H, 4H] with small B runs faster on one thread than on two. */
+    double work = (double)m * (double)n * (double)k;
+    bli_rntm_set_num_threads(work >= RW_GEMM_THREAD_WORK ? blis_threads : 1, &rntm);
     bli_rntm_set_pack_a(TRUE, &rntm);
     bli_rntm_set_pack_b(TRUE, &rntm);
 #ifdef RW_DOUBLE
@@ -189,6 +196,7 @@ static bool defer_weight_grad(rw_node *n, const dims *d)
                        .cs = d->a.cs, .m = d->m };
     grp->terms = t;
     grp->rows += d->m;
+    n->keep_grad = true; /* the flush reads dC at the end of the pass */
     return true;
 }
 
@@ -209,6 +217,64 @@ static const rw_op_def matmul_def = {
     .n_attrs = 2, .shape = matmul_shape, .forward = matmul_forward, .backward = matmul_backward,
     .doc = "op(a) @ op(b) through BLIS; a may carry leading dimensions" };
 
+/* ---- matmul_add: op(a) op(b) + c in one GEMM (beta = 1 onto a copy of c) --
+ * The recurrent step's x_t W^T + h U^T without a separate product node. */
+static rw_status matmul_add_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (matmul_shape(n, out, dt) != RW_OK)
+        return RW_ERR_SHAPE;
+    if (rw_op_require_real(n, 2))
+        return RW_ERR_SHAPE;
+    rw_shape sc = n->in[2]->value.shape;
+    bool row = sc.ndim == 1 && sc.dim[0] == rw_shape_last(*out);
+    if (!row && !rw_shape_equal(sc, *out)) {
+        char b[64];
+        return rw_op_shape_error(n, "the addend must have the product's shape %s or be a row of %d",
+                                 rw_shape_str(*out, b, sizeof b), rw_shape_last(*out));
+    }
+    return RW_OK;
+}
+
+/* c is either the product's shape or one row repeated over all rows. */
+static void matmul_add_forward(rw_node *n)
+{
+    dims d = dims_of(n);
+    const rw_real *c = n->in[2]->value.data;
+    if (n->in[2]->value.size == n->value.size) {
+        memcpy(n->value.data, c, n->value.size * sizeof(rw_real));
+    } else {
+        for (dim_t r = 0; r < d.m; r++)
+            memcpy(n->value.data + (size_t)r * (size_t)d.n, c, (size_t)d.n * sizeof(rw_real));
+    }
+    gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
+         n->value.data, d.n, 1);
+}
+
+static void matmul_add_backward(rw_node *n)
+{
+    matmul_backward(n);
+    rw_real *gc = n->in[2]->grad;
+    if (!gc)
+        return;
+    size_t size = n->in[2]->value.size;
+    for (size_t at = 0; at < n->value.size; at += size) /* sums over the rows when c is a row */
+        for (size_t i = 0; i < size; i++)
+            gc[i] += n->grad[at + i];
+}
+
+static const rw_op_def matmul_add_def = {
+    .fills_output = true,
+    .name = "matmul_add", .arity = 3, .attr_size = sizeof(matmul_attrs), .attrs = matmul_attr_defs,
+    .n_attrs = 2, .shape = matmul_add_shape, .forward = matmul_add_forward, .backward = matmul_add_backward,
+    .doc = "op(a) @ op(b) + c in one GEMM; c has the product's shape or is a row [N]" };
+
+rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b)
+{
+    matmul_attrs at = { transpose_a, transpose_b };
+    rw_node *in[3] = { a, b, c };
+    return rw_apply(g, &matmul_add_def, in, 3, &at);
+}
+
 rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b)
 {
     matmul_attrs at = { transpose_a, transpose_b };
@@ -226,5 +292,5 @@ void rw_set_threads(int n)
 
 int rw_get_threads(void) { return blis_threads; }
 
-static const rw_op_def *const defs[] = { &matmul_def };
-const rw_op_family rw_family_matmul = { "matmul", defs, 1 };
+static const rw_op_def *const defs[] = { &matmul_def, &matmul_add_def };
+const rw_op_family rw_family_matmul = { "matmul", defs, 2 };

@@ -431,8 +431,10 @@ static void index0_backward(rw_node *n)
 
 /* ---- records ------------------------------------------------------------------ */
 
+static size_t whole_view(const rw_node *n);
+
 static const rw_op_def reshape_def = {
-    .fills_output = true,
+    .view_offset = whole_view,
     .name = "reshape", .arity = 1, .attr_size = sizeof(reshape_attrs), .attrs = reshape_attr_defs,
     .n_attrs = 5, .shape = reshape_shape, .forward = copy_forward, .backward = copy_backward,
     .doc = "the same elements in row-major order with shape [d0..d(ndim-1)]; real or int32" };
@@ -459,8 +461,11 @@ static const rw_op_def stack_def = {
     .fills_output = true,
     .name = "stack", .arity = RW_VARIADIC, .min_arity = 1, .shape = stack_shape, .forward = stack_forward,
     .backward = stack_backward, .doc = "n tensors of one shape X stacked into [n, X]" };
+static size_t index0_view(const rw_node *n) { return (size_t)RW_ATTRS(n, index0_attrs)->index * n->value.size; }
+static size_t whole_view(const rw_node *n) { (void)n; return 0; }
+
 static const rw_op_def index0_def = {
-    .fills_output = true,
+    .view_offset = index0_view,
     .name = "index0", .arity = 1, .attr_size = sizeof(index0_attrs), .attrs = index0_attr_defs,
     .n_attrs = 1, .shape = index0_shape, .forward = index0_forward, .backward = index0_backward,
     .doc = "x[index] along the first axis: [T, X] -> X" };

@@ -50,10 +50,10 @@ static run_result run(rw_rnn *rnn, rw_params *P, const rw_tensor *xs, const rw_t
     return r;
 }
 
-static void same_gru(const rw_rnn_opts *opts, bool ids)
+static void same_gru_as(const char *cell, const rw_rnn_opts *opts, bool ids)
 {
     rw_model *lib = load_rel("models/cells/gru.yaml", NULL);
-    const rw_cell_def *yaml_gru = rw_model_cell(lib, "gru_graph");
+    const rw_cell_def *yaml_gru = rw_model_cell(lib, cell);
     cr_assert_not_null(yaml_gru, "%s", rw_last_error());
     rw_rng r1 = rw_rng_seed(11), r2 = rw_rng_seed(11), data = rw_rng_seed(5);
     rw_params *P1 = rw_params_new(), *P2 = rw_params_new();
@@ -74,13 +74,13 @@ static void same_gru(const rw_rnn_opts *opts, bool ids)
     rw_tensor *xs = ids ? rwt_ints(&data, rw_shape2(T, B), 0, X) : rwt_uniform(&data, rw_shape3(T, B, X), -1, 1);
     rw_tensor *R = rwt_uniform(&data, rw_shape3(T, B, W), -1, 1), *R2 = rwt_uniform(&data, rw_shape2(B, W), -1, 1);
     run_result ra = run(a, P1, xs, R, R2), rb = run(b, P2, xs, R, R2);
-    cr_expect_eq(ra.loss, rb.loss, "loss %.17g (built-in) vs %.17g (YAML)", ra.loss, rb.loss);
+    cr_expect_eq(ra.loss, rb.loss, "%s: loss %.17g (built-in) vs %.17g (YAML)", cell, ra.loss, rb.loss);
     for (int i = 0; i < ra.n; i++) {
         const rw_tensor *ga = ra.grads[i], *gb = rb.grads[i];
         double worst = 0;
         for (size_t k = 0; k < ga->size; k++)
             worst = fmax(worst, fabs((double)ga->data[k] - (double)gb->data[k]));
-        cr_expect_eq(worst, 0, "gradient of %s differs by up to %g", rw_params_at(P1, i)->name, worst);
+        cr_expect_eq(worst, 0, "%s: gradient of %s differs by up to %g", cell, rw_params_at(P1, i)->name, worst);
         rw_tensor_free(ra.grads[i]);
         rw_tensor_free(rb.grads[i]);
     }
@@ -92,6 +92,13 @@ static void same_gru(const rw_rnn_opts *opts, bool ids)
     rw_params_free(P1);
     rw_params_free(P2);
     rw_model_free(lib);
+}
+
+/* The node form and the equation form of the GRU, both against the built-in. */
+static void same_gru(const rw_rnn_opts *opts, bool ids)
+{
+    same_gru_as("gru_graph", opts, ids);
+    same_gru_as("gru_eq", opts, ids);
 }
 
 Test(model_cells, yaml_gru_equals_builtin_gru)
@@ -296,4 +303,69 @@ Test(model_cells, a_shape_error_at_run_time_names_the_node)
     rw_cell_free(c);
     rw_params_free(P);
     rw_model_free(lib);
+}
+
+/* ---- the equation form ---------------------------------------------------------------- */
+
+static const char *eq_cell(const char *equations)
+{
+    static char text[2048];
+    snprintf(text, sizeof text,
+             "format: rewind/1\n"
+             "cells:\n"
+             "  c:\n"
+             "    state: {h: {size: H}}\n"
+             "    params: {W: {shape: [H, X]}, U: {shape: [H, H]}}\n"
+             "    equations:\n"
+             "%s", equations);
+    return text;
+}
+
+static const char *eq_error(const char *equations)
+{
+    rw_model *m = rw_model_load_string(eq_cell(equations), "eq.yaml", NULL);
+    if (m) {
+        rw_model_free(m);
+        return "(loaded)";
+    }
+    return rw_last_error();
+}
+
+Test(model_cells, equation_errors_point_into_the_string)
+{
+    const char *e = eq_error("      h: tanh(W @ x + U @ h_prev + sigmod(h_prev))\n");
+    cr_expect(strstr(e, "eq.yaml:7:36: error: unknown op 'sigmod' (did you mean 'sigmoid'?)") == e, "%s", e);
+    e = eq_error("      h: \"tanh(W @ xx + U @ h_prev)\"\n");
+    cr_expect(strstr(e, "eq.yaml:7:20: error: unknown input name 'xx'") == e, "%s", e);
+    e = eq_error("      h: tanh(W @ x +)\n");
+    cr_expect(strstr(e, "eq.yaml:7:22: error: equation: unexpected character at character 13") == e, "%s", e);
+    e = eq_error("      n: tanh(U @ h)\n      h: n + W @ x\n");
+    cr_expect(strstr(e, "eq.yaml:7:19: error: 'h' depends on itself without passing through a state: h -> n -> n.in1 -> h") == e,
+              "%s", e);
+    cr_expect(strstr(e, "did you mean 'h_prev'") != NULL, "%s", e);
+    e = eq_error("      h: tanh(slice(W @ x, axis=-1, lenght=H))\n");
+    cr_expect(strstr(e, "eq.yaml:7:37: error: op 'slice' has no attribute 'lenght'") == e, "%s", e);
+    e = eq_error("      h: tanh(W @ x, U @ h_prev)\n");
+    cr_expect(strstr(e, "eq.yaml:7:10: error: op 'tanh' takes 1 input, got 2") == e, "%s", e);
+}
+
+Test(model_cells, equations_with_constants_attributes_and_plain_names)
+{
+    const char *text = eq_cell("      a: W @ x\n"
+                               "      z: sigmoid(a)\n"
+                               "      h: (1 - z) * h_prev + z * clamp(U @ h_prev + a, lo=-1, hi=1) / 2\n"
+                               "      out: h\n"
+                               "    output: out\n"
+                               "model:\n"
+                               "  layers: [{embedding: {size: 3}}, {c: {size: 4}}, {linear: {size: vocab}}]\n"
+                               "  outputs: {y: {target: next}}\n");
+    rw_model *m = rw_model_load_string(text, "eq.yaml", &(rw_model_load_opts){ .vocab_size = 5 });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    fixed_batch f = make_batch(m, 3, 2, 7);
+    rw_gradcheck_report rep;
+    cr_expect_eq(rw_gradcheck(batch_loss, &f, NULL, 0, rw_model_params(m),
+                              &(rw_gradcheck_opts){ .seed = 1, .max_per_tensor = 20 }, &rep), RW_OK, "%s",
+                 rw_last_error());
+    free_batch(&f);
+    rw_model_free(m);
 }

@@ -38,6 +38,8 @@ struct rw_node {
     void *scratch;                /* bytes the op asked for to save between forward and backward */
     struct rw_param *param;       /* for a parameter leaf: the parameter */
     const char *label;            /* optional name for printing */
+    bool keep_grad;               /* set by a backward whose deferred work reads this node's
+                                     gradient later (see rw_backward_defer) */
     rw_node *prev;                /* the node made just before (the tape is this list) */
     rw_graph *graph;
     int id;                       /* position on the tape, from 0 */
@@ -68,9 +70,12 @@ rw_node *rw_leaf_new(rw_graph *g, rw_dtype dtype, rw_shape shape, bool needs_gra
 /* A real scalar constant. */
 rw_node *rw_scalar_const(rw_graph *g, rw_real v);
 
-/* Backpropagation from a scalar loss (one element): every node between a
- * variable or parameter and the loss gets its gradient; parameters'
- * gradients are *added* to (call rw_params_zero_grad first). Once per step. */
+/* Backpropagation from a scalar loss (one element): every variable and
+ * parameter the loss depends on gets its gradient; parameters' gradients
+ * are *added* to (call rw_params_zero_grad first). Once per step.
+ * Intermediate nodes' gradient buffers are recycled as soon as their own
+ * backward has run (a gradient is dead once passed on), so after
+ * rw_backward only leaves (rw_var, parameters) hold gradients. */
 rw_status rw_backward(rw_graph *g, rw_node *loss);
 /* Backpropagation from any node with a given output gradient (size of
  * out's value); used by the gradient checker and vector-Jacobian products. */

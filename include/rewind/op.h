@@ -64,6 +64,11 @@ typedef struct rw_op_def {
     void (*forward)(rw_node *n);
     void (*backward)(rw_node *n);                /* NULL: no input is differentiable */
     const char *doc;             /* one line: what the op computes */
+    /* Optional: the output is a view of input 0's storage, starting at this
+     * element offset (same dtype; nothing is allocated or copied, and forward
+     * is not called). For ops that select a contiguous block: reshape, one
+     * time step of a sequence. Backward still adds into input 0's gradient. */
+    size_t (*view_offset)(const rw_node *n);
     bool fills_output;           /* forward writes every output element, so the output
                                     need not be zero-filled first (a speed hint; when
                                     false, forward starts from zeros) */

@@ -50,7 +50,45 @@ static void shared(rw_rng *r, rwt_grad_data *d)
     d->n = 2;
 }
 
+static void addend(rw_rng *r, rwt_grad_data *d)
+{
+    d->in[0] = rwt_uniform(r, rw_shape3(2, 3, 4), -1, 1);
+    d->in[1] = rwt_uniform(r, rw_shape2(5, 4), -1, 1);
+    d->in[2] = rwt_uniform(r, rw_shape3(2, 3, 5), -1, 1);
+    d->n = 3;
+}
+static rw_node *b_add(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
+{
+    (void)d;
+    return rw_matmul_add(g, in[0], in[1], in[2], false, true);
+}
+/* A weight in matmul_add at three steps: the gathered weight gradient. */
+static rw_node *b_add_steps(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
+{
+    (void)d;
+    rw_node *h = in[0];
+    for (int t = 0; t < 3; t++)
+        h = rw_tanh(g, rw_matmul_add(g, h, in[1], in[0], false, true));
+    return h;
+}
+static void bias_row(rw_rng *r, rwt_grad_data *d)
+{
+    d->in[0] = rwt_uniform(r, rw_shape3(2, 3, 4), -1, 1);
+    d->in[1] = rwt_uniform(r, rw_shape2(5, 4), -1, 1);
+    d->in[2] = rwt_uniform(r, rw_shape1(5), -1, 1);
+    d->n = 3;
+}
+static void addend_square(rw_rng *r, rwt_grad_data *d)
+{
+    d->in[0] = rwt_uniform(r, rw_shape2(3, 4), -1, 1);
+    d->in[1] = rwt_uniform(r, rw_shape2(4, 4), -1, 1);
+    d->n = 2;
+}
+
 RWT_GRAD_CASES(matmul,
+    { "matmul_add", "a @ b^T + c with leading dims", addend, b_add, 0 },
+    { "matmul_add", "recurrence over 3 steps", addend_square, b_add_steps, 0 },
+    { "matmul_add", "bias row", bias_row, b_add, 0 },
     { "matmul", "a @ b", plain, b_nn, 0 },
     { "matmul", "a^T @ b", ta, b_tn, 0 },
     { "matmul", "a @ b^T", tb, b_nt, 0 },

@@ -1,0 +1,23 @@
+/* tools/eval.h - measuring a model on data for `rewind eval`: on one of
+ * the model's own splits, or on files read here (kind chars: text; kind
+ * tsv_classify: label<TAB>text lines). */
+#ifndef REWIND_TOOLS_EVAL_H
+#define REWIND_TOOLS_EVAL_H
+
+#include <rewind.h>
+
+typedef struct eval_result {
+    double loss_sum;    /* sum of the batches' mean losses, each times its weight */
+    double weight;      /* sum of the weights (targets scored) */
+    long correct;       /* classifiers: examples whose likeliest class is the label */
+    long count;         /* classifiers: examples scored */
+    long skipped;       /* examples left out (no tokens) */
+} eval_result;
+
+/* Runs every batch of `src` (a source of rw_model_batch) in evaluation mode. */
+rw_status eval_source(rw_model *m, const rw_train_source *src, eval_result *r);
+
+/* Reads and scores the files (one dataset, in order). */
+rw_status eval_files(rw_model *m, const char *const *paths, int n, eval_result *r);
+
+#endif

@@ -1,0 +1,53 @@
+/* tools/load.h - getting a model for a command: from a YAML file (with
+ * --set overrides), or rebuilt from the metadata of a checkpoint written by
+ * `rewind train`; and small path helpers. */
+#ifndef REWIND_TOOLS_LOAD_H
+#define REWIND_TOOLS_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <rewind.h>
+
+/* Checkpoint metadata. rw_model_train_opts stores the first two; `rewind
+ * train` adds the others so a checkpoint alone rebuilds the same model. */
+#define META_MODEL "rewind.model"         /* the model file's text */
+#define META_VOCAB "rewind.vocab"         /* rw_model_vocab_string */
+#define META_DIR "rewind.model_dir"       /* the model file's absolute directory (include:, data paths) */
+#define META_FILE "rewind.model_file"     /* the model file's path as given (for messages) */
+#define META_SETS "rewind.overrides"      /* the --set settings, one per line */
+
+/* Loads MODEL.yaml with `sets` ("path=value") applied; skip_data: neither
+ * check nor read the data files. NULL with rw_last_error(). */
+rw_model *load_yaml(const char *path, const char *const *sets, int n_sets, bool skip_data);
+
+/* Rebuilds the model a checkpoint was trained from (its text, overrides and
+ * vocabulary from the metadata) and restores its parameters. with_data:
+ * also read the model's data files (resolved against the model file's
+ * original directory), and check the vocabulary they give is the
+ * checkpoint's. NULL with rw_last_error(). */
+rw_model *load_from_checkpoint(const rw_checkpoint *ck, const char *ck_path, bool with_data);
+
+/* Joins settings with newlines (for META_SETS); malloc'd, "" for none. */
+char *join_settings(const char *const *sets, int n_sets);
+
+/* Generates `length` tokens after `prime` (NULL: none) with rw_model_generate
+ * from a generator seeded with `seed`, and prints the prime and the text
+ * to `out` (cmd_sample.c). temperature <= 0: greedy. */
+rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length, double temperature, int top_k,
+                          uint64_t seed);
+
+/* ---- paths (paths.c) ---- */
+
+/* The directory part of a path ("." when none); malloc'd. */
+char *path_dir(const char *path);
+/* The same made absolute when it exists; malloc'd. */
+char *path_absolute_dir(const char *path);
+bool path_is_dir(const char *path);
+bool path_exists(const char *path);
+/* Creates the directories leading to a file path (mkdir -p of its dir). */
+rw_status path_make_parents(const char *path);
+/* True when the file starts with the checkpoint magic. */
+bool path_is_checkpoint(const char *path);
+
+#endif
