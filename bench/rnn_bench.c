@@ -196,9 +196,9 @@ int main(int argc, char **argv)
            "\"unroll\": %d, \"steps\": %d, \"warmup\": %d, \"threads\": %d, \"seed\": %d, \"corpus\": \"%s\", "
            "\"corpus_bytes\": %zu, \"vocab\": %d, \"params\": %zu, \"seconds\": %.3f, "
            "\"train_chars_per_sec\": %.1f, \"ms_per_step\": %.3f, \"final_loss\": %.4f, "
-           "\"real\": \"%s\", \"peak_rss_mib\": %.1f, \"arena_high_water_mib\": %.1f}\n",
+           "\"real\": \"%s\", \"blis_arch\": \"%s\", \"peak_rss_mib\": %.1f, \"arena_high_water_mib\": %.1f}\n",
            a.cell, a.layers, H, B, T, a.steps, a.warmup, a.threads, a.seed, a.corpus, c.n, V, rw_params_size(P),
-           secs, (double)B * T * a.steps / secs, 1000 * secs / a.steps, loss_value, RW_REAL_NAME,
+           secs, (double)B * T * a.steps / secs, 1000 * secs / a.steps, loss_value, RW_REAL_NAME, rw_blas_arch(),
            ru.ru_maxrss / 1024.0, st.high_water / 1048576.0);
     rw_graph_free(g);
     rw_tensor_free(x);

@@ -19,6 +19,7 @@
 #include "rewind/memory.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_matmul.h"
+#include "rewind/blas.h"
 #include "rewind/ops_reduce.h"
 #include "rewind/ops_loss.h"
 #include "rewind/ops_shape.h"

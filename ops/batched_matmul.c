@@ -3,6 +3,7 @@
  * swapped strides (no copy), and backward accumulates with beta = 1. */
 #include <blis.h>
 #include "op_util.h"
+#include "rewind/blas.h"
 #include "rewind/ops_batched.h"
 
 typedef struct bmm_attrs {
@@ -70,6 +71,7 @@ static void gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t c
                  inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
 {
     rw_real one = 1;
+    rw_blas_prepare();
 #ifdef RW_DOUBLE
     bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (double *)a, rsa, csa, (double *)b, rsb,
               csb, &beta, c, rsc, csc);

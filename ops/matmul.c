@@ -5,6 +5,7 @@
 #include <string.h>
 #include <blis.h>
 #include "op_util.h"
+#include "rewind/blas.h"
 #include "rewind/ops_matmul.h"
 #include "rewind/param.h"
 
@@ -94,6 +95,7 @@ static void gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t c
                  inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
 {
     rw_real one = 1;
+    rw_blas_prepare();
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     /* Threads only pay for themselves on large products: a recurrent step's
      * [B, H] x [H, 4H] with small B runs faster on one thread than on two. */
@@ -284,10 +286,14 @@ rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, boo
 
 rw_node *rw_matmul(rw_graph *g, rw_node *a, rw_node *b) { return rw_matmul_ex(g, a, b, false, false); }
 
-void rw_set_threads(int n)
+rw_status rw_set_threads(int n)
 {
-    blis_threads = n < 1 ? 1 : n;
+    if (n < 1)
+        return rw_error(RW_ERR_ARG, "rw_set_threads: %d threads; at least 1 is needed", n);
+    blis_threads = n;
+    rw_blas_prepare();
     bli_thread_set_num_threads(blis_threads);
+    return RW_OK;
 }
 
 int rw_get_threads(void) { return blis_threads; }

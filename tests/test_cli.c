@@ -328,6 +328,7 @@ Test(cli, train_then_sample_and_eval)
                        "model.layers.1.lstm.size=10");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.err, "run/tiny.rwc"), "says where the checkpoint is:\n%s", r.err);
+    cr_assert(strstr(r.err, "BLIS kernels '"), "the header names the BLIS kernels:\n%s", r.err);
     cr_assert(strncmp(r.out, "the ", 4) == 0, "a language model shows a sample at the end:\n%s", r.out);
     run_free(&r);
     char ck[128];
@@ -520,5 +521,24 @@ Test(cli, failures_exit_1)
     r = RUN(dir, "train", "tiny.yaml", "--resume", "--checkpoint", "nothing/here.rwc");
     cr_assert_eq(r.status, 1);
     cr_assert(strstr(r.err, "no checkpoint"), "%s", r.err);
+    run_free(&r);
+}
+
+Test(cli, info_reports_the_blis_kernels_and_obeys_the_override)
+{
+    run_result r = RUN(NULL, "info");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char expected[128];
+    snprintf(expected, sizeof expected, "blis_arch:     %s\n", rw_blas_arch()); /* this process chose the same */
+    cr_assert(strstr(r.out, expected), "expected '%s' in:\n%s", expected, r.out);
+    cr_assert(strstr(r.out, "why:") && strstr(r.out, "threads:       1"), "%s", r.out);
+    run_free(&r);
+
+    setenv("RW_BLIS_ARCH", "generic", 1);
+    r = RUN(NULL, "info", "--threads", "2");
+    unsetenv("RW_BLIS_ARCH");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "blis_arch:     generic\n") && strstr(r.out, "RW_BLIS_ARCH"), "%s", r.out);
+    cr_assert(strstr(r.out, "threads:       2"), "%s", r.out);
     run_free(&r);
 }

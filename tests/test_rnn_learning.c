@@ -139,7 +139,9 @@ Test(learning, many_to_one_classifier_with_padding, .timeout = 600)
     rw_tensor *x = rw_tensor_new(RW_REAL, rw_shape3(T, B, 2)), *y = rw_tensor_new(RW_INT32, rw_shape1(B));
     rw_tensor *len = rw_tensor_new(RW_INT32, rw_shape1(B));
     rw_graph *g = rw_graph_new();
-    for (int step = 0; step < 800; step++) {
+    for (int step = 0; step < 1500; step++) {
+        if (step == 1000) /* a smaller step to settle, so the result does not hang on BLIS's rounding */
+            rw_optim_set_lr(opt, 3e-3);
         streams_batch(&rng, x, len, y, T, B);
         rw_seq s = rw_rnn_run(g, rnn, rw_const(g, x),
                               &(rw_run_opts){ .lengths = rw_const(g, len), .output = RW_OUTPUT_LAST });
@@ -161,7 +163,7 @@ Test(learning, many_to_one_classifier_with_padding, .timeout = 600)
         rw_graph_reset(g);
     }
     cr_log_info("stream comparison: held-out accuracy %.3f", right / (double)total);
-    cr_assert_gt(right / (double)total, 0.9, "held-out accuracy %.3f", right / (double)total);
+    cr_assert_gt(right / (double)total, 0.95, "held-out accuracy %.3f", right / (double)total);
     rw_graph_free(g);
     rw_tensor_free(x);
     rw_tensor_free(y);

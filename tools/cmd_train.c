@@ -199,6 +199,8 @@ static void print_header(const train_run *r, long total)
     if (rw_model_classes(m))
         fprintf(stderr, ", %d classes", rw_model_classes(m));
     fprintf(stderr, "\n");
+    fprintf(stderr, "rewind: BLIS kernels '%s' (%s), %d thread%s\n", rw_blas_arch(), rw_blas_arch_reason(),
+            rw_get_threads(), rw_get_threads() == 1 ? "" : "s");
     if (r->start_step > 0)
         fprintf(stderr, "rewind: resuming from '%s' at step %ld (epoch %d, batch %ld)\n", r->o.checkpoint_path,
                 r->start_step, r->start_epoch + 1, r->skip);
@@ -295,8 +297,10 @@ static void print_sample(train_run *r)
 
 static int run(train_run *r)
 {
-    if (r->has_threads)
-        rw_set_threads((int)r->threads);
+    if (r->has_threads && rw_set_threads((int)r->threads) != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_USAGE;
+    }
     if (!(r->m = load_yaml(r->model_path, r->sets, r->n_sets, false))) {
         fprintf(stderr, "%s\n", rw_last_error());
         return EXIT_FAIL;

@@ -17,6 +17,7 @@ static const command commands[] = {
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
+    { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

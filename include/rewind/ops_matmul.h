@@ -22,8 +22,8 @@ rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, boo
  * product node. */
 rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b);
 
-/* Threads BLIS may use for every product (default 1). */
-void rw_set_threads(int n);
+/* Threads BLIS may use for every product (default 1); RW_ERR_ARG for n < 1. */
+rw_status rw_set_threads(int n);
 int rw_get_threads(void);
 
 #ifdef __cplusplus
