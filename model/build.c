@@ -59,14 +59,18 @@ static rw_status rnn_inits(rw_model *m, mlayer *l, rw_rng *rng)
 
 static rw_status build_rnn(rw_model *m, mlayer *l, int in, bool ids, rw_rng *rng)
 {
-    rw_rnn_opts ro = l->ro;
+    rw_rnn_spec ro = l->ro;
+    ro.name = l->name;
+    ro.cell = l->cell;
+    ro.cell_opts = l->copts;
+    ro.input_size = in;
+    ro.hidden = l->size;
     ro.vocab = ids ? in : 0;
     if (l->ycell) {
         l->ycell->pending[0] = '\0';
         l->ycell->pending_status = RW_OK;
     }
-    l->rnn = rw_rnn_new(m->P, l->name, l->cell, in, l->size, l->copts_size ? &l->copts : NULL, l->copts_size, &ro,
-                        rng);
+    l->rnn = rw_rnn_new(m->P, &ro, rng);
     if (!l->rnn) {
         if (l->ycell && l->ycell->pending_status != RW_OK) /* the cell's own positioned message */
             return rw_error(l->ycell->pending_status, "%s", l->ycell->pending);
@@ -149,6 +153,7 @@ void mlayers_free(rw_model *m)
         rw_rnn_free(l->rnn);
         rw_linear_free(l->lin);
         rw_embedding_free(l->emb);
+        rw_free(l->copts);
         for (int k = 0; k < l->n_inits; k++)
             rw_free(l->inits[k].param);
         rw_free(l->name);
