@@ -21,6 +21,11 @@ static rw_status check_record(const rw_cell_def *def)
     if (!def || !def->name || !def->name[0] || !def->declare || !def->step)
         return rw_error(RW_ERR_ARG, "rw_cell_register: a cell needs a name, declare and step (%s)",
                         def && def->name ? def->name : "unnamed");
+    for (const char *c = def->name; *c; c++) /* model files use it as a key and in layer names */
+        if (!(*c == '_' || (*c >= '0' && *c <= '9' && c != def->name) || (*c >= 'a' && *c <= 'z') ||
+              (*c >= 'A' && *c <= 'Z')))
+            return rw_error(RW_ERR_ARG, "rw_cell_register: cell name '%s': use letters, digits and '_' (not first)",
+                            def->name);
     if (def->n_states < 1 || def->n_states > RW_CELL_MAX_STATES)
         return rw_error(RW_ERR_ARG, "rw_cell_register: cell '%s' has %d states; 1..%d are possible", def->name,
                         def->n_states, RW_CELL_MAX_STATES);

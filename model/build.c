@@ -174,6 +174,18 @@ static size_t layer_count(const rw_model *m, const mlayer *l)
     return n;
 }
 
+/* "    cell lstm: forget_bias 1, layer_norm false, ...", the values in effect. */
+static void print_cell_options(FILE *f, const rw_cell_def *def, const void *opts)
+{
+    fprintf(f, "    cell %s:", def->name);
+    for (int k = 0; k < def->n_options; k++) {
+        char v[64];
+        fprintf(f, "%s %s %s", k ? "," : "", def->options[k].name,
+                rw_cell_option_format(&def->options[k], opts, v, sizeof v));
+    }
+    fprintf(f, "\n");
+}
+
 void rw_model_print_summary(FILE *f, const rw_model *m)
 {
     if (!f || !m)
@@ -203,6 +215,8 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
             snprintf(type, sizeof type, "%s", l->type);
         snprintf(out, sizeof out, l->seq_out ? "[T, B, %d]" : "[B, %d]", l->out_width);
         fprintf(f, "  %-16s %-22s %-16s %12zu\n", l->name, type, out, layer_count(m, l));
+        if (l->kind == ML_RNN && l->cell->n_options)
+            print_cell_options(f, l->cell, l->copts);
     }
     fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
             m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,

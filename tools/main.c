@@ -1,5 +1,5 @@
 /* rewind: the command-line program. Dispatches to one command per file
- * (cmd_train.c, cmd_sample.c, cmd_eval.c, cmd_check.c, cmd_ops.c). */
+ * (cmd_train.c, cmd_sample.c, cmd_eval.c, cmd_check.c, cmd_ops.c, cmd_cells.c). */
 #include <stdio.h>
 #include <string.h>
 #include <rewind.h>
@@ -17,6 +17,7 @@ static const command commands[] = {
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
+    { "cells", cmd_cells, "list the registered recurrent cells and their options" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

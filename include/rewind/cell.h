@@ -11,9 +11,13 @@
  *     // h_t = tanh(LN(x W^T + h U^T) + b)
  *     static rw_status ln_elman_declare(rw_cell *c, rw_rng *rng) {
  *         int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
- *         rw_init glorot = { RW_INIT_XAVIER_UNIFORM };
- *         if (!rw_cell_param(c, "W", rw_shape2(H, X), glorot, rng)) return rw_last_status();
- *         ...
+ *         rw_init glorot = rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), ortho = rw_init_of(RW_INIT_ORTHOGONAL, 0, 0),
+ *                 ones = rw_init_of(RW_INIT_CONST, 1, 0), zeros = rw_init_of(RW_INIT_ZEROS, 0, 0);
+ *         if (!rw_cell_param(c, "W", rw_shape2(H, X), glorot, rng) ||
+ *             !rw_cell_param(c, "U", rw_shape2(H, H), ortho, rng) ||
+ *             !rw_cell_param(c, "gain", rw_shape1(H), ones, rng) || !rw_cell_param(c, "b", rw_shape1(H), zeros, rng))
+ *             return rw_last_status();
+ *         return RW_OK;
  *     }
  *     static rw_node *ln_elman_step(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **state) {
  *         rw_node *a = rw_add(g, rw_matmul_ex(g, x, rw_p(g, c, "W"), false, true),
@@ -21,8 +25,11 @@
  *         state[0] = rw_tanh(g, rw_add(g, rw_layer_norm(g, a, rw_p(g, c, "gain"), NULL), rw_p(g, c, "b")));
  *         return state[0];
  *     }
- *     static const rw_cell_def ln_elman = { .name = "ln_elman", .n_states = 1,
+ *     static const rw_cell_def ln_elman = { .name = "ln_elman", .doc = "Elman with layer norm", .n_states = 1,
  *                                           .declare = ln_elman_declare, .step = ln_elman_step };
+ *
+ * The examples in this header, cells.h and rnn.h are compiled by
+ * tests/header_examples.sh.
  */
 #ifndef REWIND_CELL_H
 #define REWIND_CELL_H
@@ -63,9 +70,11 @@ typedef struct rw_cell_option {
 } rw_cell_option;
 
 /* Descriptions of a field of options struct S, named as the field:
+ *     typedef struct leaky_opts { double leak; } leaky_opts;
  *     static const rw_cell_option leaky_options[] = {
  *         RW_CELL_OPTION_REAL(leaky_opts, leak, 0, 1, "initial leak rate"),
- *     };  */
+ *     };
+ */
 #define RW_CELL_OPTION_BOOL(S, field, doc_) \
     { .name = #field, .type = RW_OPTION_BOOL, .offset = offsetof(S, field), .doc = (doc_) }
 #define RW_CELL_OPTION_INT(S, field, lo, hi, doc_) \
@@ -155,7 +164,8 @@ const rw_cell_def *rw_cell_at(int i);
  *
  *     rw_lstm_opts o;
  *     rw_cell_default_opts(&rw_lstm_cell, &o);
- *     if (rw_cell_option_set(&rw_lstm_cell, &o, "forget_bias", "2") != RW_OK) ...
+ *     if (rw_cell_option_set(&rw_lstm_cell, &o, "forget_bias", "2") != RW_OK)
+ *         fprintf(stderr, "%s\n", rw_last_error());
  */
 const rw_cell_option *rw_cell_option_find(const rw_cell_def *def, const char *name);
 /* Copies the defaults into opts. */

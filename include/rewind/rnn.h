@@ -10,7 +10,7 @@
  *                                                 .vocab = V, .hidden = 256, .layers = 2 }, &rng);
  *     rw_carry *carry = rw_carry_new(lstm, 32);
  *     rw_seq s = rw_rnn_run(g, lstm, ids, &(rw_run_opts){ .carry = carry });
- *     ... loss over s.outputs, rw_backward ...
+ *     // ... a loss over s.outputs, rw_backward ...
  *     rw_carry_keep(carry, &s);   // values kept for the next window, gradient cut
  */
 #ifndef REWIND_RNN_H
