@@ -136,8 +136,9 @@ int main(int argc, char **argv)
     rw_params *P = rw_params_new();
     bool lstm = !strcmp(a.cell, "lstm");
     rw_gru_opts gru_opts = { .reset_after = true };
-    rw_rnn *rnn = rw_rnn_new(P, "rnn", lstm ? &rw_lstm_cell : &rw_gru_cell, V, H, lstm ? NULL : &gru_opts,
-                             lstm ? 0 : sizeof gru_opts, &(rw_rnn_opts){ .layers = a.layers, .vocab = V }, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "rnn", .cell = lstm ? &rw_lstm_cell : &rw_gru_cell,
+                                                .cell_opts = lstm ? NULL : &gru_opts, .vocab = V, .hidden = H,
+                                                .layers = a.layers }, &rng);
     rw_linear *head = rw_linear_new(P, "out", H, V, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 2e-3 });
     rw_carry *carry = rnn ? rw_carry_new(rnn, B) : NULL;

@@ -122,8 +122,8 @@ int main(int argc, char **argv)
         return 1;
     rw_rng rng = rw_rng_seed(42);
     rw_params *P = rw_params_new();
-    rw_rnn *lstm = rw_rnn_new(P, "lstm", &rw_lstm_cell, t.vocab, H, NULL, 0,
-                              &(rw_rnn_opts){ .layers = LAYERS, .vocab = t.vocab }, &rng);
+    rw_rnn *lstm = rw_rnn_new(P, &(rw_rnn_spec){ .name = "lstm", .cell = &rw_lstm_cell, .vocab = t.vocab,
+                                                .hidden = H, .layers = LAYERS }, &rng);
     rw_linear *head = rw_linear_new(P, "head", H, t.vocab, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 3e-3 });
     rw_carry *carry = lstm ? rw_carry_new(lstm, B) : NULL;

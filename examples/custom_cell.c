@@ -54,7 +54,8 @@ static int gradient_check(void)
 {
     rw_rng rng = rw_rng_seed(3);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "check", &leaky_cell, 2, 3, NULL, 0, &(rw_rnn_opts){ .layers = 2 }, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "check", .cell = &leaky_cell, .input_size = 2, .hidden = 3,
+                                                .layers = 2 }, &rng);
     rw_tensor *xs = rw_tensor_new(RW_REAL, rw_shape3(6, 2, 2));
     int32_t lv[2] = { 6, 4 };
     check_ctx ctx = { rnn, rw_tensor_from_ints(rw_shape1(2), lv) };
@@ -86,7 +87,8 @@ int main(void)
     enum { T = 30, B = 32, H = 16 };
     rw_rng rng = rw_rng_seed(5);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "leaky", &leaky_cell, 1, H, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "leaky", .cell = &leaky_cell, .input_size = 1, .hidden = H },
+                             &rng);
     rw_linear *head = rw_linear_new(P, "head", H, 1, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 1e-2 });
     rw_tensor *x = rw_tensor_new(RW_REAL, rw_shape3(T, B, 1)), *y = rw_tensor_new(RW_REAL, rw_shape3(T, B, 1));

@@ -16,7 +16,7 @@ struct rw_cell {
 };
 
 rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
-                     const void *opts, size_t opts_size, rw_rng *rng)
+                     const void *opts, rw_rng *rng)
 {
     if (!P || !name || !def || !def->step || !def->declare || !rng) {
         rw_error(RW_ERR_ARG, "rw_cell_new('%s'): needs a store, a cell definition with declare and step, "
@@ -29,6 +29,16 @@ rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int
                  RW_CELL_MAX_STATES);
         return NULL;
     }
+    if (opts && !def->opts_size) {
+        rw_error(RW_ERR_ARG, "rw_cell_new('%s', %s): options given, but the cell definition has no opts_size", name,
+                 def->name ? def->name : "cell");
+        return NULL;
+    }
+    const char *blame;
+    if (opts && rw_cell_check_opts(def, opts, &blame) != RW_OK) {
+        rw_error_prefix("rw_cell_new('%s')", name);
+        return NULL;
+    }
     rw_cell *c = rw_calloc(1, sizeof *c, "a cell");
     if (!c)
         return NULL;
@@ -37,12 +47,14 @@ rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int
     c->input_size = input_size;
     c->hidden = hidden;
     c->name = rw_strdup(name, "a cell name");
-    if (c->name && opts && opts_size) {
-        c->opts = rw_malloc(opts_size, "cell options");
-        if (c->opts)
-            memcpy(c->opts, opts, opts_size);
+    if (c->name && def->opts_size) { /* the given options, else the defaults */
+        c->opts = rw_malloc(def->opts_size, "cell options");
+        if (c->opts && opts)
+            memcpy(c->opts, opts, def->opts_size);
+        else if (c->opts)
+            rw_cell_default_opts(def, c->opts);
     }
-    if (!c->name || (opts && opts_size && !c->opts) || def->declare(c, rng) != RW_OK) {
+    if (!c->name || (def->opts_size && !c->opts) || def->declare(c, rng) != RW_OK) {
         if (c->name)
             rw_error_prefix("cell '%s'", c->name);
         rw_cell_free(c);

@@ -1,18 +1,14 @@
 /* Elman (and IRNN) and Jordan cells. */
 #include "cell_util.h"
 
-static const rw_elman_opts elman_defaults = { RW_ACT_TANH, false };
+static const char *const activations[] = RW_ACTIVATION_NAMES;
 
-static const rw_elman_opts *elman_opts(const rw_cell *c)
-{
-    const rw_elman_opts *o = rw_cell_opts(c);
-    return o ? o : &elman_defaults;
-}
+static bool is_irnn(const rw_cell *c) { return rw_cell_definition(c) == &rw_irnn_cell; }
 
 static rw_status elman_declare(rw_cell *c, rw_rng *rng)
 {
     int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
-    bool irnn = elman_opts(c)->irnn;
+    bool irnn = is_irnn(c);
     RW_CELL_PARAM(c, "W", rw_shape2(H, X), irnn ? rw_init_of(RW_INIT_NORMAL, 0, 0.001)
                                                 : rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng);
     RW_CELL_PARAM(c, "U", rw_shape2(H, H), irnn ? rw_init_of(RW_INIT_IDENTITY, 0, 0) : rw_init_of(RW_INIT_ORTHOGONAL, 0, 0), rng);
@@ -27,26 +23,34 @@ static rw_node *elman_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 
 static rw_node *elman_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
 {
-    rw_activation a = elman_opts(c)->irnn ? RW_ACT_RELU : elman_opts(c)->activation;
+    rw_activation a = is_irnn(c) ? RW_ACT_RELU : ((const rw_elman_opts *)rw_cell_opts(c))->activation;
     state[0] = rw_activate(g, rw_cell_recur_add(g, c, state[0], "U", xp), a);
     return state[0];
 }
 
-const rw_cell_def rw_elman_cell = { .name = "elman", .n_states = 1, .declare = elman_declare,
-                                    .project = elman_project, .step = elman_step, .accepts_ids = true };
+static const rw_elman_opts elman_defaults = { .activation = RW_ACT_TANH };
+static const rw_cell_option elman_options[] = {
+    RW_CELL_OPTION_ENUM(rw_elman_opts, activation, activations, "f in h = f(x W^T + h U^T + b)"),
+};
+
+const rw_cell_def rw_elman_cell = {
+    .name = "elman", .doc = "Elman: h = f(x W^T + h_prev U^T + b)", .n_states = 1,
+    .declare = elman_declare, .project = elman_project, .step = elman_step, .accepts_ids = true,
+    .opts_size = sizeof(rw_elman_opts), .opts_defaults = &elman_defaults,
+    .options = elman_options, .n_options = RW_COUNT_OPTIONS(elman_options),
+};
+
+const rw_cell_def rw_irnn_cell = {
+    .name = "irnn", .doc = "IRNN: Elman with ReLU, U = identity and W ~ N(0, 0.001) (Le et al. 2015)",
+    .n_states = 1, .declare = elman_declare, .project = elman_project, .step = elman_step, .accepts_ids = true,
+};
 
 /* ---- Jordan ------------------------------------------------------------ */
-
-static const rw_jordan_opts jordan_defaults = { 0, RW_ACT_TANH, RW_ACT_TANH };
 
 /* The Elman recurrence too: the elman_jordan cell, which carries h as well. */
 static bool both(const rw_cell *c) { return rw_cell_definition(c)->n_states == 2; }
 
-static const rw_jordan_opts *jordan_opts(const rw_cell *c)
-{
-    const rw_jordan_opts *o = rw_cell_opts(c);
-    return o ? o : &jordan_defaults;
-}
+static const rw_jordan_opts *jordan_opts(const rw_cell *c) { return rw_cell_opts(c); }
 
 static int jordan_output_size(const rw_cell *c)
 {
@@ -85,10 +89,24 @@ static rw_node *jordan_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node 
     return out;
 }
 
-const rw_cell_def rw_jordan_cell = { .name = "jordan", .n_states = 1, .declare = jordan_declare,
-                                     .state_size = jordan_state_size, .output_size = jordan_output_size,
-                                     .project = elman_project, .step = jordan_step, .accepts_ids = true };
+static const rw_jordan_opts jordan_defaults = { .output_size = 0, .activation = RW_ACT_TANH,
+                                                .output_activation = RW_ACT_TANH };
+static const rw_cell_option jordan_options[] = {
+    RW_CELL_OPTION_INT(rw_jordan_opts, output_size, 0, 1 << 24, "O, the width of the output o (0: the hidden size)"),
+    RW_CELL_OPTION_ENUM(rw_jordan_opts, activation, activations, "f in h = f(x W^T + o_prev R^T + b)"),
+    RW_CELL_OPTION_ENUM(rw_jordan_opts, output_activation, activations, "g in o = g(h V^T + c)"),
+};
 
-const rw_cell_def rw_elman_jordan_cell = { .name = "elman_jordan", .n_states = 2, .declare = jordan_declare,
-                                           .state_size = jordan_state_size, .output_size = jordan_output_size,
-                                           .project = elman_project, .step = jordan_step, .accepts_ids = true };
+const rw_cell_def rw_jordan_cell = {
+    .name = "jordan", .doc = "Jordan: the recurrence reads the previous output o", .n_states = 1,
+    .declare = jordan_declare, .state_size = jordan_state_size, .output_size = jordan_output_size,
+    .project = elman_project, .step = jordan_step, .accepts_ids = true,
+    .opts_size = sizeof(rw_jordan_opts), .opts_defaults = &jordan_defaults, .options = jordan_options, .n_options = RW_COUNT_OPTIONS(jordan_options),
+};
+
+const rw_cell_def rw_elman_jordan_cell = {
+    .name = "elman_jordan", .doc = "Elman and Jordan at once: h also reads h_prev U^T", .n_states = 2,
+    .declare = jordan_declare, .state_size = jordan_state_size, .output_size = jordan_output_size,
+    .project = elman_project, .step = jordan_step, .accepts_ids = true,
+    .opts_size = sizeof(rw_jordan_opts), .opts_defaults = &jordan_defaults, .options = jordan_options, .n_options = RW_COUNT_OPTIONS(jordan_options),
+};

@@ -4,13 +4,7 @@
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 
-static const rw_gru_opts defaults = { 0 };
-
-static const rw_gru_opts *opts_of(const rw_cell *c)
-{
-    const rw_gru_opts *o = rw_cell_opts(c);
-    return o ? o : &defaults;
-}
+static const rw_gru_opts *opts_of(const rw_cell *c) { return rw_cell_opts(c); }
 
 static rw_status gru_declare(rw_cell *c, rw_rng *rng)
 {
@@ -71,5 +65,13 @@ static rw_node *gru_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **s
     return state[0];
 }
 
-const rw_cell_def rw_gru_cell = { .name = "gru", .n_states = 1, .declare = gru_declare,
-                                  .project = gru_project, .step = gru_step, .accepts_ids = true };
+static const rw_cell_option gru_options[] = {
+    RW_CELL_OPTION_BOOL(rw_gru_opts, reset_after, "reset after the recurrent matmul (cuDNN, PyTorch)"),
+    RW_CELL_OPTION_BOOL(rw_gru_opts, layer_norm, "layer-normalize the gate projections"),
+};
+
+const rw_cell_def rw_gru_cell = {
+    .name = "gru", .doc = "GRU, gates (r, z, n); lecture form or PyTorch's reset-after", .n_states = 1,
+    .declare = gru_declare, .project = gru_project, .step = gru_step, .accepts_ids = true,
+    .opts_size = sizeof(rw_gru_opts), .options = gru_options, .n_options = RW_COUNT_OPTIONS(gru_options),
+};

@@ -3,13 +3,7 @@
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 
-static const rw_lstm_opts defaults = { 0 };
-
-static const rw_lstm_opts *opts_of(const rw_cell *c)
-{
-    const rw_lstm_opts *o = rw_cell_opts(c);
-    return o ? o : &defaults;
-}
+static const rw_lstm_opts *opts_of(const rw_cell *c) { return rw_cell_opts(c); }
 
 /* Which gates are computed, and where each sits in the fused [G*H] rows. */
 typedef struct gates {
@@ -20,12 +14,12 @@ typedef struct gates {
 static gates layout(const rw_lstm_opts *o)
 {
     gates k = { -1, -1, -1, -1, 0 };
-    if (!o->no_input_gate)
+    if (o->input_gate)
         k.i = k.count++;
-    if (!o->no_forget_gate && !o->coupled)
+    if (o->forget_gate && !o->coupled_gates)
         k.f = k.count++;
     k.g = k.count++;
-    if (!o->no_output_gate)
+    if (o->output_gate)
         k.o = k.count++;
     return k;
 }
@@ -34,8 +28,6 @@ static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
 {
     const rw_lstm_opts *o = opts_of(c);
     int X = rw_cell_input_size(c), H = rw_cell_hidden(c);
-    if (o->coupled && (o->no_input_gate || o->no_forget_gate))
-        return rw_error(RW_ERR_ARG, "lstm: a coupled input-forget gate needs both gates");
     gates k = layout(o);
     int G = k.count * H;
     rw_init zeros = rw_init_of(RW_INIT_ZEROS, 0, 0), ones = rw_init_of(RW_INIT_CONST, 1, 0);
@@ -46,7 +38,7 @@ static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
         return rw_last_status();
     if (k.f >= 0) /* a large forget bias keeps memory open at the start (Gers 2000, Jozefowicz 2015) */
         for (int j = 0; j < H; j++)
-            b->value->data[k.f * H + j] = (rw_real)(o->forget_bias_set ? o->forget_bias : 1.0);
+            b->value->data[k.f * H + j] = (rw_real)o->forget_bias;
     if (o->peephole) {
         if (k.i >= 0)
             RW_CELL_PARAM(c, "p_i", rw_shape1(H), zeros, rng);
@@ -99,12 +91,12 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     rw_node *i = k.i >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.i, H), "p_i", c_prev)) : NULL;
     rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.f, H), "p_f", c_prev)) : NULL;
     rw_node *cand = gate(g, pre, k.g, H);
-    if (!o->no_input_activation)
+    if (o->input_activation != RW_ACT_NONE)
         cand = rw_tanh(g, cand);
 
     rw_node *in = i ? rw_mul(g, i, cand) : cand;   /* what is written */
     rw_node *cell;
-    if (o->coupled)      /* f = 1 - i: c = c_prev + i (g - c_prev) */
+    if (o->coupled_gates) /* f = 1 - i: c = c_prev + i (g - c_prev) */
         cell = rw_add(g, c_prev, rw_mul(g, i, rw_sub(g, cand, c_prev)));
     else if (f)
         cell = rw_add(g, rw_mul(g, f, c_prev), in);
@@ -112,7 +104,7 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
         cell = rw_add(g, c_prev, in);
 
     rw_node *shown = o->layer_norm ? rw_layer_norm(g, cell, rw_p(g, c, "ln_c.gain"), rw_p(g, c, "ln_c.bias")) : cell;
-    if (!o->no_output_activation)
+    if (o->output_activation != RW_ACT_NONE)
         shown = rw_tanh(g, shown);
     rw_node *h = shown;
     if (k.o >= 0)
@@ -122,5 +114,33 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     return h;
 }
 
-const rw_cell_def rw_lstm_cell = { .name = "lstm", .n_states = 2, .declare = lstm_declare,
-                                   .project = lstm_project, .step = lstm_step, .accepts_ids = true };
+/* coupled_gates computes f from i, so both must be there. */
+static rw_status lstm_check(const void *opts, const char **blame)
+{
+    const rw_lstm_opts *o = opts;
+    if (!o->coupled_gates || (o->input_gate && o->forget_gate))
+        return RW_OK;
+    *blame = "coupled_gates";
+    return rw_error(RW_ERR_ARG, "coupled_gates (f = 1 - i) needs both the input and the forget gate");
+}
+
+static const rw_lstm_opts lstm_defaults = RW_LSTM_DEFAULTS;
+static const char *const tanh_or_none[] = { [RW_ACT_TANH] = "tanh", [RW_ACT_NONE] = "none" };
+static const rw_cell_option lstm_options[] = {
+    RW_CELL_OPTION_REAL(rw_lstm_opts, forget_bias, -1e3, 1e3, "initial bias of the forget gate"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, layer_norm, "layer-normalize the gate projections and the cell"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, peephole, "gates also read the cell (p_i, p_f, p_o)"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, coupled_gates, "f = 1 - i (CIFG)"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, input_gate, "false fixes i at 1"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, forget_gate, "false fixes f at 1 (the 1997 LSTM)"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, output_gate, "false fixes o at 1"),
+    RW_CELL_OPTION_ENUM(rw_lstm_opts, input_activation, tanh_or_none, "of the candidate g"),
+    RW_CELL_OPTION_ENUM(rw_lstm_opts, output_activation, tanh_or_none, "of the cell before the output gate"),
+};
+
+const rw_cell_def rw_lstm_cell = {
+    .name = "lstm", .doc = "LSTM, gates (i, f, g, o) as PyTorch, with the odyssey's variants", .n_states = 2,
+    .declare = lstm_declare, .project = lstm_project, .step = lstm_step, .accepts_ids = true,
+    .opts_size = sizeof(rw_lstm_opts), .opts_defaults = &lstm_defaults,
+    .options = lstm_options, .n_options = RW_COUNT_OPTIONS(lstm_options), .check = lstm_check,
+};

@@ -36,6 +36,14 @@ static inline rw_node *rw_cell_recur_add(rw_graph *g, const rw_cell *c, rw_node 
     return rw_matmul_add(g, h, rw_p(g, c, u), xp, false, true);
 }
 
+/* Enum options are stored as an int (rewind/cell.h). */
+_Static_assert(sizeof(rw_activation) == sizeof(int), "rw_activation is stored as an int option");
+/* The number of entries of an option table. */
+#define RW_COUNT_OPTIONS(table) ((int)(sizeof(table) / sizeof((table)[0])))
+
+/* An option's names for rw_activation values, indexed by value. */
+#define RW_ACTIVATION_NAMES { "tanh", "sigmoid", "relu", "none" }
+
 static inline rw_node *rw_activate(rw_graph *g, rw_node *x, rw_activation a)
 {
     switch (a) {

@@ -11,38 +11,60 @@
 #include "rewind/ops_norm.h"
 #include "rewind/ops_dropout.h"
 
-rw_rnn *rw_rnn_new(rw_params *P, const char *name, const rw_cell_def *cell, int input_size, int hidden,
-                   const void *cell_opts, size_t cell_opts_size, const rw_rnn_opts *opts, rw_rng *rng)
+/* The spec with its defaults filled in and its cell resolved, or an error. */
+static rw_status resolve(const rw_rnn_spec *spec, rw_rnn_spec *o)
 {
-    rw_rnn_opts o = opts ? *opts : (rw_rnn_opts){ 0 };
-    if (o.layers == 0)
-        o.layers = 1;
-    if (!P || !name || !cell || !rng || o.layers < 1 || o.layers > RW_RNN_MAX_LAYERS || o.dropout < 0 ||
-        o.dropout >= 1 || o.vocab < 0) {
-        rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a store, a cell, a generator, 1..%d layers (got %d) and "
-                 "dropout in [0, 1) (got %g)", name ? name : "(null)", RW_RNN_MAX_LAYERS, o.layers, o.dropout);
+    if (!spec)
+        return rw_error(RW_ERR_ARG, "rw_rnn_new: NULL spec");
+    *o = *spec;
+    const char *name = o->name ? o->name : "(null)";
+    if (o->layers == 0)
+        o->layers = 1;
+    if (o->cell && o->cell_name)
+        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): give the cell or its name, not both", name);
+    if (!o->cell && o->cell_name && !(o->cell = rw_cell_find(o->cell_name)))
+        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): no cell named '%s' is registered", name, o->cell_name);
+    o->cell_name = NULL;
+    if (!o->name || !o->cell || o->layers < 1 || o->layers > RW_RNN_MAX_LAYERS || o->dropout < 0 ||
+        o->dropout >= 1 || o->vocab < 0)
+        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout in "
+                        "[0, 1) (got %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout);
+    if (o->vocab > 0)
+        o->input_size = o->vocab;
+    return RW_OK;
+}
+
+rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
+{
+    rw_rnn_spec o;
+    if (resolve(spec, &o) != RW_OK)
+        return NULL;
+    if (!P || !rng) {
+        rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a parameter store and a generator", o.name);
         return NULL;
     }
-    if (o.vocab > 0)
-        input_size = o.vocab;
+    const char *name = o.name;
+    const rw_cell_def *cell = o.cell;
     rw_rnn *r = rw_calloc(1, sizeof *r, "a recurrent network");
     if (!r)
         return NULL;
     r->name = rw_strdup(name, "a network name");
     r->def = cell;
     r->o = o;
+    r->o.name = r->name;     /* the caller's pointers need not outlive the call */
+    r->o.cell_opts = NULL;
     r->layers = o.layers;
     r->dirs = o.bidirectional ? 2 : 1;
-    r->input_size = input_size;
-    r->hidden = hidden;
+    r->input_size = o.input_size;
+    r->hidden = o.hidden;
     if (!r->name)
         goto fail;
-    int in = input_size;
+    int in = o.input_size;
     for (int l = 0; l < r->layers; l++) {
         for (int d = 0; d < r->dirs; d++) {
             char cname[256];
             snprintf(cname, sizeof cname, "%s.l%d%s", name, l, d ? ".rev" : "");
-            r->cells[l][d] = rw_cell_new(P, cname, cell, in, hidden, cell_opts, cell_opts_size, rng);
+            r->cells[l][d] = rw_cell_new(P, cname, cell, in, o.hidden, o.cell_opts, rng);
             if (!r->cells[l][d])
                 goto fail;
             for (int s = 0; o.initial_state == RW_STATE_LEARNED && s < cell->n_states; s++) {
@@ -196,7 +218,7 @@ static rw_node *layer_outputs(run *u)
 
 static rw_node *between_layers_dropout(run *u, rw_node *x)
 {
-    const rw_rnn_opts *o = &u->r->o;
+    const rw_rnn_spec *o = &u->r->o;
     if (o->dropout <= 0 || !rw_graph_is_training(u->g))
         return x;
     if (!u->o->rng) {

@@ -8,7 +8,7 @@
 struct rw_rnn {
     char *name;
     const rw_cell_def *def;
-    rw_rnn_opts o;
+    rw_rnn_spec o;           /* as given, resolved; name points to `name`, cell_opts is NULL */
     int layers, dirs, input_size, hidden;
     rw_cell *cells[RW_RNN_MAX_LAYERS][2];
     /* learned initial states, [layer][dir][state] (NULL unless RW_STATE_LEARNED) */

@@ -59,14 +59,18 @@ static rw_status rnn_inits(rw_model *m, mlayer *l, rw_rng *rng)
 
 static rw_status build_rnn(rw_model *m, mlayer *l, int in, bool ids, rw_rng *rng)
 {
-    rw_rnn_opts ro = l->ro;
+    rw_rnn_spec ro = l->ro;
+    ro.name = l->name;
+    ro.cell = l->cell;
+    ro.cell_opts = l->copts;
+    ro.input_size = in;
+    ro.hidden = l->size;
     ro.vocab = ids ? in : 0;
     if (l->ycell) {
         l->ycell->pending[0] = '\0';
         l->ycell->pending_status = RW_OK;
     }
-    l->rnn = rw_rnn_new(m->P, l->name, l->cell, in, l->size, l->copts_size ? &l->copts : NULL, l->copts_size, &ro,
-                        rng);
+    l->rnn = rw_rnn_new(m->P, &ro, rng);
     if (!l->rnn) {
         if (l->ycell && l->ycell->pending_status != RW_OK) /* the cell's own positioned message */
             return rw_error(l->ycell->pending_status, "%s", l->ycell->pending);
@@ -149,6 +153,7 @@ void mlayers_free(rw_model *m)
         rw_rnn_free(l->rnn);
         rw_linear_free(l->lin);
         rw_embedding_free(l->emb);
+        rw_free(l->copts);
         for (int k = 0; k < l->n_inits; k++)
             rw_free(l->inits[k].param);
         rw_free(l->name);
@@ -167,6 +172,18 @@ static size_t layer_count(const rw_model *m, const mlayer *l)
             n += p->value->size;
     }
     return n;
+}
+
+/* "    cell lstm: forget_bias 1, layer_norm false, ...", the values in effect. */
+static void print_cell_options(FILE *f, const rw_cell_def *def, const void *opts)
+{
+    fprintf(f, "    cell %s:", def->name);
+    for (int k = 0; k < def->n_options; k++) {
+        char v[64];
+        fprintf(f, "%s %s %s", k ? "," : "", def->options[k].name,
+                rw_cell_option_format(&def->options[k], opts, v, sizeof v));
+    }
+    fprintf(f, "\n");
 }
 
 void rw_model_print_summary(FILE *f, const rw_model *m)
@@ -198,6 +215,8 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
             snprintf(type, sizeof type, "%s", l->type);
         snprintf(out, sizeof out, l->seq_out ? "[T, B, %d]" : "[B, %d]", l->out_width);
         fprintf(f, "  %-16s %-22s %-16s %12zu\n", l->name, type, out, layer_count(m, l));
+        if (l->kind == ML_RNN && l->cell->n_options)
+            print_cell_options(f, l->cell, l->copts);
     }
     fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
             m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,

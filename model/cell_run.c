@@ -337,6 +337,7 @@ rw_status ycell_setup_def(ycell *c)
 {
     c->def.name = c->name;
     c->def.n_states = c->n_states;
+    c->def.opts_size = sizeof(rw_model_cell_opts); /* its own dims */
     c->def.declare = ydeclare;
     c->def.state_size = ystate_size;
     c->def.output_size = youtput_size;

@@ -9,18 +9,12 @@
 #include "diag.h"
 #include "model_internal.h"
 
-static const char *const builtin_types[] = { "embedding", "linear", "dropout", "lstm", "gru", "elman", "irnn",
-                                             "jordan", "elman_jordan", "rnn", NULL };
+/* Layer types other than the registered cells (rewind/cell.h) and the file's own cells. */
+static const char *const layer_types[] = { "embedding", "linear", "dropout", "rnn", NULL };
 
 #define RNN_KEYS "name", "size", "stack", "bidirectional", "dropout", "variational", "residual", "initial_state", \
                  "output", "init", "cell"
-static const char *const lstm_keys[] = { RNN_KEYS, "forget_bias", "layer_norm", "peephole", "coupled_gates",
-                                         "input_gate", "forget_gate", "output_gate", "input_activation",
-                                         "output_activation", NULL };
-static const char *const gru_keys[] = { RNN_KEYS, "layer_norm", "reset_after", NULL };
-static const char *const elman_keys[] = { RNN_KEYS, "activation", NULL };
-static const char *const irnn_keys[] = { RNN_KEYS, NULL };
-static const char *const jordan_keys[] = { RNN_KEYS, "output_size", "activation", "output_activation", NULL };
+static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
 static const char *const linear_keys[] = { "name", "size", "activation", "init", NULL };
@@ -131,72 +125,78 @@ static rw_status rnn_dropout(lparse *p, mlayer *l, const ynode *n)
     return RW_OK;
 }
 
-static rw_status lstm_opts(lparse *p, mlayer *l, const ynode *map)
+/* An enum option's allowed names (skipping the values it does not allow) for ys_enum, and their values. */
+static int enum_names(const rw_cell_option *o, const char **names, int *values, int max)
 {
-    rw_lstm_opts *o = &l->copts.lstm;
-    bool in_gate = true, f_gate = true, o_gate = true;
-    rw_activation ia = RW_ACT_TANH, oa = RW_ACT_TANH;
-    const ynode *fb = ymap_get(map, "forget_bias");
-    if (fb && ys_real(p->c, fb, "forget_bias", -1e3, 1e3, false, &o->forget_bias) != RW_OK)
-        return RW_ERR_FORMAT;
-    o->forget_bias_set = fb != NULL;
-    if (get_bool(p, map, "layer_norm", &o->layer_norm) || get_bool(p, map, "peephole", &o->peephole) ||
-        get_bool(p, map, "coupled_gates", &o->coupled) || get_bool(p, map, "input_gate", &in_gate) ||
-        get_bool(p, map, "forget_gate", &f_gate) || get_bool(p, map, "output_gate", &o_gate) ||
-        get_act(p, map, "input_activation", &ia) || get_act(p, map, "output_activation", &oa))
-        return RW_ERR_FORMAT;
-    if ((ia != RW_ACT_TANH && ia != RW_ACT_NONE) || (oa != RW_ACT_TANH && oa != RW_ACT_NONE))
-        return ydiag(RW_ERR_FORMAT, ymap_get(map, ia != RW_ACT_TANH && ia != RW_ACT_NONE ? "input_activation" :
-                     "output_activation"), "an LSTM's input and output activations are tanh or none");
-    o->no_input_gate = !in_gate;
-    o->no_forget_gate = !f_gate;
-    o->no_output_gate = !o_gate;
-    o->no_input_activation = ia == RW_ACT_NONE;
-    o->no_output_activation = oa == RW_ACT_NONE;
-    if (o->coupled && (!in_gate || !f_gate))
-        return ydiag(RW_ERR_FORMAT, ymap_get(map, "coupled_gates"), "coupled_gates (f = 1 - i) needs both the "
-                     "input and the forget gate");
-    l->copts_size = sizeof *o;
+    int n = 0;
+    for (int i = 0; i < o->n_names && n < max - 1; i++)
+        if (o->names[i]) {
+            values[n] = i;
+            names[n++] = o->names[i];
+        }
+    names[n] = NULL;
+    return n;
+}
+
+/* One option of a registered cell, read as its type and range say. */
+static rw_status set_option(lparse *p, mlayer *l, const rw_cell_option *o, const ynode *n)
+{
+    double v = 0;
+    bool b;
+    long i;
+    int k;
+    switch (o->type) {
+    case RW_OPTION_BOOL:
+        if (ys_bool(p->c, n, o->name, &b) != RW_OK)
+            return RW_ERR_FORMAT;
+        v = b;
+        break;
+    case RW_OPTION_INT:
+        if (ys_int(p->c, n, o->name, (long)o->min, (long)o->max, &i) != RW_OK)
+            return RW_ERR_FORMAT;
+        v = (double)i;
+        break;
+    case RW_OPTION_REAL:
+        if (ys_real(p->c, n, o->name, o->min, o->max, false, &v) != RW_OK)
+            return RW_ERR_FORMAT;
+        break;
+    case RW_OPTION_ENUM: {
+        const char *names[64];
+        int values[64];
+        enum_names(o, names, values, 64);
+        if (ys_enum(p->c, n, o->name, names, &k) != RW_OK)
+            return RW_ERR_FORMAT;
+        v = values[k];
+        break;
+    }
+    }
+    if (rw_cell_option_set_value(l->cell, l->copts, o->name, v) != RW_OK)
+        return ydiag(RW_ERR_FORMAT, n, "%s", rw_last_error());
     return RW_OK;
 }
 
-static rw_status cell_opts(lparse *p, mlayer *l, const ynode *map)
+/* A registered cell: its options from the keys named in its option table. */
+static rw_status registered_cell_opts(lparse *p, mlayer *l, const ynode *map)
 {
-    const char *t = l->type;
-    if (!strcmp(t, "lstm")) {
-        l->cell = &rw_lstm_cell;
-        return lstm_opts(p, l, map);
-    }
-    if (!strcmp(t, "gru")) {
-        l->cell = &rw_gru_cell;
-        l->copts_size = sizeof l->copts.gru;
-        return get_bool(p, map, "layer_norm", &l->copts.gru.layer_norm) ||
-               get_bool(p, map, "reset_after", &l->copts.gru.reset_after) ? RW_ERR_FORMAT : RW_OK;
-    }
-    if (!strcmp(t, "elman") || !strcmp(t, "irnn")) {
-        l->cell = &rw_elman_cell;
-        l->copts_size = sizeof l->copts.elman;
-        l->copts.elman.irnn = !strcmp(t, "irnn");
-        l->copts.elman.activation = l->copts.elman.irnn ? RW_ACT_RELU : RW_ACT_TANH;
-        return get_act(p, map, "activation", &l->copts.elman.activation);
-    }
-    if (!strcmp(t, "jordan") || !strcmp(t, "elman_jordan")) {
-        rw_jordan_opts *o = &l->copts.jordan;
-        l->cell = !strcmp(t, "jordan") ? &rw_jordan_cell : &rw_elman_jordan_cell;
-        l->copts_size = sizeof *o;
-        const ynode *os = ymap_get(map, "output_size");
-        long v = 0;
-        if (os && ys_int(p->c, os, "output_size", 1, 1L << 24, &v) != RW_OK)
+    const rw_cell_def *def = l->cell;
+    for (int i = 0; i < def->n_options; i++) {
+        const ynode *n = ymap_get(map, def->options[i].name);
+        if (n && set_option(p, l, &def->options[i], n) != RW_OK)
             return RW_ERR_FORMAT;
-        o->output_size = (int)v;
-        return get_act(p, map, "activation", &o->activation) || get_act(p, map, "output_activation",
-                                                                       &o->output_activation) ? RW_ERR_FORMAT : RW_OK;
     }
-    /* a custom cell: its own dims come from `dims:` */
-    ycell *yc = mfind_cell(p->m, t);
-    l->ycell = yc;
-    l->cell = &yc->def;
-    l->copts_size = sizeof l->copts.custom;
+    const char *blame = NULL;
+    if (rw_cell_check_opts(def, l->copts, &blame) != RW_OK) {
+        const ynode *at = blame ? ymap_get(map, blame) : NULL;
+        return ydiag(RW_ERR_FORMAT, at ? at : l->at, "%s", rw_last_error());
+    }
+    return RW_OK;
+}
+
+/* A cell of the file's `cells:`: its own dims come from `dims:`. */
+static rw_status yaml_cell_dims(lparse *p, mlayer *l, const ynode *map)
+{
+    ycell *yc = l->ycell;
+    rw_model_cell_opts *o = l->copts;
     const ynode *dims = ymap_get(map, "dims");
     if (dims && ys_expect(dims, Y_MAP, "dims") != RW_OK)
         return RW_ERR_FORMAT;
@@ -212,25 +212,43 @@ static rw_status cell_opts(lparse *p, mlayer *l, const ynode *map)
         long v;
         if (ys_int(p->c, dims->vals[i], dims->keys[i]->str, 1, 1L << 24, &v) != RW_OK)
             return RW_ERR_FORMAT;
-        l->copts.custom.dims[k - 2] = (int)v;
+        o->dims[k - 2] = (int)v;
     }
     for (int k = 2; k < yc->n_dims; k++)
-        if (l->copts.custom.dims[k - 2] < 1)
+        if (o->dims[k - 2] < 1)
             return ydiag(RW_ERR_FORMAT, l->at, "cell '%s' needs a value for its dim '%s': add 'dims: {%s: ...}'",
                          yc->name, yc->dims[k], yc->dims[k]);
     return RW_OK;
 }
 
+/* The layer's cell (a registered one, else the file's own), its options
+ * at their defaults, and the keys it accepts. */
+static rw_status cell_and_keys(lparse *p, mlayer *l, const ynode *map)
+{
+    const rw_cell_def *def = rw_cell_find(l->type);
+    l->ycell = def ? NULL : mfind_cell(p->m, l->type);
+    l->cell = def ? def : &l->ycell->def;
+    if (l->cell->opts_size) {
+        if (!(l->copts = rw_malloc(l->cell->opts_size, "cell options")))
+            return RW_ERR_NOMEM;
+        rw_cell_default_opts(l->cell, l->copts);
+    }
+    if (l->ycell)
+        return ys_keys(map, l->type, custom_keys);
+    const char *keys[64];
+    int n_keys = 0;
+    for (int i = 0; rnn_keys[i]; i++)
+        keys[n_keys++] = rnn_keys[i];
+    for (int i = 0; i < def->n_options && n_keys < 63; i++)
+        keys[n_keys++] = def->options[i].name;
+    keys[n_keys] = NULL;
+    return ys_keys(map, l->type, keys);
+}
+
 static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
 {
-    const char *const *keys = !strcmp(l->type, "lstm") ? lstm_keys : !strcmp(l->type, "gru") ? gru_keys :
-                              !strcmp(l->type, "elman") ? elman_keys : !strcmp(l->type, "irnn") ? irnn_keys :
-                              !strcmp(l->type, "jordan") || !strcmp(l->type, "elman_jordan") ? jordan_keys :
-                              custom_keys;
-    char where[160];
-    snprintf(where, sizeof where, "%s", l->type);
     l->kind = ML_RNN;
-    if (ys_keys(map, where, keys) != RW_OK || get_size(p, l, map, false) != RW_OK)
+    if (cell_and_keys(p, l, map) != RW_OK || get_size(p, l, map, false) != RW_OK)
         return RW_ERR_FORMAT;
     const ynode *n;
     long stack = 1;
@@ -267,31 +285,34 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         l->last = k == 1;
     }
-    return get_inits(p, l, map, true) || cell_opts(p, l, map) ? RW_ERR_FORMAT : RW_OK;
+    if (get_inits(p, l, map, true) != RW_OK)
+        return RW_ERR_FORMAT;
+    return l->ycell ? yaml_cell_dims(p, l, map) : registered_cell_opts(p, l, map);
 }
 
-static bool is_rnn_type(const char *t)
-{
-    static const char *const rnn[] = { "lstm", "gru", "elman", "irnn", "jordan", "elman_jordan" };
-    for (size_t i = 0; i < sizeof rnn / sizeof rnn[0]; i++)
-        if (!strcmp(t, rnn[i]))
-            return true;
-    return false;
-}
-
+/* "unknown cell 'x' (registered: lstm, ...; or a cell from 'cells:')", or the
+ * same for a layer type, which may also be one of layer_types. */
 static rw_status unknown_type(lparse *p, const ynode *at, const char *t, const char *what)
 {
-    const char *names[M_MAX_CELLS + 16];
+    bool cell = !strcmp(what, "cell");
+    const char *names[M_MAX_CELLS + 300];
+    char registered[1024] = "";
     int n = 0;
-    for (int i = 0; builtin_types[i]; i++)
-        names[n++] = builtin_types[i];
+    size_t len = 0;
+    for (int i = 0; !cell && layer_types[i]; i++)
+        names[n++] = layer_types[i];
+    for (int i = 0; i < rw_cell_count() && n < M_MAX_CELLS + 250; i++) {
+        names[n++] = rw_cell_at(i)->name;
+        int w = snprintf(registered + len, sizeof registered - len, "%s%s", i ? ", " : "", rw_cell_at(i)->name);
+        if (w > 0 && (size_t)w < sizeof registered - len)
+            len += (size_t)w;
+    }
     for (int i = 0; i < p->m->n_cells; i++)
         names[n++] = p->m->cells[i]->name;
     char hint[128];
-    bool cell = !strcmp(what, "cell");
-    return ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (built in: %slstm, gru, elman, irnn, jordan, elman_jordan%s; or "
-                 "a cell from 'cells:')%s", what, t, cell ? "" : "embedding, linear, dropout, ", cell ? "" : ", rnn",
-                 ysuggest(t, names + (cell ? 3 : 0), n - (cell ? 3 : 0), hint, sizeof hint));
+    return ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (%s%s; or a cell from 'cells:')%s", what, t,
+                 cell ? "registered: " : "embedding, linear, dropout, rnn; registered cells: ", registered,
+                 ysuggest(t, names, n, hint, sizeof hint));
 }
 
 static rw_status embedding_layer(lparse *p, mlayer *l, const ynode *map)
@@ -347,15 +368,17 @@ static rw_status parse_layer(lparse *p, int index, const ynode *item)
         if (ys_expect(v, Y_MAP, "rnn") || ys_need(v, "cell", "rnn", &cn) ||
             ys_text(p->c, cn, "cell", type, sizeof type, NULL))
             return RW_ERR_FORMAT;
-        if (!is_rnn_type(type) && !mfind_cell(m, type))
+        if (!rw_cell_find(type) && !mfind_cell(m, type))
             return unknown_type(p, cn, type, "cell");
     } else if (ymap_get(v, "cell")) {
         return ydiag(RW_ERR_FORMAT, ymap_key(v, "cell"), "'cell' is given in an 'rnn' layer ('- rnn: {cell: ...}')");
     }
     const char *name = NULL;
-    for (int i = 0; builtin_types[i] && !name; i++)
-        if (!strcmp(type, builtin_types[i]))
-            name = builtin_types[i];
+    for (int i = 0; layer_types[i] && !name; i++)
+        if (!strcmp(type, layer_types[i]))
+            name = layer_types[i];
+    if (!name && rw_cell_find(type)) /* a registered cell goes before the file's own of that name */
+        name = rw_cell_find(type)->name;
     ycell *yc = name ? NULL : mfind_cell(m, type);
     if (!name && !yc)
         return unknown_type(p, tk, type, "layer type");

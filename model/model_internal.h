@@ -39,17 +39,10 @@ typedef struct mlayer {
     /* linear */
     rw_activation act;
     /* recurrent */
-    const rw_cell_def *cell;
-    ycell *ycell;            /* a custom cell, else NULL */
-    union {
-        rw_lstm_opts lstm;
-        rw_gru_opts gru;
-        rw_elman_opts elman;
-        rw_jordan_opts jordan;
-        rw_model_cell_opts custom;
-    } copts;
-    size_t copts_size;
-    rw_rnn_opts ro;
+    const rw_cell_def *cell; /* a registered cell, or the file's own (then ycell is set) */
+    ycell *ycell;
+    void *copts;             /* cell->opts_size bytes (rw_malloc), or NULL */
+    rw_rnn_spec ro;          /* name, cell and sizes are filled in when built */
     double in_dropout, out_dropout;
     bool last;               /* output: last (many-to-one) */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */

@@ -10,7 +10,8 @@ Test(bptt, elman_matches_the_closed_form_sum)
 {
     rw_rng rng = rw_rng_seed(99);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "e", &rw_elman_cell, X, H, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "e", .cell = &rw_elman_cell,
+                                                .input_size = X, .hidden = H }, &rng);
     cr_assert_not_null(rnn, "%s", rw_last_error());
     rw_param *W = rw_params_get(P, "e.l0.W"), *U = rw_params_get(P, "e.l0.U"), *b = rw_params_get(P, "e.l0.b");
     cr_assert(W && U && b);

@@ -8,8 +8,7 @@ typedef struct spec {
     const char *what;
     const rw_cell_def *cell;
     const void *cell_opts;
-    size_t cell_opts_size;
-    rw_rnn_opts rnn;
+    rw_rnn_spec rnn;          /* the runner's features; cell and sizes come from the fields around */
     int T, B, X, H;
     const int32_t *lengths;   /* NULL: all T valid */
     bool last_only;           /* many-to-one: check s.last */
@@ -41,7 +40,13 @@ static void check(const spec *s)
 {
     rw_rng rng = rw_rng_seed(77);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "net", s->cell, s->X, s->H, s->cell_opts, s->cell_opts_size, &s->rnn, &rng);
+    rw_rnn_spec rs = s->rnn;
+    rs.name = "net";
+    rs.cell = s->cell;
+    rs.cell_opts = s->cell_opts;
+    rs.input_size = s->X;
+    rs.hidden = s->H;
+    rw_rnn *rnn = rw_rnn_new(P, &rs, &rng);
     cr_assert_not_null(rnn, "%s: %s", s->what, rw_last_error());
     /* Move every parameter off its initial value (zeros, identity) so nothing is trivially zero. */
     for (int i = 0; i < rw_params_count(P); i++) {
@@ -78,14 +83,14 @@ static void check(const spec *s)
     rw_params_free(P);
 }
 
-#define BASIC(name, cellp, optsp) { name, cellp, optsp, sizeof *optsp, { 0 }, 5, 2, 3, 4, NULL, false, 0 }
-#define PLAIN(name, cellp) { name, cellp, NULL, 0, { 0 }, 5, 2, 3, 4, NULL, false, 0 }
+#define BASIC(name, cellp, optsp) { name, cellp, optsp, { 0 }, 5, 2, 3, 4, NULL, false, 0 }
+#define PLAIN(name, cellp) { name, cellp, NULL, { 0 }, 5, 2, 3, 4, NULL, false, 0 }
 
 Test(cells_grad, elman_variants)
 {
-    rw_elman_opts tanh_o = { RW_ACT_TANH, false }, sig = { RW_ACT_SIGMOID, false }, irnn = { RW_ACT_TANH, true };
+    rw_elman_opts tanh_o = { RW_ACT_TANH }, sig = { RW_ACT_SIGMOID };
     spec specs[] = { BASIC("elman tanh", &rw_elman_cell, &tanh_o), BASIC("elman sigmoid", &rw_elman_cell, &sig),
-                     BASIC("irnn", &rw_elman_cell, &irnn) };
+                     PLAIN("irnn", &rw_irnn_cell) };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         check(&specs[i]);
 }
@@ -100,10 +105,17 @@ Test(cells_grad, jordan_and_both_recurrences)
 
 Test(cells_grad, lstm_variants)
 {
-    rw_lstm_opts std = { 0 }, peep = { .peephole = true }, cifg = { .coupled = true, .peephole = true },
-                 nig = { .no_input_gate = true }, nfg = { .no_forget_gate = true }, nog = { .no_output_gate = true },
-                 niaf = { .no_input_activation = true }, noaf = { .no_output_activation = true },
-                 ln = { .layer_norm = true, .peephole = true }, fb = { .forget_bias = 2.0, .forget_bias_set = true };
+    rw_lstm_opts std = RW_LSTM_DEFAULTS, peep = std, cifg = std, nig = std, nfg = std, nog = std, niaf = std,
+                 noaf = std, ln = std, fb = std;
+    peep.peephole = true;
+    cifg.coupled_gates = cifg.peephole = true;
+    nig.input_gate = false;
+    nfg.forget_gate = false;
+    nog.output_gate = false;
+    niaf.input_activation = RW_ACT_NONE;
+    noaf.output_activation = RW_ACT_NONE;
+    ln.layer_norm = ln.peephole = true;
+    fb.forget_bias = 2.0;
     spec specs[] = {
         BASIC("lstm", &rw_lstm_cell, &std), BASIC("lstm peephole", &rw_lstm_cell, &peep),
         BASIC("lstm coupled + peephole", &rw_lstm_cell, &cifg), BASIC("lstm no input gate", &rw_lstm_cell, &nig),
@@ -131,12 +143,12 @@ Test(cells_grad, stacked_bidirectional_padded)
 {
     static const int32_t lens[3] = { 6, 2, 4 };
     spec s1 = PLAIN("lstm 2 layers residual", &rw_lstm_cell);
-    s1.rnn = (rw_rnn_opts){ .layers = 2, .residual = true };
+    s1.rnn = (rw_rnn_spec){ .layers = 2, .residual = true };
     s1.X = 4;
     spec s2 = PLAIN("gru bidirectional", &rw_gru_cell);
-    s2.rnn = (rw_rnn_opts){ .bidirectional = true };
+    s2.rnn = (rw_rnn_spec){ .bidirectional = true };
     spec s3 = PLAIN("lstm bidirectional 2 layers padded", &rw_lstm_cell);
-    s3.rnn = (rw_rnn_opts){ .bidirectional = true, .layers = 2 };
+    s3.rnn = (rw_rnn_spec){ .bidirectional = true, .layers = 2 };
     s3.T = 6;
     s3.B = 3;
     s3.lengths = lens;
@@ -144,10 +156,10 @@ Test(cells_grad, stacked_bidirectional_padded)
     s4.what = "lstm bidirectional padded, many-to-one";
     s4.last_only = true;
     spec s5 = PLAIN("gru learned initial state, norm stabilizer", &rw_gru_cell);
-    s5.rnn = (rw_rnn_opts){ .initial_state = RW_STATE_LEARNED };
+    s5.rnn = (rw_rnn_spec){ .initial_state = RW_STATE_LEARNED };
     s5.stabilizer = 2.0;
     spec s6 = PLAIN("lstm over token ids", &rw_lstm_cell);
-    s6.rnn = (rw_rnn_opts){ .vocab = 5 };
+    s6.rnn = (rw_rnn_spec){ .vocab = 5 };
     spec specs[] = { s1, s2, s3, s4, s5, s6 };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         check(&specs[i]);

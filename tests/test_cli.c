@@ -281,6 +281,23 @@ Test(cli, check_prints_the_parameter_count)
     const char *total = strstr(r.out, "total: ");
     long count = 0;
     cr_assert(total && sscanf(total, "total: %ld parameters", &count) == 1 && count > 1000, "%s", r.out);
+    /* the recurrent layer's cell and the options in effect */
+    cr_assert(strstr(r.out, "cell lstm: forget_bias 1, layer_norm false"), "%s", r.out);
+    run_free(&r);
+}
+
+Test(cli, cells_lists_the_registry_with_options)
+{
+    run_result r = RUN(NULL, "cells");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "lstm: ") && strstr(r.out, "irnn: ") && strstr(r.out, "6 cells"), "%s", r.out);
+    cr_assert(strstr(r.out, "forget_bias        real  default 1       [-1000, 1000]"), "%s", r.out);
+    run_free(&r);
+    r = RUN(NULL, "cells", "gru");
+    cr_assert(r.status == 0 && strstr(r.out, "reset_after") && !strstr(r.out, "lstm"), "%s", r.out);
+    run_free(&r);
+    r = RUN(NULL, "cells", "grr");
+    cr_assert(r.status == 1 && strstr(r.err, "no cell is registered as 'grr'"), "%s", r.err);
     run_free(&r);
 }
 

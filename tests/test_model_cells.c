@@ -50,15 +50,21 @@ static run_result run(rw_rnn *rnn, rw_params *P, const rw_tensor *xs, const rw_t
     return r;
 }
 
-static void same_gru_as(const char *cell, const rw_rnn_opts *opts, bool ids)
+static void same_gru_as(const char *cell, const rw_rnn_spec *opts, bool ids)
 {
     rw_model *lib = load_rel("models/cells/gru.yaml", NULL);
     const rw_cell_def *yaml_gru = rw_model_cell(lib, cell);
     cr_assert_not_null(yaml_gru, "%s", rw_last_error());
     rw_rng r1 = rw_rng_seed(11), r2 = rw_rng_seed(11), data = rw_rng_seed(5);
     rw_params *P1 = rw_params_new(), *P2 = rw_params_new();
-    rw_rnn *a = rw_rnn_new(P1, "g", &rw_gru_cell, X, H, NULL, 0, opts, &r1);
-    rw_rnn *b = rw_rnn_new(P2, "g", yaml_gru, X, H, NULL, 0, opts, &r2);
+    rw_rnn_spec sa = *opts, sb = *opts;
+    sa.name = sb.name = "g";
+    sa.cell = &rw_gru_cell;
+    sb.cell = yaml_gru;
+    sa.input_size = sb.input_size = X;
+    sa.hidden = sb.hidden = H;
+    rw_rnn *a = rw_rnn_new(P1, &sa, &r1);
+    rw_rnn *b = rw_rnn_new(P2, &sb, &r2);
     cr_assert(a && b, "%s", rw_last_error());
     /* the same layout, initializers and order: the same parameters from the same seed */
     cr_assert_eq(rw_params_count(P1), rw_params_count(P2));
@@ -95,7 +101,7 @@ static void same_gru_as(const char *cell, const rw_rnn_opts *opts, bool ids)
 }
 
 /* The node form and the equation form of the GRU, both against the built-in. */
-static void same_gru(const rw_rnn_opts *opts, bool ids)
+static void same_gru(const rw_rnn_spec *opts, bool ids)
 {
     same_gru_as("gru_graph", opts, ids);
     same_gru_as("gru_eq", opts, ids);
@@ -103,17 +109,17 @@ static void same_gru(const rw_rnn_opts *opts, bool ids)
 
 Test(model_cells, yaml_gru_equals_builtin_gru)
 {
-    same_gru(&(rw_rnn_opts){ .layers = 1 }, false);
+    same_gru(&(rw_rnn_spec){ .layers = 1 }, false);
 }
 
 Test(model_cells, yaml_gru_equals_builtin_gru_stacked_bidirectional_learned_state)
 {
-    same_gru(&(rw_rnn_opts){ .layers = 2, .bidirectional = true, .initial_state = RW_STATE_LEARNED }, false);
+    same_gru(&(rw_rnn_spec){ .layers = 2, .bidirectional = true, .initial_state = RW_STATE_LEARNED }, false);
 }
 
 Test(model_cells, yaml_gru_equals_builtin_gru_on_token_ids)
 {
-    same_gru(&(rw_rnn_opts){ .layers = 2, .vocab = X }, true);
+    same_gru(&(rw_rnn_spec){ .layers = 2, .vocab = X }, true);
 }
 
 /* ---- a cell built on an op registered from C ------------------------------------------ */
@@ -273,12 +279,12 @@ Test(model_cells, cells_with_their_own_dims_and_several_states)
     rw_rng rng = rw_rng_seed(1);
     rw_params *Q = rw_params_new();
     rw_cell *c = rw_cell_new(Q, "c", rw_model_cell(m, "jo"), 5, 4, &(rw_model_cell_opts){ .dims = { 2 } },
-                             sizeof(rw_model_cell_opts), &rng);
+                             &rng);
     cr_assert_not_null(c, "%s", rw_last_error());
     cr_expect_eq(rw_cell_output_size(c), 2);
     cr_expect_eq(rw_cell_state_size(c, 0), 2);
     cr_expect_eq(rw_cell_state_size(c, 1), 4);
-    cr_expect_null(rw_cell_new(Q, "d", rw_model_cell(m, "jo"), 5, 4, NULL, 0, &rng));
+    cr_expect_null(rw_cell_new(Q, "d", rw_model_cell(m, "jo"), 5, 4, NULL, &rng));
     cr_expect(strstr(rw_last_error(), "needs a value >= 1 for its dim 'O'") != NULL, "%s", rw_last_error());
     rw_cell_free(c);
     rw_params_free(Q);
@@ -291,7 +297,7 @@ Test(model_cells, a_shape_error_at_run_time_names_the_node)
     rw_model *lib = load_rel("models/cells/gru.yaml", NULL);
     rw_rng rng = rw_rng_seed(1);
     rw_params *P = rw_params_new();
-    rw_cell *c = rw_cell_new(P, "g", rw_model_cell(lib, "gru_graph"), 3, 4, NULL, 0, &rng);
+    rw_cell *c = rw_cell_new(P, "g", rw_model_cell(lib, "gru_graph"), 3, 4, NULL, &rng);
     cr_assert_not_null(c, "%s", rw_last_error());
     rw_graph *g = rw_graph_new();
     rw_node *x = rw_leaf_new(g, RW_REAL, rw_shape2(2, 3), false);

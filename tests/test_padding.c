@@ -19,7 +19,8 @@ static result run(const rw_cell_def *cell, bool bidir, rw_tensor *xs, const int3
 {
     rw_rng rng = rw_rng_seed(5);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "n", cell, X, H, NULL, 0, &(rw_rnn_opts){ .bidirectional = bidir, .layers = 2 }, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "n", .cell = cell, .input_size = X, .hidden = H,
+                                                .bidirectional = bidir, .layers = 2 }, &rng);
     cr_assert_not_null(rnn, "%s", rw_last_error());
     rw_tensor *len = rw_tensor_from_ints(rw_shape1(batch), lengths);
     rw_graph *g = rw_graph_new();
@@ -96,7 +97,8 @@ Test(padding, padded_outputs_are_zero_and_state_holds)
 {
     rw_rng rng = rw_rng_seed(9);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "n", &rw_gru_cell, X, H, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "n", .cell = &rw_gru_cell, .input_size = X, .hidden = H },
+                             &rng);
     rw_tensor *xs = rwt_uniform(&rng, rw_shape3(T, 2, X), -1, 1);
     int32_t lv[2] = { 7, 3 };
     rw_tensor *len = rw_tensor_from_ints(rw_shape1(2), lv);
@@ -122,7 +124,8 @@ Test(padding, bad_lengths_are_errors)
 {
     rw_rng rng = rw_rng_seed(9);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "n", &rw_gru_cell, X, H, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "n", .cell = &rw_gru_cell, .input_size = X, .hidden = H },
+                             &rng);
     rw_tensor *xs = rwt_uniform(&rng, rw_shape3(T, 2, X), -1, 1);
     int32_t lv[2] = { 8, 3 };
     rw_tensor *len = rw_tensor_from_ints(rw_shape1(2), lv);

@@ -5,10 +5,14 @@
 
 enum { X = 3, H = 5 };
 
-static rw_rnn *make(rw_params *P, const rw_cell_def *cell, rw_rnn_opts o)
+static rw_rnn *make(rw_params *P, const rw_cell_def *cell, rw_rnn_spec o)
 {
     rw_rng rng = rw_rng_seed(21);
-    rw_rnn *r = rw_rnn_new(P, "r", cell, X, H, NULL, 0, &o, &rng);
+    o.name = "r";
+    o.cell = cell;
+    o.input_size = X;
+    o.hidden = H;
+    rw_rnn *r = rw_rnn_new(P, &o, &rng);
     cr_assert_not_null(r, "%s", rw_last_error());
     return r;
 }
@@ -19,7 +23,7 @@ Test(rnn, truncated_bptt_carries_values_and_cuts_gradients)
 {
     rw_rng rng = rw_rng_seed(1);
     rw_params *P = rw_params_new();
-    rw_rnn *r = make(P, &rw_lstm_cell, (rw_rnn_opts){ .layers = 2 });
+    rw_rnn *r = make(P, &rw_lstm_cell, (rw_rnn_spec){ .layers = 2 });
     rw_tensor *xs = rwt_uniform(&rng, rw_shape3(8, 2, X), -1, 1);
     rw_graph *g = rw_graph_new();
     /* One long run; loss over the second half's outputs. */
@@ -75,7 +79,7 @@ Test(rnn, generation_feeds_outputs_back)
 {
     rw_rng rng = rw_rng_seed(2);
     rw_params *P = rw_params_new();
-    rw_rnn *r = make(P, &rw_gru_cell, (rw_rnn_opts){ .layers = 2 });
+    rw_rnn *r = make(P, &rw_gru_cell, (rw_rnn_spec){ .layers = 2 });
     rw_linear *back = rw_linear_new(P, "back", H, X, &rng);
     rw_tensor *x0 = rwt_uniform(&rng, rw_shape2(2, X), -1, 1);
     rw_graph *g = rw_graph_new();
@@ -113,7 +117,7 @@ Test(rnn, variational_dropout_between_layers)
 {
     rw_rng rng = rw_rng_seed(3);
     rw_params *P = rw_params_new();
-    rw_rnn *r = make(P, &rw_lstm_cell, (rw_rnn_opts){ .layers = 2, .dropout = 0.5, .variational = true });
+    rw_rnn *r = make(P, &rw_lstm_cell, (rw_rnn_spec){ .layers = 2, .dropout = 0.5, .variational = true });
     rw_tensor *xs = rwt_uniform(&rng, rw_shape3(5, 2, X), -1, 1);
     rw_graph *g = rw_graph_new();
     /* Evaluation: no dropout, no generator needed, deterministic. */
@@ -198,15 +202,32 @@ Test(rnn, bad_construction_is_an_error)
 {
     rw_rng rng = rw_rng_seed(6);
     rw_params *P = rw_params_new();
-    cr_assert_null(rw_rnn_new(P, "r", &rw_lstm_cell, X, H, NULL, 0, &(rw_rnn_opts){ .layers = 99 }, &rng));
+    rw_rnn_spec lstm = { .name = "r", .cell = &rw_lstm_cell, .input_size = X, .hidden = H };
+    rw_rnn_spec too_deep = lstm, no_input = lstm, both = lstm, unknown = lstm, coupled = lstm;
+    too_deep.layers = 99;
+    cr_assert_null(rw_rnn_new(P, &too_deep, &rng));
     cr_assert(strstr(rw_last_error(), "99") != NULL, "%s", rw_last_error());
-    cr_assert_null(rw_rnn_new(P, "r", &rw_lstm_cell, 0, H, NULL, 0, NULL, &rng));
-    rw_lstm_opts bad = { .coupled = true, .no_forget_gate = true };
-    cr_assert_null(rw_rnn_new(P, "r2", &rw_lstm_cell, X, H, &bad, sizeof bad, NULL, &rng));
+    no_input.input_size = 0;
+    cr_assert_null(rw_rnn_new(P, &no_input, &rng));
+    both.cell_name = "gru";
+    cr_assert_null(rw_rnn_new(P, &both, &rng));
+    cr_assert(strstr(rw_last_error(), "not both") != NULL, "%s", rw_last_error());
+    unknown.cell = NULL;
+    unknown.cell_name = "lsmt";
+    cr_assert_null(rw_rnn_new(P, &unknown, &rng));
+    cr_assert(strstr(rw_last_error(), "no cell named 'lsmt'") != NULL, "%s", rw_last_error());
+    cr_assert_null(rw_rnn_new(P, NULL, &rng));
+    rw_lstm_opts bad = RW_LSTM_DEFAULTS;
+    bad.coupled_gates = true;
+    bad.forget_gate = false;
+    coupled.name = "r2";
+    coupled.cell_opts = &bad;
+    cr_assert_null(rw_rnn_new(P, &coupled, &rng));
     cr_assert(strstr(rw_last_error(), "coupled") != NULL, "%s", rw_last_error());
-    rw_rnn *ok = rw_rnn_new(P, "r3", &rw_gru_cell, X, H, NULL, 0, NULL, &rng);
+    rw_rnn_spec gru = { .name = "r3", .cell_name = "gru", .input_size = X, .hidden = H };
+    rw_rnn *ok = rw_rnn_new(P, &gru, &rng);
     cr_assert_not_null(ok, "%s", rw_last_error());
-    cr_assert_null(rw_rnn_new(P, "r3", &rw_gru_cell, X, H, NULL, 0, NULL, &rng), "a name used twice");
+    cr_assert_null(rw_rnn_new(P, &gru, &rng), "a name used twice");
     rw_carry *c = rw_carry_new(ok, 4);
     rw_tensor *xs = rw_tensor_new(RW_REAL, rw_shape3(2, 3, X));
     rw_graph *g = rw_graph_new();

@@ -24,7 +24,8 @@ Test(learning, lstm_solves_the_adding_problem_at_T50, .timeout = 600)
     enum { T = 50, B = 64, H = 32 };
     rw_rng rng = rw_rng_seed(2026);
     rw_params *P = rw_params_new();
-    rw_rnn *lstm = rw_rnn_new(P, "lstm", &rw_lstm_cell, 2, H, NULL, 0, NULL, &rng);
+    rw_rnn *lstm = rw_rnn_new(P, &(rw_rnn_spec){ .name = "lstm", .cell = &rw_lstm_cell,
+                                                 .input_size = 2, .hidden = H }, &rng);
     rw_linear *head = rw_linear_new(P, "head", H, 1, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 1e-2 });
     cr_assert(lstm && head && opt, "%s", rw_last_error());
@@ -69,7 +70,8 @@ Test(learning, gru_remembers_the_first_sign_over_20_steps, .timeout = 600)
     enum { T = 20, B = 32, H = 16 };
     rw_rng rng = rw_rng_seed(7);
     rw_params *P = rw_params_new();
-    rw_rnn *gru = rw_rnn_new(P, "gru", &rw_gru_cell, 1, H, NULL, 0, NULL, &rng);
+    rw_rnn *gru = rw_rnn_new(P, &(rw_rnn_spec){ .name = "gru", .cell = &rw_gru_cell,
+                                                .input_size = 1, .hidden = H }, &rng);
     rw_linear *head = rw_linear_new(P, "head", H, 2, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 1e-2 });
     rw_tensor *x = rw_tensor_new(RW_REAL, rw_shape3(T, B, 1)), *y = rw_tensor_new(RW_INT32, rw_shape1(B));
@@ -133,7 +135,8 @@ Test(learning, many_to_one_classifier_with_padding, .timeout = 600)
     enum { T = 25, B = 32, H = 16 };
     rw_rng rng = rw_rng_seed(11);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "rnn", &rw_lstm_cell, 2, H, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "rnn", .cell = &rw_lstm_cell,
+                                                .input_size = 2, .hidden = H }, &rng);
     rw_linear *head = rw_linear_new(P, "head", H, 2, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 1e-2 });
     rw_tensor *x = rw_tensor_new(RW_REAL, rw_shape3(T, B, 2)), *y = rw_tensor_new(RW_INT32, rw_shape1(B));

@@ -6,12 +6,13 @@
 
 enum { T = 8, B = 32, H = 16 };
 
-static double train_sign_task(const rw_cell_def *cell, const void *opts, size_t opts_size, bool tokens)
+static double train_sign_task(const rw_cell_def *cell, const void *opts, bool tokens)
 {
     rw_rng rng = rw_rng_seed(17);
     rw_params *P = rw_params_new();
     rw_embedding *emb = tokens ? rw_embedding_new(P, "emb", 4, 4, &rng) : NULL;
-    rw_rnn *rnn = rw_rnn_new(P, "rnn", cell, tokens ? 4 : 1, H, opts, opts_size, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "rnn", .cell = cell, .cell_opts = opts,
+                                                .input_size = tokens ? 4 : 1, .hidden = H }, &rng);
     cr_assert_not_null(rnn, "%s", rw_last_error());
     rw_linear *head = rw_linear_new(P, "head", rw_rnn_output_size(rnn), 2, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 1e-2 });
@@ -57,33 +58,32 @@ static double train_sign_task(const rw_cell_def *cell, const void *opts, size_t 
 
 Test(learning_cells, elman, .timeout = 300)
 {
-    double acc = train_sign_task(&rw_elman_cell, NULL, 0, false);
+    double acc = train_sign_task(&rw_elman_cell, NULL, false);
     cr_assert_gt(acc, 0.95, "smoothed accuracy %.3f", acc);
 }
 
 Test(learning_cells, irnn, .timeout = 300)
 {
-    rw_elman_opts o = { .irnn = true };
-    double acc = train_sign_task(&rw_elman_cell, &o, sizeof o, false);
+    double acc = train_sign_task(&rw_irnn_cell, NULL, false);
     cr_assert_gt(acc, 0.95, "smoothed accuracy %.3f", acc);
 }
 
 Test(learning_cells, jordan, .timeout = 300)
 {
     rw_jordan_opts o = { 8, RW_ACT_TANH, RW_ACT_TANH };
-    double acc = train_sign_task(&rw_jordan_cell, &o, sizeof o, false);
+    double acc = train_sign_task(&rw_jordan_cell, &o, false);
     cr_assert_gt(acc, 0.95, "smoothed accuracy %.3f", acc);
 }
 
 Test(learning_cells, elman_jordan, .timeout = 300)
 {
     rw_jordan_opts o = { 8, RW_ACT_TANH, RW_ACT_TANH };
-    double acc = train_sign_task(&rw_elman_jordan_cell, &o, sizeof o, false);
+    double acc = train_sign_task(&rw_elman_jordan_cell, &o, false);
     cr_assert_gt(acc, 0.95, "smoothed accuracy %.3f", acc);
 }
 
 Test(learning_cells, embedding_into_elman_over_tokens, .timeout = 300)
 {
-    double acc = train_sign_task(&rw_elman_cell, NULL, 0, true);
+    double acc = train_sign_task(&rw_elman_cell, NULL, true);
     cr_assert_gt(acc, 0.95, "smoothed accuracy %.3f", acc);
 }

@@ -1,5 +1,5 @@
 /* rewind: the command-line program. Dispatches to one command per file
- * (cmd_train.c, cmd_sample.c, cmd_eval.c, cmd_check.c, cmd_ops.c). */
+ * (cmd_train.c, cmd_sample.c, cmd_eval.c, cmd_check.c, cmd_ops.c, cmd_cells.c). */
 #include <stdio.h>
 #include <string.h>
 #include <rewind.h>
@@ -18,6 +18,7 @@ static const command commands[] = {
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
+    { "cells", cmd_cells, "list the registered recurrent cells and their options" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -15,18 +15,24 @@ extern "C" {
 
 typedef enum rw_activation { RW_ACT_TANH = 0, RW_ACT_SIGMOID, RW_ACT_RELU, RW_ACT_NONE } rw_activation;
 
-/* Elman: h_t = f(x_t W^T + h_{t-1} U^T + b).  Params W [H, X], U [H, H], b [H].
- * IRNN (Le et al. 2015) is Elman with ReLU, U = identity, W ~ N(0, 0.001). */
+/* Each cell below is registered under its name (rewind/cell.h: rw_cell_find),
+ * and each options struct's fields are its described options, with the same
+ * names as the keys of model files (docs/cells.md lists them). A zero struct
+ * is the default, except for rw_lstm_opts: start from RW_LSTM_DEFAULTS. */
+
+/* "elman": h_t = f(x_t W^T + h_{t-1} U^T + b).  Params W [H, X], U [H, H], b [H].
+ * "irnn" (Le et al. 2015) is Elman with ReLU, U = identity, W ~ N(0, 0.001);
+ * it has no options. */
 typedef struct rw_elman_opts {
-    rw_activation activation;   /* default tanh */
-    bool irnn;                  /* ReLU with identity-initialized U */
+    rw_activation activation;   /* f, default tanh */
 } rw_elman_opts;
 extern const rw_cell_def rw_elman_cell;
+extern const rw_cell_def rw_irnn_cell;
 
-/* Jordan: the recurrence comes from the previous *output*:
+/* "jordan": the recurrence comes from the previous *output*:
  *   h_t = f(x_t W^T + o_{t-1} R^T + b),  o_t = g(h_t V^T + c)
  * Params W [H, X], R [H, O], b [H], V [O, H], c [O]. State: o. Output: o.
- * rw_elman_jordan_cell has both recurrences at once: h_t also sees
+ * "elman_jordan" has both recurrences at once: h_t also sees
  * h_{t-1} U^T (U [H, H]); states o and h. Both take rw_jordan_opts. */
 typedef struct rw_jordan_opts {
     int output_size;            /* O; 0 -> H */
@@ -36,7 +42,7 @@ typedef struct rw_jordan_opts {
 extern const rw_cell_def rw_jordan_cell;
 extern const rw_cell_def rw_elman_jordan_cell;
 
-/* LSTM, gates in PyTorch's order (i, f, g, o):
+/* "lstm", gates in PyTorch's order (i, f, g, o):
  *   [i f g o] = x W^T + h_{t-1} U^T + b      (one GEMM per step for all gates)
  *   i = σ(.. + p_i c_{t-1}), f = σ(.. + p_f c_{t-1}), g = tanh(..)
  *   c_t = f c_{t-1} + i g,  o = σ(.. + p_o c_t),  h_t = o tanh(c_t)
@@ -46,22 +52,23 @@ extern const rw_cell_def rw_elman_jordan_cell;
  * gate (f = 1, the original 1997 LSTM), no output gate (o = 1), coupled
  * input-forget gate (f = 1 - i), no input activation (g linear), no output
  * activation (h = o c). Optional layer normalization of the two gate
- * projections (gains/biases "ln_x.*", "ln_h.*") and of c before the output. */
+ * projections (gains/biases "ln_x.*", "ln_h.*") and of c before the output.
+ *
+ *     rw_lstm_opts o = RW_LSTM_DEFAULTS;
+ *     o.peephole = true;
+ */
 typedef struct rw_lstm_opts {
-    double forget_bias;     /* initial value of the forget gate's bias; default 1.0 (set forget_bias_set) */
-    bool forget_bias_set;   /* false: use the default 1.0 */
-    bool peephole;
-    bool coupled;           /* f = 1 - i (CIFG) */
-    bool no_input_gate;
-    bool no_forget_gate;
-    bool no_output_gate;
-    bool no_input_activation;
-    bool no_output_activation;
+    double forget_bias;     /* initial value of the forget gate's bias; default 1 */
     bool layer_norm;        /* LN of the input and recurrent gate projections, and of c */
+    bool peephole;
+    bool coupled_gates;     /* f = 1 - i (CIFG) */
+    bool input_gate, forget_gate, output_gate;   /* false fixes the gate at 1; default true */
+    rw_activation input_activation, output_activation; /* RW_ACT_TANH (default) or RW_ACT_NONE */
 } rw_lstm_opts;
+#define RW_LSTM_DEFAULTS { .forget_bias = 1.0, .input_gate = true, .forget_gate = true, .output_gate = true }
 extern const rw_cell_def rw_lstm_cell;
 
-/* GRU, gates (r, z, n) as in PyTorch's layout, in the lecture form:
+/* "gru", gates (r, z, n) as in PyTorch's layout, in the lecture form:
  *   r = σ(x W_r^T + h U_r^T + b_r),  z = σ(x W_z^T + h U_z^T + b_z)
  *   n = tanh(x W_n^T + (r h) U_n^T + b_n)           (reset before the matmul)
  *   h_t = (1 - z) h_{t-1} + z n

@@ -6,11 +6,11 @@
  * one-hot input times W^T without building the one-hot). Every step is
  * recorded on the tape; rw_backward on a loss over the outputs is BPTT.
  *
- *     rw_rnn *lstm = rw_rnn_new(P, "lstm", &rw_lstm_cell, V, 256, NULL,
- *                               &(rw_rnn_opts){ .layers = 2 }, &rng);
+ *     rw_rnn *lstm = rw_rnn_new(P, &(rw_rnn_spec){ .name = "lstm", .cell = &rw_lstm_cell,
+ *                                                 .vocab = V, .hidden = 256, .layers = 2 }, &rng);
  *     rw_carry *carry = rw_carry_new(lstm, 32);
  *     rw_seq s = rw_rnn_run(g, lstm, ids, &(rw_run_opts){ .carry = carry });
- *     ... loss over s.outputs, rw_backward ...
+ *     // ... a loss over s.outputs, rw_backward ...
  *     rw_carry_keep(carry, &s);   // values kept for the next window, gradient cut
  */
 #ifndef REWIND_RNN_H
@@ -31,21 +31,41 @@ typedef enum rw_initial_state {
     RW_STATE_LEARNED,     /* a parameter "<name>.l<k>.<dir>.s<i>" per layer, direction and state */
 } rw_initial_state;
 
-typedef struct rw_rnn_opts {
-    int layers;               /* stacked layers, default 1 */
+/* What to build. Zero is the default for every field but name, the cell,
+ * hidden and the input width (input_size, or vocab for token ids):
+ *
+ *     rw_lstm_opts peep = RW_LSTM_DEFAULTS;
+ *     peep.peephole = true;
+ *     rw_rnn_spec spec = { .name = "enc", .cell = &rw_lstm_cell, .cell_opts = &peep,
+ *                          .input_size = 32, .hidden = 64, .bidirectional = true };
+ *     rw_rnn *enc = rw_rnn_new(P, &spec, &rng);
+ *
+ *     // a registered cell by name, with its default options:
+ *     rw_rnn *dec = rw_rnn_new(P, &(rw_rnn_spec){ .name = "dec", .cell_name = "gru",
+ *                                                 .input_size = 32, .hidden = 64 }, &rng);
+ */
+typedef struct rw_rnn_spec {
+    const char *name;         /* parameters are "<name>.l<k>[.rev].<param>" */
+    const rw_cell_def *cell;  /* the cell; or NULL and ... */
+    const char *cell_name;    /* ... a cell of the registry by name (rw_cell_find) */
+    const void *cell_opts;    /* the cell's options struct (cell->opts_size bytes); NULL: its defaults */
+    int input_size;           /* X: width of a real input [T, B, X] */
+    int vocab;                /* or > 0: the input is int32 token ids in [0, vocab) */
+    int hidden;               /* H: each cell's hidden size */
+    int layers;               /* stacked layers; 0 means 1 */
     bool bidirectional;       /* forward and backward runs, outputs concatenated [.., 2H] */
     double dropout;           /* between stacked layers (on each layer's input but the first) */
     bool variational;         /* one dropout mask per sequence, reused at every step */
     bool residual;            /* layer input added to its output when the widths agree */
     rw_initial_state initial_state;
-    int vocab;                /* > 0: the input is int32 token ids in [0, vocab) */
-} rw_rnn_opts;
+} rw_rnn_spec;
 
 typedef struct rw_rnn rw_rnn;
 
-/* `cell_opts` (cell_opts_size bytes) configures every layer's cell. */
-rw_rnn *rw_rnn_new(rw_params *P, const char *name, const rw_cell_def *cell, int input_size, int hidden,
-                   const void *cell_opts, size_t cell_opts_size, const rw_rnn_opts *opts, rw_rng *rng);
+/* Builds the network `spec` describes (the spec is copied; the cell record
+ * must outlive the network). NULL and rw_last_error() if the spec is
+ * incomplete or inconsistent, or a cell cannot be made. */
+rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng);
 void rw_rnn_free(rw_rnn *rnn);
 
 int rw_rnn_layers(const rw_rnn *rnn);
