@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 #define BIG (1L << 40)

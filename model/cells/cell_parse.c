@@ -7,7 +7,7 @@
 #include <string.h>
 #include "../core/alloc.h"
 #include "cell_compile.h"
-#include "diag.h"
+#include "yaml/diag.h"
 
 /* Letters, digits and '_' (and '.' inside parameter names, as "ln_x.gain"). */
 bool yc_is_ident(const char *s, bool dots)

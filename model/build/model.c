@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 #define M_MAX_INCLUDE_DEPTH 8

@@ -6,8 +6,8 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
-#include "cell_graph.h"
-#include "schema.h"
+#include "cells/cell_graph.h"
+#include "yaml/schema.h"
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 #define M_MAX_FILES 100000
