@@ -193,7 +193,7 @@ static rw_status eval_tsv(rw_model *m, const char *path, eval_result *r)
 {
     /* empty columns are not a format error here: an unknown label is
      * reported as such, and a text without tokens is counted as skipped */
-    rw_tsv *t = rw_tsv_open(path, &(rw_tsv_opts){ "label", "text", .allow_empty = true });
+    rw_tsv *t = rw_tsv_open(path, &(rw_tsv_opts){ .first = "label", .second = "text", .allow_empty = true });
     rw_graph *g = t ? rw_graph_new() : NULL;
     if (!g) {
         rw_tsv_close(t);

@@ -22,7 +22,7 @@
  * (source<TAB>target) are read a line at a time; a bad line is an error
  * naming the file and line:
  *
- *   rw_tsv *t = rw_tsv_open("train.tsv", &(rw_tsv_opts){ "label", "text" });
+ *   rw_tsv *t = rw_tsv_open("train.tsv", &(rw_tsv_opts){ .first = "label", .second = "text" });
  *   rw_tsv_row row;
  *   int got;
  *   while (t && (got = rw_tsv_next(t, &row)) > 0)

@@ -1,4 +1,11 @@
-/* Loading a model file: the document, command-line overrides, the top-level
+/* model/build/ - from a parsed model file to rewind objects: loading
+ * (model), the model:, train:, data:, generate: and regularize: sections
+ * (layers_parse, config), the data they name, read with data/ (data,
+ * files, data_source, vocab), building the layers (build), the forward
+ * pass, loss and sampling (forward), and the optimizer and training options
+ * (train_setup).
+ *
+ * Loading a model file: the document, command-line overrides, the top-level
  * keys, includes and cells; then the sections, the data and the build. */
 #include <errno.h>
 #include <stdio.h>
