@@ -74,43 +74,6 @@ static int parse(int argc, char **argv, args *a)
     return 0;
 }
 
-typedef struct corpus {
-    int32_t *ids;
-    size_t n;
-    int vocab;
-} corpus;
-
-static int load(const char *path, corpus *c)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *raw = malloc(size > 0 ? (size_t)size : 1);
-    c->ids = malloc((size > 0 ? (size_t)size : 1) * sizeof *c->ids);
-    if (!raw || !c->ids || fread(raw, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "rnn_bench: cannot read %s\n", path);
-        fclose(f);
-        return 1;
-    }
-    fclose(f);
-    int lut[256], seen[256] = { 0 };
-    for (long i = 0; i < size; i++)
-        seen[raw[i]] = 1;
-    c->vocab = 0;
-    for (int b = 0; b < 256; b++) /* sorted distinct byte values, as torch.unique */
-        lut[b] = seen[b] ? c->vocab++ : -1;
-    for (long i = 0; i < size; i++)
-        c->ids[i] = lut[raw[i]];
-    c->n = (size_t)size;
-    free(raw);
-    return 0;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -121,13 +84,17 @@ static double now(void)
 int main(int argc, char **argv)
 {
     args a;
-    corpus c;
-    if (parse(argc, argv, &a) || load(a.corpus, &c))
+    rw_byte_corpus c = { 0 };
+    if (parse(argc, argv, &a))
         return 1;
-    int T = a.unroll, B = a.batch, V = c.vocab, H = a.hidden;
-    size_t seg = (c.n - 1) / (size_t)B;
-    int n_windows = (int)(seg / (size_t)T);
-    if (n_windows < 1) {
+    if (rw_byte_corpus_read(&c, &a.corpus, 1, false) != RW_OK) {
+        fprintf(stderr, "rnn_bench: %s\n", rw_last_error());
+        return 1;
+    }
+    int T = a.unroll, B = a.batch, V = c.vocab.n, H = a.hidden;
+    rw_windows windows; /* B streams through the corpus, whole windows of T */
+    if (rw_windows_init(&windows, c.ids, c.n, &(rw_windows_opts){ .streams = B, .window = T, .whole_windows = true })
+        != RW_OK) {
         fprintf(stderr, "corpus too small: %zu bytes cannot fill %d streams of one %d-char window\n", c.n, B, T);
         return 1;
     }
@@ -148,24 +115,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnn_bench: %s\n", rw_last_error());
         return 1;
     }
-    int window = 0;
     double loss_value = 0;
     int total = a.check ? 20 : a.warmup + a.steps;
     double losses[20], t0 = 0;
     for (int step = 0; step < total; step++) {
         if (step == a.warmup && !a.check)
             t0 = now();
-        if (window == n_windows) { /* streams exhausted: start over */
-            window = 0;
+        if (!rw_windows_next(&windows, x->idata, y->idata)) { /* streams exhausted: start over */
+            rw_windows_start(&windows, 0);
             rw_carry_zero(carry);
+            rw_windows_next(&windows, x->idata, y->idata);
         }
-        for (int t = 0; t < T; t++)
-            for (int b = 0; b < B; b++) {
-                size_t at = (size_t)b * seg + (size_t)window * (size_t)T + (size_t)t;
-                x->idata[t * B + b] = c.ids[at];
-                y->idata[t * B + b] = c.ids[at + 1];
-            }
-        window++;
         rw_seq s = rw_rnn_run(g, rnn, rw_const(g, x), &(rw_run_opts){ .carry = carry });
         rw_node *loss = rw_cross_entropy(g, rw_linear_apply(g, head, s.outputs), rw_const(g, y));
         if (!loss || rw_backward(g, loss) != RW_OK) {
@@ -209,6 +169,6 @@ int main(int argc, char **argv)
     rw_linear_free(head);
     rw_rnn_free(rnn);
     rw_params_free(P);
-    free(c.ids);
+    rw_byte_corpus_free(&c);
     return 0;
 }

@@ -16,50 +16,19 @@
 
 enum { B = 32, T = 64, H = 256, LAYERS = 2 };
 
-typedef struct text {
-    unsigned char *bytes;
-    size_t n;
-    int32_t *ids;
-    int vocab;
-    unsigned char chars[256]; /* id -> byte */
-} text;
-
-static int load(const char *path, text *t)
+/* The text as ids of its distinct bytes (rewind/corpus.h), with room for
+ * B streams of at least one window. */
+static int load(const char *path, rw_byte_corpus *t)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "char_rnn: cannot open '%s'\n", path);
+    if (rw_byte_corpus_read(t, &path, 1, false) != RW_OK) {
+        fprintf(stderr, "char_rnn: %s\n", rw_last_error());
         return 1;
     }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (size < (long)(B * (T + 1) + 1)) {
-        fprintf(stderr, "char_rnn: '%s' has %ld bytes; it needs at least %d\n", path, size, B * (T + 1) + 1);
-        fclose(f);
+    if (t->n < (size_t)(B * (T + 1) + 1)) {
+        fprintf(stderr, "char_rnn: '%s' has %zu bytes; it needs at least %d\n", path, t->n, B * (T + 1) + 1);
+        rw_byte_corpus_free(t);
         return 1;
     }
-    t->bytes = malloc((size_t)size);
-    t->ids = malloc((size_t)size * sizeof *t->ids);
-    if (!t->bytes || !t->ids || fread(t->bytes, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "char_rnn: cannot read '%s'\n", path);
-        fclose(f);
-        return 1;
-    }
-    fclose(f);
-    t->n = (size_t)size;
-    int lut[256];
-    bool seen[256] = { false };
-    for (size_t i = 0; i < t->n; i++)
-        seen[t->bytes[i]] = true;
-    t->vocab = 0;
-    for (int c = 0; c < 256; c++) {
-        lut[c] = seen[c] ? t->vocab : -1;
-        if (seen[c])
-            t->chars[t->vocab++] = (unsigned char)c;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        t->ids[i] = lut[t->bytes[i]];
     return 0;
 }
 
@@ -78,7 +47,7 @@ static int sample(const rw_real *logits, int V, double temperature, rw_rng *rng)
     return V - 1;
 }
 
-static void generate(rw_graph *g, const rw_rnn *rnn, const rw_linear *head, const text *t, int length,
+static void generate(rw_graph *g, const rw_rnn *rnn, const rw_linear *head, const rw_byte_corpus *t, int length,
                      double temperature, rw_rng *rng)
 {
     rw_graph_set_training(g, false);
@@ -93,8 +62,8 @@ static void generate(rw_graph *g, const rw_rnn *rnn, const rw_linear *head, cons
             fprintf(stderr, "char_rnn: %s\n", rw_last_error());
             break;
         }
-        id = sample(logits->value.data, t->vocab, temperature, rng);
-        putchar(t->chars[id]);
+        id = sample(logits->value.data, t->vocab.n, temperature, rng);
+        putchar(t->vocab.tok[id][0]);
         /* Keep only the state: copy it out, reset the step, put it back. */
         if (i % 64 == 63) {
             rw_tensor *keep[2 * LAYERS];
@@ -117,14 +86,14 @@ int main(int argc, char **argv)
     const char *path = argc > 1 ? argv[1] : "/usr/share/games/fortunes/fortunes";
     int steps = argc > 2 ? atoi(argv[2]) : 300;
     double temperature = argc > 3 ? atof(argv[3]) : 0.7;
-    text t = { 0 };
+    rw_byte_corpus t = { 0 };
     if (load(path, &t))
         return 1;
     rw_rng rng = rw_rng_seed(42);
     rw_params *P = rw_params_new();
-    rw_rnn *lstm = rw_rnn_new(P, &(rw_rnn_spec){ .name = "lstm", .cell = &rw_lstm_cell, .vocab = t.vocab,
+    rw_rnn *lstm = rw_rnn_new(P, &(rw_rnn_spec){ .name = "lstm", .cell = &rw_lstm_cell, .vocab = t.vocab.n,
                                                 .hidden = H, .layers = LAYERS }, &rng);
-    rw_linear *head = rw_linear_new(P, "head", H, t.vocab, &rng);
+    rw_linear *head = rw_linear_new(P, "head", H, t.vocab.n, &rng);
     rw_optim *opt = rw_adam_new(P, &(rw_adam_opts){ .lr = 3e-3 });
     rw_carry *carry = lstm ? rw_carry_new(lstm, B) : NULL;
     rw_tensor *x = rw_tensor_new(RW_INT32, rw_shape2(T, B)), *y = rw_tensor_new(RW_INT32, rw_shape2(T, B));
@@ -133,23 +102,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "char_rnn: %s\n", rw_last_error());
         return 1;
     }
-    printf("char_rnn: %zu bytes, %d distinct, %d-layer LSTM of %d, %zu parameters\n", t.n, t.vocab, LAYERS, H,
+    printf("char_rnn: %zu bytes, %d distinct, %d-layer LSTM of %d, %zu parameters\n", t.n, t.vocab.n, LAYERS, H,
            rw_params_size(P));
-    size_t seg = (t.n - 1) / B;
-    size_t windows = seg / T, window = 0;
-    double smooth = log(t.vocab);
+    rw_windows windows; /* B streams through the text, whole windows of T */
+    rw_windows_init(&windows, t.ids, t.n, &(rw_windows_opts){ .streams = B, .window = T, .whole_windows = true });
+    double smooth = log(t.vocab.n);
     for (int step = 1; step <= steps; step++) {
-        if (window == windows) {
-            window = 0;
+        if (!rw_windows_next(&windows, x->idata, y->idata)) { /* every stream read: start over */
+            rw_windows_start(&windows, 0);
             rw_carry_zero(carry);
+            rw_windows_next(&windows, x->idata, y->idata);
         }
-        for (int i = 0; i < T; i++)
-            for (int b = 0; b < B; b++) {
-                size_t at = (size_t)b * seg + window * T + (size_t)i;
-                x->idata[i * B + b] = t.ids[at];
-                y->idata[i * B + b] = t.ids[at + 1];
-            }
-        window++;
         rw_seq s = rw_rnn_run(g, lstm, rw_const(g, x), &(rw_run_opts){ .carry = carry });
         rw_node *loss = rw_cross_entropy(g, rw_linear_apply(g, head, s.outputs), rw_const(g, y));
         if (!loss || rw_backward(g, loss) != RW_OK) {
@@ -174,7 +137,7 @@ int main(int argc, char **argv)
     rw_linear_free(head);
     rw_rnn_free(lstm);
     rw_params_free(P);
-    free(t.bytes);
-    free(t.ids);
-    return smooth < log(t.vocab) - 1.0 ? 0 : 1;
+    int V = t.vocab.n;
+    rw_byte_corpus_free(&t);
+    return smooth < log(V) - 1.0 ? 0 : 1;
 }

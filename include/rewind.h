@@ -28,6 +28,8 @@
 #include "rewind/ops_norm.h"
 #include "rewind/ops_dropout.h"
 #include "rewind/batch.h"
+#include "rewind/vocab.h"
+#include "rewind/corpus.h"
 #include "rewind/ops_softmax.h"
 #include "rewind/ops_gather_columns.h"
 #include "rewind/init.h"

@@ -1,8 +1,8 @@
 /* Scoring a model for `rewind eval`: over a source of the model's own
- * batches, or over files read here with the model's vocabulary (kind
- * chars: the text in windows of train.batch.bptt steps over parallel
- * streams; kind tsv_classify: label<TAB>text lines in padded batches). */
-#include <errno.h>
+ * batches, or over files read with data/ (rewind/corpus.h) and the
+ * model's vocabulary (kind chars: the text in windows of train.batch.bptt
+ * steps over parallel streams; kind tsv_classify: label<TAB>text lines in
+ * padded batches). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,41 +63,6 @@ rw_status eval_source(rw_model *m, const rw_train_source *src, eval_result *r)
     return s;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rw_error(RW_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            break;
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (n < cap - 1)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        rw_error(bad ? RW_ERR_IO : RW_ERR_NOMEM, "cannot read '%s'", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 /* ---- kind chars ------------------------------------------------------------ */
 
 static rw_status eval_text(rw_model *m, const char *text, const char *what, eval_result *r)
@@ -114,25 +79,26 @@ static rw_status eval_text(rw_model *m, const char *text, const char *what, eval
         return rw_error(RW_ERR_NOMEM, "out of memory for %d tokens", n);
     rw_model_encode(m, text, ids, n);
     const rw_model_train_config *t = rw_model_train_config_of(m);
-    int T = t->bptt > 0 ? t->bptt : 64, B = EVAL_STREAMS;
-    while (B > 1 && (n - 1) / B < T + 1)
-        B--;
-    int seg = (n - 1) / B;
-    rw_model_state *state = t->carry_state ? rw_model_state_new(m, B) : NULL;
-    rw_graph *g = rw_graph_new();
-    rw_status s = (t->carry_state && !state) || !g ? rw_last_status() : RW_OK;
+    int T = t->bptt > 0 ? t->bptt : 64;
+    rw_windows w;
+    rw_status s = rw_windows_init(&w, ids, (size_t)n,
+                                  &(rw_windows_opts){ .streams = EVAL_STREAMS, .window = T, .fit_streams = true });
+    int B = s == RW_OK ? w.streams : 0;
+    int32_t *in_ids = s == RW_OK ? malloc(2 * (size_t)T * (size_t)B * sizeof *in_ids) : NULL;
+    int32_t *tgt_ids = in_ids ? in_ids + (size_t)T * (size_t)B : NULL;
+    rw_model_state *state = in_ids && t->carry_state ? rw_model_state_new(m, B) : NULL;
+    rw_graph *g = in_ids ? rw_graph_new() : NULL;
+    if (s == RW_OK && !in_ids)
+        s = rw_error(RW_ERR_NOMEM, "out of memory for windows of %d x %d tokens", T, B);
+    else if (s == RW_OK && ((t->carry_state && !state) || !g))
+        s = rw_last_status();
     if (g)
         rw_graph_set_training(g, false);
-    for (int t0 = 0; s == RW_OK && t0 < seg; t0 += T) {
-        int Tw = seg - t0 < T ? seg - t0 : T;
+    for (int Tw; s == RW_OK && (Tw = rw_windows_next(&w, in_ids, tgt_ids)) > 0;) {
         rw_tensor *in = rw_tensor_new(RW_INT32, rw_shape2(Tw, B)), *tgt = rw_tensor_new(RW_INT32, rw_shape2(Tw, B));
         if (in && tgt) {
-            for (int i = 0; i < Tw; i++)
-                for (int b = 0; b < B; b++) {
-                    size_t at = (size_t)b * (size_t)seg + (size_t)(t0 + i);
-                    in->idata[i * B + b] = ids[at];
-                    tgt->idata[i * B + b] = ids[at + 1];
-                }
+            memcpy(in->idata, in_ids, in->size * sizeof *in_ids);
+            memcpy(tgt->idata, tgt_ids, tgt->size * sizeof *tgt_ids);
             rw_model_batch batch = { .inputs = in, .targets = tgt, .state = state };
             s = score(g, m, &batch, (double)Tw * B, r);
         } else {
@@ -141,6 +107,7 @@ static rw_status eval_text(rw_model *m, const char *text, const char *what, eval
         rw_tensor_free(in);
         rw_tensor_free(tgt);
     }
+    free(in_ids);
     rw_graph_free(g);
     rw_model_state_free(state);
     free(ids);
@@ -194,19 +161,17 @@ static int find_label(const rw_model *m, const char *label)
     return -1;
 }
 
-/* One line "label<TAB>text" into the pending batch. */
-static rw_status add_line(rw_model *m, char *line, const char *path, int lineno, pending *p, eval_result *r)
+/* One example "label<TAB>text" into the pending batch. */
+static rw_status add_row(rw_model *m, const rw_tsv_row *row, pending *p, eval_result *r)
 {
-    char *tab = strchr(line, '\t');
-    if (!tab)
-        return rw_error(RW_ERR_FORMAT, "%s:%d: expected label<TAB>text", path, lineno);
-    *tab = '\0';
-    int label = find_label(m, line);
+    int label = find_label(m, row->first);
     if (label < 0)
-        return rw_error(RW_ERR_FORMAT, "%s:%d: label '%s' is not one the model was trained on", path, lineno, line);
-    int total = rw_model_encode(m, tab + 1, NULL, 0);
+        return rw_error(RW_ERR_FORMAT, "%s:%d: label '%s' is not one the model was trained on", row->path, row->line,
+                        row->first);
+    const char *text = row->second;
+    int total = rw_model_encode(m, text, NULL, 0);
     if (total < 0) {
-        rw_error_prefix("%s:%d", path, lineno);
+        rw_error_prefix("%s:%d", row->path, row->line);
         return rw_last_status();
     }
     int max = rw_model_data_config_of(m)->max_length, n = max > 0 && total > max ? max : total;
@@ -217,41 +182,41 @@ static rw_status add_line(rw_model *m, char *line, const char *path, int lineno,
     int32_t *ids = malloc((size_t)total * sizeof *ids);
     if (!ids)
         return rw_error(RW_ERR_NOMEM, "out of memory");
-    rw_model_encode(m, tab + 1, ids, total);
+    rw_model_encode(m, text, ids, total);
     p->ids[p->n] = ids;
     p->len[p->n] = n;
     p->label[p->n++] = label;
     return RW_OK;
 }
 
-static rw_status eval_tsv(rw_model *m, char *text, const char *path, eval_result *r)
+static rw_status eval_tsv(rw_model *m, const char *path, eval_result *r)
 {
-    rw_graph *g = rw_graph_new();
-    if (!g)
+    /* empty columns are not a format error here: an unknown label is
+     * reported as such, and a text without tokens is counted as skipped */
+    rw_tsv *t = rw_tsv_open(path, &(rw_tsv_opts){ .first = "label", .second = "text", .allow_empty = true });
+    rw_graph *g = t ? rw_graph_new() : NULL;
+    if (!g) {
+        rw_tsv_close(t);
         return rw_last_status();
+    }
     rw_graph_set_training(g, false);
     pending p = { .n = 0 };
     rw_status s = RW_OK;
-    int lineno = 0;
-    for (char *line = text, *next; s == RW_OK && line && *line; line = next) {
-        lineno++;
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        size_t l = strlen(line);
-        if (l && line[l - 1] == '\r')
-            line[--l] = '\0';
-        if (!l)
-            continue;
-        s = add_line(m, line, path, lineno, &p, r);
+    rw_tsv_row row;
+    int got = 0;
+    while (s == RW_OK && (got = rw_tsv_next(t, &row)) > 0) {
+        s = add_row(m, &row, &p, r);
         if (s == RW_OK && p.n == EVAL_BATCH)
             s = flush(g, m, &p, r);
     }
+    if (s == RW_OK && got < 0)
+        s = rw_last_status();
     if (s == RW_OK)
         s = flush(g, m, &p, r);
     for (int i = 0; i < p.n; i++)
         free(p.ids[i]);
     rw_graph_free(g);
+    rw_tsv_close(t);
     return s;
 }
 
@@ -263,30 +228,15 @@ rw_status eval_files(rw_model *m, const char *const *paths, int n, eval_result *
                         "tsv_classify only", rw_model_name(m));
     rw_status s = RW_OK;
     if (kind == RW_DATA_CHARS) { /* the files are one text */
-        char *all = NULL;
-        size_t len = 0;
-        for (int i = 0; s == RW_OK && i < n; i++) {
-            char *one = slurp(paths[i]);
-            size_t k = one ? strlen(one) : 0;
-            char *grown = one ? realloc(all, len + k + 1) : NULL;
-            if (!grown) {
-                s = one ? rw_error(RW_ERR_NOMEM, "out of memory") : rw_last_status();
-            } else {
-                all = grown;
-                memcpy(all + len, one, k + 1);
-                len += k;
-            }
-            free(one);
-        }
-        if (s == RW_OK)
-            s = eval_text(m, all, n == 1 ? paths[0] : "the data files", r);
+        size_t len;
+        char *all = rw_read_files(paths, n, &len);
+        if (!all)
+            return rw_last_status();
+        s = eval_text(m, all, n == 1 ? paths[0] : "the data files", r);
         free(all);
         return s;
     }
-    for (int i = 0; s == RW_OK && i < n; i++) {
-        char *text = slurp(paths[i]);
-        s = text ? eval_tsv(m, text, paths[i], r) : rw_last_status();
-        free(text);
-    }
+    for (int i = 0; s == RW_OK && i < n; i++)
+        s = eval_tsv(m, paths[i], r);
     return s;
 }

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "rewind/batch.h"
+#include "rewind/corpus.h"
 #include "rewind/cell.h"
 #include "rewind/graph.h"
 #include "rewind/optim.h"
@@ -87,11 +88,8 @@ typedef enum rw_data_kind {
 typedef enum rw_token_kind { RW_TOKENS_CHARS = 0, RW_TOKENS_WORDS } rw_token_kind;
 
 /* Resolved, existing, regular files, in order (directories and globs are
- * expanded and sorted). */
-typedef struct rw_model_files {
-    char **paths;
-    int count;
-} rw_model_files;
+ * expanded and sorted): an rw_file_list of rewind/corpus.h. */
+typedef rw_file_list rw_model_files;
 
 typedef struct rw_model_data_config {
     rw_data_kind kind;

@@ -9,9 +9,8 @@ typedef struct msplit {
     rw_model *m;
     int which;                 /* 0 train, 1 valid */
     bool ready;
-    /* kind chars: B streams of `seg` tokens, read in windows of T */
-    const int32_t *tok;
-    size_t n, seg, t0, offset;
+    /* kind chars: B streams read in windows of T (rewind/corpus.h) */
+    rw_windows windows;
     int B, T;
     rw_tensor *in_buf, *tgt_buf;       /* [T, B] */
     rw_tensor in_view, tgt_view;       /* the current window (the last may be shorter) */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "../core/alloc.h"
 #include "cell_graph.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "rewind/ops_gather_columns.h"
 #include "rewind/ops_shape.h"
 

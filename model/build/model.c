@@ -1,11 +1,18 @@
-/* Loading a model file: the document, command-line overrides, the top-level
+/* model/build/ - from a parsed model file to rewind objects: loading
+ * (model), the model:, train:, data:, generate: and regularize: sections
+ * (layers_parse, config), the data they name, read with data/ (data,
+ * files, data_source, vocab), building the layers (build), the forward
+ * pass, loss and sampling (forward), and the optimizer and training options
+ * (train_setup).
+ *
+ * Loading a model file: the document, command-line overrides, the top-level
  * keys, includes and cells; then the sections, the data and the build. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 #define M_MAX_INCLUDE_DEPTH 8
@@ -269,11 +276,11 @@ static rw_status find_vocab(rw_model *m, const rw_model_load_opts *o, const ynod
     if (!o->skip_data && m->data.kind != RW_DATA_NONE)
         return mdata_load(m);
     if (o->vocab)
-        return mvocab_parse_saved(m, o->vocab);
+        return rw_vocab_from_text(&m->vocab, &m->labels, o->vocab);
     if (o->vocab_size > 0) {
-        if (mvocab_opaque(&m->vocab, o->vocab_size) != RW_OK)
+        if (rw_vocab_opaque(&m->vocab, o->vocab_size) != RW_OK)
             return rw_last_status();
-        return o->classes > 0 ? mvocab_opaque(&m->labels, o->classes) : RW_OK;
+        return o->classes > 0 ? rw_vocab_opaque(&m->labels, o->classes) : RW_OK;
     }
     return ydiag(RW_ERR_FORMAT, ymap_get(root, "model"), "the model needs a vocabulary: add a 'data:' section, or "
                  "load with a saved vocabulary or a vocab_size");
@@ -371,8 +378,8 @@ void rw_model_free(rw_model *m)
     for (int i = 0; i < m->n_cells; i++)
         ycell_free(m->cells[i]);
     mconfig_free(m);
-    mvocab_free(&m->vocab);
-    mvocab_free(&m->labels);
+    rw_vocab_free(&m->vocab);
+    rw_vocab_free(&m->labels);
     yheap_free(&m->heap);
     rw_free(m->name);
     rw_free(m->description);

@@ -8,7 +8,7 @@
 #include "rewind/cell.h"
 #include "rewind/op.h"
 #include "rewind/model.h"
-#include "schema.h"
+#include "yaml/schema.h"
 
 #define YC_MAX_INPUTS 16
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 static rw_status init_error(const minit *mi, const char *param)

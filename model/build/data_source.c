@@ -18,17 +18,12 @@ void msplit_free(msplit *s)
 static rw_status setup_chars(rw_model *m, msplit *s)
 {
     const rw_model_train_config *t = &m->train;
-    s->tok = m->d->tok[s->which];
-    s->n = m->d->n_tok[s->which];
-    s->T = t->bptt;
-    /* B streams, each long enough for at least one window when the text allows */
-    s->B = t->batch_size;
-    while (s->B > 1 && (s->n - 1) / (size_t)s->B < (size_t)s->T + 1)
-        s->B--;
-    s->seg = (s->n - 1) / (size_t)s->B;
-    if (s->seg < 1)
+    rw_windows_opts o = { .streams = t->batch_size, .window = t->bptt, .fit_streams = true };
+    if (rw_windows_init(&s->windows, m->d->tok[s->which], m->d->n_tok[s->which], &o) != RW_OK)
         return rw_error(RW_ERR_FORMAT, "model '%s': the %s text is too short to make a batch", m->name,
                         s->which ? "validation" : "training");
+    s->B = s->windows.streams;
+    s->T = t->bptt;
     s->in_buf = rw_tensor_new(RW_INT32, rw_shape2(s->T, s->B));
     s->tgt_buf = rw_tensor_new(RW_INT32, rw_shape2(s->T, s->B));
     if (!s->in_buf || !s->tgt_buf)
@@ -53,31 +48,22 @@ static rw_status split_start(void *ctx, int epoch)
     if (s->batcher)
         return rw_batcher_start_epoch(s->batcher, epoch);
     rw_model_state_reset(s->state);
-    s->t0 = 0;
-    s->offset = 0;
-    if (s->which == 0 && s->seg > (size_t)s->T) { /* each epoch cuts its windows at another place */
+    size_t offset = 0;
+    if (s->which == 0 && s->windows.len > (size_t)s->T) { /* each epoch cuts its windows at another place */
         rw_rng r = rw_rng_seed(s->m->train.seed * 1000003ULL + (uint64_t)epoch);
-        s->offset = epoch ? rw_rng_below(&r, (uint32_t)s->T) : 0;
+        offset = epoch ? rw_rng_below(&r, (uint32_t)s->T) : 0;
     }
-    s->t0 = s->offset;
+    rw_windows_start(&s->windows, offset);
     return RW_OK;
 }
 
 static rw_status chars_next(msplit *s, void **batch)
 {
-    if (s->t0 >= s->seg) {
+    int T = rw_windows_next(&s->windows, s->in_buf->idata, s->tgt_buf->idata);
+    if (T == 0) {
         *batch = NULL;
         return RW_OK;
     }
-    int T = s->T;
-    if ((size_t)T > s->seg - s->t0)
-        T = (int)(s->seg - s->t0);
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < s->B; b++) {
-            size_t at = (size_t)b * s->seg + s->t0 + (size_t)t;
-            s->in_buf->idata[t * s->B + b] = s->tok[at];
-            s->tgt_buf->idata[t * s->B + b] = s->tok[at + 1];
-        }
     /* views of the first T rows */
     s->in_view = *s->in_buf;
     s->in_view.owns = false;
@@ -88,7 +74,6 @@ static rw_status chars_next(msplit *s, void **batch)
     s->batch = (rw_model_batch){ .inputs = &s->in_view, .targets = &s->tgt_view, .state = s->state };
     s->tokens = (long)s->in_view.size;
     s->weight = (double)s->in_view.size;
-    s->t0 += (size_t)T;
     *batch = &s->batch;
     return RW_OK;
 }
@@ -166,5 +151,5 @@ long mbatches_per_epoch(rw_model *m)
     msplit *s = src.ctx;
     if (s->batcher)
         return rw_batcher_batch_count(s->batcher);
-    return (long)((s->seg + (size_t)s->T - 1) / (size_t)s->T);
+    return rw_windows_count(&s->windows);
 }

@@ -1,4 +1,10 @@
-/* A YAML document read with libyaml's event parser into a tree of nodes that
+/* model/yaml/ - the YAML side of model files, independent of what a model
+ * is: the document tree whose nodes know their file, line and column
+ * (yaml_doc), GCC-style positioned diagnostics with "did you mean"
+ * (diag), and strict typed values with ${hyper} references and size
+ * expressions (schema).
+ *
+ * A YAML document read with libyaml's event parser into a tree of nodes that
  * remember where they came from. libyaml does the syntax; this file adds the
  * rules that make a model file plain data: no tags, a cap on alias expansion
  * (an "alias bomb" of nested references cannot blow up memory or time),

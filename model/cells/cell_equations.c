@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cell_compile.h"
-#include "diag.h"
+#include "yaml/diag.h"
 
 typedef struct eq {
     yheap *h;

@@ -1,14 +1,14 @@
-/* Vocabularies: byte tokens (kind chars), word tokens with <unk>, class
- * names; encoding text; saving them as text and reading them back (so a
- * checkpoint can rebuild the model without the data). */
+/* Vocabularies: byte tokens, word tokens with <unk>, class names; text
+ * into ids; saving them as text and reading them back (so a checkpoint can
+ * rebuild a model without its data). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "model_internal.h"
+#include "rewind/vocab.h"
 
-void mvocab_free(mvocab *v)
+void rw_vocab_free(rw_vocab *v)
 {
     for (int i = 0; v->tok && i < v->n; i++)
         rw_free(v->tok[i]);
@@ -25,7 +25,7 @@ typedef struct keyed {
 static int cmp_keyed(const void *a, const void *b) { return strcmp(((const keyed *)a)->s, ((const keyed *)b)->s); }
 
 /* Index for lookups; the ids keep their order. */
-static rw_status finish(mvocab *v)
+static rw_status finish(rw_vocab *v)
 {
     v->sorted = rw_malloc((size_t)(v->n ? v->n : 1) * sizeof *v->sorted, "a vocabulary index");
     if (!v->sorted)
@@ -51,14 +51,14 @@ static rw_status finish(mvocab *v)
     return RW_OK;
 }
 
-static rw_status alloc_tokens(mvocab *v, int n)
+static rw_status alloc_tokens(rw_vocab *v, int n)
 {
     v->n = n;
     v->tok = rw_calloc((size_t)(n ? n : 1), sizeof *v->tok, "a vocabulary");
     return v->tok ? RW_OK : RW_ERR_NOMEM;
 }
 
-rw_status mvocab_from_bytes(mvocab *v, const unsigned char *present)
+rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256])
 {
     int n = 0;
     for (int b = 0; b < 256; b++)
@@ -77,7 +77,7 @@ rw_status mvocab_from_bytes(mvocab *v, const unsigned char *present)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-rw_status mvocab_from_strings(mvocab *v, char **strings, int n, bool with_unk)
+rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_unk)
 {
     qsort(strings, (size_t)n, sizeof *strings, cmp_str);
     int unique = 0;
@@ -94,14 +94,32 @@ rw_status mvocab_from_strings(mvocab *v, char **strings, int n, bool with_unk)
     return finish(v);
 }
 
-rw_status mvocab_opaque(mvocab *v, int n)
+rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count)
+{
+    char **keep = rw_malloc((size_t)(n ? n : 1) * sizeof *keep, "words");
+    if (!keep)
+        return RW_ERR_NOMEM;
+    qsort(words, (size_t)n, sizeof *words, cmp_str);
+    int k = 0;
+    for (int i = 0, j; i < n; i = j) {
+        for (j = i; j < n && !strcmp(words[j], words[i]); j++)
+            ;
+        if (j - i >= min_count)
+            keep[k++] = words[i];
+    }
+    rw_status st = rw_vocab_from_strings(v, keep, k, true);
+    rw_free(keep);
+    return st;
+}
+
+rw_status rw_vocab_opaque(rw_vocab *v, int n)
 {
     v->n = n;
     v->unk = -1;
     return RW_OK;
 }
 
-int mvocab_find(const mvocab *v, const char *s, size_t len)
+int rw_vocab_find(const rw_vocab *v, const char *s, size_t len)
 {
     if (!v->tok)
         return -1;
@@ -124,60 +142,82 @@ int mvocab_find(const mvocab *v, const char *s, size_t len)
     return -1;
 }
 
-/* ---- the public side ------------------------------------------------------------ */
-
-int rw_model_vocab_size(const rw_model *m) { return m ? m->vocab.n : 0; }
-int rw_model_classes(const rw_model *m) { return m && m->target == MT_LABEL ? m->labels.n : 0; }
-
-const char *rw_model_token(const rw_model *m, int id)
+const char *rw_vocab_token(const rw_vocab *v, int id)
 {
-    return m && m->vocab.tok && id >= 0 && id < m->vocab.n ? m->vocab.tok[id] : NULL;
+    return v && v->tok && id >= 0 && id < v->n ? v->tok[id] : NULL;
 }
 
-const char *rw_model_label(const rw_model *m, int id)
+/* ---- text into ids ------------------------------------------------------------------- */
+
+static unsigned char fold(bool lowercase, char c)
 {
-    return m && m->labels.tok && id >= 0 && id < m->labels.n ? m->labels.tok[id] : NULL;
+    return (unsigned char)(lowercase ? tolower((unsigned char)c) : c);
 }
 
-int rw_model_encode(const rw_model *m, const char *text, int32_t *ids, int max)
+void rw_bytes_mark(const char *text, size_t len, bool lowercase, unsigned char present[256])
 {
-    if (!m || !text || (max > 0 && !ids) || !m->vocab.tok) {
-        rw_error(RW_ERR_ARG, "rw_model_encode: needs a model with a vocabulary, text and room for ids");
-        return -1;
+    for (size_t i = 0; i < len; i++)
+        present[fold(lowercase, text[i])] = 1;
+}
+
+void rw_bytes_encode(const rw_vocab *v, const char *text, size_t len, bool lowercase, int32_t *ids)
+{
+    for (size_t i = 0; i < len; i++) {
+        int id = v->byte_id[fold(lowercase, text[i])];
+        ids[i] = id >= 0 ? id : v->unk;
     }
-    const mvocab *v = &m->vocab;
+}
+
+/* The next whitespace-separated word from *p: its start, and its length in
+ * *len (0 at the end of the text). */
+static const char *next_word(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    *len = strcspn(s, " \t\r\n\f\v");
+    *p = s + *len;
+    return s;
+}
+
+rw_status rw_words_append(const char *text, char ***words, int *n)
+{
+    size_t len;
+    for (const char *p = text, *w; (w = next_word(&p, &len)), len;) {
+        char **grown = rw_realloc(*words, (size_t)(*n + 1) * sizeof **words, "words");
+        if (!grown)
+            return RW_ERR_NOMEM;
+        *words = grown;
+        char *copy = rw_malloc(len + 1, "a word");
+        if (!copy)
+            return RW_ERR_NOMEM;
+        memcpy(copy, w, len);
+        copy[len] = '\0';
+        (*words)[(*n)++] = copy;
+    }
+    return RW_OK;
+}
+
+int rw_vocab_encode(const rw_vocab *v, const char *text, int32_t *ids)
+{
+    if (v->bytes) {
+        size_t len = strlen(text);
+        rw_bytes_encode(v, text, len, false, ids);
+        return (int)len;
+    }
     int n = 0;
-    for (const char *p = text; *p;) {
-        size_t len = 1;
-        if (!v->bytes) { /* words, split on whitespace */
-            while (*p && isspace((unsigned char)*p))
-                p++;
-            if (!*p)
-                break;
-            while (p[len] && !isspace((unsigned char)p[len]))
-                len++;
-        }
-        char low[256];
-        const char *tok = p;
-        if (m->data.lowercase && len < sizeof low) {
-            for (size_t i = 0; i < len; i++)
-                low[i] = (char)tolower((unsigned char)p[i]);
-            tok = low;
-        }
-        int id = mvocab_find(v, tok, len);
-        if (id < 0)
-            id = v->unk;
-        if (id < 0) {
-            rw_error(RW_ERR_ARG, "rw_model_encode: the vocabulary has no token '%.*s' (byte 0x%02x) and no <unk>",
-                     (int)(len < 40 ? len : 40), p, (unsigned char)p[0]);
-            return -1;
-        }
-        if (n < max)
-            ids[n] = id;
-        n++;
-        p += len;
+    size_t len;
+    for (const char *p = text, *w; (w = next_word(&p, &len)), len;) {
+        int id = rw_vocab_find(v, w, len);
+        ids[n++] = id >= 0 ? id : v->unk;
     }
     return n;
+}
+
+void rw_lowercase(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
 }
 
 /* ---- saving and reading back --------------------------------------------------------- */
@@ -209,7 +249,7 @@ static size_t escaped(char *out, const char *s)
     return n;
 }
 
-static size_t write_list(char *out, const char *label, const mvocab *v)
+static size_t write_list(char *out, const char *label, const rw_vocab *v)
 {
     char head[64];
     size_t n = (size_t)snprintf(head, sizeof head, "%s %d%s\n", label, v->n, v->bytes ? " bytes" : "");
@@ -224,28 +264,31 @@ static size_t write_list(char *out, const char *label, const mvocab *v)
     return n;
 }
 
-char *rw_model_vocab_string(const rw_model *m)
+static const char saved_head[] = "rewind-vocab 1\n";
+
+char *rw_vocab_to_text(const rw_vocab *tokens, const rw_vocab *labels)
 {
-    if (!m || !m->vocab.tok) {
-        rw_error(RW_ERR_ARG, "rw_model_vocab_string: the model's vocabulary is opaque (no token strings)");
+    if (!tokens || !tokens->tok) {
+        rw_error(RW_ERR_ARG, "rw_vocab_to_text: the vocabulary is opaque (no token strings)");
         return NULL;
     }
-    static const char head[] = "rewind-vocab 1\n";
-    size_t n = sizeof head - 1 + write_list(NULL, "tokens", &m->vocab) + (m->labels.tok ? write_list(NULL, "labels",
-                                                                                                     &m->labels) : 0);
+    if (labels && !labels->tok)
+        labels = NULL;
+    size_t n = sizeof saved_head - 1 + write_list(NULL, "tokens", tokens) + (labels ? write_list(NULL, "labels",
+                                                                                                  labels) : 0);
     char *out = rw_malloc(n + 1, "a saved vocabulary");
     if (!out)
         return NULL;
-    memcpy(out, head, sizeof head - 1);
-    size_t at = sizeof head - 1;
-    at += write_list(out + at, "tokens", &m->vocab);
-    if (m->labels.tok)
-        at += write_list(out + at, "labels", &m->labels);
+    memcpy(out, saved_head, sizeof saved_head - 1);
+    size_t at = sizeof saved_head - 1;
+    at += write_list(out + at, "tokens", tokens);
+    if (labels)
+        at += write_list(out + at, "labels", labels);
     out[at] = '\0';
     return out;
 }
 
-static rw_status read_list(const char **p, const char *label, mvocab *v)
+static rw_status read_list(const char **p, const char *label, rw_vocab *v)
 {
     int n = 0, used = 0;
     char kind[16] = "";
@@ -287,15 +330,15 @@ static rw_status read_list(const char **p, const char *label, mvocab *v)
     return finish(v);
 }
 
-rw_status mvocab_parse_saved(rw_model *m, const char *text)
+rw_status rw_vocab_from_text(rw_vocab *tokens, rw_vocab *labels, const char *text)
 {
     const char *p = text;
-    if (strncmp(p, "rewind-vocab 1\n", 15) != 0)
+    if (strncmp(p, saved_head, sizeof saved_head - 1) != 0)
         return rw_error(RW_ERR_FORMAT, "saved vocabulary: expected 'rewind-vocab 1' first");
-    p += 15;
-    if (read_list(&p, "tokens", &m->vocab) != RW_OK)
+    p += sizeof saved_head - 1;
+    if (read_list(&p, "tokens", tokens) != RW_OK)
         return rw_last_status();
-    if (*p && read_list(&p, "labels", &m->labels) != RW_OK)
+    if (*p && read_list(&p, "labels", labels) != RW_OK)
         return rw_last_status();
     return RW_OK;
 }

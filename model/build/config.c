@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "diag.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 #define BIG (1L << 40)
@@ -397,9 +397,9 @@ rw_status mparse_regularize(rw_model *m, const ynode *r)
 
 void mconfig_free(rw_model *m)
 {
-    mfiles_free(&m->data.train);
-    mfiles_free(&m->data.valid);
-    mfiles_free(&m->data.test);
+    rw_file_list_free(&m->data.train);
+    rw_file_list_free(&m->data.valid);
+    rw_file_list_free(&m->data.test);
     rw_free(m->train.checkpoint_path);
     rw_free(m->train.log_path);
     rw_free(m->gen.prime);

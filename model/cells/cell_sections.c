@@ -4,7 +4,7 @@
 #include <string.h>
 #include "../core/alloc.h"
 #include "cell_compile.h"
-#include "diag.h"
+#include "yaml/diag.h"
 
 rw_status ycell_setup_def(ycell *c);   /* cell_run.c */
 

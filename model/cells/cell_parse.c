@@ -1,4 +1,10 @@
-/* Compiling a YAML cell (node form) into a ycell: names resolved, ops found
+/* model/cells/ - the compiler of recurrent cells written in YAML: the node
+ * form (cell_parse), the equation form compiled into nodes
+ * (cell_equations), a cell's sections (cell_sections), and running the
+ * compiled cell as an rw_cell_def (cell_run). cell_graph.h is what the rest
+ * of model/ sees.
+ *
+ * Compiling a YAML cell (node form) into a ycell: names resolved, ops found
  * in the registry, arities and attributes checked, nodes sorted
  * topologically, cycles that no state breaks reported with their path. */
 #include <ctype.h>
@@ -7,7 +13,7 @@
 #include <string.h>
 #include "../core/alloc.h"
 #include "cell_compile.h"
-#include "diag.h"
+#include "yaml/diag.h"
 
 /* Letters, digits and '_' (and '.' inside parameter names, as "ln_x.gain"). */
 bool yc_is_ident(const char *s, bool dots)

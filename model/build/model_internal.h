@@ -6,8 +6,9 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
-#include "cell_graph.h"
-#include "schema.h"
+#include "rewind/vocab.h"
+#include "cells/cell_graph.h"
+#include "yaml/schema.h"
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
@@ -56,16 +57,6 @@ typedef struct mlayer {
     bool seq_out;            /* the output has a time axis */
 } mlayer;
 
-/* A vocabulary: token (or class) strings and their ids. */
-typedef struct mvocab {
-    int n;
-    char **tok;              /* NULL: opaque ids */
-    int *sorted;             /* ids sorted by string, for lookup */
-    int unk;                 /* id of "<unk>", or -1 */
-    bool bytes;              /* every token is one byte (kind chars, tokens chars) */
-    int byte_id[256];
-} mvocab;
-
 typedef struct mdata mdata;  /* data.c */
 
 struct rw_model {
@@ -89,7 +80,7 @@ struct rw_model {
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
-    mvocab vocab, labels;
+    rw_vocab vocab, labels;
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
@@ -108,17 +99,9 @@ void mconfig_free(rw_model *m);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
-void mfiles_free(rw_model_files *f);
 /* build.c: parameters and layers. */
 rw_status mbuild(rw_model *m);
 void mlayers_free(rw_model *m);
-/* vocab.c */
-void mvocab_free(mvocab *v);
-rw_status mvocab_from_bytes(mvocab *v, const unsigned char *present);
-rw_status mvocab_from_strings(mvocab *v, char **strings, int n, bool with_unk);
-rw_status mvocab_opaque(mvocab *v, int n);
-int mvocab_find(const mvocab *v, const char *s, size_t len);
-rw_status mvocab_parse_saved(rw_model *m, const char *text);
 /* data.c */
 rw_status mdata_load(rw_model *m);
 void mdata_free(mdata *d);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/alloc.h"
-#include "cell_graph.h"
-#include "diag.h"
+#include "cells/cell_graph.h"
+#include "yaml/diag.h"
 #include "model_internal.h"
 
 /* Layer types other than the registered cells (rewind/cell.h) and the file's own cells. */
