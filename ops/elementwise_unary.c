@@ -1,139 +1,134 @@
-/* Elementwise math: division with leading-dimension broadcasting, and the
- * unary functions (neg, scale, add_scalar, exp, log, sqrt, abs, pow,
- * leaky_relu, softplus, clamp). Domain errors follow C (log of a negative
- * number is NaN); attributes are checked when the op is recorded. */
+/* Elementwise functions of one tensor: the activations (tanh, sigmoid,
+ * relu, leaky_relu, softplus) and the math functions (exp, log, sqrt, abs,
+ * pow, clamp). Domain errors follow C (log of a negative number is NaN);
+ * attributes are checked when the op is recorded. Arithmetic (+ - * /,
+ * neg, scale, add_scalar) is in elementwise_arith.c.
+ *
+ * Each op below reads top to bottom: attributes, shape rule, forward,
+ * backward (its formula above it), record, constructor. tanh, sigmoid and
+ * relu run at every step of every cell, so their loops are written out;
+ * the others use the loop drivers of op_util.h. */
 #include "op_util.h"
+#include "fastmath.h"
 #include "rewind/ops_elementwise.h"
 
-/* ---- attributes -------------------------------------------------------- */
+static const rw_unary_k no_k = { 0, 0 };
 
-typedef struct scale_attrs { double factor; } scale_attrs;
-typedef struct add_scalar_attrs { double c; } add_scalar_attrs;
-typedef struct pow_attrs { double exponent; } pow_attrs;
+static rw_node *unary(rw_graph *g, const rw_op_def *def, rw_node *x) { return rw_apply(g, def, &x, 1, NULL); }
+
+/* ---- tanh: y = tanh x ----------------------------------------------------- */
+
+static void tanh_forward(rw_node *n)
+{
+    const rw_real *restrict x = n->in[0]->value.data;
+    rw_real *restrict y = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        y[i] = rw_fast_tanh(x[i]);
+}
+
+/* dx += dy * (1 - y^2) */
+static void tanh_backward(rw_node *n)
+{
+    const rw_real *y = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        n->in[0]->grad[i] += n->grad[i] * (1 - y[i] * y[i]);
+}
+
+static const rw_op_def tanh_def = {
+    .fills_output = true,
+    .name = "tanh", .arity = 1, .shape = rw_shape_same_as_input, .forward = tanh_forward,
+    .backward = tanh_backward, .doc = "tanh(x)" };
+
+rw_node *rw_tanh(rw_graph *g, rw_node *x) { return unary(g, &tanh_def, x); }
+
+/* ---- sigmoid: y = 1 / (1 + e^-x) ------------------------------------------ */
+
+static void sigmoid_forward(rw_node *n)
+{
+    const rw_real *restrict x = n->in[0]->value.data;
+    rw_real *restrict y = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        y[i] = rw_fast_sigmoid(x[i]);
+}
+
+/* dx += dy * y * (1 - y) */
+static void sigmoid_backward(rw_node *n)
+{
+    const rw_real *y = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        n->in[0]->grad[i] += n->grad[i] * y[i] * (1 - y[i]);
+}
+
+static const rw_op_def sigmoid_def = {
+    .fills_output = true,
+    .name = "sigmoid", .arity = 1, .shape = rw_shape_same_as_input, .forward = sigmoid_forward,
+    .backward = sigmoid_backward, .doc = "1 / (1 + RW_EXP(-x))" };
+
+rw_node *rw_sigmoid(rw_graph *g, rw_node *x) { return unary(g, &sigmoid_def, x); }
+
+/* ---- relu: y = max(x, 0) -------------------------------------------------- */
+
+static void relu_forward(rw_node *n)
+{
+    const rw_real *x = n->in[0]->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        n->value.data[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* dx += dy where x > 0 */
+static void relu_backward(rw_node *n)
+{
+    const rw_real *x = n->in[0]->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        n->in[0]->grad[i] += x[i] > 0 ? n->grad[i] : 0;
+}
+
+static const rw_op_def relu_def = {
+    .fills_output = true,
+    .name = "relu", .arity = 1, .shape = rw_shape_same_as_input, .forward = relu_forward,
+    .backward = relu_backward, .doc = "max(x, 0)" };
+
+rw_node *rw_relu(rw_graph *g, rw_node *x) { return unary(g, &relu_def, x); }
+
+/* ---- leaky_relu: y = x if x > 0, else slope * x --------------------------- */
+
 typedef struct leaky_relu_attrs { double slope; } leaky_relu_attrs;
-typedef struct clamp_attrs { double lo, hi; } clamp_attrs;
 
-static const rw_attr_def scale_attr_defs[] = {
-    { "factor", RW_ATTR_REAL, offsetof(scale_attrs, factor), 1, "the multiplier" } };
-static const rw_attr_def add_scalar_attr_defs[] = {
-    { "c", RW_ATTR_REAL, offsetof(add_scalar_attrs, c), 0, "the constant added" } };
-static const rw_attr_def pow_attr_defs[] = {
-    { "exponent", RW_ATTR_REAL, offsetof(pow_attrs, exponent), 1, "the power p in x^p" } };
 static const rw_attr_def leaky_relu_attr_defs[] = {
     { "slope", RW_ATTR_REAL, offsetof(leaky_relu_attrs, slope), 0.01, "the slope for x <= 0" } };
-static const rw_attr_def clamp_attr_defs[] = {
-    { "lo", RW_ATTR_REAL, offsetof(clamp_attrs, lo), -1, "the lower bound" },
-    { "hi", RW_ATTR_REAL, offsetof(clamp_attrs, hi), 1, "the upper bound (>= lo)" } };
 
-/* ---- shape rules ------------------------------------------------------- */
-
-static rw_status unary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+static rw_unary_k leaky_relu_k(const rw_node *n)
 {
-    if (rw_op_require_real(n, 0))
-        return RW_ERR_SHAPE;
-    *out = n->in[0]->value.shape;
-    *dt = RW_REAL;
-    return RW_OK;
+    return (rw_unary_k){ (rw_real)RW_ATTRS(n, leaky_relu_attrs)->slope, 0 };
 }
 
-/* A unary op whose real attributes must all be finite numbers. */
-static rw_status finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+static rw_real leaky_relu_of(rw_real x, rw_unary_k k) { return x > 0 ? x : k.a * x; }
+static void leaky_relu_forward(rw_node *n) { rw_unary_forward(n, leaky_relu_of, leaky_relu_k(n)); }
+
+/* dx += dy * (x > 0 ? 1 : slope) */
+static rw_real leaky_relu_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y; return x > 0 ? 1 : k.a; }
+static void leaky_relu_backward(rw_node *n) { rw_unary_backward(n, leaky_relu_grad, leaky_relu_k(n)); }
+
+static const rw_op_def leaky_relu_def = {
+    .name = "leaky_relu", .arity = 1, .attr_size = sizeof(leaky_relu_attrs), .attrs = leaky_relu_attr_defs,
+    .n_attrs = 1, .shape = rw_op_finite_attrs_shape, .forward = leaky_relu_forward,
+    .backward = leaky_relu_backward, .doc = "x if x > 0, else slope * x" };
+
+rw_node *rw_leaky_relu(rw_graph *g, rw_node *x, double slope)
 {
-    if (unary_shape(n, out, dt))
-        return RW_ERR_SHAPE;
-    for (int i = 0; i < n->op->n_attrs; i++) {
-        const rw_attr_def *a = &n->op->attrs[i];
-        if (a->type != RW_ATTR_REAL)
-            continue;
-        double v = *(const double *)((const char *)n->attrs + a->offset);
-        if (!isfinite(v))
-            return rw_op_shape_error(n, "attribute '%s' must be a finite number, got %g", a->name, v);
-    }
-    return RW_OK;
+    leaky_relu_attrs at = { slope };
+    return rw_apply(g, &leaky_relu_def, &x, 1, &at);
 }
 
-static rw_status clamp_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+/* ---- softplus: y = log(1 + e^x) -------------------------------------------- */
+
+/* computed as max(x, 0) + log1p(e^-|x|): the exponent is never positive */
+static rw_real softplus_of(rw_real x, rw_unary_k k)
 {
-    const clamp_attrs *at = RW_ATTRS(n, clamp_attrs);
-    if (unary_shape(n, out, dt))
-        return RW_ERR_SHAPE;
-    if (!(at->lo <= at->hi)) /* also rejects NaN bounds */
-        return rw_op_shape_error(n, "lo (%g) must not exceed hi (%g)", at->lo, at->hi);
-    return RW_OK;
+    (void)k;
+    return (x > 0 ? x : 0) + RW_LOG1P(RW_EXP(-RW_FABS(x)));
 }
-
-/* ---- div ---------------------------------------------------------------- */
-
-static void div_forward(rw_node *n)
-{
-    rw_bcast s = rw_bcast_of(n);
-    for (size_t r = 0; r < s.reps; r++) {
-        const rw_real *a = n->in[0]->value.data + (s.a_full ? r * s.block : 0);
-        const rw_real *b = n->in[1]->value.data + (s.b_full ? r * s.block : 0);
-        rw_real *y = n->value.data + r * s.block;
-        for (size_t j = 0; j < s.block; j++)
-            y[j] = a[j] / b[j];
-    }
-}
-
-static void div_backward(rw_node *n)
-{
-    rw_bcast s = rw_bcast_of(n);
-    rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
-    for (size_t r = 0; r < s.reps; r++) {
-        size_t ao = s.a_full ? r * s.block : 0, bo = s.b_full ? r * s.block : 0;
-        const rw_real *a = n->in[0]->value.data + ao, *b = n->in[1]->value.data + bo;
-        const rw_real *dy = n->grad + r * s.block;
-        if (ga)
-            for (size_t j = 0; j < s.block; j++)
-                ga[ao + j] += dy[j] / b[j];
-        if (gb)
-            for (size_t j = 0; j < s.block; j++)
-                gb[bo + j] -= dy[j] * a[j] / (b[j] * b[j]);
-    }
-}
-
-/* ---- unary functions ----------------------------------------------------
- * UNARY_FORWARD computes y = expr(x); UNARY_BACKWARD adds dy * dexpr(x, y).
- * `setup` declares the attributes the expressions use. */
-
-#define NO_SETUP ((void)0)
-
-#define UNARY_FORWARD(fname, setup, expr)                  \
-    static void fname(rw_node *n)                          \
-    {                                                      \
-        setup;                                             \
-        const rw_real *xs = n->in[0]->value.data;          \
-        rw_real *ys = n->value.data;                       \
-        for (size_t i = 0; i < n->value.size; i++) {       \
-            rw_real x = xs[i];                             \
-            ys[i] = (expr);                                \
-        }                                                  \
-    }
-
-#define UNARY_BACKWARD(fname, setup, dexpr)                \
-    static void fname(rw_node *n)                          \
-    {                                                      \
-        rw_real *gx = n->in[0]->grad;                      \
-        if (!gx)                                           \
-            return;                                        \
-        setup;                                             \
-        const rw_real *xs = n->in[0]->value.data;          \
-        const rw_real *ys = n->value.data;                 \
-        for (size_t i = 0; i < n->value.size; i++) {       \
-            rw_real x = xs[i], y = ys[i];                  \
-            (void)x;                                       \
-            (void)y;                                       \
-            gx[i] += n->grad[i] * (dexpr);                 \
-        }                                                  \
-    }
-
-#define SCALE_SETUP const rw_real k = (rw_real)RW_ATTRS(n, scale_attrs)->factor
-#define ADD_SCALAR_SETUP const rw_real c = (rw_real)RW_ATTRS(n, add_scalar_attrs)->c
-#define POW_SETUP const rw_real p = (rw_real)RW_ATTRS(n, pow_attrs)->exponent
-#define LEAKY_SETUP const rw_real slope = (rw_real)RW_ATTRS(n, leaky_relu_attrs)->slope
-#define CLAMP_SETUP \
-    const rw_real lo = (rw_real)RW_ATTRS(n, clamp_attrs)->lo, hi = (rw_real)RW_ATTRS(n, clamp_attrs)->hi
+static void softplus_forward(rw_node *n) { rw_unary_forward(n, softplus_of, no_k); }
 
 /* Stable logistic: never exponentiates a large positive number. */
 static rw_real sigmoid1(rw_real x)
@@ -144,101 +139,101 @@ static rw_real sigmoid1(rw_real x)
     return e / (1 + e);
 }
 
-UNARY_FORWARD(neg_forward, NO_SETUP, -x)
-UNARY_BACKWARD(neg_backward, NO_SETUP, -1)
-UNARY_FORWARD(scale_forward, SCALE_SETUP, k * x)
-UNARY_BACKWARD(scale_backward, SCALE_SETUP, k)
-UNARY_FORWARD(add_scalar_forward, ADD_SCALAR_SETUP, x + c)
-UNARY_BACKWARD(add_scalar_backward, NO_SETUP, 1)
-UNARY_FORWARD(exp_forward, NO_SETUP, RW_EXP(x))
-UNARY_BACKWARD(exp_backward, NO_SETUP, y)
-UNARY_FORWARD(log_forward, NO_SETUP, RW_LOG(x))
-UNARY_BACKWARD(log_backward, NO_SETUP, 1 / x)
-UNARY_FORWARD(sqrt_forward, NO_SETUP, RW_SQRT(x))
-UNARY_BACKWARD(sqrt_backward, NO_SETUP, (rw_real)0.5 / y)
-UNARY_FORWARD(abs_forward, NO_SETUP, RW_FABS(x))
-UNARY_BACKWARD(abs_backward, NO_SETUP, (rw_real)((x > 0) - (x < 0)))
-UNARY_FORWARD(pow_forward, POW_SETUP, RW_POW(x, p))
-/* p = 0: the gradient is 0 everywhere (also at x = 0, where x^(p-1) is inf). */
-UNARY_BACKWARD(pow_backward, POW_SETUP, p == 0 ? 0 : p * RW_POW(x, p - 1))
-UNARY_FORWARD(leaky_relu_forward, LEAKY_SETUP, x > 0 ? x : slope * x)
-UNARY_BACKWARD(leaky_relu_backward, LEAKY_SETUP, x > 0 ? 1 : slope)
-/* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exponent is never positive. */
-UNARY_FORWARD(softplus_forward, NO_SETUP, (x > 0 ? x : 0) + RW_LOG1P(RW_EXP(-RW_FABS(x))))
-UNARY_BACKWARD(softplus_backward, NO_SETUP, sigmoid1(x))
-UNARY_FORWARD(clamp_forward, CLAMP_SETUP, x < lo ? lo : (x > hi ? hi : x))
-UNARY_BACKWARD(clamp_backward, CLAMP_SETUP, (x > lo && x < hi) ? 1 : 0)
+/* dx += dy * sigmoid(x) */
+static rw_real softplus_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return sigmoid1(x); }
+static void softplus_backward(rw_node *n) { rw_unary_backward(n, softplus_grad, no_k); }
 
-/* ---- records and constructors ------------------------------------------ */
-
-#define N_ATTRS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static const rw_op_def div_def = {
-    .name = "div", .arity = 2, .shape = rw_op_binary_shape, .forward = div_forward, .backward = div_backward,
-    .doc = "a / b elementwise, broadcasting the smaller along leading dimensions" };
-static const rw_op_def neg_def = {
-    .name = "neg", .arity = 1, .shape = unary_shape, .forward = neg_forward, .backward = neg_backward,
-    .doc = "-x" };
-static const rw_op_def scale_def = {
-    .name = "scale", .arity = 1, .attr_size = sizeof(scale_attrs), .attrs = scale_attr_defs,
-    .n_attrs = N_ATTRS(scale_attr_defs), .shape = finite_attrs_shape, .forward = scale_forward,
-    .backward = scale_backward, .doc = "factor * x" };
-static const rw_op_def add_scalar_def = {
-    .name = "add_scalar", .arity = 1, .attr_size = sizeof(add_scalar_attrs), .attrs = add_scalar_attr_defs,
-    .n_attrs = N_ATTRS(add_scalar_attr_defs), .shape = finite_attrs_shape, .forward = add_scalar_forward,
-    .backward = add_scalar_backward, .doc = "x + c" };
-static const rw_op_def exp_def = {
-    .name = "exp", .arity = 1, .shape = unary_shape, .forward = exp_forward, .backward = exp_backward,
-    .doc = "e^x" };
-static const rw_op_def log_def = {
-    .name = "log", .arity = 1, .shape = unary_shape, .forward = log_forward, .backward = log_backward,
-    .doc = "natural logarithm of x (x > 0)" };
-static const rw_op_def sqrt_def = {
-    .name = "sqrt", .arity = 1, .shape = unary_shape, .forward = sqrt_forward, .backward = sqrt_backward,
-    .doc = "square root of x (x >= 0)" };
-static const rw_op_def abs_def = {
-    .name = "abs", .arity = 1, .shape = unary_shape, .forward = abs_forward, .backward = abs_backward,
-    .doc = "|x|; gradient 0 at 0" };
-static const rw_op_def pow_def = {
-    .name = "pow", .arity = 1, .attr_size = sizeof(pow_attrs), .attrs = pow_attr_defs,
-    .n_attrs = N_ATTRS(pow_attr_defs), .shape = finite_attrs_shape, .forward = pow_forward,
-    .backward = pow_backward, .doc = "x^exponent" };
-static const rw_op_def leaky_relu_def = {
-    .name = "leaky_relu", .arity = 1, .attr_size = sizeof(leaky_relu_attrs), .attrs = leaky_relu_attr_defs,
-    .n_attrs = N_ATTRS(leaky_relu_attr_defs), .shape = finite_attrs_shape, .forward = leaky_relu_forward,
-    .backward = leaky_relu_backward, .doc = "x if x > 0, else slope * x" };
 static const rw_op_def softplus_def = {
-    .name = "softplus", .arity = 1, .shape = unary_shape, .forward = softplus_forward,
+    .name = "softplus", .arity = 1, .shape = rw_op_unary_shape, .forward = softplus_forward,
     .backward = softplus_backward, .doc = "log(1 + e^x), computed without overflow" };
-static const rw_op_def clamp_def = {
-    .name = "clamp", .arity = 1, .attr_size = sizeof(clamp_attrs), .attrs = clamp_attr_defs,
-    .n_attrs = N_ATTRS(clamp_attr_defs), .shape = clamp_shape, .forward = clamp_forward,
-    .backward = clamp_backward, .doc = "min(max(x, lo), hi); gradient only strictly inside (lo, hi)" };
 
-rw_node *rw_div(rw_graph *g, rw_node *a, rw_node *b)
+rw_node *rw_softplus(rw_graph *g, rw_node *x) { return unary(g, &softplus_def, x); }
+
+/* ---- exp: y = e^x ---------------------------------------------------------- */
+
+static rw_real exp_of(rw_real x, rw_unary_k k) { (void)k; return RW_EXP(x); }
+static void exp_forward(rw_node *n) { rw_unary_forward(n, exp_of, no_k); }
+
+/* dx += dy * y */
+static rw_real exp_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)k; return y; }
+static void exp_backward(rw_node *n) { rw_unary_backward(n, exp_grad, no_k); }
+
+static const rw_op_def exp_def = {
+    .name = "exp", .arity = 1, .shape = rw_op_unary_shape, .forward = exp_forward, .backward = exp_backward,
+    .doc = "e^x" };
+
+rw_node *rw_exp(rw_graph *g, rw_node *x) { return unary(g, &exp_def, x); }
+
+/* ---- log: y = ln x ---------------------------------------------------------- */
+
+static rw_real log_of(rw_real x, rw_unary_k k) { (void)k; return RW_LOG(x); }
+static void log_forward(rw_node *n) { rw_unary_forward(n, log_of, no_k); }
+
+/* dx += dy / x */
+static rw_real log_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return 1 / x; }
+static void log_backward(rw_node *n) { rw_unary_backward(n, log_grad, no_k); }
+
+static const rw_op_def log_def = {
+    .name = "log", .arity = 1, .shape = rw_op_unary_shape, .forward = log_forward, .backward = log_backward,
+    .doc = "natural logarithm of x (x > 0)" };
+
+rw_node *rw_log(rw_graph *g, rw_node *x) { return unary(g, &log_def, x); }
+
+/* ---- sqrt: y = x^(1/2) -------------------------------------------------------- */
+
+static rw_real sqrt_of(rw_real x, rw_unary_k k) { (void)k; return RW_SQRT(x); }
+static void sqrt_forward(rw_node *n) { rw_unary_forward(n, sqrt_of, no_k); }
+
+/* dx += dy / (2 y) */
+static rw_real sqrt_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)k; return (rw_real)0.5 / y; }
+static void sqrt_backward(rw_node *n) { rw_unary_backward(n, sqrt_grad, no_k); }
+
+static const rw_op_def sqrt_def = {
+    .name = "sqrt", .arity = 1, .shape = rw_op_unary_shape, .forward = sqrt_forward, .backward = sqrt_backward,
+    .doc = "square root of x (x >= 0)" };
+
+rw_node *rw_sqrt(rw_graph *g, rw_node *x) { return unary(g, &sqrt_def, x); }
+
+/* ---- abs: y = |x| ---------------------------------------------------------------- */
+
+static rw_real abs_of(rw_real x, rw_unary_k k) { (void)k; return RW_FABS(x); }
+static void abs_forward(rw_node *n) { rw_unary_forward(n, abs_of, no_k); }
+
+/* dx += dy * sign(x), 0 at 0 */
+static rw_real abs_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return (rw_real)((x > 0) - (x < 0)); }
+static void abs_backward(rw_node *n) { rw_unary_backward(n, abs_grad, no_k); }
+
+static const rw_op_def abs_def = {
+    .name = "abs", .arity = 1, .shape = rw_op_unary_shape, .forward = abs_forward, .backward = abs_backward,
+    .doc = "|x|; gradient 0 at 0" };
+
+rw_node *rw_abs(rw_graph *g, rw_node *x) { return unary(g, &abs_def, x); }
+
+/* ---- pow: y = x^exponent ---------------------------------------------------------- */
+
+typedef struct pow_attrs { double exponent; } pow_attrs;
+
+static const rw_attr_def pow_attr_defs[] = {
+    { "exponent", RW_ATTR_REAL, offsetof(pow_attrs, exponent), 1, "the power p in x^p" } };
+
+static rw_unary_k pow_k(const rw_node *n) { return (rw_unary_k){ (rw_real)RW_ATTRS(n, pow_attrs)->exponent, 0 }; }
+
+static rw_real pow_of(rw_real x, rw_unary_k k) { return RW_POW(x, k.a); }
+static void pow_forward(rw_node *n) { rw_unary_forward(n, pow_of, pow_k(n)); }
+
+/* dx += dy * p x^(p-1); for p = 0 the gradient is 0 everywhere (also at
+ * x = 0, where x^(p-1) is inf) */
+static rw_real pow_grad(rw_real x, rw_real y, rw_unary_k k)
 {
-    rw_node *in[2] = { a, b };
-    return rw_apply(g, &div_def, in, 2, NULL);
+    (void)y;
+    return k.a == 0 ? 0 : k.a * RW_POW(x, k.a - 1);
 }
+static void pow_backward(rw_node *n) { rw_unary_backward(n, pow_grad, pow_k(n)); }
 
-rw_node *rw_neg(rw_graph *g, rw_node *x) { return rw_apply(g, &neg_def, &x, 1, NULL); }
-rw_node *rw_exp(rw_graph *g, rw_node *x) { return rw_apply(g, &exp_def, &x, 1, NULL); }
-rw_node *rw_log(rw_graph *g, rw_node *x) { return rw_apply(g, &log_def, &x, 1, NULL); }
-rw_node *rw_sqrt(rw_graph *g, rw_node *x) { return rw_apply(g, &sqrt_def, &x, 1, NULL); }
-rw_node *rw_abs(rw_graph *g, rw_node *x) { return rw_apply(g, &abs_def, &x, 1, NULL); }
-rw_node *rw_softplus(rw_graph *g, rw_node *x) { return rw_apply(g, &softplus_def, &x, 1, NULL); }
-
-rw_node *rw_scale(rw_graph *g, rw_node *x, double factor)
-{
-    scale_attrs at = { factor };
-    return rw_apply(g, &scale_def, &x, 1, &at);
-}
-
-rw_node *rw_add_scalar(rw_graph *g, rw_node *x, double c)
-{
-    add_scalar_attrs at = { c };
-    return rw_apply(g, &add_scalar_def, &x, 1, &at);
-}
+static const rw_op_def pow_def = {
+    .name = "pow", .arity = 1, .attr_size = sizeof(pow_attrs), .attrs = pow_attr_defs, .n_attrs = 1,
+    .shape = rw_op_finite_attrs_shape, .forward = pow_forward, .backward = pow_backward,
+    .doc = "x^exponent" };
 
 rw_node *rw_pow(rw_graph *g, rw_node *x, double exponent)
 {
@@ -246,11 +241,41 @@ rw_node *rw_pow(rw_graph *g, rw_node *x, double exponent)
     return rw_apply(g, &pow_def, &x, 1, &at);
 }
 
-rw_node *rw_leaky_relu(rw_graph *g, rw_node *x, double slope)
+/* ---- clamp: y = min(max(x, lo), hi) ------------------------------------------------ */
+
+typedef struct clamp_attrs { double lo, hi; } clamp_attrs;
+
+static const rw_attr_def clamp_attr_defs[] = {
+    { "lo", RW_ATTR_REAL, offsetof(clamp_attrs, lo), -1, "the lower bound" },
+    { "hi", RW_ATTR_REAL, offsetof(clamp_attrs, hi), 1, "the upper bound (>= lo)" } };
+
+/* Infinite bounds are allowed; lo > hi and NaN bounds are not. */
+static rw_status clamp_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    leaky_relu_attrs at = { slope };
-    return rw_apply(g, &leaky_relu_def, &x, 1, &at);
+    const clamp_attrs *at = RW_ATTRS(n, clamp_attrs);
+    if (rw_op_unary_shape(n, out, dt))
+        return RW_ERR_SHAPE;
+    if (!(at->lo <= at->hi)) /* also rejects NaN bounds */
+        return rw_op_shape_error(n, "lo (%g) must not exceed hi (%g)", at->lo, at->hi);
+    return RW_OK;
 }
+
+static rw_unary_k clamp_k(const rw_node *n)
+{
+    return (rw_unary_k){ (rw_real)RW_ATTRS(n, clamp_attrs)->lo, (rw_real)RW_ATTRS(n, clamp_attrs)->hi };
+}
+
+static rw_real clamp_of(rw_real x, rw_unary_k k) { return x < k.a ? k.a : (x > k.b ? k.b : x); }
+static void clamp_forward(rw_node *n) { rw_unary_forward(n, clamp_of, clamp_k(n)); }
+
+/* dx += dy where lo < x < hi (strictly) */
+static rw_real clamp_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y; return (x > k.a && x < k.b) ? 1 : 0; }
+static void clamp_backward(rw_node *n) { rw_unary_backward(n, clamp_grad, clamp_k(n)); }
+
+static const rw_op_def clamp_def = {
+    .name = "clamp", .arity = 1, .attr_size = sizeof(clamp_attrs), .attrs = clamp_attr_defs, .n_attrs = 2,
+    .shape = clamp_shape, .forward = clamp_forward, .backward = clamp_backward,
+    .doc = "min(max(x, lo), hi); gradient only strictly inside (lo, hi)" };
 
 rw_node *rw_clamp(rw_graph *g, rw_node *x, double lo, double hi)
 {
@@ -258,8 +283,10 @@ rw_node *rw_clamp(rw_graph *g, rw_node *x, double lo, double hi)
     return rw_apply(g, &clamp_def, &x, 1, &at);
 }
 
+/* ---- the family, registered by ops/builtin.c ------------------------------------- */
+
 static const rw_op_def *const defs[] = {
-    &div_def, &neg_def, &scale_def, &add_scalar_def, &exp_def, &log_def, &sqrt_def,
-    &abs_def, &pow_def, &leaky_relu_def, &softplus_def, &clamp_def,
+    &tanh_def, &sigmoid_def, &relu_def, &leaky_relu_def, &softplus_def,
+    &exp_def, &log_def, &sqrt_def, &abs_def, &pow_def, &clamp_def,
 };
-const rw_op_family rw_family_elementwise_math = { "elementwise_math", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rw_family_elementwise_unary = { "elementwise_unary", defs, sizeof defs / sizeof defs[0] };

@@ -67,3 +67,27 @@ rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     *dt = RW_REAL;
     return rw_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
 }
+
+rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_require_real(n, 0))
+        return RW_ERR_SHAPE;
+    *out = n->in[0]->value.shape;
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_unary_shape(n, out, dt))
+        return RW_ERR_SHAPE;
+    for (int i = 0; i < n->op->n_attrs; i++) {
+        const rw_attr_def *a = &n->op->attrs[i];
+        if (a->type != RW_ATTR_REAL)
+            continue;
+        double v = *(const double *)((const char *)n->attrs + a->offset);
+        if (!isfinite(v))
+            return rw_op_shape_error(n, "attribute '%s' must be a finite number, got %g", a->name, v);
+    }
+    return RW_OK;
+}

@@ -67,6 +67,42 @@ static inline rw_bcast rw_bcast_of(const rw_node *n)
     return s;
 }
 
+/* Shape rule of a unary op on a real input: the output has its shape. */
+rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+/* The same, also requiring every real attribute to be a finite number. */
+rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+
+/* ---- the loops of a unary elementwise op ----------------------------------
+ * An op supplies its per-element function and derivative as small static
+ * functions and calls these from its own forward and backward; the
+ * compiler inlines both, so the loop is as fast as one written out.
+ * `k` carries the op's attributes, converted to rw_real once per call. */
+typedef struct rw_unary_k {
+    rw_real a, b;
+} rw_unary_k;
+
+/* y[i] = f(x[i]) */
+static inline void rw_unary_forward(rw_node *n, rw_real (*f)(rw_real x, rw_unary_k k), rw_unary_k k)
+{
+    const rw_real *xs = n->in[0]->value.data;
+    rw_real *ys = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        ys[i] = f(xs[i], k);
+}
+
+/* dx[i] += dy[i] * f'(x[i]), where dfdx may use x and y = f(x) */
+static inline void rw_unary_backward(rw_node *n, rw_real (*dfdx)(rw_real x, rw_real y, rw_unary_k k),
+                                     rw_unary_k k)
+{
+    rw_real *gx = n->in[0]->grad;
+    if (!gx)
+        return;
+    const rw_real *xs = n->in[0]->value.data;
+    const rw_real *ys = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        gx[i] += n->grad[i] * dfdx(xs[i], ys[i], k);
+}
+
 /* The attribute struct of a node, typed. */
 #define RW_ATTRS(n, type) ((const type *)(n)->attrs)
 
