@@ -62,7 +62,7 @@ static void sigmoid_backward(rw_node *n)
 static const rw_op_def sigmoid_def = {
     .fills_output = true,
     .name = "sigmoid", .arity = 1, .shape = rw_shape_same_as_input, .forward = sigmoid_forward,
-    .backward = sigmoid_backward, .doc = "1 / (1 + RW_EXP(-x))" };
+    .backward = sigmoid_backward, .doc = "1 / (1 + e^-x), stable for any x" };
 
 rw_node *rw_sigmoid(rw_graph *g, rw_node *x) { return unary(g, &sigmoid_def, x); }
 
@@ -130,17 +130,8 @@ static rw_real softplus_of(rw_real x, rw_unary_k k)
 }
 static void softplus_forward(rw_node *n) { rw_unary_forward(n, softplus_of, no_k); }
 
-/* Stable logistic: never exponentiates a large positive number. */
-static rw_real sigmoid1(rw_real x)
-{
-    if (x >= 0)
-        return 1 / (1 + RW_EXP(-x));
-    rw_real e = RW_EXP(x);
-    return e / (1 + e);
-}
-
 /* dx += dy * sigmoid(x) */
-static rw_real softplus_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return sigmoid1(x); }
+static rw_real softplus_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return rw_fast_sigmoid(x); }
 static void softplus_backward(rw_node *n) { rw_unary_backward(n, softplus_grad, no_k); }
 
 static const rw_op_def softplus_def = {

@@ -1,6 +1,7 @@
 /* Losses: fused, numerically stable softmax cross-entropy (plain and with
  * per-row weights), binary cross-entropy on logits, and mean squared error. */
 #include "op_util.h"
+#include "fastmath.h"
 #include "rewind/ops_loss.h"
 
 /* ---- softmax cross-entropy ----------------------------------------------
@@ -179,14 +180,6 @@ static void bce_forward(rw_node *n)
     n->value.data[0] = (rw_real)(loss / (double)size);
 }
 
-static rw_real sigmoid1(rw_real x)
-{
-    if (x >= 0)
-        return 1 / (1 + RW_EXP(-x));
-    rw_real e = RW_EXP(x);
-    return e / (1 + e);
-}
-
 /* dx += dy / N * (sigmoid(x) - t) */
 static void bce_backward(rw_node *n)
 {
@@ -197,7 +190,7 @@ static void bce_backward(rw_node *n)
     size_t size = n->in[0]->value.size;
     rw_real scale = n->grad[0] / (rw_real)size;
     for (size_t i = 0; i < size; i++)
-        gx[i] += scale * (sigmoid1(x[i]) - t[i]);
+        gx[i] += scale * (rw_fast_sigmoid(x[i]) - t[i]);
 }
 
 /* ---- mean squared error ------------------------------------------------- */
