@@ -1,0 +1,42 @@
+/* GEMM through BLIS for matmul, matmul_add and their deferred weight
+ * gradients, and the number of threads those products may use. */
+#include "gemm.h"
+#include "rewind/ops_matmul.h"
+
+static int blis_threads = 1;
+
+/* multiply-adds below which a product runs on one thread (measured on the
+ * benchmark shapes: 32 x 128 x 512 is faster alone, 64 x 512 x 2048 is not) */
+#define RW_GEMM_THREAD_WORK (8.0 * 1024 * 1024)
+
+/* C (+)= A B on strided views. BLIS is asked to pack both operands: the
+ * products of a recurrent step are skinny ([batch, H] x [H, 4H]), where its
+ * default small-matrix path is markedly slower (see bench/README.md). */
+void rw_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
+             inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
+{
+    rw_real one = 1;
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    /* Threads only pay for themselves on large products: a recurrent step's
+     * [B, H] x [H, 4H] with small B runs faster on one thread than on two. */
+    double work = (double)m * (double)n * (double)k;
+    bli_rntm_set_num_threads(work >= RW_GEMM_THREAD_WORK ? blis_threads : 1, &rntm);
+    bli_rntm_set_pack_a(TRUE, &rntm);
+    bli_rntm_set_pack_b(TRUE, &rntm);
+#ifdef RW_DOUBLE
+    bli_dgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (double *)a, rsa, csa, (double *)b, rsb,
+                 csb, &beta, c, rsc, csc, NULL, &rntm);
+#else
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)a, rsa, csa, (float *)b, rsb,
+                 csb, &beta, c, rsc, csc, NULL, &rntm);
+#endif
+}
+
+
+void rw_set_threads(int n)
+{
+    blis_threads = n < 1 ? 1 : n;
+    bli_thread_set_num_threads(blis_threads);
+}
+
+int rw_get_threads(void) { return blis_threads; }
