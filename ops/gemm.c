@@ -33,10 +33,13 @@ void rw_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, 
 }
 
 
-void rw_set_threads(int n)
+rw_status rw_set_threads(int n)
 {
-    blis_threads = n < 1 ? 1 : n;
+    if (n < 1)
+        return rw_error(RW_ERR_ARG, "rw_set_threads: the number of threads must be at least 1, not %d", n);
+    blis_threads = n;
     bli_thread_set_num_threads(blis_threads);
+    return RW_OK;
 }
 
 int rw_get_threads(void) { return blis_threads; }

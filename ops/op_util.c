@@ -22,6 +22,13 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
                     shapes, reason);
 }
 
+rw_status rw_op_null_input(const char *who, const char *what)
+{
+    if (rw_last_status() != RW_OK)
+        return rw_last_status();
+    return rw_error(RW_ERR_ARG, "%s: NULL %s", who, what);
+}
+
 rw_status rw_op_require_real(const rw_node *n, int i)
 {
     if (n->in[i]->value.dtype != RW_REAL)

@@ -20,6 +20,12 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
 #endif
     ;
 
+/* The NULL-input idiom of every op constructor that does more than call
+ * rw_apply (which applies it itself): a NULL input means an earlier call
+ * failed. Returns that call's status, keeping its message; when nothing
+ * failed before, fails with RW_ERR_ARG and "<who>: NULL <what>". */
+rw_status rw_op_null_input(const char *who, const char *what);
+
 /* Requires input i to be real (RW_REAL) or int32. */
 rw_status rw_op_require_real(const rw_node *n, int i);
 rw_status rw_op_require_int(const rw_node *n, int i);

@@ -295,8 +295,10 @@ static void print_sample(train_run *r)
 
 static int run(train_run *r)
 {
-    if (r->has_threads)
-        rw_set_threads((int)r->threads);
+    if (r->has_threads && rw_set_threads((int)r->threads) != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     if (!(r->m = load_yaml(r->model_path, r->sets, r->n_sets, false))) {
         fprintf(stderr, "%s\n", rw_last_error());
         return EXIT_FAIL;
