@@ -98,7 +98,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "corpus too small: %zu bytes cannot fill %d streams of one %d-char window\n", c.n, B, T);
         return 1;
     }
-    rw_set_threads(a.threads);
+    if (rw_set_threads(a.threads) != RW_OK) {
+        fprintf(stderr, "%s\n", rw_last_error());
+        return 1;
+    }
     rw_rng rng = rw_rng_seed((uint64_t)a.seed);
     rw_params *P = rw_params_new();
     bool lstm = !strcmp(a.cell, "lstm");

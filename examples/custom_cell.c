@@ -29,7 +29,7 @@ static rw_node *leaky_step(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **
     rw_node *h = state[0];
     rw_node *a = rw_add(g, rw_matmul_ex(g, x, rw_p(g, c, "W"), false, true),
                         rw_matmul_ex(g, h, rw_p(g, c, "U"), false, true));
-    a = rw_add(g, rw_layer_norm(g, a, rw_p(g, c, "gain"), NULL), rw_p(g, c, "b"));
+    a = rw_add(g, rw_layer_norm_gain(g, a, rw_p(g, c, "gain")), rw_p(g, c, "b"));
     rw_node *leak = rw_sigmoid(g, rw_p(g, c, "k"));
     state[0] = rw_add(g, h, rw_mul(g, leak, rw_sub(g, rw_tanh(g, a), h)));
     return state[0];

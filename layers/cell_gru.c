@@ -33,13 +33,13 @@ static rw_node *gru_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 {
     if (!opts_of(c)->layer_norm)
         return rw_cell_project_bias(g, c, xs, "W", "b");
-    rw_node *xp = rw_layer_norm(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"), NULL);
+    rw_node *xp = rw_layer_norm_gain(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"));
     return rw_add(g, xp, rw_p(g, c, "b"));
 }
 
 static rw_node *ln(rw_graph *g, const rw_cell *c, rw_node *x, const char *gain)
 {
-    return opts_of(c)->layer_norm ? rw_layer_norm(g, x, rw_p(g, c, gain), NULL) : x;
+    return opts_of(c)->layer_norm ? rw_layer_norm_gain(g, x, rw_p(g, c, gain)) : x;
 }
 
 /* r and z share one sigmoid over their 2H columns. */

@@ -61,7 +61,7 @@ static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
 static rw_node *lstm_project(rw_graph *g, const rw_cell *c, rw_node *xs)
 {
     if (opts_of(c)->layer_norm)
-        return rw_layer_norm(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"), NULL);
+        return rw_layer_norm_gain(g, rw_cell_project_input(g, c, xs, "W"), rw_p(g, c, "ln_x.gain"));
     return rw_cell_project_bias(g, c, xs, "W", "b");
 }
 
@@ -83,7 +83,7 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     rw_node *h_prev = state[0], *c_prev = state[1];
     rw_node *pre;
     if (o->layer_norm)
-        pre = rw_add(g, rw_add(g, xp, rw_layer_norm(g, rw_cell_recur(g, c, h_prev, "U"), rw_p(g, c, "ln_h.gain"), NULL)),
+        pre = rw_add(g, rw_add(g, xp, rw_layer_norm_gain(g, rw_cell_recur(g, c, h_prev, "U"), rw_p(g, c, "ln_h.gain"))),
                      rw_p(g, c, "b"));
     else
         pre = rw_cell_recur_add(g, c, h_prev, "U", xp);
@@ -103,7 +103,7 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     else                 /* no forget gate: the 1997 LSTM's constant error carousel */
         cell = rw_add(g, c_prev, in);
 
-    rw_node *shown = o->layer_norm ? rw_layer_norm(g, cell, rw_p(g, c, "ln_c.gain"), rw_p(g, c, "ln_c.bias")) : cell;
+    rw_node *shown = o->layer_norm ? rw_layer_norm_affine(g, cell, rw_p(g, c, "ln_c.gain"), rw_p(g, c, "ln_c.bias")) : cell;
     if (o->output_activation != RW_ACT_NONE)
         shown = rw_tanh(g, shown);
     rw_node *h = shown;

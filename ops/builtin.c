@@ -3,14 +3,14 @@
 #include "op_util.h"
 #include "../core/graph_internal.h"
 
-extern const rw_op_family rw_family_elementwise, rw_family_matmul, rw_family_reduce, rw_family_loss;
+extern const rw_op_family rw_family_elementwise_arith, rw_family_matmul, rw_family_reduce, rw_family_loss;
 extern const rw_op_family rw_family_shape, rw_family_gather, rw_family_mask, rw_family_batched_matmul;
 extern const rw_op_family rw_family_norm, rw_family_regularize;
 extern const rw_op_family rw_family_gather_columns;
-extern const rw_op_family rw_family_elementwise_math, rw_family_softmax;
+extern const rw_op_family rw_family_elementwise_unary, rw_family_softmax;
 
 static const rw_op_family *const families[] = {
-    &rw_family_elementwise,
+    &rw_family_elementwise_arith,
     &rw_family_matmul,
     &rw_family_reduce,
     &rw_family_loss,
@@ -18,7 +18,7 @@ static const rw_op_family *const families[] = {
     &rw_family_norm,
     &rw_family_regularize,
     &rw_family_gather_columns,
-    &rw_family_elementwise_math,
+    &rw_family_elementwise_unary,
     &rw_family_softmax,
 };
 

@@ -42,8 +42,7 @@ rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng)
 rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng)
 {
     if (!x) {
-        if (rw_last_status() == RW_OK)
-            rw_error(RW_ERR_ARG, "rw_dropout: NULL input");
+        rw_op_null_input("rw_dropout", "input");
         return NULL;
     }
     if (check_args("rw_dropout", g, p, rng) != RW_OK)
@@ -104,8 +103,7 @@ rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, r
 {
     const char *who = "rw_token_dropout_mask";
     if (!ids) {
-        if (rw_last_status() == RW_OK)
-            rw_error(RW_ERR_ARG, "%s: NULL ids", who);
+        rw_op_null_input(who, "ids");
         return NULL;
     }
     if (check_args(who, g, p, rng) != RW_OK)

@@ -1,5 +1,5 @@
-/* Internal: exp, sigmoid and tanh for the float build that compilers can
- * vectorize (libm's scalar tanhf and expf were a tenth of an LSTM step).
+/* Internal: exp, sigmoid and tanh that compilers can vectorize in the float
+ * build (libm's scalar tanhf and expf were a tenth of an LSTM step).
  * Accuracy: about 2 ulp for exp; tanh uses a Taylor polynomial near 0,
  * where 1 - 2 / (1 + e^2x) would lose relative precision. The double build
  * keeps libm. */
@@ -44,7 +44,9 @@ static inline float rw_fast_tanh(float x)
 }
 #endif
 
-/* 1 / (1 + e^-x), never exponentiating a large positive number. */
+/* 1 / (1 + e^-x), never exponentiating a large positive number. The one
+ * sigmoid of the library: the sigmoid op, softplus' gradient and
+ * bce_with_logits' gradient all call it. */
 static inline rw_real rw_fast_sigmoid(rw_real x)
 {
     rw_real e = rw_fast_exp(x < 0 ? x : -x); /* e^-|x| <= 1 */

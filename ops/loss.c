@@ -1,7 +1,15 @@
 /* Losses: fused, numerically stable softmax cross-entropy (plain and with
  * per-row weights), binary cross-entropy on logits, and mean squared error. */
 #include "op_util.h"
+#include "fastmath.h"
 #include "rewind/ops_loss.h"
+
+/* The constructor of a two-input loss. */
+static rw_node *two(rw_graph *g, const rw_op_def *def, rw_node *a, rw_node *b)
+{
+    rw_node *in[2] = { a, b };
+    return rw_apply(g, def, in, 2, NULL);
+}
 
 /* ---- softmax cross-entropy ----------------------------------------------
  * "cross_entropy" weighs a row 1, or 0 when its target is negative
@@ -144,6 +152,28 @@ static void xent_backward(rw_node *n)
     }
 }
 
+static const rw_op_def xent_def = {
+    .fills_output = true,
+    .name = "cross_entropy", .arity = 2, .nondiff = 1u << 1, .shape = xent_shape,
+    .scratch_bytes = xent_scratch_bytes, .forward = xent_forward, .backward = xent_backward,
+    .doc = "mean softmax cross-entropy of logits [..., C] against int32 targets; target < 0 is padding" };
+
+rw_node *rw_cross_entropy(rw_graph *g, rw_node *logits, rw_node *targets)
+{
+    return two(g, &xent_def, logits, targets);
+}
+
+static const rw_op_def xent_masked_def = {
+    .name = "cross_entropy_masked", .arity = 3, .nondiff = (1u << 1) | (1u << 2), .shape = xent_masked_shape,
+    .scratch_bytes = xent_scratch_bytes, .forward = xent_forward, .backward = xent_backward,
+    .doc = "softmax cross-entropy of logits [..., C] against int32 targets, weighted per row by a real mask" };
+
+rw_node *rw_cross_entropy_masked(rw_graph *g, rw_node *logits, rw_node *targets, rw_node *mask)
+{
+    rw_node *in[3] = { logits, targets, mask };
+    return rw_apply(g, &xent_masked_def, in, 3, NULL);
+}
+
 /* ---- binary cross-entropy with logits ----------------------------------- */
 
 static rw_status same_shapes(const rw_node *n, const char *what)
@@ -179,14 +209,6 @@ static void bce_forward(rw_node *n)
     n->value.data[0] = (rw_real)(loss / (double)size);
 }
 
-static rw_real sigmoid1(rw_real x)
-{
-    if (x >= 0)
-        return 1 / (1 + RW_EXP(-x));
-    rw_real e = RW_EXP(x);
-    return e / (1 + e);
-}
-
 /* dx += dy / N * (sigmoid(x) - t) */
 static void bce_backward(rw_node *n)
 {
@@ -197,7 +219,16 @@ static void bce_backward(rw_node *n)
     size_t size = n->in[0]->value.size;
     rw_real scale = n->grad[0] / (rw_real)size;
     for (size_t i = 0; i < size; i++)
-        gx[i] += scale * (sigmoid1(x[i]) - t[i]);
+        gx[i] += scale * (rw_fast_sigmoid(x[i]) - t[i]);
+}
+
+static const rw_op_def bce_def = {
+    .name = "bce_with_logits", .arity = 2, .nondiff = 1u << 1, .shape = bce_shape, .forward = bce_forward,
+    .backward = bce_backward, .doc = "mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]" };
+
+rw_node *rw_bce_with_logits(rw_graph *g, rw_node *logits, rw_node *targets)
+{
+    return two(g, &bce_def, logits, targets);
 }
 
 /* ---- mean squared error ------------------------------------------------- */
@@ -237,47 +268,13 @@ static void mse_backward(rw_node *n)
     }
 }
 
-/* ---- records and constructors ------------------------------------------- */
-
-static const rw_op_def xent_def = {
-    .fills_output = true,
-    .name = "cross_entropy", .arity = 2, .nondiff = 1u << 1, .shape = xent_shape,
-    .scratch_bytes = xent_scratch_bytes, .forward = xent_forward, .backward = xent_backward,
-    .doc = "mean softmax cross-entropy of logits [..., C] against int32 targets; target < 0 is padding" };
-static const rw_op_def xent_masked_def = {
-    .name = "cross_entropy_masked", .arity = 3, .nondiff = (1u << 1) | (1u << 2), .shape = xent_masked_shape,
-    .scratch_bytes = xent_scratch_bytes, .forward = xent_forward, .backward = xent_backward,
-    .doc = "softmax cross-entropy of logits [..., C] against int32 targets, weighted per row by a real mask" };
-static const rw_op_def bce_def = {
-    .name = "bce_with_logits", .arity = 2, .nondiff = 1u << 1, .shape = bce_shape, .forward = bce_forward,
-    .backward = bce_backward, .doc = "mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]" };
 static const rw_op_def mse_def = {
     .name = "mse", .arity = 2, .shape = mse_shape, .forward = mse_forward, .backward = mse_backward,
     .doc = "mean squared error of a prediction against a target of the same shape" };
 
-static rw_node *two(rw_graph *g, const rw_op_def *def, rw_node *a, rw_node *b)
-{
-    rw_node *in[2] = { a, b };
-    return rw_apply(g, def, in, 2, NULL);
-}
-
-rw_node *rw_cross_entropy(rw_graph *g, rw_node *logits, rw_node *targets)
-{
-    return two(g, &xent_def, logits, targets);
-}
-
-rw_node *rw_cross_entropy_masked(rw_graph *g, rw_node *logits, rw_node *targets, rw_node *mask)
-{
-    rw_node *in[3] = { logits, targets, mask };
-    return rw_apply(g, &xent_masked_def, in, 3, NULL);
-}
-
-rw_node *rw_bce_with_logits(rw_graph *g, rw_node *logits, rw_node *targets)
-{
-    return two(g, &bce_def, logits, targets);
-}
-
 rw_node *rw_mse(rw_graph *g, rw_node *pred, rw_node *target) { return two(g, &mse_def, pred, target); }
+
+/* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &xent_def, &xent_masked_def, &bce_def, &mse_def };
 const rw_op_family rw_family_loss = { "loss", defs, sizeof defs / sizeof defs[0] };

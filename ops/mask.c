@@ -58,6 +58,18 @@ static void where_backward(rw_node *n)
     }
 }
 
+static const rw_op_def where_def = {
+    .fills_output = true,
+    .name = "where", .arity = 3, .nondiff = 1u << 0, .shape = where_shape, .forward = where_forward,
+    .backward = where_backward,
+    .doc = "mask != 0 ? a : b, the mask having a's shape or a leading part of it (one value per row)" };
+
+rw_node *rw_where(rw_graph *g, rw_node *mask, rw_node *a, rw_node *b)
+{
+    rw_node *in[3] = { mask, a, b };
+    return rw_apply(g, &where_def, in, 3, NULL);
+}
+
 /* ---- sequence_mask ------------------------------------------------------ */
 
 typedef struct sequence_mask_attrs {
@@ -97,30 +109,19 @@ static void sequence_mask_forward(rw_node *n)
             y[(size_t)t * (size_t)batch + (size_t)b] = t < len[b] ? 1 : 0;
 }
 
-/* ---- records and constructors ------------------------------------------- */
-
-static const rw_op_def where_def = {
-    .fills_output = true,
-    .name = "where", .arity = 3, .nondiff = 1u << 0, .shape = where_shape, .forward = where_forward,
-    .backward = where_backward,
-    .doc = "mask != 0 ? a : b, the mask having a's shape or a leading part of it (one value per row)" };
 static const rw_op_def sequence_mask_def = {
     .name = "sequence_mask", .arity = 1, .nondiff = 1u << 0, .attr_size = sizeof(sequence_mask_attrs),
     .attrs = sequence_mask_attr_defs, .n_attrs = 1, .shape = sequence_mask_shape,
     .forward = sequence_mask_forward, .backward = NULL,
     .doc = "lengths int32 [B] -> real [steps, B]: 1 where t < lengths[b], else 0" };
 
-rw_node *rw_where(rw_graph *g, rw_node *mask, rw_node *a, rw_node *b)
-{
-    rw_node *in[3] = { mask, a, b };
-    return rw_apply(g, &where_def, in, 3, NULL);
-}
-
 rw_node *rw_sequence_mask(rw_graph *g, rw_node *lengths, int steps)
 {
     sequence_mask_attrs at = { steps };
     return rw_apply(g, &sequence_mask_def, &lengths, 1, &at);
 }
+
+/* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &where_def, &sequence_mask_def };
 const rw_op_family rw_family_mask = { "mask", defs, 2 };

@@ -3,7 +3,9 @@
  * One registered op, "layer_norm", taking 1 to 3 inputs: x, then the gain
  * when present, then the bias when present. With two inputs the second is
  * the gain unless the no_gain attribute says it is the bias. Forward saves
- * each row's mean and inverse standard deviation for backward. */
+ * each row's mean and inverse standard deviation for backward. Each C
+ * constructor names its variant (rw_layer_norm, _gain, _bias, _affine), so
+ * a NULL gain or bias is an error, never a silent "none". */
 #include "op_util.h"
 #include "rewind/ops_norm.h"
 
@@ -155,18 +157,31 @@ static const rw_op_def layer_norm_def = {
     .doc = "gain * (x - mean) / sqrt(var + eps) + bias over the last axis of x [..., D]; "
            "gain [D] and bias [D] optional" };
 
-rw_node *rw_layer_norm(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias)
+/* The inputs are passed as given: rw_apply turns a NULL among them into a
+ * NULL result, keeping the first error. */
+static rw_node *layer_norm(rw_graph *g, rw_node *const *in, int n_in, bool no_gain)
 {
     layer_norm_attrs at;
     rw_op_default_attrs(&layer_norm_def, &at);
-    rw_node *in[3] = { x, NULL, NULL };
-    int k = 1;
-    if (gain)
-        in[k++] = gain;
-    if (bias)
-        in[k++] = bias;
-    at.no_gain = !gain && bias;
-    return rw_apply(g, &layer_norm_def, in, k, &at);
+    at.no_gain = no_gain;
+    return rw_apply(g, &layer_norm_def, in, n_in, &at);
+}
+
+rw_node *rw_layer_norm(rw_graph *g, rw_node *x) { return layer_norm(g, &x, 1, false); }
+
+rw_node *rw_layer_norm_gain(rw_graph *g, rw_node *x, rw_node *gain)
+{
+    return layer_norm(g, (rw_node *[]){ x, gain }, 2, false);
+}
+
+rw_node *rw_layer_norm_bias(rw_graph *g, rw_node *x, rw_node *bias)
+{
+    return layer_norm(g, (rw_node *[]){ x, bias }, 2, true);
+}
+
+rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias)
+{
+    return layer_norm(g, (rw_node *[]){ x, gain, bias }, 3, false);
 }
 
 static const rw_op_def *const defs[] = { &layer_norm_def };

@@ -22,6 +22,13 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
                     shapes, reason);
 }
 
+rw_status rw_op_null_input(const char *who, const char *what)
+{
+    if (rw_last_status() != RW_OK)
+        return rw_last_status();
+    return rw_error(RW_ERR_ARG, "%s: NULL %s", who, what);
+}
+
 rw_status rw_op_require_real(const rw_node *n, int i)
 {
     if (n->in[i]->value.dtype != RW_REAL)
@@ -66,4 +73,28 @@ rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
         return RW_ERR_SHAPE;
     *dt = RW_REAL;
     return rw_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
+}
+
+rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_require_real(n, 0))
+        return RW_ERR_SHAPE;
+    *out = n->in[0]->value.shape;
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rw_op_unary_shape(n, out, dt))
+        return RW_ERR_SHAPE;
+    for (int i = 0; i < n->op->n_attrs; i++) {
+        const rw_attr_def *a = &n->op->attrs[i];
+        if (a->type != RW_ATTR_REAL)
+            continue;
+        double v = *(const double *)((const char *)n->attrs + a->offset);
+        if (!isfinite(v))
+            return rw_op_shape_error(n, "attribute '%s' must be a finite number, got %g", a->name, v);
+    }
+    return RW_OK;
 }

@@ -20,6 +20,12 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
 #endif
     ;
 
+/* The NULL-input idiom of every op constructor that does more than call
+ * rw_apply (which applies it itself): a NULL input means an earlier call
+ * failed. Returns that call's status, keeping its message; when nothing
+ * failed before, fails with RW_ERR_ARG and "<who>: NULL <what>". */
+rw_status rw_op_null_input(const char *who, const char *what);
+
 /* Requires input i to be real (RW_REAL) or int32. */
 rw_status rw_op_require_real(const rw_node *n, int i);
 rw_status rw_op_require_int(const rw_node *n, int i);
@@ -65,6 +71,42 @@ static inline rw_bcast rw_bcast_of(const rw_node *n)
     size_t block = na < nb ? na : nb;
     rw_bcast s = { ny / block, block, na == ny, nb == ny };
     return s;
+}
+
+/* Shape rule of a unary op on a real input: the output has its shape. */
+rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+/* The same, also requiring every real attribute to be a finite number. */
+rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+
+/* ---- the loops of a unary elementwise op ----------------------------------
+ * An op supplies its per-element function and derivative as small static
+ * functions and calls these from its own forward and backward; the
+ * compiler inlines both, so the loop is as fast as one written out.
+ * `k` carries the op's attributes, converted to rw_real once per call. */
+typedef struct rw_unary_k {
+    rw_real a, b;
+} rw_unary_k;
+
+/* y[i] = f(x[i]) */
+static inline void rw_unary_forward(rw_node *n, rw_real (*f)(rw_real x, rw_unary_k k), rw_unary_k k)
+{
+    const rw_real *xs = n->in[0]->value.data;
+    rw_real *ys = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        ys[i] = f(xs[i], k);
+}
+
+/* dx[i] += dy[i] * f'(x[i]), where dfdx may use x and y = f(x) */
+static inline void rw_unary_backward(rw_node *n, rw_real (*dfdx)(rw_real x, rw_real y, rw_unary_k k),
+                                     rw_unary_k k)
+{
+    rw_real *gx = n->in[0]->grad;
+    if (!gx)
+        return;
+    const rw_real *xs = n->in[0]->value.data;
+    const rw_real *ys = n->value.data;
+    for (size_t i = 0; i < n->value.size; i++)
+        gx[i] += n->grad[i] * dfdx(xs[i], ys[i], k);
 }
 
 /* The attribute struct of a node, typed. */

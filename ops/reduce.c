@@ -22,10 +22,6 @@ static double total(const rw_node *n)
     return s;
 }
 
-static void sum_forward(rw_node *n) { n->value.data[0] = (rw_real)total(n); }
-
-static void mean_forward(rw_node *n) { n->value.data[0] = (rw_real)(total(n) / (double)n->in[0]->value.size); }
-
 static void spread(rw_node *n, rw_real dy)
 {
     rw_real *gx = n->in[0]->grad;
@@ -33,18 +29,30 @@ static void spread(rw_node *n, rw_real dy)
         gx[i] += dy;
 }
 
-static void sum_backward(rw_node *n) { spread(n, n->grad[0]); }
+/* ---- sum of all elements --------------------------------------------------- */
 
-static void mean_backward(rw_node *n) { spread(n, n->grad[0] / (rw_real)n->in[0]->value.size); }
+static void sum_forward(rw_node *n) { n->value.data[0] = (rw_real)total(n); }
+
+/* dx += dy */
+static void sum_backward(rw_node *n) { spread(n, n->grad[0]); }
 
 static const rw_op_def sum_def = {
     .name = "sum", .arity = 1, .shape = to_scalar_shape, .forward = sum_forward,
     .backward = sum_backward, .doc = "sum of all elements (a scalar)" };
+
+rw_node *rw_sum(rw_graph *g, rw_node *x) { return rw_apply(g, &sum_def, &x, 1, NULL); }
+
+/* ---- mean of all elements -------------------------------------------------- */
+
+static void mean_forward(rw_node *n) { n->value.data[0] = (rw_real)(total(n) / (double)n->in[0]->value.size); }
+
+/* dx += dy / size(x) */
+static void mean_backward(rw_node *n) { spread(n, n->grad[0] / (rw_real)n->in[0]->value.size); }
+
 static const rw_op_def mean_def = {
     .name = "mean", .arity = 1, .shape = to_scalar_shape, .forward = mean_forward,
     .backward = mean_backward, .doc = "mean of all elements (a scalar)" };
 
-rw_node *rw_sum(rw_graph *g, rw_node *x) { return rw_apply(g, &sum_def, &x, 1, NULL); }
 rw_node *rw_mean(rw_graph *g, rw_node *x) { return rw_apply(g, &mean_def, &x, 1, NULL); }
 
 /* ---- max of all elements ------------------------------------------------ */
@@ -67,13 +75,21 @@ static void max_forward(rw_node *n)
     n->value.data[0] = x[best];
 }
 
+/* dx += dy at the first largest element */
 static void max_backward(rw_node *n)
 {
     if (n->in[0]->grad)
         n->in[0]->grad[*(const size_t *)n->scratch] += n->grad[0];
 }
 
-/* ---- reductions along one axis ------------------------------------------ */
+static const rw_op_def max_def = {
+    .name = "max", .arity = 1, .shape = to_scalar_shape, .scratch_bytes = max_scratch_bytes,
+    .forward = max_forward, .backward = max_backward,
+    .doc = "largest element (a scalar); the gradient goes to the first largest" };
+
+rw_node *rw_max(rw_graph *g, rw_node *x) { return rw_apply(g, &max_def, &x, 1, NULL); }
+
+/* ---- reductions along one axis: shared attributes, shape rule and loops ---- */
 
 typedef struct axis_attrs {
     int axis;
@@ -149,13 +165,41 @@ static void axis_spread(rw_node *n, rw_real factor)
                 gx[(o * p.len + k) * p.inner + i] += factor * n->grad[o * p.inner + i];
 }
 
+static rw_node *along(rw_graph *g, const rw_op_def *def, rw_node *x, int axis)
+{
+    axis_attrs at = { axis };
+    return rw_apply(g, def, &x, 1, &at);
+}
+
+/* ---- sum_axis ------------------------------------------------------------- */
+
 static void sum_axis_forward(rw_node *n) { axis_total(n, 1); }
+/* dx += dy, repeated along the axis */
 static void sum_axis_backward(rw_node *n) { axis_spread(n, 1); }
+
+static const rw_op_def sum_axis_def = {
+    .name = "sum_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
+    .shape = axis_shape, .forward = sum_axis_forward, .backward = sum_axis_backward,
+    .doc = "sum along one axis, which is dropped from the shape" };
+
+rw_node *rw_sum_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &sum_axis_def, x, axis); }
+
+/* ---- mean_axis ------------------------------------------------------------ */
+
 static void mean_axis_forward(rw_node *n) { axis_total(n, (double)split_of(n).len); }
+/* dx += dy / len, repeated along the axis */
 static void mean_axis_backward(rw_node *n) { axis_spread(n, 1 / (rw_real)split_of(n).len); }
 
-/* max_axis saves, per output element, the position along the axis of the
- * first largest input (ties go to the lowest index). */
+static const rw_op_def mean_axis_def = {
+    .name = "mean_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
+    .shape = axis_shape, .forward = mean_axis_forward, .backward = mean_axis_backward,
+    .doc = "mean along one axis, which is dropped from the shape" };
+
+rw_node *rw_mean_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &mean_axis_def, x, axis); }
+
+/* ---- max_axis: saves, per output element, the position along the axis of
+ * the first largest input (ties go to the lowest index) ---------------------- */
+
 static size_t max_axis_scratch_bytes(const rw_node *n) { return n->value.size * sizeof(int32_t); }
 
 static void max_axis_forward(rw_node *n)
@@ -175,6 +219,7 @@ static void max_axis_forward(rw_node *n)
         }
 }
 
+/* dx += dy at the first largest along the axis */
 static void max_axis_backward(rw_node *n)
 {
     rw_real *gx = n->in[0]->grad;
@@ -186,6 +231,14 @@ static void max_axis_backward(rw_node *n)
         for (size_t i = 0; i < p.inner; i++)
             gx[(o * p.len + (size_t)arg[o * p.inner + i]) * p.inner + i] += n->grad[o * p.inner + i];
 }
+
+static const rw_op_def max_axis_def = {
+    .name = "max_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
+    .shape = axis_shape, .scratch_bytes = max_axis_scratch_bytes, .forward = max_axis_forward,
+    .backward = max_axis_backward,
+    .doc = "largest element along one axis, which is dropped; the gradient goes to the first largest" };
+
+rw_node *rw_max_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &max_axis_def, x, axis); }
 
 /* ---- l2 norm over the last axis ----------------------------------------- */
 
@@ -235,38 +288,13 @@ static void l2_norm_backward(rw_node *n)
     }
 }
 
-static const rw_op_def max_def = {
-    .name = "max", .arity = 1, .shape = to_scalar_shape, .scratch_bytes = max_scratch_bytes,
-    .forward = max_forward, .backward = max_backward,
-    .doc = "largest element (a scalar); the gradient goes to the first largest" };
-static const rw_op_def sum_axis_def = {
-    .name = "sum_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
-    .shape = axis_shape, .forward = sum_axis_forward, .backward = sum_axis_backward,
-    .doc = "sum along one axis, which is dropped from the shape" };
-static const rw_op_def mean_axis_def = {
-    .name = "mean_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
-    .shape = axis_shape, .forward = mean_axis_forward, .backward = mean_axis_backward,
-    .doc = "mean along one axis, which is dropped from the shape" };
-static const rw_op_def max_axis_def = {
-    .name = "max_axis", .arity = 1, .attr_size = sizeof(axis_attrs), .attrs = axis_attr_defs, .n_attrs = 1,
-    .shape = axis_shape, .scratch_bytes = max_axis_scratch_bytes, .forward = max_axis_forward,
-    .backward = max_axis_backward,
-    .doc = "largest element along one axis, which is dropped; the gradient goes to the first largest" };
 static const rw_op_def l2_norm_def = {
     .name = "l2_norm", .arity = 1, .shape = l2_norm_shape, .forward = l2_norm_forward,
     .backward = l2_norm_backward, .doc = "Euclidean norm over the last axis: [..., D] -> [...]" };
 
-static rw_node *along(rw_graph *g, const rw_op_def *def, rw_node *x, int axis)
-{
-    axis_attrs at = { axis };
-    return rw_apply(g, def, &x, 1, &at);
-}
-
-rw_node *rw_max(rw_graph *g, rw_node *x) { return rw_apply(g, &max_def, &x, 1, NULL); }
-rw_node *rw_sum_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &sum_axis_def, x, axis); }
-rw_node *rw_mean_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &mean_axis_def, x, axis); }
-rw_node *rw_max_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &max_axis_def, x, axis); }
 rw_node *rw_l2_norm(rw_graph *g, rw_node *x) { return rw_apply(g, &l2_norm_def, &x, 1, NULL); }
+
+/* ---- the family, registered by ops/builtin.c -------------------------------- */
 
 static const rw_op_def *const defs[] = { &sum_def, &mean_def, &max_def, &sum_axis_def, &mean_axis_def,
                                          &max_axis_def, &l2_norm_def };

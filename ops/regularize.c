@@ -99,6 +99,19 @@ static void stabilizer_backward(rw_node *n)
     }
 }
 
+static const rw_op_def stabilizer_def = {
+    .name = "norm_stabilizer", .arity = RW_VARIADIC, .min_arity = 2,
+    .attr_size = sizeof(stabilizer_attrs), .attrs = stabilizer_attr_defs, .n_attrs = 1,
+    .shape = stabilizer_shape, .scratch_bytes = stabilizer_scratch_bytes,
+    .forward = stabilizer_forward, .backward = stabilizer_backward, .fills_output = true,
+    .doc = "beta / n * sum_{t>=1} mean_b (||h_t[b]|| - ||h_{t-1}[b]||)^2 over n states [B, H] (a scalar)" };
+
+rw_node *rw_norm_stabilizer(rw_graph *g, rw_node *const *states, int n, double beta)
+{
+    stabilizer_attrs at = { beta };
+    return rw_apply(g, &stabilizer_def, states, n, &at);
+}
+
 /* ---- l2_penalty -------------------------------------------------------- */
 
 static rw_status l2_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
@@ -119,6 +132,7 @@ static void l2_forward(rw_node *n)
     n->value.data[0] = (rw_real)s;
 }
 
+/* dx += 2 dy x */
 static void l2_backward(rw_node *n)
 {
     const rw_real *x = n->in[0]->value.data;
@@ -127,27 +141,14 @@ static void l2_backward(rw_node *n)
         gx[i] += c * x[i];
 }
 
-/* ---- records and constructors ----------------------------------------- */
-
-static const rw_op_def stabilizer_def = {
-    .name = "norm_stabilizer", .arity = RW_VARIADIC, .min_arity = 2,
-    .attr_size = sizeof(stabilizer_attrs), .attrs = stabilizer_attr_defs, .n_attrs = 1,
-    .shape = stabilizer_shape, .scratch_bytes = stabilizer_scratch_bytes,
-    .forward = stabilizer_forward, .backward = stabilizer_backward, .fills_output = true,
-    .doc = "beta / n * sum_{t>=1} mean_b (||h_t[b]|| - ||h_{t-1}[b]||)^2 over n states [B, H] (a scalar)" };
-
 static const rw_op_def l2_def = {
     .name = "l2_penalty", .arity = 1, .shape = l2_shape, .forward = l2_forward, .backward = l2_backward,
     .fills_output = true,
     .doc = "sum of squares of all elements (a scalar)" };
 
-rw_node *rw_norm_stabilizer(rw_graph *g, rw_node *const *states, int n, double beta)
-{
-    stabilizer_attrs at = { beta };
-    return rw_apply(g, &stabilizer_def, states, n, &at);
-}
-
 rw_node *rw_l2_penalty(rw_graph *g, rw_node *x) { return rw_apply(g, &l2_def, &x, 1, NULL); }
+
+/* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &stabilizer_def, &l2_def };
 const rw_op_family rw_family_regularize = { "regularize", defs, 2 };

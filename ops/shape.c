@@ -509,14 +509,6 @@ rw_node *rw_index0(rw_graph *g, rw_node *x, int index)
     return rw_apply(g, &index0_def, &x, 1, &at);
 }
 
-/* The status a helper returns for a NULL input: keep the earlier message. */
-static rw_status null_input(const char *who)
-{
-    if (rw_last_status() != RW_OK)
-        return rw_last_status();
-    return rw_error(RW_ERR_ARG, "op '%s': input is NULL", who);
-}
-
 rw_status rw_split(rw_graph *g, rw_node *x, int axis, int parts, rw_node **out)
 {
     if (!out)
@@ -524,7 +516,7 @@ rw_status rw_split(rw_graph *g, rw_node *x, int axis, int parts, rw_node **out)
     for (int i = 0; i < parts; i++)
         out[i] = NULL;
     if (!x)
-        return null_input("split");
+        return rw_op_null_input("op 'split'", "input");
     char b[64];
     rw_shape s = x->value.shape;
     rw_shape_str(s, b, sizeof b);
@@ -552,7 +544,7 @@ rw_status rw_unstack(rw_graph *g, rw_node *x, rw_node **out)
     if (!out)
         return rw_error(RW_ERR_ARG, "op 'unstack': NULL output array");
     if (!x)
-        return null_input("unstack");
+        return rw_op_null_input("op 'unstack'", "input");
     if (x->value.shape.ndim == 0)
         return rw_error(RW_ERR_SHAPE, "op 'unstack': input []: a scalar has no axis 0 to unstack");
     int steps = x->value.shape.dim[0];

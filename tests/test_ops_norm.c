@@ -1,5 +1,6 @@
 /* Layer norm, the norm-stabilizer and the L2 penalty: values against plain
  * C, zero-norm rows, attributes by name, and shape errors. */
+#include <stdio.h>
 #include <string.h>
 #include "rw_test.h"
 
@@ -31,8 +32,11 @@ Test(layer_norm, matches_plain_c_in_every_variant)
     rw_graph *g = rw_graph_new();
     for (int variant = 0; variant < 4; variant++) {
         bool with_gain = variant & 1, with_bias = variant & 2;
-        rw_node *y = rw_layer_norm(g, rw_const(g, x), with_gain ? rw_const(g, gain) : NULL,
-                                   with_bias ? rw_const(g, bias) : NULL);
+        rw_node *xn = rw_const(g, x), *gn = rw_const(g, gain), *bn = rw_const(g, bias);
+        rw_node *y = with_gain && with_bias ? rw_layer_norm_affine(g, xn, gn, bn)
+                     : with_gain           ? rw_layer_norm_gain(g, xn, gn)
+                     : with_bias           ? rw_layer_norm_bias(g, xn, bn)
+                                           : rw_layer_norm(g, xn);
         cr_assert_not_null(y, "%s", rw_last_error());
         cr_assert(rw_shape_equal(y->value.shape, x->shape));
         for (int r = 0; r < ROWS; r++) {
@@ -56,7 +60,7 @@ Test(layer_norm, constant_row_gives_the_bias)
     rw_tensor *x = rw_tensor_from(rw_shape2(2, 4), xv), *b = rw_tensor_from(rw_shape1(4), bv);
     rw_graph *g = rw_graph_new();
     rw_node *xn = rw_var(g, x);
-    rw_node *y = rw_layer_norm(g, xn, NULL, rw_const(g, b));
+    rw_node *y = rw_layer_norm_bias(g, xn, rw_const(g, b));
     cr_assert_not_null(y, "%s", rw_last_error());
     for (int j = 0; j < 4; j++)
         cr_assert_eq(y->value.data[j], bv[j]);
@@ -66,6 +70,44 @@ Test(layer_norm, constant_row_gives_the_bias)
     rw_graph_free(g);
     rw_tensor_free(x);
     rw_tensor_free(b);
+}
+
+/* The affine form requires both nodes: a NULL gain (here from a misspelled
+ * parameter name) gives NULL and keeps that lookup's error, where the old
+ * NULL-means-none API silently normalized without the gain. */
+Test(layer_norm, affine_with_a_null_gain_is_an_error_not_a_missing_gain)
+{
+    rw_params *P = rw_params_new();
+    cr_assert_not_null(rw_params_add(P, "ln.gain", rw_shape1(4)));
+    cr_assert_not_null(rw_params_add(P, "ln.bias", rw_shape1(4)));
+    rw_tensor *x = rw_tensor_new(RW_REAL, rw_shape2(2, 4));
+    rw_graph *g = rw_graph_new();
+    rw_error_clear();
+    rw_param *misspelled = rw_params_get(P, "ln.gian");
+    rw_node *gain = misspelled ? rw_param_node(g, misspelled) : NULL;
+    cr_assert_null(gain);
+    char kept[256];
+    snprintf(kept, sizeof kept, "%s", rw_last_error());
+    cr_assert(strstr(kept, "ln.gian"), "%s", kept);
+    rw_node *bias = rw_param_node(g, rw_params_get(P, "ln.bias"));
+    cr_assert_not_null(bias, "%s", rw_last_error());
+    int nodes = rw_graph_node_count(g);
+    cr_assert_null(rw_layer_norm_affine(g, rw_const(g, x), gain, bias));
+    cr_assert_neq(rw_last_status(), RW_OK);
+    cr_assert_str_eq(rw_last_error(), kept, "the first error is kept: %s", rw_last_error());
+    cr_assert_eq(rw_graph_node_count(g), nodes + 1, "nothing but the constant x went on the tape");
+
+    /* With no earlier error, a NULL gain or bias names the op and the input. */
+    rw_error_clear();
+    cr_assert_null(rw_layer_norm_affine(g, rw_const(g, x), NULL, bias));
+    cr_assert(strstr(rw_last_error(), "'layer_norm'") && strstr(rw_last_error(), "input 1 is NULL"), "%s",
+              rw_last_error());
+    rw_error_clear();
+    cr_assert_null(rw_layer_norm_gain(g, rw_const(g, x), NULL));
+    cr_assert(strstr(rw_last_error(), "input 1 is NULL"), "%s", rw_last_error());
+    rw_graph_free(g);
+    rw_tensor_free(x);
+    rw_params_free(P);
 }
 
 Test(layer_norm, eps_is_an_attribute_settable_by_name)
@@ -101,19 +143,19 @@ Test(layer_norm, shape_errors_name_the_op_and_shapes)
     rw_graph *g = rw_graph_new();
     rw_node *xn = rw_const(g, x);
 
-    cr_assert_null(rw_layer_norm(g, xn, rw_const(g, v5), NULL));
+    cr_assert_null(rw_layer_norm_gain(g, xn, rw_const(g, v5)));
     const char *e = rw_last_error();
     cr_assert_eq(rw_last_status(), RW_ERR_SHAPE);
     cr_assert(strstr(e, "'layer_norm'") && strstr(e, "[2, 4]") && strstr(e, "[5]") && strstr(e, "gain"), "%s", e);
 
-    cr_assert_null(rw_layer_norm(g, xn, rw_const(g, v4), rw_const(g, m)));
+    cr_assert_null(rw_layer_norm_affine(g, xn, rw_const(g, v4), rw_const(g, m)));
     e = rw_last_error();
     cr_assert(strstr(e, "'layer_norm'") && strstr(e, "[1, 4]") && strstr(e, "bias"), "%s", e);
 
-    cr_assert_null(rw_layer_norm(g, xn, NULL, rw_const(g, v5)));
+    cr_assert_null(rw_layer_norm_bias(g, xn, rw_const(g, v5)));
     cr_assert(strstr(rw_last_error(), "bias (input 1)") != NULL, "%s", rw_last_error());
 
-    cr_assert_null(rw_layer_norm(g, rw_const(g, ids), NULL, NULL));
+    cr_assert_null(rw_layer_norm(g, rw_const(g, ids)));
     cr_assert(strstr(rw_last_error(), "'layer_norm'") && strstr(rw_last_error(), "int32"), "%s", rw_last_error());
 
     rw_node *four[4] = { xn, rw_const(g, v4), rw_const(g, v4), rw_const(g, v4) };
@@ -128,7 +170,7 @@ Test(layer_norm, shape_errors_name_the_op_and_shapes)
     cr_assert(strstr(rw_last_error(), "no_gain") != NULL, "%s", rw_last_error());
 
     /* A NULL x keeps the earlier message. */
-    cr_assert_null(rw_layer_norm(g, NULL, NULL, NULL));
+    cr_assert_null(rw_layer_norm(g, NULL));
     cr_assert(strstr(rw_last_error(), "no_gain") != NULL, "%s", rw_last_error());
     rw_graph_free(g);
     rw_tensor_free(x);

@@ -118,3 +118,15 @@ Test(cross_entropy, out_of_range_target_is_an_error)
     rw_tensor_free(t);
     rw_tensor_free(t3);
 }
+
+Test(matmul, set_threads_rejects_fewer_than_one)
+{
+    int before = rw_get_threads();
+    cr_assert_eq(rw_set_threads(0), RW_ERR_ARG);
+    cr_assert(strstr(rw_last_error(), "rw_set_threads") && strstr(rw_last_error(), "at least 1"), "%s",
+              rw_last_error());
+    cr_assert_eq(rw_set_threads(-3), RW_ERR_ARG);
+    cr_assert_eq(rw_get_threads(), before, "a rejected count changes nothing");
+    cr_assert_eq(rw_set_threads(1), RW_OK, "%s", rw_last_error());
+    cr_assert_eq(rw_get_threads(), 1);
+}

@@ -22,7 +22,7 @@
  *     static rw_node *ln_elman_step(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **state) {
  *         rw_node *a = rw_add(g, rw_matmul_ex(g, x, rw_p(g, c, "W"), false, true),
  *                                rw_matmul_ex(g, state[0], rw_p(g, c, "U"), false, true));
- *         state[0] = rw_tanh(g, rw_add(g, rw_layer_norm(g, a, rw_p(g, c, "gain"), NULL), rw_p(g, c, "b")));
+ *         state[0] = rw_tanh(g, rw_add(g, rw_layer_norm_gain(g, a, rw_p(g, c, "gain")), rw_p(g, c, "b")));
  *         return state[0];
  *     }
  *     static const rw_cell_def ln_elman = { .name = "ln_elman", .doc = "Elman with layer norm", .n_states = 1,

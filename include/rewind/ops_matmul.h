@@ -22,7 +22,13 @@ rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, boo
  * product node. */
 rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b);
 
-/* Threads BLIS may use for every product (default 1); RW_ERR_ARG for n < 1. */
+/* Threads BLIS may use for every large product (default 1; products too
+ * small to gain from threads run on one). n < 1 is an error (RW_ERR_ARG)
+ * and changes nothing:
+ *
+ *     if (rw_set_threads(2) != RW_OK)
+ *         fprintf(stderr, "%s\n", rw_last_error());
+ */
 rw_status rw_set_threads(int n);
 int rw_get_threads(void);
 

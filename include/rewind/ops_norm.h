@@ -19,10 +19,15 @@ extern "C" {
  *
  *     y = gain * (x - mean) / sqrt(var + eps) + bias
  *
- * with var the biased (1/D) variance, gain and bias real [D]. Either may be
- * NULL, meaning "none" (gain 1, bias 0). Because NULL means "none" here, a
- * NULL from an earlier failed call passed as gain or bias is NOT reported:
- * check such nodes before passing them. A NULL x returns NULL.
+ * with var the biased (1/D) variance, gain and bias real [D]. Each variant
+ * says which of gain and bias it takes, and every node it takes is
+ * required: a NULL one (say, from an rw_p call that failed on a misspelled
+ * parameter name) makes the result NULL, keeping the first error, instead
+ * of silently normalizing without it:
+ *
+ *     rw_node *y = rw_layer_norm_affine(g, x, rw_p(g, c, "ln.gain"), rw_p(g, c, "ln.bias"));
+ *     if (!y)
+ *         fprintf(stderr, "%s\n", rw_last_error());
  *
  * The op is variadic: inputs (x), (x, gain), (x, gain, bias), or (x, bias)
  * with the bool attribute no_gain set. Attributes: eps (real, default 1e-5,
@@ -36,7 +41,10 @@ extern "C" {
  *     rw_node *y = rw_apply(g, ln, (rw_node *[]){ x, gain, bias }, 3, attrs);
  *
  * Gain and bias of the wrong shape, or an int32 input, are shape errors. */
-rw_node *rw_layer_norm(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias);
+rw_node *rw_layer_norm(rw_graph *g, rw_node *x);                        /* gain 1, bias 0 */
+rw_node *rw_layer_norm_gain(rw_graph *g, rw_node *x, rw_node *gain);    /* bias 0 */
+rw_node *rw_layer_norm_bias(rw_graph *g, rw_node *x, rw_node *bias);    /* gain 1 */
+rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias);
 
 /* The norm-stabilizer penalty of Krueger & Memisevic (2016), op
  * "norm_stabilizer". states h_0 .. h_{n-1} (n >= 2) are real tensors of one

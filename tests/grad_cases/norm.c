@@ -41,13 +41,13 @@ static void ln_batch(rw_rng *r, rwt_grad_data *d) /* plain [B, H] with gain and 
 }
 
 static rw_node *b_plain(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
-{ (void)d; return rw_layer_norm(g, in[0], NULL, NULL); }
+{ (void)d; return rw_layer_norm(g, in[0]); }
 static rw_node *b_gain(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
-{ (void)d; return rw_layer_norm(g, in[0], in[1], NULL); }
+{ (void)d; return rw_layer_norm_gain(g, in[0], in[1]); }
 static rw_node *b_bias(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
-{ (void)d; return rw_layer_norm(g, in[0], NULL, in[1]); }
+{ (void)d; return rw_layer_norm_bias(g, in[0], in[1]); }
 static rw_node *b_both(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
-{ (void)d; return rw_layer_norm(g, in[0], in[1], in[2]); }
+{ (void)d; return rw_layer_norm_affine(g, in[0], in[1], in[2]); }
 /* A larger eps, set by name, with the op recorded through the registry. */
 static rw_node *b_eps(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
 {
@@ -62,7 +62,7 @@ static rw_node *b_eps(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
 static rw_node *b_reused(rw_graph *g, rw_node *const *in, const rwt_grad_data *d)
 {
     (void)d;
-    return rw_mul(g, rw_tanh(g, rw_layer_norm(g, in[0], in[1], in[2])), in[0]);
+    return rw_mul(g, rw_tanh(g, rw_layer_norm_affine(g, in[0], in[1], in[2])), in[0]);
 }
 
 RWT_GRAD_CASES(norm,

@@ -1,0 +1,22 @@
+/* The one GEMM call of matmul and matmul_add (and of their deferred weight
+ * gradients, matmul_wgrad.c), with rewind's threading policy. */
+#ifndef RW_OPS_GEMM_H
+#define RW_OPS_GEMM_H
+
+#include <blis.h>
+#include "rewind/tensor.h"
+
+/* A strided view of a row-major buffer as a rows x cols matrix: element
+ * (i, j) is at i * rs + j * cs. A transposed operand is the same storage
+ * with rs and cs swapped, so no product ever copies its operands. */
+typedef struct rw_strided {
+    dim_t rows, cols;
+    inc_t rs, cs;
+} rw_strided;
+
+/* C (+)= A B: C is m x n, A m x k, B k x n, each given by its strides;
+ * beta 0 overwrites C, beta 1 accumulates into it. */
+void rw_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
+             inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc);
+
+#endif
