@@ -6,20 +6,20 @@
 
 Test(teacher_forcing, schedules_give_the_documented_values)
 {
-    rw_teacher_forcing lin = { RW_FEED_LINEAR, .k = 1.0, .c = 0.001, .min = 0.1 };
+    rw_teacher_forcing lin = { .schedule = RW_FEED_LINEAR, .k = 1.0, .c = 0.001, .min = 0.1 };
     cr_expect_float_eq(rw_teacher_forcing_prob(&lin, 0), 1.0, 1e-12);
     cr_expect_float_eq(rw_teacher_forcing_prob(&lin, 250), 0.75, 1e-12);
     cr_expect_float_eq(rw_teacher_forcing_prob(&lin, 5000), 0.1, 1e-12, "floored at min");
-    rw_teacher_forcing ex = { RW_FEED_EXPONENTIAL, .k = 0.99 };
+    rw_teacher_forcing ex = { .schedule = RW_FEED_EXPONENTIAL, .k = 0.99 };
     cr_expect_float_eq(rw_teacher_forcing_prob(&ex, 100), pow(0.99, 100), 1e-12);
-    rw_teacher_forcing sig = { RW_FEED_INVERSE_SIGMOID, .k = 100 };
+    rw_teacher_forcing sig = { .schedule = RW_FEED_INVERSE_SIGMOID, .k = 100 };
     cr_expect_float_eq(rw_teacher_forcing_prob(&sig, 0), 100.0 / 101.0, 1e-12);
     cr_expect_float_eq(rw_teacher_forcing_prob(&sig, 500), 100.0 / (100.0 + exp(5.0)), 1e-12);
     cr_expect_eq(rw_teacher_forcing_prob(NULL, 7), 1.0, "no schedule: teacher forcing");
-    cr_expect_eq(rw_teacher_forcing_prob(&(rw_teacher_forcing){ RW_FEED_ALWAYS }, 1000000), 1.0);
-    cr_expect(isnan(rw_teacher_forcing_prob(&(rw_teacher_forcing){ RW_FEED_EXPONENTIAL, .k = 1.5 }, 3)));
+    cr_expect_eq(rw_teacher_forcing_prob(&(rw_teacher_forcing){ .schedule = RW_FEED_ALWAYS }, 1000000), 1.0);
+    cr_expect(isnan(rw_teacher_forcing_prob(&(rw_teacher_forcing){ .schedule = RW_FEED_EXPONENTIAL, .k = 1.5 }, 3)));
     cr_expect(strstr(rw_last_error(), "exponential") != NULL, "%s", rw_last_error());
-    cr_expect(isnan(rw_teacher_forcing_prob(&(rw_teacher_forcing){ RW_FEED_INVERSE_SIGMOID, .k = 0.5 }, 3)));
+    cr_expect(isnan(rw_teacher_forcing_prob(&(rw_teacher_forcing){ .schedule = RW_FEED_INVERSE_SIGMOID, .k = 0.5 }, 3)));
 }
 
 enum { S = 5, T = 4, BATCH = 3, VOC = 8 };
@@ -64,13 +64,13 @@ Test(teacher_forcing, feed_probability_1_is_bit_identical_to_teacher_forcing)
     double l0 = loss_and_grads(m, P, NULL, g0);
 
     rw_rng feed_rng = rw_rng_seed(1);
-    rw_teacher_forcing always_true = { RW_FEED_LINEAR, .k = 1.0, .c = 0.0 };
+    rw_teacher_forcing always_true = { .schedule = RW_FEED_LINEAR, .k = 1.0, .c = 0.0 };
     double l1 = loss_and_grads(m, P, &(rw_seq2seq_train_opts){ .feed = &always_true, .step = 1000, .rng = &feed_rng }, g1);
     cr_expect_eq(memcmp(&l0, &l1, sizeof l0), 0, "loss %.17g vs %.17g", l0, l1);
     cr_expect_eq(memcmp(g0, g1, n * sizeof *g0), 0, "gradients differ");
 
     /* The schedule matters: feeding the model's own argmax changes the loss. */
-    rw_teacher_forcing never_true = { RW_FEED_LINEAR, .k = 0.0, .c = 0.0 };
+    rw_teacher_forcing never_true = { .schedule = RW_FEED_LINEAR, .k = 0.0, .c = 0.0 };
     double l2 = loss_and_grads(m, P, &(rw_seq2seq_train_opts){ .feed = &never_true, .rng = &feed_rng }, g1);
     cr_expect_neq(l0, l2, "feeding the model's own tokens gave the teacher-forced loss");
     /* A schedule that can feed model tokens needs a generator. */
