@@ -89,6 +89,36 @@ static double held_out_accuracy(const rw_seq2seq *m, int shown)
     return (double)right / TEST;
 }
 
+/* The attention behind a translation, as text: one row per output
+ * character, one column per source character, darker = more weight. The
+ * weights come from a teacher-forced pass over the model's own output. */
+static void show_attention(const rw_seq2seq *m, const char *src)
+{
+    char out[TEXT];
+    rw_hypothesis nbest[3];
+    int n, S = (int)strlen(src);
+    translate(m, src, out, nbest, &n);
+    int T = nbest[0].length + 1;
+    rw_tensor *s = rw_tensor_new(RW_INT32, rw_shape2(S, 1)), *t = rw_tensor_new(RW_INT32, rw_shape2(T, 1));
+    for (int i = 0; i < S; i++)
+        s->idata[i] = src[i];
+    for (int i = 0; i < T; i++)
+        t->idata[i] = i < T - 1 ? nbest[0].tokens[i] : EOS;
+    rw_graph *g = rw_graph_new();
+    rw_seq2seq_out o = rw_seq2seq_forward(g, m, rw_const(g, s), NULL, rw_const(g, t), NULL);
+    printf("attention of \"%s\" -> \"%s\":\n    %s\n", src, out, src);
+    for (int i = 0; o.attention && i < T - 1; i++) {
+        printf("  %c ", out[i]);
+        for (int j = 0; j < S; j++)
+            putchar(" .:-=+*#%@"[(int)(9.99 * rw_node_value(o.attention)->data[i * S + j])]);
+        putchar('\n');
+    }
+    rw_graph_free(g);
+    rw_tensor_free(s);
+    rw_tensor_free(t);
+    rw_hypotheses_free(nbest, n);
+}
+
 int main(int argc, char **argv)
 {
     int max_steps = argc > 1 ? atoi(argv[1]) : 3000;
@@ -132,6 +162,7 @@ int main(int argc, char **argv)
     }
     acc = held_out_accuracy(m, 5);
     printf("held-out exact match %.1f%% (%d dates)\n", 100 * acc, TEST);
+    show_attention(m, "March 14, 1987");
     rw_graph_free(g);
     rw_tensor_free(src);
     rw_tensor_free(len);
