@@ -142,7 +142,9 @@ static rw_status s2s_step(rw_step_model *base, const int32_t *tokens, int n, rw_
         goto out;
     if (m->context)
         rw_tensor_copy(m->context, &st.context->value);
-    if (st.weights) {
+    if (st.weights && m->weights && rw_shape_equal(m->weights->shape, st.weights->value.shape)) {
+        rw_tensor_copy(m->weights, &st.weights->value); /* a warm step allocates nothing */
+    } else if (st.weights) {
         rw_tensor_free(m->weights);
         if (!(m->weights = keep(st.weights)))
             s = rw_last_status();

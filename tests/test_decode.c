@@ -340,3 +340,44 @@ Test(decode, rnn_state_gather_reorders_rows_and_routes_gradients)
     rw_rnn_free(rnn);
     rw_params_free(P);
 }
+
+/* ---- memory stays flat --------------------------------------------------------- */
+
+static void warm_steps_allocate_nothing(rw_step_model *dm, int rows)
+{
+    rw_real lp[4 * 16];
+    int32_t tok[4] = { 1, 2, 3, 1 };
+    for (int i = 0; i < 3; i++) /* warm up: the arena grows to its size once */
+        cr_assert_eq(dm->step(dm, tok, rows, lp), RW_OK, "%s", rw_last_error());
+    size_t before = rw_system_alloc_count();
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(dm->step(dm, tok, rows, lp), RW_OK, "%s", rw_last_error());
+    cr_expect_eq(rw_system_alloc_count(), before, "200 warm decoding steps called malloc %zu times",
+                 rw_system_alloc_count() - before);
+}
+
+Test(decode, warm_decoding_steps_allocate_nothing)
+{
+    rw_rng rng = rw_rng_seed(3);
+    rw_params *P = rw_params_new();
+    lm l = { rw_rnn_new(P, "lm", &rw_gru_cell, 6, 8, NULL, 0, &(rw_rnn_opts){ .vocab = 6 }, &rng),
+             rw_linear_new(P, "head", 8, 6, &rng) };
+    rw_step_model *dm = make_lm(&l);
+    cr_assert_not_null(dm, "%s", rw_last_error());
+    cr_assert_eq(dm->reorder(dm, (const int32_t[]){ 0, 0, 0, 0 }, 4), RW_OK);
+    warm_steps_allocate_nothing(dm, 4);
+    rw_step_model_free(dm);
+    rw_seq2seq *m = rw_seq2seq_new(P, "s2s", &(rw_seq2seq_opts){ .src_vocab = 6, .tgt_vocab = 6, .hidden = 6,
+                                                                 .attention = true, .input_feeding = true,
+                                                                 .bos = 1, .eos = 2 }, &rng);
+    s2s s = { m, (const int32_t[]){ 3, 4, 5 }, 3 };
+    dm = make_s2s(&s);
+    cr_assert_not_null(dm, "%s", rw_last_error());
+    cr_assert_eq(dm->reorder(dm, (const int32_t[]){ 0, 0, 0 }, 3), RW_OK);
+    warm_steps_allocate_nothing(dm, 3);
+    rw_step_model_free(dm);
+    rw_seq2seq_free(m);
+    rw_linear_free(l.head);
+    rw_rnn_free(l.rnn);
+    rw_params_free(P);
+}
