@@ -1,9 +1,11 @@
 /* State between windows (truncated BPTT), single steps and generation. */
 #include <string.h>
 #include "../core/alloc.h"
+#include "gather_rows.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
+#include "rewind/ops_shape.h"
 
 rw_carry *rw_carry_new(const rw_rnn *r, int batch)
 {
@@ -108,5 +110,58 @@ rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *r, rw_node *x0, rw_node **s
             return rw_last_status() != RW_OK ? rw_last_status()
                                              : rw_error(RW_ERR_ARG, "rw_rnn_generate: feedback returned NULL");
     }
+    return RW_OK;
+}
+
+/* ---- reordering by row (beam search) -------------------------------------- */
+
+rw_status rw_rnn_state_gather(rw_graph *g, const rw_rnn *r, rw_node **state, const int32_t *index, int n)
+{
+    if (!g || !r || !state || !index || n < 1 || r->dirs != 1)
+        return rw_error(RW_ERR_ARG, "rw_rnn_state_gather: needs a unidirectional network, its states and n >= 1 indices");
+    rw_node *ids = rw_leaf_new(g, RW_INT32, rw_shape1(n), false);
+    if (!ids)
+        return rw_last_status();
+    memcpy(ids->value.idata, index, (size_t)n * sizeof *index);
+    for (int i = 0; i < rw_rnn_state_count(r); i++)
+        if (!(state[i] = rw_gather(g, state[i], ids))) {
+            rw_error_prefix("rw_rnn_state_gather: state %d", i);
+            return rw_last_status();
+        }
+    return RW_OK;
+}
+
+int rw_carry_batch(const rw_carry *c) { return c ? c->batch : 0; }
+
+rw_status rw_carry_keep_states(rw_carry *c, rw_node *const *state)
+{
+    if (!c || !state || c->rnn->dirs != 1)
+        return rw_error(RW_ERR_ARG, "rw_carry_keep_states: needs a carry of a unidirectional network and its states");
+    for (int i = 0; i < c->n; i++)
+        if (!state[i] || rw_tensor_copy(c->t[i], &state[i]->value) != RW_OK)
+            return rw_error(RW_ERR_ARG, "rw_carry_keep_states: state %d is missing or not [%d, size]", i, c->batch);
+    return RW_OK;
+}
+
+rw_status rw_carry_load_states(rw_graph *g, const rw_carry *c, rw_node **state)
+{
+    if (!g || !c || !state || c->rnn->dirs != 1)
+        return rw_error(RW_ERR_ARG, "rw_carry_load_states: needs a graph, a carry of a unidirectional network and room");
+    for (int i = 0; i < c->n; i++)
+        if (!(state[i] = rw_const(g, c->t[i])))
+            return rw_last_status();
+    return RW_OK;
+}
+
+rw_status rw_carry_gather(rw_carry *c, const int32_t *index, int n)
+{
+    if (!c)
+        return rw_error(RW_ERR_ARG, "rw_carry_gather: NULL carry");
+    for (int i = 0; i < c->n; i++)
+        if (rw_tensor_regather(&c->t[i], 0, index, n) != RW_OK) {
+            rw_error_prefix("rw_carry_gather");
+            return rw_last_status();
+        }
+    c->batch = n;
     return RW_OK;
 }

@@ -118,6 +118,22 @@ rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *rnn, rw_node *x, rw_node **state
 rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *rnn, int batch, rw_node **state);
 int rw_rnn_state_count(const rw_rnn *rnn);
 
+/* Reordering states by row, for beam search (row i becomes old row
+ * index[i]; n may differ from the batch, e.g. one primed row grown to K).
+ * On the tape: each state node is replaced by an rw_gather of its rows, so
+ * gradients flow back to the rows chosen. */
+rw_status rw_rnn_state_gather(rw_graph *g, const rw_rnn *rnn, rw_node **state, const int32_t *index, int n);
+
+/* A carry as the value store of a stepping network between graph resets
+ * (unidirectional networks; rw_rnn_step's state order): */
+int rw_carry_batch(const rw_carry *carry);
+/* copies the step states' values in (their batch must be the carry's) */
+rw_status rw_carry_keep_states(rw_carry *carry, rw_node *const *state);
+/* puts the carried values on g as constants, ready for rw_rnn_step */
+rw_status rw_carry_load_states(rw_graph *g, const rw_carry *carry, rw_node **state);
+/* reorders the carried rows (the carry's batch becomes n) */
+rw_status rw_carry_gather(rw_carry *carry, const int32_t *index, int n);
+
 /* One-to-many generation: from input x0 [B, X] runs `steps` steps, feeding
  * back next = feedback(g, output, ctx) as the next input (e.g. a head and a
  * sampler). Writes the outputs to out[steps]. */

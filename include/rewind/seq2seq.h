@@ -1,0 +1,147 @@
+/* rewind/seq2seq.h - encoder-decoder networks: the bridge from encoder to
+ * decoder, a decoder step with attention and input feeding, and teacher
+ * forcing / scheduled sampling.
+ *
+ * An rw_seq2seq owns a (possibly bidirectional, stacked) encoder over source
+ * token ids, a bridge that gives the decoder its initial state, a target
+ * embedding, a unidirectional decoder, optional attention and an output
+ * head. Everything is ops on the tape: rw_backward on the loss trains it.
+ *
+ *     rw_seq2seq *m = rw_seq2seq_new(P, "s2s", &(rw_seq2seq_opts){
+ *         .src_vocab = 14, .tgt_vocab = 14, .embed = 16, .hidden = 64,
+ *         .attention = true, .score = RW_ATTN_GENERAL, .bos = 1, .eos = 2 }, &rng);
+ *     // src int32 [S, B], src_len int32 [B], tgt int32 [T, B] = y_1 .. y_n </s>, then -1
+ *     rw_seq2seq_out o = rw_seq2seq_forward(g, m, src, src_len, tgt, &(rw_seq2seq_train_opts){ 0 });
+ *     rw_backward(g, o.loss);
+ */
+#ifndef REWIND_SEQ2SEQ_H
+#define REWIND_SEQ2SEQ_H
+
+#include <stdbool.h>
+#include "rewind/attention.h"
+#include "rewind/rnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the bridge: decoder initial states from the encoder ------------------ */
+
+typedef enum rw_bridge_source {
+    RW_BRIDGE_LAST = 0,   /* each decoder state from the encoder's final state (its last valid step) */
+    RW_BRIDGE_MEAN,       /* every decoder state from the mean of the top outputs over the valid steps */
+    RW_BRIDGE_ZERO,       /* no bridge: the decoder starts from zeros */
+} rw_bridge_source;
+
+typedef enum rw_bridge_merge {
+    RW_MERGE_CONCAT = 0,  /* a bidirectional encoder's two directions side by side [fw; bw] */
+    RW_MERGE_SUM,         /* fw + bw */
+} rw_bridge_merge;
+
+typedef struct rw_bridge_opts {
+    rw_bridge_source source;
+    rw_bridge_merge merge;
+    bool project;         /* a learned tanh(W s + b) even when the widths already agree */
+} rw_bridge_opts;
+
+typedef struct rw_bridge rw_bridge;
+
+/* Decoder layer l, state k takes encoder layer min(l, Le - 1), state
+ * min(k, ns_enc - 1) (RW_BRIDGE_LAST). When the merged width differs from
+ * the decoder state's (or opts.project), a projection "<name>.l<l>.s<k>"
+ * maps it: tanh(W s + b). */
+rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *encoder, const rw_rnn *decoder,
+                         const rw_bridge_opts *opts, rw_rng *rng);
+void rw_bridge_free(rw_bridge *br);
+/* enc: the encoder's run over the batch (RW_OUTPUT_ALL for RW_BRIDGE_MEAN);
+ * lengths int32 [B] or NULL. Writes rw_rnn_state_count(decoder) nodes to
+ * state. */
+rw_status rw_bridge_apply(rw_graph *g, const rw_bridge *br, const rw_seq *enc, rw_node *lengths, rw_node **state);
+
+/* ---- teacher forcing and scheduled sampling (Bengio et al. 2015) ---------- */
+
+typedef enum rw_feed_schedule {
+    RW_FEED_ALWAYS = 0,       /* teacher forcing: always the true previous token */
+    RW_FEED_LINEAR,           /* p_i = max(min, k - c i) */
+    RW_FEED_EXPONENTIAL,      /* p_i = max(min, k^i), 0 < k < 1 */
+    RW_FEED_INVERSE_SIGMOID,  /* p_i = max(min, k / (k + exp(i / k))), k >= 1 */
+} rw_feed_schedule;
+
+typedef struct rw_teacher_forcing {
+    rw_feed_schedule schedule;
+    double k, c, min;
+    bool sample;              /* feed a sample of the model's distribution, not its argmax */
+} rw_teacher_forcing;
+
+/* The probability of feeding the true token at training step i (from 0).
+ * NaN and an error for parameters outside the ranges above. */
+double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
+
+/* ---- the model -------------------------------------------------------------- */
+
+typedef struct rw_seq2seq_opts {
+    const rw_cell_def *cell;      /* encoder and decoder cell; NULL -> LSTM */
+    const void *cell_opts;
+    size_t cell_opts_size;
+    int src_vocab, tgt_vocab;
+    int embed;                    /* target embedding width; 0 -> hidden */
+    int hidden;                   /* encoder width (per direction) */
+    int dec_hidden;               /* decoder width; 0 -> hidden * directions */
+    int layers;                   /* encoder and decoder layers; 0 -> 1 */
+    bool bidirectional;           /* encoder */
+    rw_bridge_opts bridge;
+    bool attention;
+    rw_attention_score score;
+    int attention_hidden;         /* additive score's hidden width; 0 -> dec_hidden */
+    bool input_feeding;           /* the previous step's context is concatenated to the next input */
+    int bos, eos;                 /* target ids of <s> (first decoder input) and </s> */
+} rw_seq2seq_opts;
+
+typedef struct rw_seq2seq rw_seq2seq;
+
+rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts *opts, rw_rng *rng);
+void rw_seq2seq_free(rw_seq2seq *m);
+const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m);   /* with the defaults filled in */
+const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m);
+const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
+const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
+
+/* The decoder's state between steps. */
+typedef struct rw_seq2seq_state {
+    rw_node *rnn[RW_RNN_MAX_LAYERS * RW_CELL_MAX_STATES]; /* rw_rnn_state_count(decoder) nodes [B, size] */
+    rw_node *context;             /* previous context [B, K] for input feeding (zeros at first), or NULL */
+    rw_attention_memory memory;   /* what attention looks at (when the model has attention) */
+    rw_node *weights;             /* the last step's attention weights [B, S], or NULL */
+    int batch;
+} rw_seq2seq_state;
+
+/* Runs the encoder over src int32 [S, B] (lengths int32 [B] or NULL) and
+ * fills st: bridged initial decoder states, zero context, attention memory. */
+rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st);
+
+/* One decoder step: tokens int32 [B] -> logits [B, tgt_vocab]; st updated. */
+rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st, rw_node *tokens);
+
+typedef struct rw_seq2seq_train_opts {
+    const rw_teacher_forcing *feed;  /* NULL: teacher forcing */
+    long step;                       /* training step, for the schedule */
+    rw_rng *rng;                     /* required when the schedule can feed model tokens */
+} rw_seq2seq_train_opts;
+
+typedef struct rw_seq2seq_out {
+    rw_node *loss;        /* mean cross-entropy over the target tokens (-1 = padding) */
+    rw_node *logits;      /* [T, B, V] */
+    rw_node *attention;   /* [T, B, S]: the weights of every step, or NULL without attention */
+} rw_seq2seq_out;
+
+/* The whole forward pass: encode src, decode with tgt [T, B] (each column
+ * y_1 .. y_n </s>, padded with -1) fed back by the teacher-forcing setting.
+ * A token fed from the model is a value (argmax or sample), never a
+ * gradient path. On error loss is NULL. */
+rw_seq2seq_out rw_seq2seq_forward(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *src_lengths, rw_node *tgt,
+                                  const rw_seq2seq_train_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

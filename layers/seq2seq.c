@@ -1,0 +1,240 @@
+/* An encoder-decoder network: encoder, bridge, target embedding, decoder,
+ * optional attention with input feeding, output head; teacher forcing and
+ * scheduled sampling in the forward pass. Ops only. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "../core/alloc.h"
+#include "pick.h"
+#include "rewind/cells.h"
+#include "rewind/layers.h"
+#include "rewind/ops_elementwise.h"
+#include "rewind/ops_loss.h"
+#include "rewind/ops_shape.h"
+#include "rewind/seq2seq.h"
+
+struct rw_seq2seq {
+    char *name;
+    rw_seq2seq_opts o;
+    int key;                /* encoder output width (attention keys, context) */
+    rw_rnn *enc, *dec;
+    rw_bridge *bridge;
+    rw_embedding *emb;
+    rw_attention *att;
+    rw_linear *combine;     /* tanh(Wc [context; h] + b), with attention */
+    rw_linear *head;
+};
+
+/* The only place this file makes recurrent networks. */
+static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_seq2seq_opts *o, int input,
+                        int hidden, const rw_rnn_opts *ro, rw_rng *rng)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s.%s", model, part);
+    return rw_rnn_new(P, name, o->cell, input, hidden, o->cell_opts, o->cell_opts_size, ro, rng);
+}
+
+static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
+{
+    if (o->src_vocab < 1 || o->tgt_vocab < 1 || o->hidden < 1 || o->embed < 1 || o->dec_hidden < 1)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): vocabularies (%d, %d) and widths (hidden %d) must be >= 1",
+                        name, o->src_vocab, o->tgt_vocab, o->hidden);
+    if (o->bos < 0 || o->bos >= o->tgt_vocab || o->eos < 0 || o->eos >= o->tgt_vocab)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): bos %d and eos %d must be target ids in [0, %d)", name,
+                        o->bos, o->eos, o->tgt_vocab);
+    if (o->input_feeding && !o->attention)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): input feeding needs attention", name);
+    return RW_OK;
+}
+
+rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts *opts, rw_rng *rng)
+{
+    if (!P || !name || !opts || !rng) {
+        rw_error(RW_ERR_ARG, "rw_seq2seq_new: needs a store, a name, options and a generator");
+        return NULL;
+    }
+    rw_seq2seq_opts o = *opts;
+    int dirs = o.bidirectional ? 2 : 1;
+    if (!o.cell)
+        o.cell = &rw_lstm_cell;
+    if (!o.layers)
+        o.layers = 1;
+    if (!o.dec_hidden)
+        o.dec_hidden = o.hidden * dirs;
+    if (!o.embed)
+        o.embed = o.dec_hidden;
+    if (!o.attention_hidden)
+        o.attention_hidden = o.dec_hidden;
+    if (check_opts(name, &o) != RW_OK)
+        return NULL;
+    rw_seq2seq *m = rw_calloc(1, sizeof *m, "a seq2seq model");
+    if (!m)
+        return NULL;
+    m->o = o;
+    m->name = rw_strdup(name, "a model name");
+    char part[300];
+    m->enc = make_rnn(P, name, "enc", &o, o.src_vocab, o.hidden,
+                      &(rw_rnn_opts){ .layers = o.layers, .bidirectional = o.bidirectional, .vocab = o.src_vocab }, rng);
+    if (!m->name || !m->enc)
+        goto fail;
+    m->key = rw_rnn_output_size(m->enc);
+    int in = o.embed + (o.input_feeding ? m->key : 0);
+    m->dec = make_rnn(P, name, "dec", &o, in, o.dec_hidden, &(rw_rnn_opts){ .layers = o.layers }, rng);
+    if (!m->dec)
+        goto fail;
+    int out = rw_rnn_output_size(m->dec);
+    snprintf(part, sizeof part, "%s.bridge", name);
+    if (!(m->bridge = rw_bridge_new(P, part, m->enc, m->dec, &o.bridge, rng)))
+        goto fail;
+    snprintf(part, sizeof part, "%s.emb", name);
+    if (!(m->emb = rw_embedding_new(P, part, o.tgt_vocab, o.embed, rng)))
+        goto fail;
+    if (o.attention) {
+        snprintf(part, sizeof part, "%s.att", name);
+        m->att = rw_attention_new(P, part, &(rw_attention_opts){ .score = o.score, .query = out, .key = m->key,
+                                                                 .hidden = o.attention_hidden }, rng);
+        snprintf(part, sizeof part, "%s.combine", name);
+        if (!m->att || !(m->combine = rw_linear_new(P, part, m->key + out, out, rng)))
+            goto fail;
+    }
+    snprintf(part, sizeof part, "%s.head", name);
+    if (!(m->head = rw_linear_new(P, part, out, o.tgt_vocab, rng)))
+        goto fail;
+    return m;
+fail:
+    rw_error_prefix("seq2seq '%s'", name);
+    rw_seq2seq_free(m);
+    return NULL;
+}
+
+void rw_seq2seq_free(rw_seq2seq *m)
+{
+    if (!m)
+        return;
+    rw_rnn_free(m->enc);
+    rw_rnn_free(m->dec);
+    rw_bridge_free(m->bridge);
+    rw_embedding_free(m->emb);
+    rw_attention_free(m->att);
+    rw_linear_free(m->combine);
+    rw_linear_free(m->head);
+    rw_free(m->name);
+    rw_free(m);
+}
+
+const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m) { return m ? &m->o : NULL; }
+const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m) { return m ? m->enc : NULL; }
+const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m) { return m ? m->dec : NULL; }
+const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m) { return m ? m->att : NULL; }
+
+rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st)
+{
+    if (!g || !m || !src || !st)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_encode: NULL argument");
+    memset(st, 0, sizeof *st);
+    rw_seq s = rw_rnn_run(g, m->enc, src, &(rw_run_opts){ .lengths = lengths });
+    if (!s.outputs || rw_bridge_apply(g, m->bridge, &s, lengths, st->rnn) != RW_OK) {
+        rw_error_prefix("seq2seq '%s' encoder", m->name);
+        return rw_last_status();
+    }
+    st->batch = s.batch;
+    if (m->att && rw_attention_prepare(g, m->att, s.outputs, lengths, &st->memory) != RW_OK)
+        return rw_last_status();
+    if (m->o.input_feeding && !(st->context = rw_leaf_new(g, RW_REAL, rw_shape2(s.batch, m->key), false)))
+        return rw_last_status();
+    return RW_OK;
+}
+
+rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st, rw_node *tokens)
+{
+    if (!g || !m || !st || !tokens) {
+        rw_error(RW_ERR_ARG, "rw_seq2seq_step: NULL argument");
+        return NULL;
+    }
+    rw_node *x = rw_embedding_apply(g, m->emb, tokens);
+    if (x && m->o.input_feeding) {
+        rw_node *both[2] = { x, st->context };
+        x = rw_concat(g, both, 2, -1);
+    }
+    rw_node *h = x ? rw_rnn_step(g, m->dec, x, st->rnn) : NULL;
+    if (h && m->att) {
+        rw_node *ctx = rw_attention_apply(g, m->att, &st->memory, h, &st->weights);
+        if (m->o.input_feeding)
+            st->context = ctx;
+        rw_node *both[2] = { ctx, h };
+        h = ctx ? rw_tanh(g, rw_linear_apply(g, m->combine, rw_concat(g, both, 2, -1))) : NULL;
+    }
+    rw_node *logits = h ? rw_linear_apply(g, m->head, h) : NULL;
+    if (!logits)
+        rw_error_prefix("seq2seq '%s' decoder step", m->name);
+    return logits;
+}
+
+/* The tokens fed at step t: <s> first, then per row the true previous token
+ * with probability p, else the model's own (a value: argmax or a sample). */
+static rw_node *fed_tokens(rw_graph *g, const rw_seq2seq *m, const rw_tensor *tgt, int t, rw_node *prev_logits,
+                           double p, const rw_seq2seq_train_opts *o)
+{
+    int B = tgt->shape.dim[1], V = m->o.tgt_vocab;
+    rw_node *ids = rw_leaf_new(g, RW_INT32, rw_shape1(B), false);
+    for (int b = 0; ids && b < B; b++) {
+        int32_t tok = m->o.bos;
+        if (t > 0) {
+            tok = tgt->idata[(size_t)(t - 1) * B + b];
+            if (p < 1 && rw_rng_uniform(o->rng) >= p) {
+                const rw_real *row = prev_logits->value.data + (size_t)b * V;
+                tok = o->feed->sample ? rw_pick_sample(row, V, 1.0, 0, o->rng) : rw_pick_argmax(row, V);
+            }
+            if (tok < 0) /* past the end of this target: any id will do, its loss is masked */
+                tok = m->o.eos;
+        }
+        ids->value.idata[b] = tok;
+    }
+    return ids;
+}
+
+rw_seq2seq_out rw_seq2seq_forward(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *src_lengths, rw_node *tgt,
+                                  const rw_seq2seq_train_opts *opts)
+{
+    rw_seq2seq_out out = { 0 }, fail = { 0 };
+    rw_seq2seq_train_opts none = { 0 };
+    const rw_seq2seq_train_opts *o = opts ? opts : &none;
+    if (!g || !m || !src || !tgt) {
+        rw_error(RW_ERR_ARG, "rw_seq2seq_forward: NULL argument");
+        return fail;
+    }
+    double p = rw_teacher_forcing_prob(o->feed, o->step);
+    if (isnan(p))
+        return fail;
+    if (p < 1 && !o->rng) {
+        rw_error(RW_ERR_ARG, "rw_seq2seq_forward: scheduled sampling needs a generator (rw_seq2seq_train_opts.rng)");
+        return fail;
+    }
+    rw_seq2seq_state st;
+    if (rw_seq2seq_encode(g, m, src, src_lengths, &st) != RW_OK)
+        return fail;
+    rw_shape ts = tgt->value.shape;
+    if (tgt->value.dtype != RW_INT32 || ts.ndim != 2 || ts.dim[1] != st.batch) {
+        char buf[64];
+        rw_error(RW_ERR_SHAPE, "seq2seq '%s': targets %s; expected int32 [T, %d]", m->name,
+                 rw_shape_str(ts, buf, sizeof buf), st.batch);
+        return fail;
+    }
+    int T = ts.dim[0];
+    rw_arena *arena = rw_graph_arena(g);
+    rw_node **logits = rw_arena_alloc(arena, (size_t)T * sizeof *logits);
+    rw_node **weights = rw_arena_alloc(arena, (size_t)T * sizeof *weights);
+    if (!logits || !weights)
+        return fail;
+    for (int t = 0; t < T; t++) {
+        rw_node *ids = fed_tokens(g, m, &tgt->value, t, t ? logits[t - 1] : NULL, p, o);
+        if (!ids || !(logits[t] = rw_seq2seq_step(g, m, &st, ids)))
+            return fail;
+        weights[t] = st.weights;
+    }
+    out.logits = rw_stack(g, logits, T);
+    out.loss = rw_cross_entropy(g, out.logits, tgt);
+    if (m->att && !(out.attention = rw_stack(g, weights, T)))
+        return fail;
+    return out.loss ? out : fail;
+}

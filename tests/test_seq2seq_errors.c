@@ -1,0 +1,82 @@
+/* Bad input to the attention, bridge, seq2seq and decoding APIs gives a
+ * clear error, never a crash. */
+#include <string.h>
+#include "rw_test.h"
+
+#define expect_error(call, needle)                                                                   \
+    do {                                                                                             \
+        cr_expect(!(call), "%s should fail", #call);                                                 \
+        cr_expect(strstr(rw_last_error(), needle) != NULL, "message '%s' lacks '%s'", rw_last_error(), \
+                  needle);                                                                           \
+    } while (0)
+
+static rw_seq2seq *model(rw_params *P, rw_rng *rng, rw_seq2seq_opts o)
+{
+    o.src_vocab = o.src_vocab ? o.src_vocab : 5;
+    o.tgt_vocab = o.tgt_vocab ? o.tgt_vocab : 6;
+    o.hidden = o.hidden ? o.hidden : 4;
+    return rw_seq2seq_new(P, "s2s", &o, rng);
+}
+
+Test(seq2seq_errors, bad_options)
+{
+    rw_rng rng = rw_rng_seed(1);
+    rw_params *P = rw_params_new();
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .bos = 1, .eos = 6 }), "eos 6");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .input_feeding = true }), "input feeding needs attention");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .bidirectional = true, .dec_hidden = 5, .attention = true,
+                                                   .score = RW_ATTN_DOT }), "dot attention needs query width 5 == key width 8");
+    expect_error(rw_attention_new(P, "a", &(rw_attention_opts){ .score = RW_ATTN_GENERAL, .query = 0, .key = 3 }, &rng),
+                 "sizes >= 1");
+    rw_rnn *enc = rw_rnn_new(P, "e", &rw_lstm_cell, 3, 4, NULL, 0, NULL, &rng);
+    rw_rnn *bi = rw_rnn_new(P, "b", &rw_lstm_cell, 3, 4, NULL, 0, &(rw_rnn_opts){ .bidirectional = true }, &rng);
+    expect_error(rw_bridge_new(P, "br", enc, bi, NULL, &rng), "unidirectional decoder");
+    rw_rnn_free(enc);
+    rw_rnn_free(bi);
+    rw_params_free(P);
+}
+
+Test(seq2seq_errors, bad_shapes_and_lengths)
+{
+    rw_rng rng = rw_rng_seed(2);
+    rw_params *P = rw_params_new();
+    rw_attention *att = rw_attention_new(P, "att", &(rw_attention_opts){ .query = 3, .key = 4 }, &rng);
+    rw_graph *g = rw_graph_new();
+    rw_tensor *enc = rwt_uniform(&rng, rw_shape3(5, 2, 4), -1, 1), *q = rwt_uniform(&rng, rw_shape2(2, 4), -1, 1);
+    rw_tensor *zero_len = rw_tensor_from_ints(rw_shape1(2), (const int32_t[]){ 3, 0 });
+    rw_tensor *long_len = rw_tensor_from_ints(rw_shape1(2), (const int32_t[]){ 6, 1 });
+    rw_attention_memory mem;
+    expect_error(rw_attention_prepare(g, att, rw_const(g, enc), rw_const(g, zero_len), &mem) == RW_OK,
+                 "source length 0 of sequence 1 is outside [1, 5]");
+    expect_error(rw_attention_prepare(g, att, rw_const(g, enc), rw_const(g, long_len), &mem) == RW_OK,
+                 "source length 6 of sequence 0");
+    expect_error(rw_attention_prepare(g, att, rw_const(g, q), NULL, &mem) == RW_OK, "expected real [S, B, 4]");
+    cr_assert_eq(rw_attention_prepare(g, att, rw_const(g, enc), NULL, &mem), RW_OK, "%s", rw_last_error());
+    expect_error(rw_attention_apply(g, att, &mem, rw_const(g, q), NULL), "query [2, 4]; expected [2, 3]");
+
+    rw_seq2seq *m = model(P, &rng, (rw_seq2seq_opts){ .attention = true, .bos = 1, .eos = 2 });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    rw_tensor *src = rw_tensor_from_ints(rw_shape2(2, 2), (const int32_t[]){ 1, 2, 3, 4 });
+    rw_tensor *tgt = rw_tensor_from_ints(rw_shape2(2, 1), (const int32_t[]){ 1, 2 });
+    rw_seq2seq_out o = rw_seq2seq_forward(g, m, rw_const(g, src), NULL, rw_const(g, tgt), NULL);
+    expect_error(o.loss, "expected int32 [T, 2]");
+    const int32_t bad_src[2] = { 1, 9 };
+    expect_error(rw_seq2seq_step_model_new(m, bad_src, 2), "9");
+    expect_error(rw_seq2seq_step_model_new(m, bad_src, 0), "length >= 1");
+    rw_step_model *dm = rw_seq2seq_step_model_new(m, bad_src, 1);
+    cr_assert_not_null(dm, "%s", rw_last_error());
+    rw_real lp[6];
+    const int32_t bad_tok = 6;
+    expect_error(dm->step(dm, &bad_tok, 1, lp) == RW_OK, "token 6 of row 0 is outside [0, 6)");
+    rw_step_model_free(dm);
+    rw_graph_free(g);
+    rw_tensor_free(enc);
+    rw_tensor_free(q);
+    rw_tensor_free(zero_len);
+    rw_tensor_free(long_len);
+    rw_tensor_free(src);
+    rw_tensor_free(tgt);
+    rw_seq2seq_free(m);
+    rw_attention_free(att);
+    rw_params_free(P);
+}
