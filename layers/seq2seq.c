@@ -26,12 +26,15 @@ struct rw_seq2seq {
 };
 
 /* The only place this file makes recurrent networks. */
-static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_seq2seq_opts *o, int input,
-                        int hidden, const rw_rnn_opts *ro, rw_rng *rng)
+static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_seq2seq_opts *o,
+                        rw_rnn_spec spec, rw_rng *rng)
 {
     char name[256];
     snprintf(name, sizeof name, "%s.%s", model, part);
-    return rw_rnn_new(P, name, o->cell, input, hidden, o->cell_opts, o->cell_opts_size, ro, rng);
+    spec.name = name;
+    spec.cell = o->cell;
+    spec.cell_opts = o->cell_opts;
+    return rw_rnn_new(P, &spec, rng);
 }
 
 static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
@@ -73,13 +76,15 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
     m->o = o;
     m->name = rw_strdup(name, "a model name");
     char part[300];
-    m->enc = make_rnn(P, name, "enc", &o, o.src_vocab, o.hidden,
-                      &(rw_rnn_opts){ .layers = o.layers, .bidirectional = o.bidirectional, .vocab = o.src_vocab }, rng);
+    m->enc = make_rnn(P, name, "enc", &o,
+                      (rw_rnn_spec){ .vocab = o.src_vocab, .hidden = o.hidden, .layers = o.layers,
+                                     .bidirectional = o.bidirectional }, rng);
     if (!m->name || !m->enc)
         goto fail;
     m->key = rw_rnn_output_size(m->enc);
     int in = o.embed + (o.input_feeding ? m->key : 0);
-    m->dec = make_rnn(P, name, "dec", &o, in, o.dec_hidden, &(rw_rnn_opts){ .layers = o.layers }, rng);
+    m->dec = make_rnn(P, name, "dec", &o, (rw_rnn_spec){ .input_size = in, .hidden = o.dec_hidden, .layers = o.layers },
+                      rng);
     if (!m->dec)
         goto fail;
     int out = rw_rnn_output_size(m->dec);

@@ -232,7 +232,7 @@ Test(decode, char_lm_beam_1_equals_greedy_and_rows_step_as_one_batch)
     enum { VOC = 7, H = 8 };
     rw_rng rng = rw_rng_seed(13);
     rw_params *P = rw_params_new();
-    lm l = { rw_rnn_new(P, "lm", &rw_lstm_cell, VOC, H, NULL, 0, &(rw_rnn_opts){ .layers = 2, .vocab = VOC }, &rng),
+    lm l = { rw_rnn_new(P, &(rw_rnn_spec){ .name = "lm", .cell = &rw_lstm_cell, .hidden = H, .layers = 2, .vocab = VOC }, &rng),
              rw_linear_new(P, "head", H, VOC, &rng) };
     cr_assert(l.rnn && l.head, "%s", rw_last_error());
     for (size_t k = 0; k < l.head->W->value->size; k++) /* sharpen the untrained distribution */
@@ -315,7 +315,7 @@ Test(decode, rnn_state_gather_reorders_rows_and_routes_gradients)
 {
     rw_rng rng = rw_rng_seed(2);
     rw_params *P = rw_params_new();
-    rw_rnn *rnn = rw_rnn_new(P, "r", &rw_lstm_cell, 3, 4, NULL, 0, NULL, &rng);
+    rw_rnn *rnn = rw_rnn_new(P, &(rw_rnn_spec){ .name = "r", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4 }, &rng);
     rw_graph *g = rw_graph_new();
     rw_tensor *h = rwt_uniform(&rng, rw_shape2(3, 4), -1, 1), *c = rwt_uniform(&rng, rw_shape2(3, 4), -1, 1);
     rw_node *state[2] = { rw_var(g, h), rw_var(g, c) }, *orig[2] = { state[0], state[1] };
@@ -360,7 +360,7 @@ Test(decode, warm_decoding_steps_allocate_nothing)
 {
     rw_rng rng = rw_rng_seed(3);
     rw_params *P = rw_params_new();
-    lm l = { rw_rnn_new(P, "lm", &rw_gru_cell, 6, 8, NULL, 0, &(rw_rnn_opts){ .vocab = 6 }, &rng),
+    lm l = { rw_rnn_new(P, &(rw_rnn_spec){ .name = "lm", .cell = &rw_gru_cell, .hidden = 8, .vocab = 6 }, &rng),
              rw_linear_new(P, "head", 8, 6, &rng) };
     rw_step_model *dm = make_lm(&l);
     cr_assert_not_null(dm, "%s", rw_last_error());

@@ -28,8 +28,8 @@ Test(seq2seq_errors, bad_options)
                                                    .score = RW_ATTN_DOT }), "dot attention needs query width 5 == key width 8");
     expect_error(rw_attention_new(P, "a", &(rw_attention_opts){ .score = RW_ATTN_GENERAL, .query = 0, .key = 3 }, &rng),
                  "sizes >= 1");
-    rw_rnn *enc = rw_rnn_new(P, "e", &rw_lstm_cell, 3, 4, NULL, 0, NULL, &rng);
-    rw_rnn *bi = rw_rnn_new(P, "b", &rw_lstm_cell, 3, 4, NULL, 0, &(rw_rnn_opts){ .bidirectional = true }, &rng);
+    rw_rnn *enc = rw_rnn_new(P, &(rw_rnn_spec){ .name = "e", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4 }, &rng);
+    rw_rnn *bi = rw_rnn_new(P, &(rw_rnn_spec){ .name = "b", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4, .bidirectional = true }, &rng);
     expect_error(rw_bridge_new(P, "br", enc, bi, NULL, &rng), "unidirectional decoder");
     rw_rnn_free(enc);
     rw_rnn_free(bi);

@@ -101,9 +101,8 @@ static void check_bridge(rw_bridge_opts o, bool bidir, int enc_h, int dec_h, int
     rw_rng rng = rw_rng_seed(5);
     rw_params *P = rw_params_new();
     bridge_ctx c = { 0 };
-    c.enc = rw_rnn_new(P, "enc", &rw_lstm_cell, X, enc_h, NULL, 0,
-                       &(rw_rnn_opts){ .layers = enc_layers, .bidirectional = bidir }, &rng);
-    c.dec = rw_rnn_new(P, "dec", dec_cell, X, dec_h, NULL, 0, &(rw_rnn_opts){ .layers = dec_layers }, &rng);
+    c.enc = rw_rnn_new(P, &(rw_rnn_spec){ .name = "enc", .cell = &rw_lstm_cell, .input_size = X, .hidden = enc_h, .layers = enc_layers, .bidirectional = bidir }, &rng);
+    c.dec = rw_rnn_new(P, &(rw_rnn_spec){ .name = "dec", .cell = dec_cell, .input_size = X, .hidden = dec_h, .layers = dec_layers }, &rng);
     c.br = c.enc && c.dec ? rw_bridge_new(P, "br", c.enc, c.dec, &o, &rng) : NULL;
     cr_assert_not_null(c.br, "%s: %s", what, rw_last_error());
     jitter(P, &rng);

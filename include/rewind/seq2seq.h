@@ -81,8 +81,7 @@ double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
 
 typedef struct rw_seq2seq_opts {
     const rw_cell_def *cell;      /* encoder and decoder cell; NULL -> LSTM */
-    const void *cell_opts;
-    size_t cell_opts_size;
+    const void *cell_opts;        /* the cell's options struct (cell->opts_size bytes); NULL: its defaults */
     int src_vocab, tgt_vocab;
     int embed;                    /* target embedding width; 0 -> hidden */
     int hidden;                   /* encoder width (per direction) */
