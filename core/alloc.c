@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/error.h"
 #include "rewind/memory.h"
 

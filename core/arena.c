@@ -1,7 +1,7 @@
 /* A chunked bump allocator; see rewind/arena.h. */
 #include <stdint.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/arena.h"
 #include "rewind/error.h"
 

@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "checkpoint_internal.h"
 #include "crc32.h"
 

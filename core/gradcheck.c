@@ -1,7 +1,7 @@
 /* Finite-difference gradient checking; see rewind/gradcheck.h. */
 #include <math.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/gradcheck.h"
 #include "rewind/rng.h"
 

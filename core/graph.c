@@ -1,6 +1,6 @@
 /* The tape: graph lifetime, leaves, backward. */
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "graph_internal.h"
 #include "rewind/op.h"
 #include "rewind/param.h"

@@ -1,6 +1,6 @@
 /* The named parameter store. */
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/param.h"
 
 struct rw_params {

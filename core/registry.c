@@ -1,7 +1,7 @@
 /* The op registry: one table of op records, built-ins first. */
 #include <string.h>
 #include <threads.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "graph_internal.h"
 #include "rewind/op.h"
 

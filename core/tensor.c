@@ -1,7 +1,7 @@
 /* Shapes and owned tensors. */
 #include <inttypes.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/tensor.h"
 
 rw_shape rw_shape_scalar(void) { return (rw_shape){ .ndim = 0 }; }

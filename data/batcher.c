@@ -5,7 +5,7 @@
  * sequence of the dataset. */
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 #include "rewind/rng.h"
 

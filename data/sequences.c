@@ -3,7 +3,7 @@
  * source and target start. */
 #include <limits.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 
 typedef struct example {

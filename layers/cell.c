@@ -1,7 +1,7 @@
 /* Cell instances: a definition, its sizes and options, and its parameters. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/cell.h"
 
 struct rw_cell {

@@ -1,7 +1,7 @@
 /* Parameter initializers. */
 #include <math.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/init.h"
 
 static const char *const names[] = {

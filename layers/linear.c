@@ -1,7 +1,7 @@
 /* Linear and embedding layers, and one-hot encoding. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_matmul.h"

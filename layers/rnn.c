@@ -2,7 +2,7 @@
  * is ordinary ops on the tape, so BPTT is rw_backward. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"

@@ -1,6 +1,6 @@
 /* State between windows (truncated BPTT), single steps and generation. */
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "cell_graph.h"
 #include "diag.h"
 #include "rewind/ops_gather_columns.h"

@@ -2,7 +2,7 @@
  * nodes, outputs) and their checks, and initializer specs. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "cell_compile.h"
 #include "diag.h"
 

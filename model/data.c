@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "data_internal.h"
 
 void mdata_free(mdata *d)

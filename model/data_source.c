@@ -3,7 +3,7 @@
  * window), or padded batches of examples from an rw_batcher (tsv kinds). */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "data_internal.h"
 
 void msplit_free(msplit *s)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "diag.h"
 #include "model_internal.h"
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 #include "rewind/ops_dropout.h"
 #include "rewind/ops_elementwise.h"

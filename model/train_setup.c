@@ -1,7 +1,7 @@
 /* From the train: section to an optimizer and rw_train options. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 
 rw_optim *rw_model_optim_new(const rw_model *m)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "diag.h"
 #include "yaml_doc.h"
 

@@ -1,7 +1,7 @@
 /* The optimizer object: construction, the checked step, accessors, state. */
 #include <stdint.h>
 #include <stdio.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "optim_internal.h"
 
 rw_status rw_optim_check_lr(const char *ctor, double lr)

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "train_internal.h"
