@@ -106,17 +106,6 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     return n;
 }
 
-rw_node *rw_apply_named(rw_graph *g, const char *name, rw_node *const *inputs, int n_inputs,
-                        const void *attrs)
-{
-    const rw_op_def *def = rw_op_find(name);
-    if (!def) {
-        rw_error(RW_ERR_ARG, "no op named '%s' is registered", name ? name : "(null)");
-        return NULL;
-    }
-    return rw_apply(g, def, inputs, n_inputs, attrs);
-}
-
 rw_status rw_shape_same_as_input(const rw_node *n, rw_shape *out, rw_dtype *out_dtype)
 {
     if (n->n_in < 1 || n->in[0]->value.dtype != RW_REAL)

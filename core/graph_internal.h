@@ -22,7 +22,4 @@ struct rw_graph {
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */
 rw_node *rw_graph_push(rw_graph *g);
 
-/* Seeds the registry with the built-in ops (defined in ops/builtin.c). */
-void rw_ops_register_builtins(void);
-
 #endif

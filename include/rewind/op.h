@@ -88,7 +88,10 @@ typedef struct rw_defer {
 void rw_backward_defer(rw_graph *g, rw_defer *d);
 rw_defer *rw_backward_find_deferred(rw_graph *g, void (*run)(rw_defer *, rw_graph *), const void *key);
 
-/* Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
+/* The registry. The built-in ops are in it from the first call of any of
+ * these (they live in ops/, which registers them; core keeps the table).
+ *
+ * Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
  * record missing name, shape or forward. The record must stay alive. */
 rw_status rw_op_register(const rw_op_def *def);
 /* The op registered under `name`, or NULL. */
