@@ -74,6 +74,7 @@
 #define REWIND_OPTIM_H
 
 #include <stdbool.h>
+#include "rewind/checkpoint_file.h"
 #include "rewind/param.h"
 
 #ifdef __cplusplus
@@ -155,6 +156,27 @@ void rw_optim_free(rw_optim *opt);
  * NULL if the name is not wanted. The tensors belong to the optimizer. */
 int rw_optim_state_count(const rw_optim *opt);
 rw_tensor *rw_optim_state_at(const rw_optim *opt, int i, const char **name);
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+/* Puts opt's state into a checkpoint being written: a blob "optimizer"
+ * (its kind, step counter, learning rate, number of state tensors) and each
+ * state tensor under its name. The tensors are read at the commit. */
+rw_status rw_optim_checkpoint_put(rw_checkpoint_writer *w, const rw_optim *opt);
+/* Checks, changing nothing, that ck holds opt's state: the same optimizer
+ * kind with the same state tensors and shapes (RW_ERR_SHAPE otherwise;
+ * RW_ERR_FORMAT for a malformed record). */
+rw_status rw_optim_checkpoint_check(const rw_checkpoint *ck, const rw_optim *opt);
+/* rw_optim_checkpoint_check, then restores the state tensors, the step
+ * counter and the learning rate. On failure opt is unchanged. */
+rw_status rw_optim_checkpoint_restore(const rw_checkpoint *ck, rw_optim *opt);
+
+/* The optimizer saved in ck: its kind ("adam"...; NULL when the file has
+ * none), step counter and learning rate (0 when none). Its state tensors are
+ * ck's state tensors named "<kind>.<slot>/<param name>". */
+const char *rw_checkpoint_optim_name(const rw_checkpoint *ck);
+long rw_checkpoint_optim_steps(const rw_checkpoint *ck);
+double rw_checkpoint_optim_lr(const rw_checkpoint *ck);
 
 /* ---- gradient clipping ------------------------------------------------ */
 
