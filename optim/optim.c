@@ -136,30 +136,28 @@ rw_status rw_optim_step(rw_optim *opt)
     return RW_OK;
 }
 
-void rw_optim_set_lr(rw_optim *opt, double lr)
+rw_status rw_optim_set_lr(rw_optim *opt, double lr)
 {
     if (!opt)
-        return;
-    if (!(lr >= 0) || !isfinite(lr)) {
-        rw_error(RW_ERR_ARG, "rw_optim_set_lr: learning rate %g; it must be >= 0 and finite", lr);
-        return;
-    }
+        return rw_error(RW_ERR_ARG, "rw_optim_set_lr: NULL optimizer");
+    if (!(lr >= 0) || !isfinite(lr))
+        return rw_error(RW_ERR_ARG, "rw_optim_set_lr: learning rate %g; it must be >= 0 and finite", lr);
     opt->lr = lr;
+    return RW_OK;
 }
 
 double rw_optim_lr(const rw_optim *opt) { return opt ? opt->lr : 0; }
 
 long rw_optim_steps(const rw_optim *opt) { return opt ? opt->steps : 0; }
 
-void rw_optim_set_steps(rw_optim *opt, long steps)
+rw_status rw_optim_set_steps(rw_optim *opt, long steps)
 {
     if (!opt)
-        return;
-    if (steps < 0) {
-        rw_error(RW_ERR_ARG, "rw_optim_set_steps: %ld steps; the count must be >= 0", steps);
-        return;
-    }
+        return rw_error(RW_ERR_ARG, "rw_optim_set_steps: NULL optimizer");
+    if (steps < 0)
+        return rw_error(RW_ERR_ARG, "rw_optim_set_steps: %ld steps; the count must be >= 0", steps);
     opt->steps = steps;
+    return RW_OK;
 }
 
 const char *rw_optim_name(const rw_optim *opt) { return opt ? opt->rule->name : "(null)"; }

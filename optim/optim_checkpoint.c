@@ -141,9 +141,9 @@ rw_status rw_optim_checkpoint_restore(const rw_checkpoint *ck, rw_optim *opt)
         rw_tensor *dst = rw_optim_state_at(opt, j, &name);
         rw_checkpoint_state_read(ck, rw_checkpoint_state_find(ck, name), dst);
     }
+    /* Both were checked when the record was read. */
     rw_optim_set_steps(opt, r.steps);
-    rw_optim_set_lr(opt, r.lr);
-    return RW_OK;
+    return rw_optim_set_lr(opt, r.lr);
 }
 
 /* The record, or NULL when the file has none or it is malformed. */

@@ -219,7 +219,9 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
         if (!isfinite(lr) || lr < 0)
             return rw_error(RW_ERR_ARG, "rw_train: step %ld (epoch %d): the learning-rate callback gave %g",
                             t->step + 1, t->epoch, lr);
-        rw_optim_set_lr(t->opt, lr);
+        rw_status st = rw_optim_set_lr(t->opt, lr);
+        if (st != RW_OK)
+            return st;
     }
     *lr_out = rw_optim_lr(t->opt);
     rw_graph_reset(t->g);
@@ -396,7 +398,7 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
     if (s == RW_OK)
         s = open_log(&t);
     if (s == RW_OK && o->lr > 0 && !o->lr_fn)
-        rw_optim_set_lr(opt, o->lr);
+        s = rw_optim_set_lr(opt, o->lr);
     if (s == RW_OK)
         s = run(&t);
     s = finish(&t, s);

@@ -132,13 +132,14 @@ rw_status rw_optim_step(rw_optim *opt);
 
 /* The learning rate used by the next steps; lr >= 0 and finite (0 is
  * allowed, e.g. at the end of a schedule), otherwise RW_ERR_ARG and no change. */
-void rw_optim_set_lr(rw_optim *opt, double lr);
+rw_status rw_optim_set_lr(rw_optim *opt, double lr);
 double rw_optim_lr(const rw_optim *opt);
 
 /* Steps taken so far (Adam's bias correction uses it). */
 long rw_optim_steps(const rw_optim *opt);
-/* Sets the step counter (used when restoring a checkpoint); steps >= 0. */
-void rw_optim_set_steps(rw_optim *opt, long steps);
+/* Sets the step counter (used when restoring a checkpoint); steps >= 0,
+ * otherwise RW_ERR_ARG and no change. */
+rw_status rw_optim_set_steps(rw_optim *opt, long steps);
 
 /* "sgd", "adagrad", "rmsprop", "adam" or "adamw". */
 const char *rw_optim_name(const rw_optim *opt);

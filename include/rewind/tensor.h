@@ -48,7 +48,7 @@ typedef struct rw_tensor {
     bool owns;              /* true when rw_tensor_free must release the storage */
 } rw_tensor;
 
-/* Shape constructors: rw_shape_of(2, 3, 4) is the shape [2, 3, 4].
+/* Shape constructors: rw_shape3(2, 3, 4) is the shape [2, 3, 4].
  * Dimensions must be >= 1. */
 rw_shape rw_shape_scalar(void);
 rw_shape rw_shape1(int d0);
