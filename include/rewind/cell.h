@@ -27,6 +27,7 @@
 #ifndef REWIND_CELL_H
 #define REWIND_CELL_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/graph.h"
 #include "rewind/param.h"
@@ -65,27 +66,27 @@ typedef struct rw_cell_def {
 /* An instance of `def` with parameters "<name>.<param>" added to P. `opts`
  * (opts_size bytes, may be NULL) is copied and passed to the callbacks via
  * rw_cell_opts. NULL and an error message if declaration fails. */
-rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
+RW_API rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
                      const void *opts, size_t opts_size, rw_rng *rng);
-void rw_cell_free(rw_cell *cell);
+RW_API void rw_cell_free(rw_cell *cell);
 
 /* For declare: a new parameter "<cell name>.<name>", initialized. */
-rw_param *rw_cell_param(rw_cell *cell, const char *name, rw_shape shape, rw_init init, rw_rng *rng);
+RW_API rw_param *rw_cell_param(rw_cell *cell, const char *name, rw_shape shape, rw_init init, rw_rng *rng);
 /* For step/project: the parameter `name` as a node on g (NULL + error if unknown). */
-rw_node *rw_p(rw_graph *g, const rw_cell *cell, const char *name);
-rw_param *rw_cell_get_param(const rw_cell *cell, const char *name);
+RW_API rw_node *rw_p(rw_graph *g, const rw_cell *cell, const char *name);
+RW_API rw_param *rw_cell_get_param(const rw_cell *cell, const char *name);
 
-const rw_cell_def *rw_cell_definition(const rw_cell *cell);
-const char *rw_cell_name(const rw_cell *cell);
-const void *rw_cell_opts(const rw_cell *cell);
-int rw_cell_input_size(const rw_cell *cell);
-int rw_cell_hidden(const rw_cell *cell);
-int rw_cell_state_size(const rw_cell *cell, int i);
-int rw_cell_output_size(const rw_cell *cell);
+RW_API const rw_cell_def *rw_cell_definition(const rw_cell *cell);
+RW_API const char *rw_cell_name(const rw_cell *cell);
+RW_API const void *rw_cell_opts(const rw_cell *cell);
+RW_API int rw_cell_input_size(const rw_cell *cell);
+RW_API int rw_cell_hidden(const rw_cell *cell);
+RW_API int rw_cell_state_size(const rw_cell *cell, int i);
+RW_API int rw_cell_output_size(const rw_cell *cell);
 
 /* Runs one step without projection hoisting (applies project to x itself
  * when the cell has one). */
-rw_node *rw_cell_step(rw_graph *g, const rw_cell *cell, rw_node *x, rw_node **state);
+RW_API rw_node *rw_cell_step(rw_graph *g, const rw_cell *cell, rw_node *x, rw_node **state);
 
 #ifdef __cplusplus
 }

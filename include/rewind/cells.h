@@ -6,6 +6,7 @@
 #ifndef REWIND_CELLS_H
 #define REWIND_CELLS_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/cell.h"
 
@@ -21,7 +22,7 @@ typedef struct rw_elman_opts {
     rw_activation activation;   /* default tanh */
     bool irnn;                  /* ReLU with identity-initialized U */
 } rw_elman_opts;
-extern const rw_cell_def rw_elman_cell;
+extern RW_API const rw_cell_def rw_elman_cell;
 
 /* Jordan: the recurrence comes from the previous *output*:
  *   h_t = f(x_t W^T + o_{t-1} R^T + b),  o_t = g(h_t V^T + c)
@@ -33,8 +34,8 @@ typedef struct rw_jordan_opts {
     rw_activation activation;   /* f, default tanh */
     rw_activation output_activation; /* g, default tanh */
 } rw_jordan_opts;
-extern const rw_cell_def rw_jordan_cell;
-extern const rw_cell_def rw_elman_jordan_cell;
+extern RW_API const rw_cell_def rw_jordan_cell;
+extern RW_API const rw_cell_def rw_elman_jordan_cell;
 
 /* LSTM, gates in PyTorch's order (i, f, g, o):
  *   [i f g o] = x W^T + h_{t-1} U^T + b      (one GEMM per step for all gates)
@@ -59,7 +60,7 @@ typedef struct rw_lstm_opts {
     bool no_output_activation;
     bool layer_norm;        /* LN of the input and recurrent gate projections, and of c */
 } rw_lstm_opts;
-extern const rw_cell_def rw_lstm_cell;
+extern RW_API const rw_cell_def rw_lstm_cell;
 
 /* GRU, gates (r, z, n) as in PyTorch's layout, in the lecture form:
  *   r = σ(x W_r^T + h U_r^T + b_r),  z = σ(x W_z^T + h U_z^T + b_z)
@@ -73,7 +74,7 @@ typedef struct rw_gru_opts {
     bool reset_after;
     bool layer_norm;        /* LN of the input and recurrent gate projections */
 } rw_gru_opts;
-extern const rw_cell_def rw_gru_cell;
+extern RW_API const rw_cell_def rw_gru_cell;
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #ifndef REWIND_CHECKPOINT_H
 #define REWIND_CHECKPOINT_H
 
+#include "rewind/export.h"
 #include "rewind/checkpoint_file.h"
 #include "rewind/optim.h"
 
@@ -33,12 +34,12 @@ extern "C" {
 
 /* Saves P (every parameter), opt's state (if opt is not NULL), rng's state
  * (if not NULL) and the training step (>= 0) to `path`, atomically. */
-rw_status rw_checkpoint_save(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
+RW_API rw_status rw_checkpoint_save(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
                              long step);
 
 /* The same, with n_meta metadata strings: meta_keys[i] -> meta_values[i].
  * Keys are non-empty, unique and at most 4096 bytes; values any length. */
-rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
+RW_API rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
                                 long step, const char *const *meta_keys, const char *const *meta_values,
                                 int n_meta);
 
@@ -47,11 +48,11 @@ rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_o
  * rate (the file must hold the same optimizer kind over the same
  * parameters), rng's state, and *step. Values saved in the other precision
  * (float vs double build) are converted. */
-rw_status rw_checkpoint_load(const char *path, rw_params *P, rw_optim *opt, rw_rng *rng, long *step);
+RW_API rw_status rw_checkpoint_load(const char *path, rw_params *P, rw_optim *opt, rw_rng *rng, long *step);
 
 /* rw_checkpoint_load from an opened checkpoint (e.g. after reading its
  * metadata to build the model). Same checks, same guarantees. */
-rw_status rw_checkpoint_restore(const rw_checkpoint *ck, rw_params *P, rw_optim *opt, rw_rng *rng,
+RW_API rw_status rw_checkpoint_restore(const rw_checkpoint *ck, rw_params *P, rw_optim *opt, rw_rng *rng,
                                 long *step);
 
 #ifdef __cplusplus
