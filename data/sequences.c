@@ -3,7 +3,7 @@
  * source and target start. */
 #include <limits.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 
 typedef struct example {
@@ -21,15 +21,15 @@ struct rw_seqdata {
     int max_src, max_tgt;
 };
 
-rw_seqdata *rw_seqdata_new(void) { return rw_calloc(1, sizeof(rw_seqdata), "a sequence dataset"); }
+rw_seqdata *rw_seqdata_new(void) { return rwi_calloc(1, sizeof(rw_seqdata), "a sequence dataset"); }
 
 void rw_seqdata_free(rw_seqdata *d)
 {
     if (!d)
         return;
-    rw_free(d->ex);
-    rw_free(d->tokens);
-    rw_free(d);
+    rwi_free(d->ex);
+    rwi_free(d->tokens);
+    rwi_free(d);
 }
 
 /* Checks one sequence of example `at`; `what` is "source" or "target". */
@@ -52,7 +52,7 @@ static rw_status reserve(rw_seqdata *d, size_t more_tokens)
         if (d->cap > INT_MAX / 2)
             return rw_error(RW_ERR_ARG, "rw_seqdata_add: too many examples");
         int cap = d->cap ? d->cap * 2 : 64;
-        example *grown = rw_realloc(d->ex, (size_t)cap * sizeof *grown, "the dataset's examples");
+        example *grown = rwi_realloc(d->ex, (size_t)cap * sizeof *grown, "the dataset's examples");
         if (!grown)
             return RW_ERR_NOMEM;
         d->ex = grown;
@@ -62,7 +62,7 @@ static rw_status reserve(rw_seqdata *d, size_t more_tokens)
         size_t cap = d->tokens_cap ? d->tokens_cap : 1024;
         while (cap < d->ntokens + more_tokens)
             cap *= 2;
-        int32_t *grown = rw_realloc(d->tokens, cap * sizeof *grown, "the dataset's tokens");
+        int32_t *grown = rwi_realloc(d->tokens, cap * sizeof *grown, "the dataset's tokens");
         if (!grown)
             return RW_ERR_NOMEM;
         d->tokens = grown;

@@ -42,6 +42,7 @@
 #include "rewind/decode.h"
 #include "rewind/optim.h"
 #include "rewind/schedule.h"
+#include "rewind/checkpoint_file.h"
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "rewind/model.h"

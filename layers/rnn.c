@@ -2,7 +2,7 @@
  * is ordinary ops on the tape, so BPTT is rw_backward. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
@@ -45,10 +45,10 @@ rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
     }
     const char *name = o.name;
     const rw_cell_def *cell = o.cell;
-    rw_rnn *r = rw_calloc(1, sizeof *r, "a recurrent network");
+    rw_rnn *r = rwi_calloc(1, sizeof *r, "a recurrent network");
     if (!r)
         return NULL;
-    r->name = rw_strdup(name, "a network name");
+    r->name = rwi_strdup(name, "a network name");
     r->def = cell;
     r->o = o;
     r->o.name = r->name;     /* the caller's pointers need not outlive the call */
@@ -90,8 +90,8 @@ void rw_rnn_free(rw_rnn *r)
     for (int l = 0; l < RW_RNN_MAX_LAYERS; l++)
         for (int d = 0; d < 2; d++)
             rw_cell_free(r->cells[l][d]);
-    rw_free(r->name);
-    rw_free(r);
+    rwi_free(r->name);
+    rwi_free(r);
 }
 
 int rw_rnn_layers(const rw_rnn *r) { return r->layers; }

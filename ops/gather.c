@@ -19,19 +19,19 @@ static char *position_str(rw_shape s, size_t k, char *buf, size_t len)
 
 static rw_status gather_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_int(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_int(n, 1))
         return RW_ERR_SHAPE;
     rw_shape st = n->in[0]->value.shape, si = n->in[1]->value.shape;
     if (st.ndim != 2)
-        return rw_op_shape_error(n, "the table must be a matrix [V, E], one row per id");
+        return rwi_op_shape_error(n, "the table must be a matrix [V, E], one row per id");
     if (si.ndim + 1 > RW_MAX_DIMS)
-        return rw_op_shape_error(n, "the ids may have at most %d dimensions (the result adds one)",
+        return rwi_op_shape_error(n, "the ids may have at most %d dimensions (the result adds one)",
                                  RW_MAX_DIMS - 1);
     const int32_t *ids = n->in[1]->value.idata;
     for (size_t k = 0; k < n->in[1]->value.size; k++)
         if (ids[k] < 0 || ids[k] >= st.dim[0]) {
             char b[64];
-            return rw_op_shape_error(n, "id %d at position %s is out of range for a table of %d rows",
+            return rwi_op_shape_error(n, "id %d at position %s is out of range for a table of %d rows",
                                      (int)ids[k], position_str(si, k, b, sizeof b), st.dim[0]);
         }
     *out = si;
@@ -78,4 +78,4 @@ rw_node *rw_gather(rw_graph *g, rw_node *table, rw_node *ids)
 }
 
 static const rw_op_def *const defs[] = { &gather_def };
-const rw_op_family rw_family_gather = { "gather", defs, 1 };
+const rw_op_family rwi_family_gather = { "gather", defs, 1 };

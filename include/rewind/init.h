@@ -5,6 +5,7 @@
 #ifndef REWIND_INIT_H
 #define REWIND_INIT_H
 
+#include "rewind/export.h"
 #include "rewind/tensor.h"
 #include "rewind/rng.h"
 
@@ -38,11 +39,11 @@ static inline rw_init rw_init_of(rw_init_kind kind, double a, double b)
 }
 
 /* Fills a real tensor (1-D or 2-D; orthogonal and identity need 2-D). */
-rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng);
+RW_API rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng);
 
 /* A name for the kind ("xavier_uniform", ...), and the kind for a name. */
-const char *rw_init_name(rw_init_kind kind);
-rw_status rw_init_from_name(const char *name, rw_init_kind *kind);
+RW_API const char *rw_init_name(rw_init_kind kind);
+RW_API rw_status rw_init_from_name(const char *name, rw_init_kind *kind);
 
 #ifdef __cplusplus
 }

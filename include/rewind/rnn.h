@@ -16,6 +16,7 @@
 #ifndef REWIND_RNN_H
 #define REWIND_RNN_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/cell.h"
 #include "rewind/rng.h"
@@ -65,20 +66,20 @@ typedef struct rw_rnn rw_rnn;
 /* Builds the network `spec` describes (the spec is copied; the cell record
  * must outlive the network). NULL and rw_last_error() if the spec is
  * incomplete or inconsistent, or a cell cannot be made. */
-rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng);
-void rw_rnn_free(rw_rnn *rnn);
+RW_API rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng);
+RW_API void rw_rnn_free(rw_rnn *rnn);
 
-int rw_rnn_layers(const rw_rnn *rnn);
-int rw_rnn_directions(const rw_rnn *rnn);
-int rw_rnn_output_size(const rw_rnn *rnn);          /* top layer's output width times directions */
-rw_cell *rw_rnn_cell(const rw_rnn *rnn, int layer, int direction);
+RW_API int rw_rnn_layers(const rw_rnn *rnn);
+RW_API int rw_rnn_directions(const rw_rnn *rnn);
+RW_API int rw_rnn_output_size(const rw_rnn *rnn);          /* top layer's output width times directions */
+RW_API rw_cell *rw_rnn_cell(const rw_rnn *rnn, int layer, int direction);
 
 /* State carried between windows of a long stream (truncated BPTT): values
  * only, so the next window's gradient stops here. */
 typedef struct rw_carry rw_carry;
-rw_carry *rw_carry_new(const rw_rnn *rnn, int batch);
-void rw_carry_free(rw_carry *carry);
-void rw_carry_zero(rw_carry *carry);                 /* e.g. when the streams restart */
+RW_API rw_carry *rw_carry_new(const rw_rnn *rnn, int batch);
+RW_API void rw_carry_free(rw_carry *carry);
+RW_API void rw_carry_zero(rw_carry *carry);                 /* e.g. when the streams restart */
 
 typedef enum rw_output_mode {
     RW_OUTPUT_ALL = 0,        /* outputs [T, B, W] (many-to-many) */
@@ -106,39 +107,39 @@ typedef struct rw_seq {
 
 /* Unrolls the network over xs. On error every node in the result is NULL
  * (check s.last or s.outputs) and rw_last_error() says why. */
-rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_run_opts *opts);
+RW_API rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_run_opts *opts);
 
 /* Copies the final states' values into the carry. */
-rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
+RW_API rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
 
 /* One step of a unidirectional network, for generation: x [B, X] (or int32
  * ids [B]); state[] holds layers * n_states nodes, updated in place
  * (initialize with rw_rnn_zero_state). Returns the top layer's output. */
-rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *rnn, rw_node *x, rw_node **state);
-rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *rnn, int batch, rw_node **state);
-int rw_rnn_state_count(const rw_rnn *rnn);
+RW_API rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *rnn, rw_node *x, rw_node **state);
+RW_API rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *rnn, int batch, rw_node **state);
+RW_API int rw_rnn_state_count(const rw_rnn *rnn);
 
 /* Reordering states by row, for beam search (row i becomes old row
  * index[i]; n may differ from the batch, e.g. one primed row grown to K).
  * On the tape: each state node is replaced by an rw_gather of its rows, so
  * gradients flow back to the rows chosen. */
-rw_status rw_rnn_state_gather(rw_graph *g, const rw_rnn *rnn, rw_node **state, const int32_t *index, int n);
+RW_API rw_status rw_rnn_state_gather(rw_graph *g, const rw_rnn *rnn, rw_node **state, const int32_t *index, int n);
 
 /* A carry as the value store of a stepping network between graph resets
  * (unidirectional networks; rw_rnn_step's state order): */
-int rw_carry_batch(const rw_carry *carry);
+RW_API int rw_carry_batch(const rw_carry *carry);
 /* copies the step states' values in (their batch must be the carry's) */
-rw_status rw_carry_keep_states(rw_carry *carry, rw_node *const *state);
+RW_API rw_status rw_carry_keep_states(rw_carry *carry, rw_node *const *state);
 /* puts the carried values on g as constants, ready for rw_rnn_step */
-rw_status rw_carry_load_states(rw_graph *g, const rw_carry *carry, rw_node **state);
+RW_API rw_status rw_carry_load_states(rw_graph *g, const rw_carry *carry, rw_node **state);
 /* reorders the carried rows (the carry's batch becomes n) */
-rw_status rw_carry_gather(rw_carry *carry, const int32_t *index, int n);
+RW_API rw_status rw_carry_gather(rw_carry *carry, const int32_t *index, int n);
 
 /* One-to-many generation: from input x0 [B, X] runs `steps` steps, feeding
  * back next = feedback(g, output, ctx) as the next input (e.g. a head and a
  * sampler). Writes the outputs to out[steps]. */
 typedef rw_node *(*rw_feedback_fn)(rw_graph *g, rw_node *output, int step, void *ctx);
-rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *rnn, rw_node *x0, rw_node **state, int steps,
+RW_API rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *rnn, rw_node *x0, rw_node **state, int steps,
                           rw_feedback_fn feedback, void *ctx, rw_node **out);
 
 #ifdef __cplusplus

@@ -19,6 +19,7 @@
 #ifndef REWIND_TRAIN_H
 #define REWIND_TRAIN_H
 
+#include "rewind/export.h"
 #include <signal.h>
 #include <stdbool.h>
 #include "rewind/batch.h"
@@ -172,17 +173,17 @@ typedef struct rw_train_result {
  * (RW_ERR_NUMERIC), a log or checkpoint that could not be written
  * (RW_ERR_IO). On an error the parameters are left as they are, for
  * inspection, and no checkpoint is written. `result` may be NULL. */
-rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_fn loss, void *loss_ctx,
+RW_API rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_fn loss, void *loss_ctx,
                    const rw_train_opts *o, rw_train_result *result);
 
 /* A name for a stop reason ("epochs done", "early stop", ...). */
-const char *rw_train_stop_name(rw_train_stop reason);
+RW_API const char *rw_train_stop_name(rw_train_stop reason);
 
 /* A source over a batcher: its batches are `const rw_batch *` (cast the
  * loss callback's `void *batch`); tokens are the batch's real tokens, and
  * the weight is its real target tokens when the data has target sequences,
  * else its number of examples. The batcher must outlive the source. */
-rw_train_source rw_batcher_source(rw_batcher *b);
+RW_API rw_train_source rw_batcher_source(rw_batcher *b);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 #include "rewind/ops_dropout.h"
 #include "rewind/ops_elementwise.h"
@@ -25,7 +25,7 @@ rw_model_state *rw_model_state_new(const rw_model *m, int batch)
         rw_error(RW_ERR_ARG, "rw_model_state_new: needs a model with layers and a batch >= 1 (got %d)", batch);
         return NULL;
     }
-    rw_model_state *s = rw_calloc(1, sizeof *s, "a model state");
+    rw_model_state *s = rwi_calloc(1, sizeof *s, "a model state");
     if (!s)
         return NULL;
     s->m = m;
@@ -40,7 +40,7 @@ rw_model_state *rw_model_state_new(const rw_model *m, int batch)
         if (rw_rnn_directions(l->rnn) != 1)
             continue; /* a bidirectional layer cannot step */
         int ns = l->cell->n_states, n = rw_rnn_layers(l->rnn) * ns;
-        if (!(s->step[i] = rw_calloc((size_t)n, sizeof *s->step[i], "step states")))
+        if (!(s->step[i] = rwi_calloc((size_t)n, sizeof *s->step[i], "step states")))
             goto fail;
         s->n_step[i] = n;
         for (int k = 0; k < n; k++) {
@@ -69,9 +69,9 @@ void rw_model_state_free(rw_model_state *s)
         rw_carry_free(s->carry[i]);
         for (int k = 0; k < s->n_step[i]; k++)
             rw_tensor_free(s->step[i][k]);
-        rw_free(s->step[i]);
+        rwi_free(s->step[i]);
     }
-    rw_free(s);
+    rwi_free(s);
 }
 
 /* ---- the forward pass ------------------------------------------------------------ */
@@ -328,9 +328,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     }
     const char *p = prime ? prime : "";
     int n = (int)strlen(p) + 1;
-    int32_t *ids = rw_calloc((size_t)n, sizeof *ids, "a prime");
+    int32_t *ids = rwi_calloc((size_t)n, sizeof *ids, "a prime");
     size_t cap = 64, at = 0;
-    char *out = rw_malloc(cap, "generated text");
+    char *out = rwi_malloc(cap, "generated text");
     rw_model_state *s = rw_model_state_new(m, 1);
     rw_graph *g = rw_graph_new();
     if (!ids || !out || !s || !g)
@@ -365,7 +365,7 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         size_t len = strlen(tok) + (m->vocab.bytes ? 0 : 1);
         if (at + len + 1 > cap) {
             cap = (at + len + 1) * 2;
-            char *grown = rw_realloc(out, cap, "generated text");
+            char *grown = rwi_realloc(out, cap, "generated text");
             if (!grown)
                 goto fail;
             out = grown;
@@ -379,13 +379,13 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
             goto fail;
     }
     out[at] = '\0';
-    rw_free(ids);
+    rwi_free(ids);
     rw_model_state_free(s);
     rw_graph_free(g);
     return out;
 fail:
-    rw_free(ids);
-    rw_free(out);
+    rwi_free(ids);
+    rwi_free(out);
     rw_model_state_free(s);
     rw_graph_free(g);
     return NULL;

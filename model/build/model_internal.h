@@ -42,7 +42,7 @@ typedef struct mlayer {
     /* recurrent */
     const rw_cell_def *cell; /* a registered cell, or the file's own (then ycell is set) */
     ycell *ycell;
-    void *copts;             /* cell->opts_size bytes (rw_malloc), or NULL */
+    void *copts;             /* cell->opts_size bytes (rwi_malloc), or NULL */
     rw_rnn_spec ro;          /* name, cell and sizes are filled in when built */
     double in_dropout, out_dropout;
     bool last;               /* output: last (many-to-one) */
@@ -89,25 +89,25 @@ struct rw_model {
 };
 
 /* layers_parse.c: the `model:` section. */
-rw_status mparse_model(rw_model *m, const ynode *model);
+rw_status rwi_mparse_model(rw_model *m, const ynode *model);
 /* config.c: the `train:`, `data:`, `generate:` and `regularize:` sections. */
-rw_status mparse_train(rw_model *m, const ynode *train);
-rw_status mparse_data(rw_model *m, const ynode *data);
-rw_status mparse_generate(rw_model *m, const ynode *gen);
-rw_status mparse_regularize(rw_model *m, const ynode *reg);
-void mconfig_free(rw_model *m);
+rw_status rwi_mparse_train(rw_model *m, const ynode *train);
+rw_status rwi_mparse_data(rw_model *m, const ynode *data);
+rw_status rwi_mparse_generate(rw_model *m, const ynode *gen);
+rw_status rwi_mparse_regularize(rw_model *m, const ynode *reg);
+void rwi_mconfig_free(rw_model *m);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
-rw_status mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
+rw_status rwi_mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
 /* build.c: parameters and layers. */
-rw_status mbuild(rw_model *m);
-void mlayers_free(rw_model *m);
+rw_status rwi_mbuild(rw_model *m);
+void rwi_mlayers_free(rw_model *m);
 /* data.c */
-rw_status mdata_load(rw_model *m);
-void mdata_free(mdata *d);
+rw_status rwi_mdata_load(rw_model *m);
+void rwi_mdata_free(mdata *d);
 /* data_source.c: batches per epoch of the training split (0 when unknown). */
-long mbatches_per_epoch(rw_model *m);
+long rwi_mbatches_per_epoch(rw_model *m);
 /* A cell by name (custom, from the file or an include), or NULL. */
-ycell *mfind_cell(const rw_model *m, const char *name);
+ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
 #endif

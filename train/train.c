@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "train_internal.h"
@@ -190,7 +190,7 @@ static rw_status validate_and_track(trainer *t, bool *stop_early)
         t->r.best_step = t->step;
         t->bad = 0;
         if (t->best)
-            rw_train_copy_params(t->P, t->best, false);
+            rwi_train_copy_params(t->P, t->best, false);
     } else {
         t->bad++;
     }
@@ -219,7 +219,9 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
         if (!isfinite(lr) || lr < 0)
             return rw_error(RW_ERR_ARG, "rw_train: step %ld (epoch %d): the learning-rate callback gave %g",
                             t->step + 1, t->epoch, lr);
-        rw_optim_set_lr(t->opt, lr);
+        rw_status st = rw_optim_set_lr(t->opt, lr);
+        if (st != RW_OK)
+            return st;
     }
     *lr_out = rw_optim_lr(t->opt);
     rw_graph_reset(t->g);
@@ -232,7 +234,7 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
     if (s != RW_OK)
         return callback_failed(t, s, "backward from the loss", false);
     *loss_out = (double)rw_scalar(L);
-    if (o->check_finite && (s = rw_train_check_finite(t->P, true, *loss_out)) != RW_OK) {
+    if (o->check_finite && (s = rwi_train_check_finite(t->P, true, *loss_out)) != RW_OK) {
         rw_error_prefix("rw_train: step %ld (epoch %d)", t->step + 1, t->epoch);
         return s;
     }
@@ -243,7 +245,7 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
         rw_error_prefix("rw_train: step %ld (epoch %d)", t->step + 1, t->epoch);
         return s;
     }
-    if (o->check_finite && (s = rw_train_check_finite(t->P, false, 0)) != RW_OK) {
+    if (o->check_finite && (s = rwi_train_check_finite(t->P, false, 0)) != RW_OK) {
         rw_error_prefix("rw_train: step %ld (epoch %d), after the update", t->step + 1, t->epoch);
         return s;
     }
@@ -364,7 +366,7 @@ static rw_status finish(trainer *t, rw_status s)
     if (s == RW_OK && t->o->checkpoint_path && t->last_saved != t->step)
         s = save_checkpoint(t);
     if (s == RW_OK && t->best && t->r.best_step >= 0 && !t->o->keep_last) {
-        rw_train_copy_params(t->P, t->best, true);
+        rwi_train_copy_params(t->P, t->best, true);
         t->r.restored_best = true;
     }
     if (t->log && fclose(t->log) != 0 && s == RW_OK)
@@ -391,12 +393,12 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
             s = rw_last_status();
     }
     if (s == RW_OK && o->valid && !o->keep_last &&
-        !(t.best = rw_malloc(rw_params_size(P) * sizeof(rw_real), "the best parameters")))
+        !(t.best = rwi_malloc(rw_params_size(P) * sizeof(rw_real), "the best parameters")))
         s = RW_ERR_NOMEM;
     if (s == RW_OK)
         s = open_log(&t);
     if (s == RW_OK && o->lr > 0 && !o->lr_fn)
-        rw_optim_set_lr(opt, o->lr);
+        s = rw_optim_set_lr(opt, o->lr);
     if (s == RW_OK)
         s = run(&t);
     s = finish(&t, s);
@@ -406,6 +408,6 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
     if (result)
         *result = t.r;
     rw_graph_free(t.g);
-    rw_free(t.best);
+    rwi_free(t.best);
     return s;
 }
