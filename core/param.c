@@ -6,6 +6,7 @@
 struct rw_params {
     rw_param **items;
     int count, cap;
+    bool skip_init; /* values will be restored: initializers need not run */
 };
 
 rw_params *rw_params_new(void) { return rwi_calloc(1, sizeof(rw_params), "a parameter store"); }
@@ -94,3 +95,11 @@ void rw_params_zero_grad(rw_params *P)
     for (int i = 0; P && i < P->count; i++)
         memset(P->items[i]->grad->data, 0, P->items[i]->grad->size * sizeof(rw_real));
 }
+
+void rw_params_set_skip_init(rw_params *P, bool skip)
+{
+    if (P)
+        P->skip_init = skip;
+}
+
+bool rw_params_skip_init(const rw_params *P) { return P && P->skip_init; }

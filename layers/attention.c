@@ -27,7 +27,7 @@ static rw_param *add_param(rw_params *P, const char *layer, const char *what, rw
     char name[256];
     snprintf(name, sizeof name, "%s.%s", layer, what);
     rw_param *p = rw_params_add(P, name, shape);
-    if (p && shape.ndim == 2 && rw_init_tensor(p->value, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK)
+    if (p && shape.ndim == 2 && rw_param_init(P, p, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK)
         return NULL;
     return p;
 }

@@ -83,7 +83,7 @@ rw_param *rw_cell_param(rw_cell *c, const char *name, rw_shape shape, rw_init in
     rw_param *p = rw_params_add(c->P, full, shape);
     if (!p)
         return NULL;
-    if (rw_init_tensor(p->value, init, rng) != RW_OK) {
+    if (rw_param_init(c->P, p, init, rng) != RW_OK) {
         rw_error_prefix("parameter '%s'", full);
         return NULL;
     }

@@ -135,3 +135,10 @@ rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng)
     }
     return rw_error(RW_ERR_ARG, "rw_init_tensor: unknown initializer kind %d", (int)init.kind);
 }
+
+rw_status rw_param_init(const rw_params *P, rw_param *p, rw_init init, rw_rng *rng)
+{
+    if (!p)
+        return rw_error(RW_ERR_ARG, "rw_param_init: NULL parameter");
+    return rw_params_skip_init(P) ? RW_OK : rw_init_tensor(p->value, init, rng);
+}

@@ -28,7 +28,7 @@ rw_linear *rw_linear_new(rw_params *P, const char *name, int in, int out, rw_rng
     l->out = out;
     l->W = named_param(P, name, "W", rw_shape2(out, in));
     l->b = l->W ? named_param(P, name, "b", rw_shape1(out)) : NULL;
-    if (!l->b || rw_init_tensor(l->W->value, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK) {
+    if (!l->b || rw_param_init(P, l->W, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK) {
         rwi_free(l);
         return NULL;
     }
@@ -59,7 +59,7 @@ rw_embedding *rw_embedding_new(rw_params *P, const char *name, int vocab, int di
     e->vocab = vocab;
     e->dim = dim;
     e->E = named_param(P, name, "E", rw_shape2(vocab, dim));
-    if (!e->E || rw_init_tensor(e->E->value, rw_init_of(RW_INIT_NORMAL, 0, 1), rng) != RW_OK) {
+    if (!e->E || rw_param_init(P, e->E, rw_init_of(RW_INIT_NORMAL, 0, 1), rng) != RW_OK) {
         rwi_free(e);
         return NULL;
     }

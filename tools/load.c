@@ -88,8 +88,9 @@ rw_model *load_from_checkpoint(const rw_checkpoint *ck, const char *ck_path, boo
     const char **sets = split_settings(rw_checkpoint_meta(ck, META_SETS), &buf, &n_sets);
     char name[512];
     snprintf(name, sizeof name, "%s", file ? file : "rewind.model");
+    /* every parameter is restored below, so none is initialized first */
     rw_model_load_opts o = { .base_dir = dir, .skip_data = !with_data, .vocab = with_data ? NULL : vocab,
-                             .overrides = sets, .n_overrides = n_sets };
+                             .overrides = sets, .n_overrides = n_sets, .skip_init = true };
     rw_model *m = rw_model_load_string(text, name, &o);
     if (m && with_data && !vocab_matches(m, vocab)) {
         rw_error(RW_ERR_SHAPE, "checkpoint '%s': the data of model '%s' now gives another vocabulary than the one "

@@ -62,6 +62,10 @@ typedef struct rw_model_load_opts {
      * the value is YAML. Errors in them are reported as <command line>:1:col. */
     const char *const *overrides;
     int n_overrides;
+    /* Leave the parameters at zero instead of initializing them, because the
+     * caller restores them next (rw_params_set_skip_init): how a model is
+     * rebuilt from a checkpoint. */
+    bool skip_init;
     /* The most nodes a document may expand to through aliases (0: 100000). */
     size_t max_alias_nodes;
 } rw_model_load_opts;

@@ -40,6 +40,14 @@ RW_API rw_param *rw_params_at(const rw_params *P, int i);
 /* Total number of scalars over all parameters. */
 RW_API size_t rw_params_size(const rw_params *P);
 
+/* While skipping is on, layers built on P leave their parameters at zero
+ * instead of running their initializers (rw_param_init in rewind/init.h).
+ * For a model whose values are restored right after it is built, e.g. from
+ * a checkpoint: initializing a large recurrent matrix orthogonally costs
+ * more than sampling hundreds of tokens from it. Off by default. */
+RW_API void rw_params_set_skip_init(rw_params *P, bool skip);
+RW_API bool rw_params_skip_init(const rw_params *P);
+
 RW_API void rw_params_zero_grad(rw_params *P);
 
 /* A leaf node on `g` whose value and gradient are the parameter's own. */

@@ -50,7 +50,7 @@ static rw_status rnn_inits(rw_model *m, mlayer *l, rw_rng *rng)
                     return rwi_ydiag(RW_ERR_FORMAT, mi->at, "layer '%s' has no parameter '%s' (its cells have: %s)%s",
                                  l->name, mi->param, list, rwi_ysuggest(mi->param, names, n, hint, sizeof hint));
                 }
-                if (rw_init_tensor(p->value, init, rng) != RW_OK)
+                if (rw_param_init(m->P, p, init, rng) != RW_OK)
                     return init_error(mi, p->name);
             }
     }
@@ -99,6 +99,7 @@ rw_status rwi_mbuild(rw_model *m)
 {
     if (!(m->P = rw_params_new()))
         return rw_last_status();
+    rw_params_set_skip_init(m->P, m->skip_init);
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
     int V = m->vocab.n, C = m->target == MT_LABEL ? m->labels.n : V;
     if (V < 1)
@@ -138,7 +139,7 @@ rw_status rwi_mbuild(rw_model *m)
             break;
         }
         if (main_w && l->n_inits &&
-            rw_init_tensor(main_w->value, rw_init_of(l->inits[0].kind, l->inits[0].a, l->inits[0].b), &rng) != RW_OK)
+            rw_param_init(m->P, main_w, rw_init_of(l->inits[0].kind, l->inits[0].a, l->inits[0].b), &rng) != RW_OK)
             return init_error(&l->inits[0], main_w->name);
         in = l->out_width;
         ids = false;

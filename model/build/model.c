@@ -292,6 +292,7 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
     const rw_model_load_opts *o = opts ? opts : &none;
     m->heap.alias_cap = o->max_alias_nodes ? o->max_alias_nodes : Y_DEFAULT_ALIAS_CAP;
     m->skip_data = o->skip_data;
+    m->skip_init = o->skip_init;
     m->rng = rw_rng_seed(1);
     if (o->base_dir && !(m->base_dir = rwi_strdup(o->base_dir, "a directory")))
         goto fail;

@@ -83,6 +83,7 @@ struct rw_model {
     rw_vocab vocab, labels;
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
+    bool skip_init;                  /* parameters are restored after the build: no initializers */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;
