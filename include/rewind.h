@@ -43,6 +43,7 @@
 #include "rewind/optim.h"
 #include "rewind/schedule.h"
 #include "rewind/checkpoint.h"
+#include "rewind/metrics.h"
 #include "rewind/train.h"
 #include "rewind/model.h"
 

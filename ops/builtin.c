@@ -8,6 +8,7 @@ extern const rw_op_family rw_family_shape, rw_family_gather, rw_family_mask, rw_
 extern const rw_op_family rw_family_norm, rw_family_regularize;
 extern const rw_op_family rw_family_gather_columns;
 extern const rw_op_family rw_family_elementwise_unary, rw_family_softmax;
+extern const rw_op_family rw_family_argmax;
 
 static const rw_op_family *const families[] = {
     &rw_family_elementwise_arith,
@@ -20,6 +21,7 @@ static const rw_op_family *const families[] = {
     &rw_family_gather_columns,
     &rw_family_elementwise_unary,
     &rw_family_softmax,
+    &rw_family_argmax,
 };
 
 void rw_op_register_builtin(const rw_op_def *def);
