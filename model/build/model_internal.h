@@ -86,6 +86,11 @@ struct rw_model {
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;
+    /* metrics.c: the accumulator of train.metrics, and what the last
+     * rw_model_loss scored (for rw_train's observe, on the same graph) */
+    rw_metrics *metrics;
+    const rw_node *last_logits;
+    const rw_tensor *last_want;
 };
 
 /* layers_parse.c: the `model:` section. */
@@ -96,6 +101,9 @@ rw_status mparse_data(rw_model *m, const ynode *data);
 rw_status mparse_generate(rw_model *m, const ynode *gen);
 rw_status mparse_regularize(rw_model *m, const ynode *reg);
 void mconfig_free(rw_model *m);
+/* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
+rw_status mparse_metrics(rw_model *m, const ynode *list);
+rw_status mmetrics_train_opts(rw_model *m, rw_train_opts *o);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
