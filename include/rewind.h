@@ -44,6 +44,7 @@
 #include "rewind/schedule.h"
 #include "rewind/checkpoint_file.h"
 #include "rewind/checkpoint.h"
+#include "rewind/metrics.h"
 #include "rewind/train.h"
 #include "rewind/model.h"
 

@@ -9,6 +9,7 @@ extern const rw_op_family rwi_family_shape, rwi_family_gather, rwi_family_mask, 
 extern const rw_op_family rwi_family_norm, rwi_family_regularize;
 extern const rw_op_family rwi_family_gather_columns;
 extern const rw_op_family rwi_family_elementwise_unary, rwi_family_softmax;
+extern const rw_op_family rwi_family_argmax;
 
 static const rw_op_family *const families[] = {
     &rwi_family_elementwise_arith,
@@ -21,6 +22,7 @@ static const rw_op_family *const families[] = {
     &rwi_family_gather_columns,
     &rwi_family_elementwise_unary,
     &rwi_family_softmax,
+    &rwi_family_argmax,
 };
 
 void rwi_ops_register_builtins(void)

@@ -19,6 +19,7 @@ static const command commands[] = {
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
     { "cells", cmd_cells, "list the registered recurrent cells and their options" },
+    { "report", cmd_report, "write one self-contained HTML page about a training run (curves, model, samples)" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -31,7 +32,8 @@ static void print_version(void)
 static void print_help(void)
 {
     printf("usage: rewind COMMAND [ARGS] [OPTIONS]\n"
-           "       rewind --help | --version\n\n"
+           "       rewind --help | --version\n"
+           "       --plugin PATH.so (repeatable, anywhere) loads a plugin's ops and cells first\n\n"
            "rewind trains recurrent neural networks defined in YAML model files.\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++)
         printf("  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -45,6 +47,9 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
+    int plugged = plugins_load_from_args(&argc, argv);
+    if (plugged >= 0)
+        return plugged;
     if (argc < 2) {
         print_help();
         return EXIT_USAGE;

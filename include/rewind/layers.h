@@ -24,7 +24,9 @@ RW_API rw_node *rw_linear_apply(rw_graph *g, const rw_linear *l, rw_node *x);
 RW_API void rw_linear_free(rw_linear *l);
 
 /* A lookup table E [vocab, dim] (N(0, 1) by default), parameter "<name>.E".
- * ids int32 [...] -> [..., dim]; backward scatter-adds into E. */
+ * ids int32 [...] -> [..., dim]; backward scatter-adds into E. The
+ * padding id -1 (RW_PAD, as rw_batcher pads) gives a zero row and no
+ * gradient, so a padded batch can be embedded as it comes. */
 typedef struct rw_embedding {
     rw_param *E;
     int vocab, dim;

@@ -32,6 +32,7 @@
 #include "rewind/corpus.h"
 #include "rewind/cell.h"
 #include "rewind/graph.h"
+#include "rewind/metrics.h"
 #include "rewind/optim.h"
 #include "rewind/param.h"
 #include "rewind/rng.h"
@@ -150,6 +151,8 @@ typedef struct rw_model_train_config {
     rw_model_interval checkpoint_every; /* 0: only when training ends */
     char *log_path;          /* log: CSV file (NULL: none) */
     bool check_finite;       /* true */
+    int n_metrics;           /* metrics: [accuracy, top5, ...] computed at each validation (0: none) */
+    rw_metric metrics[16];
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {

@@ -26,6 +26,13 @@ RW_API rw_node *rw_mean_axis(rw_graph *g, rw_node *x, int axis);
  * largest (lowest index along the axis on ties). */
 RW_API rw_node *rw_max_axis(rw_graph *g, rw_node *x, int axis);
 
+/* Op "argmax": the index of the largest value along the last axis, as
+ * int32: [..., C] -> [...] (a 1-D input gives a scalar; the first of equal
+ * maxima wins). It has no gradient: x receives nothing from it, and a loss
+ * cannot be built on it. Use it for predictions and metrics:
+ *   rw_node *pred = rw_argmax(g, logits);   // int32 [T, B] from [T, B, C] */
+RW_API rw_node *rw_argmax(rw_graph *g, rw_node *x);
+
 /* The Euclidean norm over the last axis: [..., D] -> [...] (a 1-D input
  * gives a scalar). Computed without overflow; a zero vector has norm 0 and
  * gradient 0 (never NaN). */

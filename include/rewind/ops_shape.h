@@ -68,8 +68,10 @@ RW_API rw_status rw_unstack(rw_graph *g, rw_node *x, rw_node **out);
 
 /* Op "gather" (embedding lookup): table real [V, E], ids int32 of any
  * shape S with at most 3 dimensions -> [S, E], row ids[k] of the table for
- * each k. An id outside [0, V) is an error when the op is recorded, naming
- * the id and its position. Backward adds each output row's gradient into
+ * each k. The padding id -1 (RW_PAD, what rw_batcher writes past each
+ * sequence's end) gives a zero row and passes no gradient; any other id
+ * outside [0, V) is an error when the op is recorded, naming the id and its
+ * position. Backward adds each output row's gradient into
  * the table row it came from (a repeated id receives the sum); ids get no
  * gradient. */
 RW_API rw_node *rw_gather(rw_graph *g, rw_node *table, rw_node *ids);

@@ -235,7 +235,8 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
 rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
-                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", NULL };
+                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics",
+                                        NULL };
     rw_model_train_config *x = &m->train;
     *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
                                   .shuffle_batches = true, .restore_best = true, .check_finite = true,
@@ -282,6 +283,8 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
     if ((n = rwi_ymap_get(t, "valid_every")) && interval(c, n, "valid_every", &x->valid_every) != RW_OK)
         return RW_ERR_FORMAT;
     if ((n = rwi_ymap_get(t, "log")) && rwi_ys_string(c, n, "log", &x->log_path) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "metrics")) && rwi_mparse_metrics(m, n) != RW_OK)
         return RW_ERR_FORMAT;
     return RW_OK;
 }

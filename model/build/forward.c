@@ -216,6 +216,8 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
         return NULL;
     }
     rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
+    m->last_logits = logits;
+    m->last_want = want;
     return penalty ? rw_add(g, loss, penalty) : loss;
 }
 

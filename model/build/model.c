@@ -373,6 +373,7 @@ void rw_model_free(rw_model *m)
     if (!m)
         return;
     rwi_mdata_free(m->d);
+    rw_metrics_free(m->metrics);
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);
     rw_params_free(m->P);

@@ -87,6 +87,11 @@ struct rw_model {
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;
+    /* metrics.c: the accumulator of train.metrics, and what the last
+     * rw_model_loss scored (for rw_train's observe, on the same graph) */
+    rw_metrics *metrics;
+    const rw_node *last_logits;
+    const rw_tensor *last_want;
 };
 
 /* layers_parse.c: the `model:` section. */
@@ -97,6 +102,9 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *data);
 rw_status rwi_mparse_generate(rw_model *m, const ynode *gen);
 rw_status rwi_mparse_regularize(rw_model *m, const ynode *reg);
 void rwi_mconfig_free(rw_model *m);
+/* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
+rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
+rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status rwi_mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);

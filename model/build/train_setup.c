@@ -101,5 +101,7 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
     o->checkpoint_meta_count = m->meta_vocab ? 2 : 1;
     o->log_path = t->log_path;
     o->check_finite = t->check_finite;
+    if (st == RW_OK)
+        st = rwi_mmetrics_train_opts(m, o);
     return st;
 }
