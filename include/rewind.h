@@ -45,5 +45,6 @@
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "rewind/model.h"
+#include "rewind/model_seq2seq.h"
 
 #endif

@@ -372,6 +372,7 @@ void rw_model_free(rw_model *m)
     if (!m)
         return;
     mdata_free(m->d);
+    ms2s_free(m->s2s);
     rw_free(m->meta_vocab);
     mlayers_free(m);
     rw_params_free(m->P);

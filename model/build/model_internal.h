@@ -58,6 +58,7 @@ typedef struct mlayer {
 } mlayer;
 
 typedef struct mdata mdata;  /* data.c */
+typedef struct ms2s ms2s;    /* seq2seq_model.c: a model.graph encoder-decoder */
 
 struct rw_model {
     yheap heap;
@@ -84,6 +85,7 @@ struct rw_model {
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
+    ms2s *s2s;                       /* model.graph (or train.teacher_forcing) given, else NULL */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;
 };
@@ -107,6 +109,13 @@ rw_status mdata_load(rw_model *m);
 void mdata_free(mdata *d);
 /* data_source.c: batches per epoch of the training split (0 when unknown). */
 long mbatches_per_epoch(rw_model *m);
+/* graph_parse.c, seq2seq_model.c: model.graph, mapped onto rw_seq2seq. */
+rw_status ms2s_parse(rw_model *m, const ynode *model);
+rw_status ms2s_parse_teacher_forcing(rw_model *m, const ynode *tf);
+rw_status ms2s_build(rw_model *m);
+rw_node *ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
+void ms2s_print(FILE *f, const rw_model *m);
+void ms2s_free(ms2s *s);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *mfind_cell(const rw_model *m, const char *name);
 
