@@ -139,7 +139,7 @@ void ms2s_print(FILE *f, const rw_model *m)
     int order[] = { s->enc, s->tgt_emb, s->dec, s->head };
     for (int k = 0; k < 4; k++) {
         const gnode *g = &s->nodes[order[k]];
-        char type[64], out[64];
+        char type[96], out[64];
         int width = k == 0 ? rw_rnn_output_size(rw_seq2seq_encoder(s->net)) : k == 1 ? o->embed
                     : k == 2 ? o->dec_hidden : o->tgt_vocab;
         if (g->kind == G_RNN)
