@@ -354,3 +354,37 @@ Test(seq2seq_yaml, rewind_train_learns_to_reverse_digit_strings, .timeout = 900)
     free(out);
     remove_dir(dir);
 }
+
+/* ---- the shipped models ------------------------------------------------------------------- */
+
+static void shipped_model(const char *file, const char *schedule, int beam_width, double length_norm)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/%s", env("RW_SOURCE_DIR", "."), file);
+    const char *over[] = { "train.steps=4", "train.batch.size=8", "hyper.hidden=8", "train.checkpoint.every=0" };
+    rw_model *m = rw_model_load(path, &(rw_model_load_opts){ .overrides = over, .n_overrides = 4 });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    cr_expect(rw_model_is_seq2seq(m) && rw_model_seq2seq(m) != NULL);
+    const rw_model_generate_config *g = rw_model_generate_config_of(m);
+    cr_expect(g->beam && g->beam_width == beam_width && fabs(g->length_norm - length_norm) < 1e-12);
+    cr_expect_str_eq(g->stop_at, "</s>");
+    rw_translate_opts o = rw_model_translate_defaults(m);
+    cr_expect(o.beam == beam_width && o.end == RW_VOCAB_EOS && !o.sample);
+    char *summary = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&summary, &len);
+    rw_model_print_summary(f, m);
+    fclose(f);
+    cr_expect(strstr(summary, schedule) && strstr(summary, "attention: ") && strstr(summary, "total: "), "%s",
+              summary);
+    free(summary);
+    double loss = train_steps(m);
+    cr_expect(isfinite(loss), "%s trains", file);
+    rw_model_free(m);
+}
+
+Test(seq2seq_yaml, shipped_models_load_and_train, .timeout = 120)
+{
+    shipped_model("reverse.yaml", "teacher forcing: always", 4, 0.6);
+    shipped_model("date_seq2seq.yaml", "teacher forcing: inverse_sigmoid (k 400", 3, 0.6);
+}
