@@ -363,6 +363,7 @@ rw_status mparse_generate(rw_model *m, const ynode *g)
         opt_real(c, g, "length_norm", 0, 10, false, &x->length_norm))
         return RW_ERR_FORMAT;
     x->greedy = k == 1;
+    m->gen_method_given = ymap_get(g, "method") != NULL;
     x->beam = k == 2;
     x->beam_width = (int)beam;
     x->top_k = (int)top_k;

@@ -85,6 +85,7 @@ struct rw_model {
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
+    bool gen_method_given;           /* generate.method was written (encoder-decoders default to greedy) */
     ms2s *s2s;                       /* model.graph (or train.teacher_forcing) given, else NULL */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;

@@ -178,7 +178,7 @@ rw_translate_opts rw_model_translate_defaults(const rw_model *m)
         return o;
     const rw_model_generate_config *g = &m->gen;
     o.beam = g->beam ? g->beam_width : 1;
-    o.sample = !g->beam && !g->greedy;
+    o.sample = m->gen_method_given && !g->beam && !g->greedy; /* no method written: greedy */
     o.temperature = g->temperature;
     o.top_k = g->top_k;
     o.alpha = g->length_norm;
