@@ -47,5 +47,6 @@
 #include "rewind/metrics.h"
 #include "rewind/train.h"
 #include "rewind/model.h"
+#include "rewind/model_seq2seq.h"
 
 #endif

@@ -28,6 +28,7 @@ int cmd_report(int argc, char **argv);
  * on the command line, and removes it from argv. -1 to go on, else the exit
  * status (a clear message was printed). */
 int plugins_load_from_args(int *argc, char **argv);
+int cmd_translate(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "curves.h"
 #include "load.h"
+#include "seq2seq_tools.h"
 #include "train_support.h"
 
 static const cli_opt opts[] = {
@@ -342,6 +343,11 @@ static int run(train_run *r)
         return EXIT_FAIL;
     }
     print_result(r, &res);
+    if (rw_model_is_seq2seq(r->m) && r->o.valid &&
+        seq2seq_report_exact_match(stdout, r->m, RW_SPLIT_VALID, "valid") != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     if (!quiet && res.reason != RW_TRAIN_STOP_FLAG)
         print_sample(r);
     return EXIT_OK;

@@ -156,11 +156,15 @@ typedef struct rw_model_train_config {
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {
-    bool greedy;             /* method: greedy | sample (sample) */
+    bool greedy;             /* method: greedy | sample | beam (sample) */
+    bool beam;               /* method: beam */
     double temperature;      /* 1.0 */
     int top_k;               /* 0: all tokens */
     int max_length;          /* 200 */
     char *prime;             /* NULL: none */
+    char *stop_at;           /* a token (seq2seq: default </s>) or text (char LM) that ends generation; NULL: none */
+    int beam_width;          /* beam search width (4) */
+    double length_norm;      /* beam search: score = log p / length^length_norm (0) */
 } rw_model_generate_config;
 
 RW_API const rw_model_train_config *rw_model_train_config_of(const rw_model *m);

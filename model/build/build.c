@@ -100,6 +100,8 @@ rw_status rwi_mbuild(rw_model *m)
     if (!(m->P = rw_params_new()))
         return rw_last_status();
     rw_params_set_skip_init(m->P, m->skip_init);
+    if (m->s2s)
+        return rwi_ms2s_build(m); /* seq2seq_model.c */
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
     int V = m->vocab.n, C = m->target == MT_LABEL ? m->labels.n : V;
     if (V < 1)
@@ -203,6 +205,10 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         fprintf(f, "no model: section (a cell library)\n");
         return;
     }
+    if (m->s2s) { /* seq2seq_model.c: the graph, then the parameters below */
+        rwi_ms2s_print(f, m);
+        goto params;
+    }
     fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "  %-16s %-22s %-16s %12s\n", "layer", "type", "output", "parameters");
     for (int i = 0; i < m->n_layers; i++) {
@@ -222,6 +228,7 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
     fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
             m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,
             m->target == MT_LABEL ? "classes" : "tokens");
+params:
     fprintf(f, "parameters:\n");
     for (int i = 0; i < rw_params_count(m->P); i++) {
         const rw_param *p = rw_params_at(m->P, i);

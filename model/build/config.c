@@ -235,7 +235,7 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
 rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
-                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics",
+                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics", "teacher_forcing",
                                         NULL };
     rw_model_train_config *x = &m->train;
     *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
@@ -285,6 +285,8 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
     if ((n = rwi_ymap_get(t, "log")) && rwi_ys_string(c, n, "log", &x->log_path) != RW_OK)
         return RW_ERR_FORMAT;
     if ((n = rwi_ymap_get(t, "metrics")) && rwi_mparse_metrics(m, n) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "teacher_forcing")) && rwi_ms2s_parse_teacher_forcing(m, n) != RW_OK) /* graph_parse.c */
         return RW_ERR_FORMAT;
     return RW_OK;
 }
@@ -343,26 +345,34 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 
 rw_status rwi_mparse_generate(rw_model *m, const ynode *g)
 {
-    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", NULL };
-    static const char *const methods[] = { "sample", "greedy", NULL };
+    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", "stop_at",
+                                        "beam_width", "length_norm", NULL };
+    static const char *const methods[] = { "sample", "greedy", "beam", NULL };
     const yctx *c = &m->ctx;
     rw_model_generate_config *x = &m->gen;
     x->temperature = 1.0;
     x->max_length = 200;
+    x->beam_width = 4;
     if (!g)
         return RW_OK;
     const ynode *n;
     int k = 0;
-    long top_k = 0, len = 200;
+    long top_k = 0, len = 200, beam = 4;
     if (rwi_ys_expect(g, Y_MAP, "generate") || rwi_ys_keys(g, "generate", keys) ||
         ((n = rwi_ymap_get(g, "method")) && rwi_ys_enum(c, n, "method", methods, &k)) ||
         opt_real(c, g, "temperature", 1e-6, 1e6, false, &x->temperature) || opt_long(c, g, "top_k", 0, &top_k) ||
-        opt_long(c, g, "max_length", 1, &len))
+        opt_long(c, g, "max_length", 1, &len) || opt_long(c, g, "beam_width", 1, &beam) ||
+        opt_real(c, g, "length_norm", 0, 10, false, &x->length_norm))
         return RW_ERR_FORMAT;
     x->greedy = k == 1;
+    m->gen_method_given = rwi_ymap_get(g, "method") != NULL;
+    x->beam = k == 2;
+    x->beam_width = (int)beam;
     x->top_k = (int)top_k;
     x->max_length = (int)len;
     if ((n = rwi_ymap_get(g, "prime")) && !rwi_yis_null(n) && n->str[0] && rwi_ys_string(c, n, "prime", &x->prime) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(g, "stop_at")) && rwi_ys_string(c, n, "stop_at", &x->stop_at) != RW_OK)
         return RW_ERR_FORMAT;
     return RW_OK;
 }
@@ -406,4 +416,5 @@ void rwi_mconfig_free(rw_model *m)
     rwi_free(m->train.checkpoint_path);
     rwi_free(m->train.log_path);
     rwi_free(m->gen.prime);
+    rwi_free(m->gen.stop_at);
 }

@@ -195,6 +195,8 @@ static rw_status load_tsv(rw_model *m, mdata *d)
         st = rw_error(RW_ERR_FORMAT, "data: the training files hold no examples");
     if (st == RW_OK)
         st = build_vocabs(m, &t);
+    if (st == RW_OK && m->data.kind == RW_DATA_TSV_SEQ2SEQ) /* <pad> <s> </s> <unk> as ids 0..3 */
+        st = rw_vocab_add_specials(&m->vocab);
     if (st == RW_OK)
         st = add_examples(m, d, &t);
     for (int i = 0; i < t.n_readers; i++)

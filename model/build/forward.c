@@ -197,12 +197,16 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
 
 rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
+    if (m && m->s2s)
+        return rwi_ms2s_forward(g, m, b, true);
     rw_node *penalty;
     return forward(g, m, b, &penalty);
 }
 
 rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
+    if (m && m->s2s)
+        return rwi_ms2s_forward(g, m, b, false);
     rw_node *penalty, *logits = forward(g, m, b, &penalty);
     if (!logits)
         return NULL;
@@ -227,6 +231,11 @@ rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model
 
 rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids)
 {
+    if (m && m->s2s) {
+        rw_error(RW_ERR_ARG, "rw_model_step: model '%s' is an encoder-decoder: decode it with "
+                 "rw_model_translate", m->name);
+        return NULL;
+    }
     if (!g || !m || !s || !ids || s->m != m) {
         rw_error(RW_ERR_ARG, "rw_model_step: needs a graph, a model, its state and token ids");
         return NULL;

@@ -511,8 +511,8 @@ static rw_status parse_output(lparse *p, const ynode *outs)
     if (m->target == MT_NEXT && m->data.kind == RW_DATA_TSV_CLASSIFY)
         return rwi_ydiag(RW_ERR_FORMAT, n, "data of kind tsv_classify gives labels: use 'target: label'");
     if (m->data.kind == RW_DATA_TSV_SEQ2SEQ)
-        return rwi_ydiag(RW_ERR_FORMAT, m->data_at, "a layer list cannot express a sequence-to-sequence model yet "
-                     "(data kind tsv_seq2seq)");
+        return rwi_ydiag(RW_ERR_FORMAT, m->data_at, "a layer list cannot express a sequence-to-sequence model "
+                     "(data kind tsv_seq2seq): write a model.graph");
     if (m->target == MT_LABEL && last->seq_out)
         return rwi_ydiag(RW_ERR_FORMAT, n ? n : m->out_at, "target 'label' classifies whole sequences, but the last "
                      "layer '%s' gives one output per step: set 'output: last' on the last recurrent layer",
@@ -530,8 +530,7 @@ rw_status rwi_mparse_model(rw_model *m, const ynode *model)
     if (rwi_ys_expect(model, Y_MAP, "model") != RW_OK || rwi_ys_keys(model, "model", keys) != RW_OK)
         return RW_ERR_FORMAT;
     if (rwi_ymap_get(model, "graph"))
-        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(model, "graph"), "the graph form of models is not implemented yet; "
-                     "write a 'layers:' list");
+        return rwi_ms2s_parse(m, model); /* graph_parse.c */
     const ynode *inputs = rwi_ymap_get(model, "inputs"), *layers, *outs;
     if (inputs) {
         static const char *const ik[] = { "type", "vocab", NULL }, *const types[] = { "tokens", NULL },

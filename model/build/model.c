@@ -373,6 +373,7 @@ void rw_model_free(rw_model *m)
     if (!m)
         return;
     rwi_mdata_free(m->d);
+    rwi_ms2s_free(m->s2s);
     rw_metrics_free(m->metrics);
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);

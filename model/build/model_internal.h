@@ -58,6 +58,7 @@ typedef struct mlayer {
 } mlayer;
 
 typedef struct mdata mdata;  /* data.c */
+typedef struct ms2s ms2s;    /* seq2seq_model.c: a model.graph encoder-decoder */
 
 struct rw_model {
     yheap heap;
@@ -85,6 +86,8 @@ struct rw_model {
     bool skip_data;                  /* data paths are neither resolved nor read */
     bool skip_init;                  /* parameters are restored after the build: no initializers */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
+    bool gen_method_given;           /* generate.method was written (encoder-decoders default to greedy) */
+    ms2s *s2s;                       /* model.graph (or train.teacher_forcing) given, else NULL */
     const char *meta_keys[2], *meta_values[2];
     char *meta_vocab;
     /* metrics.c: the accumulator of train.metrics, and what the last
@@ -116,6 +119,13 @@ rw_status rwi_mdata_load(rw_model *m);
 void rwi_mdata_free(mdata *d);
 /* data_source.c: batches per epoch of the training split (0 when unknown). */
 long rwi_mbatches_per_epoch(rw_model *m);
+/* graph_parse.c, seq2seq_model.c: model.graph, mapped onto rw_seq2seq. */
+rw_status rwi_ms2s_parse(rw_model *m, const ynode *model);
+rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *tf);
+rw_status rwi_ms2s_build(rw_model *m);
+rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
+void rwi_ms2s_print(FILE *f, const rw_model *m);
+void rwi_ms2s_free(ms2s *s);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
