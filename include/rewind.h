@@ -37,6 +37,7 @@
 #include "rewind/cell.h"
 #include "rewind/cells.h"
 #include "rewind/rnn.h"
+#include "rewind/regularize.h"
 #include "rewind/attention.h"
 #include "rewind/seq2seq.h"
 #include "rewind/decode.h"

@@ -4,11 +4,11 @@
 #include <string.h>
 #include "../core/alloc.h"
 #include "rnn_internal.h"
+#include "rnn_regularize.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
 #include "rewind/ops_mask.h"
-#include "rewind/ops_norm.h"
 #include "rewind/ops_dropout.h"
 
 /* The spec with its defaults filled in and its cell resolved, or an error. */
@@ -26,9 +26,10 @@ static rw_status resolve(const rw_rnn_spec *spec, rw_rnn_spec *o)
         return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): no cell named '%s' is registered", name, o->cell_name);
     o->cell_name = NULL;
     if (!o->name || !o->cell || o->layers < 1 || o->layers > RW_RNN_MAX_LAYERS || o->dropout < 0 ||
-        o->dropout >= 1 || o->vocab < 0)
-        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout in "
-                        "[0, 1) (got %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout);
+        o->dropout >= 1 || o->vocab < 0 || !(o->recurrent_dropout >= 0 && o->recurrent_dropout < 1))
+        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout and "
+                        "recurrent_dropout in [0, 1) (got %g, %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout,
+                        o->recurrent_dropout);
     if (o->vocab > 0)
         o->input_size = o->vocab;
     return RW_OK;
@@ -177,11 +178,13 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     for (int k = 0; k < ns; k++)
         if (!(state[k] = initial_state(u, l, d, k)))
             return rw_last_status();
-    rw_node *zero_out = NULL;
+    rw_node *zero_out = NULL, *h_mask = NULL;
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
         memcpy(prev, state, sizeof prev);
+        if (!(state[0] = rnn_drop_recurrent(g, &r->o, u->o->rng, state[0], &h_mask)))
+            return rw_last_status();
         rw_node *out = def->step(g, cell, u->steps[t], state);
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
@@ -293,9 +296,7 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     if (o->output != RW_OUTPUT_LAST)
         s.outputs = input;
     s.last = r->dirs == 2 ? rw_concat(g, last, 2, -1) : last[0];
-    if (o->norm_stabilizer > 0 && u.T >= 2)
-        s.penalty = rw_norm_stabilizer(g, u.outs[0], u.T, o->norm_stabilizer);
-    if (!s.last || (o->norm_stabilizer > 0 && u.T >= 2 && !s.penalty))
+    if (!s.last || rnn_hidden_penalty(g, u.outs, r->dirs, u.T, o->lengths, o, &s.penalty) != RW_OK)
         return fail;
     s.steps = u.T;
     s.batch = u.B;

@@ -55,7 +55,8 @@ typedef struct rw_rnn_spec {
     int layers;               /* stacked layers; 0 means 1 */
     bool bidirectional;       /* forward and backward runs, outputs concatenated [.., 2H] */
     double dropout;           /* between stacked layers (on each layer's input but the first) */
-    bool variational;         /* one dropout mask per sequence, reused at every step */
+    double recurrent_dropout; /* on h_{t-1} as each cell reads it (state 0; the carried state is not dropped) */
+    bool variational;         /* one dropout mask per sequence, reused at every step (both dropouts above) */
     bool residual;            /* layer input added to its output when the widths agree */
     rw_initial_state initial_state;
 } rw_rnn_spec;
@@ -91,7 +92,13 @@ typedef struct rw_run_opts {
     rw_node *const *initial;  /* or given initial states: [layers * dirs * n_states] nodes [B, size] */
     rw_rng *rng;              /* for dropout; required when dropout > 0 in training mode */
     rw_output_mode output;
-    double norm_stabilizer;   /* beta > 0: s.penalty = beta/T sum (||h_t|| - ||h_{t-1}||)^2 on the top layer */
+    /* Penalties on the top layer's outputs h_t (every direction), summed into
+     * s.penalty. Each sequence b counts only its valid steps t < len_b, and
+     * the batch's penalty is the mean over its B sequences, so a padded
+     * batch's penalty is the mean of each sequence's penalty alone. */
+    double hidden_l2;         /* alpha: alpha/B sum_b sum_t ||h_t||^2 (activation regularization) */
+    double hidden_diff_l2;    /* beta: beta/B sum_b sum_{t>=1} ||h_t - h_{t-1}||^2 (temporal activation reg.) */
+    double norm_stabilizer;   /* beta: beta/B sum_b 1/len_b sum_{t>=1} (||h_t|| - ||h_{t-1}||)^2 */
 } rw_run_opts;
 
 typedef struct rw_seq {
@@ -100,7 +107,8 @@ typedef struct rw_seq {
                                  direction: at step 0) */
     rw_node **final;          /* [layers * dirs * n_states] final states, each [B, size] */
     int n_final;
-    rw_node *penalty;         /* the norm-stabilizer term, when asked for, else NULL */
+    rw_node *penalty;         /* the penalties of rw_run_opts, when asked for (and T >= 2 for the
+                                 differences), else NULL: add it to the loss */
     int steps, batch;
 } rw_seq;
 

@@ -171,6 +171,8 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                 x = drop(g, m, x, l->in_dropout, l->ro.variational);
             rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
                                .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
+                               .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
+                               .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)
@@ -215,7 +217,11 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
                  want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
         return NULL;
     }
-    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
+    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want)), *weights = NULL;
+    if (rw_graph_is_training(g) && rw_param_penalty(g, m->P, &m->param_penalty, &weights) != RW_OK)
+        return NULL;
+    if (weights)
+        penalty = penalty ? rw_add(g, penalty, weights) : weights;
     return penalty ? rw_add(g, loss, penalty) : loss;
 }
 

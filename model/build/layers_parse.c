@@ -111,17 +111,26 @@ static rw_status get_inits(lparse *p, mlayer *l, const ynode *map, bool by_param
     return RW_OK;
 }
 
-/* dropout: a number (between stacked layers) or {input, between, output}. */
+/* dropout: a number (between stacked layers) or {input, between, recurrent,
+ * output, mask: per_step|per_sequence}; per_sequence is variational dropout
+ * (also `variational: true`). */
 static rw_status rnn_dropout(lparse *p, mlayer *l, const ynode *n)
 {
-    static const char *const keys[] = { "input", "between", "output", NULL };
+    static const char *const keys[] = { "input", "between", "recurrent", "output", "mask", NULL };
+    static const char *const masks[] = { "per_step", "per_sequence", NULL };
     if (n->kind == Y_SCALAR)
         return ys_real(p->c, n, "dropout", 0, 1, true, &l->ro.dropout);
+    const ynode *mk = ymap_get(n, "mask");
+    int k;
     if (ys_expect(n, Y_MAP, "dropout") != RW_OK || ys_keys(n, "dropout", keys) != RW_OK ||
         get_real(p, n, "input", 0, 1, true, &l->in_dropout) != RW_OK ||
         get_real(p, n, "between", 0, 1, true, &l->ro.dropout) != RW_OK ||
-        get_real(p, n, "output", 0, 1, true, &l->out_dropout) != RW_OK)
+        get_real(p, n, "recurrent", 0, 1, true, &l->ro.recurrent_dropout) != RW_OK ||
+        get_real(p, n, "output", 0, 1, true, &l->out_dropout) != RW_OK ||
+        (mk && ys_enum(p->c, mk, "mask", masks, &k) != RW_OK))
         return RW_ERR_FORMAT;
+    if (mk)
+        l->ro.variational = k == 1;
     return RW_OK;
 }
 
@@ -268,9 +277,9 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         }
     }
-    if ((n = ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
-        return RW_ERR_FORMAT;
     if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "residual", &l->ro.residual))
+        return RW_ERR_FORMAT;
+    if ((n = ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
         return RW_ERR_FORMAT;
     static const char *const inits[] = { "zeros", "learned", NULL };
     static const char *const outs[] = { "all", "last", NULL };

@@ -6,6 +6,7 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
+#include "rewind/regularize.h"
 #include "rewind/vocab.h"
 #include "cells/cell_graph.h"
 #include "yaml/schema.h"
@@ -47,6 +48,7 @@ typedef struct mlayer {
     double in_dropout, out_dropout;
     bool last;               /* output: last (many-to-one) */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
+    double hidden_l2, hidden_diff_l2; /* regularize.hidden_l2 / hidden_diff_l2 on this layer */
     int n_inits;
     minit inits[M_MAX_INITS];
     /* built */
@@ -77,6 +79,7 @@ struct rw_model {
     rw_model_train_config train;
     rw_model_data_config data;
     rw_model_generate_config gen;
+    rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
@@ -90,7 +93,7 @@ struct rw_model {
 
 /* layers_parse.c: the `model:` section. */
 rw_status mparse_model(rw_model *m, const ynode *model);
-/* config.c: the `train:`, `data:`, `generate:` and `regularize:` sections. */
+/* config.c: the `train:`, `data:` and `generate:` sections; regularize_parse.c: `regularize:`. */
 rw_status mparse_train(rw_model *m, const ynode *train);
 rw_status mparse_data(rw_model *m, const ynode *data);
 rw_status mparse_generate(rw_model *m, const ynode *gen);
