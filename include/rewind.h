@@ -38,6 +38,7 @@
 #include "rewind/cells.h"
 #include "rewind/rnn.h"
 #include "rewind/regularize.h"
+#include "rewind/diagnostics.h"
 #include "rewind/attention.h"
 #include "rewind/seq2seq.h"
 #include "rewind/decode.h"

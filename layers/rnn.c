@@ -113,6 +113,7 @@ typedef struct run {
     rw_node **masks;    /* [T] real [B] leaves, or NULL without lengths */
     rw_node **steps;    /* scratch: [T] per-step inputs */
     rw_node **outs[2];  /* [T] per-step outputs of the current layer, per direction */
+    rw_node **hidden;   /* keep_hidden_grads: rw_seq.hidden */
 } run;
 
 static rw_node *initial_state(run *u, int l, int d, int s)
@@ -189,6 +190,10 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
             return rw_last_status();
+        }
+        if (u->hidden) { /* diagnostics: dL/dh_t survives rw_backward */
+            out->keep_grad = true;
+            u->hidden[(l * r->dirs + d) * T + t] = out;
         }
         if (u->masks) { /* padded steps change neither the state nor the output */
             if (!zero_out && !(zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
@@ -272,6 +277,9 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     u.steps = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.steps);
     u.outs[0] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[0]);
     u.outs[1] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[1]);
+    if (o->keep_hidden_grads && u.T > 0 &&
+        !(s.hidden = u.hidden = rw_arena_calloc(arena, (size_t)r->layers * r->dirs * u.T * sizeof *u.hidden)))
+        return fail;
     if (!s.final || !u.steps || !u.outs[0] || !u.outs[1] || make_masks(&u) != RW_OK)
         return fail;
 

@@ -99,6 +99,10 @@ typedef struct rw_run_opts {
     double hidden_l2;         /* alpha: alpha/B sum_b sum_t ||h_t||^2 (activation regularization) */
     double hidden_diff_l2;    /* beta: beta/B sum_b sum_{t>=1} ||h_t - h_{t-1}||^2 (temporal activation reg.) */
     double norm_stabilizer;   /* beta: beta/B sum_b 1/len_b sum_{t>=1} (||h_t|| - ||h_{t-1}||)^2 */
+    /* Diagnostics: keep dL/dh_t of every layer, direction and step through
+     * rw_backward (intermediate gradients are otherwise recycled); read them
+     * with rw_rnn_grad_norms (rewind/diagnostics.h). */
+    bool keep_hidden_grads;
 } rw_run_opts;
 
 typedef struct rw_seq {
@@ -110,6 +114,8 @@ typedef struct rw_seq {
     rw_node *penalty;         /* the penalties of rw_run_opts, when asked for (and T >= 2 for the
                                  differences), else NULL: add it to the loss */
     int steps, batch;
+    rw_node **hidden;         /* keep_hidden_grads: each cell's output h_t before padding masks, at
+                                 [(layer * dirs + dir) * steps + t]; else NULL */
 } rw_seq;
 
 /* Unrolls the network over xs. On error every node in the result is NULL
