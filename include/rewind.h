@@ -47,5 +47,6 @@
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "rewind/model.h"
+#include "rewind/model_diagnostics.h"
 
 #endif

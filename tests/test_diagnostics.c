@@ -3,6 +3,7 @@
  * an Elman network's gradient decays by orders of magnitude more than an
  * LSTM's. Spectral radii by power iteration match known matrices. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "rw_test.h"
 
@@ -75,4 +76,85 @@ Test(diagnostics, spectral_radius_by_power_iteration)
     rw_rnn_free(e);
     rw_rnn_free(l);
     rw_params_free(P);
+}
+
+/* ---- the model level and `rewind diagnose` ------------------------------------------ */
+
+static double model_decay(const char *cell, rw_model_diagnosis *d)
+{
+    char text[512];
+    snprintf(text, sizeof text, "format: rewind/1\nmodel:\n  layers:\n    - embedding: {size: 16}\n"
+             "    - %s: {size: 64}\n    - linear: {size: vocab}\n  outputs: {next: {target: next}}\n", cell);
+    rw_model *m = rw_model_load_string(text, "m.yaml", &(rw_model_load_opts){ .vocab_size = 20 });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    cr_assert_eq(rw_model_diagnose(m, &(rw_model_diagnose_opts){ .steps = T }, d), RW_OK, "%s", rw_last_error());
+    for (int i = 0; i < rw_params_count(rw_model_params(m)); i++) {
+        const rw_param *p = rw_params_at(rw_model_params(m), i);
+        for (size_t k = 0; k < p->grad->size; k++)
+            cr_assert_eq(p->grad->data[k], 0, "parameter gradients are left zero");
+    }
+    rw_model_free(m);
+    cr_assert_eq(d->n, 1);
+    cr_assert_eq(d->steps, T);
+    return d->series[0].grad_norm[0] / d->series[0].grad_norm[T - 1];
+}
+
+Test(diagnostics, model_diagnosis_through_yaml)
+{
+    rw_model_diagnosis e, l;
+    double elman = model_decay("elman", &e), lstm = model_decay("lstm", &l);
+    cr_expect_str_eq(e.series[0].name, "elman_2.l0");
+    cr_expect_eq(e.series[0].n_radii, 1);
+    cr_expect_eq(l.series[0].n_radii, 4);
+    printf("through YAML (embedding 16, size 64, T = %d): dh_0/dh_%d elman %.3g, lstm %.3g\n", T, T - 1, elman, lstm);
+    cr_expect_gt(lstm / elman, 100, "elman %g vs lstm %g", elman, lstm);
+    rw_model_diagnosis_free(&e);
+    rw_model_diagnosis_free(&l);
+}
+
+Test(diagnostics, rewind_diagnose_writes_csv_and_svg)
+{
+    const char *bin = getenv("RW_BINARY_DIR");
+    char dir[] = "/tmp/rw_diagnose_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/text.txt", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "the quick brown fox jumps over the lazy dog\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/m.yaml", dir);
+    f = fopen(path, "w");
+    fprintf(f, "format: rewind/1\nmodel:\n  layers:\n    - embedding: {size: 8}\n    - elman: {size: 32}\n"
+               "    - linear: {size: vocab}\n  outputs: {next: {target: next}}\ndata: {kind: chars, train: text.txt}\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s/tools/rewind diagnose %s --steps 40 --vanish 1e-1 --out %s/d > %s/out.txt",
+             bin ? bin : "build", path, dir, dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    char line[256] = "";
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "no %s", path);
+    cr_expect_not_null(fgets(line, sizeof line, f));
+    cr_expect_str_eq(line, "t,elman_2.l0\n");
+    int rows = 0;
+    while (fgets(line, sizeof line, f))
+        rows++;
+    fclose(f);
+    cr_expect_eq(rows, 40);
+    snprintf(path, sizeof path, "%s/d.svg", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "no %s", path);
+    char svg[8192] = "";
+    size_t n = fread(svg, 1, sizeof svg - 1, f);
+    svg[n] = 0;
+    fclose(f);
+    cr_expect(strstr(svg, "<svg") && strstr(svg, "<polyline"), "an SVG with a line");
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    f = fopen(path, "r");
+    n = fread(svg, 1, sizeof svg - 1, f);
+    svg[n] = 0;
+    fclose(f);
+    cr_expect(strstr(svg, "warning: elman_2.l0: the gradient vanishes over 40 steps") != NULL, "%s", svg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }

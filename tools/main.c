@@ -19,6 +19,7 @@ static const command commands[] = {
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
     { "cells", cmd_cells, "list the registered recurrent cells and their options" },
+    { "diagnose", cmd_diagnose, "plot ||dL/dh_t|| against t (vanishing/exploding gradients), spectral radii" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

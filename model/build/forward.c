@@ -173,12 +173,15 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                                .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
+                               .keep_hidden_grads = m->diag_runs != NULL,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)
                 return NULL;
             if (st && rw_carry_keep(st->carry[i], &s) != RW_OK)
                 return NULL;
+            if (m->diag_runs)
+                m->diag_runs[i] = s;
             if (s.penalty)
                 *penalty = *penalty ? rw_add(g, *penalty, s.penalty) : s.penalty;
             x = drop(g, m, l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);

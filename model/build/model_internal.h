@@ -80,6 +80,7 @@ struct rw_model {
     rw_model_data_config data;
     rw_model_generate_config gen;
     rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
+    rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
