@@ -5,6 +5,7 @@
 #include "../core/alloc.h"
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
+#include "readout.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
@@ -26,7 +27,7 @@ static rw_status resolve(const rw_rnn_spec *spec, rw_rnn_spec *o)
         return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): no cell named '%s' is registered", name, o->cell_name);
     o->cell_name = NULL;
     if (!o->name || !o->cell || o->layers < 1 || o->layers > RW_RNN_MAX_LAYERS || o->dropout < 0 ||
-        o->dropout >= 1 || o->vocab < 0 || !(o->recurrent_dropout >= 0 && o->recurrent_dropout < 1))
+        o->dropout >= 1 || o->vocab < 0 || o->merge < RW_DIRS_CONCAT || o->merge > RW_DIRS_MEAN || !(o->recurrent_dropout >= 0 && o->recurrent_dropout < 1))
         return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout and "
                         "recurrent_dropout in [0, 1) (got %g, %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout,
                         o->recurrent_dropout);
@@ -76,7 +77,7 @@ rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
                     goto fail;
             }
         }
-        in = rw_cell_output_size(r->cells[l][0]) * r->dirs;
+        in = rw_cell_output_size(r->cells[l][0]) * (o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
     }
     return r;
 fail:
@@ -97,7 +98,10 @@ void rw_rnn_free(rw_rnn *r)
 
 int rw_rnn_layers(const rw_rnn *r) { return r->layers; }
 int rw_rnn_directions(const rw_rnn *r) { return r->dirs; }
-int rw_rnn_output_size(const rw_rnn *r) { return rw_cell_output_size(r->cells[r->layers - 1][0]) * r->dirs; }
+int rw_rnn_output_size(const rw_rnn *r)
+{
+    return rw_cell_output_size(r->cells[r->layers - 1][0]) * (r->o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
+}
 rw_cell *rw_rnn_cell(const rw_rnn *r, int layer, int dir)
 {
     return layer >= 0 && layer < r->layers && dir >= 0 && dir < r->dirs ? r->cells[layer][dir] : NULL;
@@ -220,8 +224,7 @@ static rw_node *layer_outputs(run *u)
     rw_node *fw = rw_stack(u->g, u->outs[0], u->T);
     if (u->r->dirs == 1)
         return fw;
-    rw_node *both[2] = { fw, rw_stack(u->g, u->outs[1], u->T) };
-    return rw_concat(u->g, both, 2, -1);
+    return rnn_merge_dirs(u->g, u->r->o.merge, fw, rw_stack(u->g, u->outs[1], u->T));
 }
 
 static rw_node *between_layers_dropout(run *u, rw_node *x)
@@ -303,7 +306,13 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     }
     if (o->output != RW_OUTPUT_LAST)
         s.outputs = input;
-    s.last = r->dirs == 2 ? rw_concat(g, last, 2, -1) : last[0];
+    s.last = r->dirs == 2 ? rnn_merge_dirs(g, r->o.merge, last[0], last[1]) : last[0];
+    if (o->pool != RW_POOL_NONE &&
+        !(s.pooled = s.outputs ? rnn_pool(g, o->pool, s.outputs, o->lengths) : NULL)) {
+        if (!s.outputs)
+            rw_error(RW_ERR_ARG, "rnn '%s': a pooled read-out needs the outputs of every step (RW_OUTPUT_ALL)", r->name);
+        return fail;
+    }
     if (!s.last || rnn_hidden_penalty(g, u.outs, r->dirs, u.T, o->lengths, o, &s.penalty) != RW_OK)
         return fail;
     s.steps = u.T;

@@ -30,21 +30,11 @@ static rw_node *build(rw_graph *g, rw_node *const *in, void *vctx)
     return s.penalty ? rw_add(g, s.outputs, s.penalty) : s.outputs;
 }
 
-static rw_rnn *make(rw_params *P, const rw_cell_def *cell, rw_rnn_spec o, int seed)
+
+static rw_rnn *make(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spec, int seed)
 {
-    rw_rng rng = rw_rng_seed((uint64_t)seed);
-    o.name = "r";
-    o.cell = cell;
-    o.input_size = X;
-    o.hidden = H;
-    rw_rnn *r = rw_rnn_new(P, &o, &rng);
+    rw_rnn *r = rwt_rnn_perturbed(P, cell, spec, X, H, (uint64_t)seed);
     cr_assert_not_null(r, "%s", rw_last_error());
-    /* off the initial values (identity, zeros), so nothing is trivially zero */
-    for (int i = 0; i < rw_params_count(P); i++) {
-        rw_tensor *v = rw_params_at(P, i)->value;
-        for (size_t k = 0; k < v->size; k++)
-            v->data[k] += (rw_real)(0.3 * (rw_rng_uniform(&rng) - 0.5));
-    }
     return r;
 }
 

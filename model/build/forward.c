@@ -169,7 +169,8 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
         case ML_RNN: {
             if (x->value.dtype == RW_REAL)
                 x = drop(g, m, x, l->in_dropout, l->ro.variational);
-            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last && !l->pool ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+                               .pool = l->pool,
                                .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
@@ -184,7 +185,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                 m->diag_runs[i] = s;
             if (s.penalty)
                 *penalty = *penalty ? rw_add(g, *penalty, s.penalty) : s.penalty;
-            x = drop(g, m, l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
+            x = drop(g, m, l->pool ? s.pooled : l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
             break;
         }
         case ML_LINEAR:

@@ -267,12 +267,13 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = ymap_get(map, "bidirectional"))) {
         if (n->kind == Y_MAP) {
             static const char *const bk[] = { "merge", NULL };
-            static const char *const merges[] = { "concat", NULL };
-            int k;
+            static const char *const merges[] = { "concat", "sum", "mean", NULL };
+            int k = 0;
             const ynode *mg = ymap_get(n, "merge");
             if (ys_keys(n, "bidirectional", bk) != RW_OK || (mg && ys_enum(p->c, mg, "merge", merges, &k) != RW_OK))
                 return RW_ERR_FORMAT;
             l->ro.bidirectional = true;
+            l->ro.merge = (rw_dir_merge)k; /* the names are in the enum's order */
         } else if (ys_bool(p->c, n, "bidirectional", &l->ro.bidirectional) != RW_OK) {
             return RW_ERR_FORMAT;
         }
@@ -282,7 +283,7 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
         return RW_ERR_FORMAT;
     static const char *const inits[] = { "zeros", "learned", NULL };
-    static const char *const outs[] = { "all", "last", NULL };
+    static const char *const outs[] = { "all", "last", "mean", "max", "sum", NULL };
     int k;
     if ((n = ymap_get(map, "initial_state"))) {
         if (ys_enum(p->c, n, "initial_state", inits, &k) != RW_OK)
@@ -292,7 +293,8 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = ymap_get(map, "output"))) {
         if (ys_enum(p->c, n, "output", outs, &k) != RW_OK)
             return RW_ERR_FORMAT;
-        l->last = k == 1;
+        l->last = k >= 1; /* no time axis */
+        l->pool = k == 2 ? RW_POOL_MEAN : k == 3 ? RW_POOL_MAX : k == 4 ? RW_POOL_SUM : RW_POOL_NONE;
     }
     if (get_inits(p, l, map, true) != RW_OK)
         return RW_ERR_FORMAT;

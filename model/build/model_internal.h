@@ -46,7 +46,8 @@ typedef struct mlayer {
     void *copts;             /* cell->opts_size bytes (rw_malloc), or NULL */
     rw_rnn_spec ro;          /* name, cell and sizes are filled in when built */
     double in_dropout, out_dropout;
-    bool last;               /* output: last (many-to-one) */
+    bool last;               /* output: last (many-to-one), or pooled */
+    rw_pool pool;            /* output: mean, max or sum over the valid steps */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
     double hidden_l2, hidden_diff_l2; /* regularize.hidden_l2 / hidden_diff_l2 on this layer */
     int n_inits;
