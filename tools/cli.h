@@ -29,6 +29,7 @@ int cmd_report(int argc, char **argv);
  * status (a clear message was printed). */
 int plugins_load_from_args(int *argc, char **argv);
 int cmd_translate(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

@@ -377,37 +377,6 @@ rw_status rwi_mparse_generate(rw_model *m, const ynode *g)
     return RW_OK;
 }
 
-rw_status rwi_mparse_regularize(rw_model *m, const ynode *r)
-{
-    static const char *const keys[] = { "norm_stabilizer", NULL }, *const nk[] = { "beta", "on", NULL };
-    if (!r)
-        return RW_OK;
-    const yctx *c = &m->ctx;
-    const ynode *ns, *on, *beta;
-    if (rwi_ys_expect(r, Y_MAP, "regularize") || rwi_ys_keys(r, "regularize", keys) ||
-        rwi_ys_need(r, "norm_stabilizer", "regularize", &ns) || rwi_ys_expect(ns, Y_MAP, "norm_stabilizer") ||
-        rwi_ys_keys(ns, "norm_stabilizer", nk) || rwi_ys_need(ns, "beta", "norm_stabilizer", &beta) ||
-        rwi_ys_need(ns, "on", "norm_stabilizer", &on))
-        return RW_ERR_FORMAT;
-    double b;
-    char name[128];
-    if (rwi_ys_real(c, beta, "beta", 0, 1e9, false, &b) || rwi_ys_text(c, on, "on", name, sizeof name, NULL))
-        return RW_ERR_FORMAT;
-    const char *names[M_MAX_LAYERS];
-    for (int i = 0; i < m->n_layers; i++) {
-        names[i] = m->layers[i].name;
-        if (!strcmp(names[i], name)) {
-            if (m->layers[i].kind != ML_RNN)
-                return rwi_ydiag(RW_ERR_FORMAT, on, "the norm stabilizer applies to a recurrent layer; '%s' is not one",
-                             name);
-            m->layers[i].norm_stabilizer = b;
-            return RW_OK;
-        }
-    }
-    char hint[128];
-    return rwi_ydiag(RW_ERR_FORMAT, on, "unknown layer '%s'%s", name, rwi_ysuggest(name, names, m->n_layers, hint, sizeof hint));
-}
-
 void rwi_mconfig_free(rw_model *m)
 {
     rw_file_list_free(&m->data.train);

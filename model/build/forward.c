@@ -169,17 +169,23 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
         case ML_RNN: {
             if (x->value.dtype == RW_REAL)
                 x = drop(g, m, x, l->in_dropout, l->ro.variational);
-            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last && !l->pool ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+                               .pool = l->pool,
                                .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
+                               .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
+                               .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
+                               .keep_hidden_grads = m->diag_runs != NULL,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)
                 return NULL;
             if (st && rw_carry_keep(st->carry[i], &s) != RW_OK)
                 return NULL;
+            if (m->diag_runs)
+                m->diag_runs[i] = s;
             if (s.penalty)
                 *penalty = *penalty ? rw_add(g, *penalty, s.penalty) : s.penalty;
-            x = drop(g, m, l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
+            x = drop(g, m, l->pool ? s.pooled : l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
             break;
         }
         case ML_LINEAR:
@@ -219,7 +225,11 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
                  want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
         return NULL;
     }
-    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
+    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want)), *weights = NULL;
+    if (rw_graph_is_training(g) && rw_param_penalty(g, m->P, &m->param_penalty, &weights) != RW_OK)
+        return NULL;
+    if (weights)
+        penalty = penalty ? rw_add(g, penalty, weights) : weights;
     m->last_logits = logits;
     m->last_want = want;
     return penalty ? rw_add(g, loss, penalty) : loss;

@@ -111,17 +111,26 @@ static rw_status get_inits(lparse *p, mlayer *l, const ynode *map, bool by_param
     return RW_OK;
 }
 
-/* dropout: a number (between stacked layers) or {input, between, output}. */
+/* dropout: a number (between stacked layers) or {input, between, recurrent,
+ * output, mask: per_step|per_sequence}; per_sequence is variational dropout
+ * (also `variational: true`). */
 static rw_status rnn_dropout(lparse *p, mlayer *l, const ynode *n)
 {
-    static const char *const keys[] = { "input", "between", "output", NULL };
+    static const char *const keys[] = { "input", "between", "recurrent", "output", "mask", NULL };
+    static const char *const masks[] = { "per_step", "per_sequence", NULL };
     if (n->kind == Y_SCALAR)
         return rwi_ys_real(p->c, n, "dropout", 0, 1, true, &l->ro.dropout);
+    const ynode *mk = rwi_ymap_get(n, "mask");
+    int k;
     if (rwi_ys_expect(n, Y_MAP, "dropout") != RW_OK || rwi_ys_keys(n, "dropout", keys) != RW_OK ||
         get_real(p, n, "input", 0, 1, true, &l->in_dropout) != RW_OK ||
         get_real(p, n, "between", 0, 1, true, &l->ro.dropout) != RW_OK ||
-        get_real(p, n, "output", 0, 1, true, &l->out_dropout) != RW_OK)
+        get_real(p, n, "recurrent", 0, 1, true, &l->ro.recurrent_dropout) != RW_OK ||
+        get_real(p, n, "output", 0, 1, true, &l->out_dropout) != RW_OK ||
+        (mk && rwi_ys_enum(p->c, mk, "mask", masks, &k) != RW_OK))
         return RW_ERR_FORMAT;
+    if (mk)
+        l->ro.variational = k == 1;
     return RW_OK;
 }
 
@@ -258,22 +267,23 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = rwi_ymap_get(map, "bidirectional"))) {
         if (n->kind == Y_MAP) {
             static const char *const bk[] = { "merge", NULL };
-            static const char *const merges[] = { "concat", NULL };
-            int k;
+            static const char *const merges[] = { "concat", "sum", "mean", NULL };
+            int k = 0;
             const ynode *mg = rwi_ymap_get(n, "merge");
             if (rwi_ys_keys(n, "bidirectional", bk) != RW_OK || (mg && rwi_ys_enum(p->c, mg, "merge", merges, &k) != RW_OK))
                 return RW_ERR_FORMAT;
             l->ro.bidirectional = true;
+            l->ro.merge = (rw_dir_merge)k; /* the names are in the enum's order */
         } else if (rwi_ys_bool(p->c, n, "bidirectional", &l->ro.bidirectional) != RW_OK) {
             return RW_ERR_FORMAT;
         }
     }
-    if ((n = rwi_ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
-        return RW_ERR_FORMAT;
     if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "residual", &l->ro.residual))
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
+        return RW_ERR_FORMAT;
     static const char *const inits[] = { "zeros", "learned", NULL };
-    static const char *const outs[] = { "all", "last", NULL };
+    static const char *const outs[] = { "all", "last", "mean", "max", "sum", NULL };
     int k;
     if ((n = rwi_ymap_get(map, "initial_state"))) {
         if (rwi_ys_enum(p->c, n, "initial_state", inits, &k) != RW_OK)
@@ -283,7 +293,8 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = rwi_ymap_get(map, "output"))) {
         if (rwi_ys_enum(p->c, n, "output", outs, &k) != RW_OK)
             return RW_ERR_FORMAT;
-        l->last = k == 1;
+        l->last = k >= 1; /* no time axis */
+        l->pool = k == 2 ? RW_POOL_MEAN : k == 3 ? RW_POOL_MAX : k == 4 ? RW_POOL_SUM : RW_POOL_NONE;
     }
     if (get_inits(p, l, map, true) != RW_OK)
         return RW_ERR_FORMAT;

@@ -6,6 +6,7 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
+#include "rewind/regularize.h"
 #include "rewind/vocab.h"
 #include "cells/cell_graph.h"
 #include "yaml/schema.h"
@@ -45,8 +46,10 @@ typedef struct mlayer {
     void *copts;             /* cell->opts_size bytes (rwi_malloc), or NULL */
     rw_rnn_spec ro;          /* name, cell and sizes are filled in when built */
     double in_dropout, out_dropout;
-    bool last;               /* output: last (many-to-one) */
+    bool last;               /* output: last (many-to-one), or pooled */
+    rw_pool pool;            /* output: mean, max or sum over the valid steps */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
+    double hidden_l2, hidden_diff_l2; /* regularize.hidden_l2 / hidden_diff_l2 on this layer */
     int n_inits;
     minit inits[M_MAX_INITS];
     /* built */
@@ -78,6 +81,8 @@ struct rw_model {
     rw_model_train_config train;
     rw_model_data_config data;
     rw_model_generate_config gen;
+    rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
+    rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
@@ -99,7 +104,7 @@ struct rw_model {
 
 /* layers_parse.c: the `model:` section. */
 rw_status rwi_mparse_model(rw_model *m, const ynode *model);
-/* config.c: the `train:`, `data:`, `generate:` and `regularize:` sections. */
+/* config.c: the `train:`, `data:` and `generate:` sections; regularize_parse.c: `regularize:`. */
 rw_status rwi_mparse_train(rw_model *m, const ynode *train);
 rw_status rwi_mparse_data(rw_model *m, const ynode *data);
 rw_status rwi_mparse_generate(rw_model *m, const ynode *gen);
