@@ -128,7 +128,7 @@ static rw_node *initial_state(run *u, int l, int d, int s)
     if (u->o->initial)
         return u->o->initial[idx];
     if (u->o->carry)
-        return rw_const(u->g, u->o->carry->t[idx]);
+        return rw_const_copy(u->g, u->o->carry->t[idx]); /* a copy: rw_carry_keep may overwrite the carry before backward */
     rw_node *zero = rw_leaf_new(u->g, RW_REAL, rw_shape2(u->B, size), false);
     if (r->init[l][d][s]) /* learned: zeros [B, S] + h0 [S] broadcast over the batch */
         return rw_add(u->g, zero, rw_param_node(u->g, r->init[l][d][s]));
@@ -169,6 +169,16 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     const rw_cell_def *def = r->def;
     int ns = def->n_states, T = u->T;
 
+    rw_node *state[RW_CELL_MAX_STATES];
+    for (int k = 0; k < ns; k++)
+        if (!(state[k] = initial_state(u, l, d, k)))
+            return rw_last_status();
+    if (rwi_rnn_recomputes(u->o, T)) {
+        rwi_rnn_direction dir = { .g = g, .r = r, .o = u->o, .layer = l, .dir = d, .T = T, .B = u->B,
+                                  .masks = u->masks, .outs = u->outs[d],
+                                  .final = s->final + rw_rnn_state_index(r, l, d, 0) };
+        return rwi_rnn_direction_recomputed(&dir, input, state, last);
+    }
     if (input->value.dtype == RW_INT32 && !(def->accepts_ids && def->project)) {
         input = rw_one_hot(g, input, r->input_size);
         if (!input)
@@ -179,36 +189,24 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
         rw_error_prefix("rnn '%s' layer %d", r->name, l);
         return rw_last_status();
     }
-    rw_node *state[RW_CELL_MAX_STATES], *prev[RW_CELL_MAX_STATES];
-    for (int k = 0; k < ns; k++)
-        if (!(state[k] = initial_state(u, l, d, k)))
-            return rw_last_status();
-    rw_node *zero_out = NULL, *h_mask = NULL;
+    rwi_rnn_stepper st = { .g = g, .r = r, .cell = cell, .rng = u->o->rng };
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
-        memcpy(prev, state, sizeof prev);
-        if (!(state[0] = rwi_rnn_drop_recurrent(g, &r->o, u->o->rng, state[0], &h_mask)))
-            return rw_last_status();
-        rw_node *out = def->step(g, cell, u->steps[t], state);
+        rw_node *raw;
+        rw_node *out = rwi_rnn_stepper_step(&st, u->steps[t], u->masks ? u->masks[t] : NULL, state, &raw);
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
             return rw_last_status();
         }
         if (u->hidden) { /* diagnostics: dL/dh_t survives rw_backward */
-            out->keep_grad = true;
-            u->hidden[(l * r->dirs + d) * T + t] = out;
+            raw->keep_grad = true;
+            u->hidden[(l * r->dirs + d) * T + t] = raw;
         }
-        if (u->masks) { /* padded steps change neither the state nor the output */
-            if (!zero_out && !(zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
-                return rw_last_status();
-            for (int k = 0; k < ns; k++)
-                state[k] = rw_where(g, u->masks[t], state[k], prev[k]);
-            *last = rw_where(g, u->masks[t], out, *last ? *last : zero_out);
-            out = rw_where(g, u->masks[t], out, zero_out);
-        } else if (i == T - 1) {
+        if (u->masks)
+            *last = st.last;
+        else if (i == T - 1)
             *last = out;
-        }
         u->outs[d][t] = out;
     }
     for (int k = 0; k < ns; k++)

@@ -121,6 +121,16 @@ typedef struct rw_run_opts {
      * rw_backward (intermediate gradients are otherwise recycled); read them
      * with rw_rnn_grad_norms (rewind/diagnostics.h). */
     bool keep_hidden_grads;
+    /* Gradient checkpointing over time: 0 (off) or k >= 1. The steps run in
+     * segments of k; only each segment's boundary states and its outputs stay
+     * on the tape, and backward records each segment's steps again from its
+     * boundary before backpropagating through them. BPTT over T steps then
+     * holds about T/k boundaries and one segment's k steps instead of T steps
+     * (k near sqrt(T) is the least), for one more forward pass in time. The
+     * gradients are those of the plain run (up to rounding inside GEMMs);
+     * dropout masks replay exactly. Not with keep_hidden_grads. No effect
+     * when k >= T. */
+    int recompute_every;
 } rw_run_opts;
 
 typedef struct rw_seq {

@@ -175,6 +175,8 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
                                .keep_hidden_grads = m->diag_runs != NULL,
+                               /* diagnostics read every step's gradient: no recomputation then */
+                               .recompute_every = m->diag_runs ? 0 : l->recompute_every,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)

@@ -13,7 +13,7 @@
 static const char *const layer_types[] = { "embedding", "linear", "dropout", "rnn", NULL };
 
 #define RNN_KEYS "name", "size", "stack", "bidirectional", "dropout", "variational", "residual", "initial_state", \
-                 "output", "init", "cell"
+                 "output", "init", "cell", "recompute_every"
 static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
@@ -264,6 +264,11 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = rwi_ymap_get(map, "stack")) && rwi_ys_int(p->c, n, "stack", 1, RW_RNN_MAX_LAYERS, &stack) != RW_OK)
         return RW_ERR_FORMAT;
     l->ro.layers = (int)stack;
+    long every = 0;
+    if ((n = rwi_ymap_get(map, "recompute_every")) &&
+        rwi_ys_int(p->c, n, "recompute_every", 0, 1L << 30, &every) != RW_OK)
+        return RW_ERR_FORMAT;
+    l->recompute_every = (int)every;
     if ((n = rwi_ymap_get(map, "bidirectional"))) {
         if (n->kind == Y_MAP) {
             static const char *const bk[] = { "merge", NULL };

@@ -50,6 +50,7 @@ typedef struct mlayer {
     rw_pool pool;            /* output: mean, max or sum over the valid steps */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
     double hidden_l2, hidden_diff_l2; /* regularize.hidden_l2 / hidden_diff_l2 on this layer */
+    int recompute_every;     /* rw_run_opts.recompute_every: segments recomputed during backward (0: off) */
     int n_inits;
     minit inits[M_MAX_INITS];
     /* built */
