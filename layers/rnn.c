@@ -218,6 +218,20 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     return *last ? RW_OK : rw_last_status();
 }
 
+/* run_direction inside the cell's begin_run/end_run pair (cells that draw
+ * randomness per run, such as dropout inside a YAML cell). */
+static rw_status run_cell(run *u, int l, int d, rw_node *input, rw_seq *s, rw_node **last)
+{
+    const rw_cell_def *def = u->r->def;
+    const rw_cell *cell = u->r->cells[l][d];
+    if (def->begin_run && def->begin_run(u->g, cell, u->B, u->o->rng) != RW_OK)
+        return rw_last_status();
+    rw_status st = run_direction(u, l, d, input, s, last);
+    if (def->end_run)
+        def->end_run(cell);
+    return st;
+}
+
 /* The layer's outputs as one [T, B, W] tensor, directions concatenated. */
 static rw_node *layer_outputs(run *u)
 {
@@ -292,7 +306,7 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
         if (!x)
             return fail;
         for (int d = 0; d < r->dirs; d++)
-            if (run_direction(&u, l, d, x, &s, &last[d]) != RW_OK)
+            if (run_cell(&u, l, d, x, &s, &last[d]) != RW_OK)
                 return fail;
         bool top = l == r->layers - 1;
         if (top && o->output == RW_OUTPUT_LAST)
