@@ -77,6 +77,8 @@ rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
                     goto fail;
             }
         }
+        if (rwi_rnn_skip_setup(P, r, l, in, rng) != RW_OK)
+            goto fail;
         in = rw_cell_output_size(r->cells[l][0]) * (o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
     }
     return r;
@@ -100,6 +102,8 @@ int rw_rnn_layers(const rw_rnn *r) { return r->layers; }
 int rw_rnn_directions(const rw_rnn *r) { return r->dirs; }
 int rw_rnn_output_size(const rw_rnn *r)
 {
+    if (r->o.skip_outputs)
+        return r->skip_width;
     return rw_cell_output_size(r->cells[r->layers - 1][0]) * (r->o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
 }
 rw_cell *rw_rnn_cell(const rw_rnn *r, int layer, int dir)
@@ -300,7 +304,11 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     if (!s.final || !u.steps || !u.outs[0] || !u.outs[1] || make_masks(&u) != RW_OK)
         return fail;
 
-    rw_node *input = xs, *last[2] = { NULL, NULL };
+    if (r->o.skip_outputs && o->output == RW_OUTPUT_LAST) {
+        rw_error(RW_ERR_ARG, "rnn '%s': skip outputs need the outputs of every step (RW_OUTPUT_ALL)", r->name);
+        return fail;
+    }
+    rw_node *input = xs, *last[2] = { NULL, NULL }, *layer_out[RW_RNN_MAX_LAYERS];
     for (int l = 0; l < r->layers; l++) {
         rw_node *x = l > 0 ? between_layers_dropout(&u, input) : input;
         if (!x)
@@ -312,14 +320,14 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
         if (top && o->output == RW_OUTPUT_LAST)
             break;
         rw_node *y = layer_outputs(&u);
-        if (y && r->o.residual && l > 0 && rw_shape_equal(y->value.shape, input->value.shape))
-            y = rw_add(g, y, input);
-        if (!y)
+        if (!y || !(y = layer_out[l] = rwi_rnn_residual(g, r, l, input, y)))
             return fail;
         input = y;
     }
     if (o->output != RW_OUTPUT_LAST)
-        s.outputs = input;
+        s.outputs = r->o.skip_outputs ? rwi_rnn_skip_concat(g, r, xs, layer_out, r->layers) : input;
+    if (o->output != RW_OUTPUT_LAST && !s.outputs)
+        return fail;
     s.last = r->dirs == 2 ? rwi_rnn_merge_dirs(g, r->o.merge, last[0], last[1]) : last[0];
     if (o->pool != RW_POOL_NONE &&
         !(s.pooled = s.outputs ? rwi_rnn_pool(g, o->pool, s.outputs, o->lengths) : NULL)) {

@@ -88,12 +88,15 @@ rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
         rw_error(RW_ERR_ARG, "rw_rnn_step: needs a unidirectional network and its states");
         return NULL;
     }
+    rw_node *x0 = x, *outs[RW_RNN_MAX_LAYERS];
     for (int l = 0; l < r->layers && x; l++) {
+        rw_node *in = x;
         if (l == 0 && x->value.dtype == RW_INT32 && !(r->def->accepts_ids && r->def->project))
             x = rw_one_hot(g, x, r->input_size);
         x = x ? rw_cell_step(g, r->cells[l][0], x, state + l * r->def->n_states) : NULL;
+        x = x ? outs[l] = rwi_rnn_residual(g, r, l, in, x) : NULL;
     }
-    return x;
+    return x && r->o.skip_outputs ? rwi_rnn_skip_concat(g, r, x0, outs, r->layers) : x;
 }
 
 rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *r, rw_node *x0, rw_node **state, int steps,
