@@ -66,6 +66,16 @@ rw_status rw_carry_keep(rw_carry *c, const rw_seq *s)
     return RW_OK;
 }
 
+rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src)
+{
+    if (!dst || !src || dst->rnn != src->rnn || dst->batch != src->batch)
+        return rw_error(RW_ERR_ARG, "rw_carry_copy: the carries belong to different networks or batches");
+    for (int i = 0; i < src->n; i++)
+        if (rw_tensor_copy(dst->t[i], src->t[i]) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
+}
+
 int rw_rnn_state_count(const rw_rnn *r) { return r->layers * r->def->n_states; }
 
 rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *r, int batch, rw_node **state)

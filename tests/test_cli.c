@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,16 @@ Test(cli, train_then_sample_and_eval)
     double loss = 0;
     const char *at = strstr(r.out, "valid: loss ");
     cr_assert(at && sscanf(at, "valid: loss %lf", &loss) == 1 && loss > 0 && loss < 10, "%s", r.out);
+    run_free(&r);
+    r = RUN("/", "eval", ck, "--mc-dropout", "3"); /* probabilities averaged over 3 passes with dropout on */
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double mc = 0;
+    at = strstr(r.out, "valid: loss ");
+    cr_assert(at && sscanf(at, "valid: loss %lf", &mc) == 1 && fabs(mc - loss) < 0.5, "%g vs %g:\n%s", mc, loss,
+              r.out);
+    run_free(&r);
+    r = RUN("/", "eval", ck, "--mc-dropout", "0");
+    cr_assert_neq(r.status, 0, "--mc-dropout needs N >= 1");
     run_free(&r);
     char corpus[128];
     snprintf(corpus, sizeof corpus, "%s/corpus.txt", dir);

@@ -256,6 +256,22 @@ RW_API rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *
  * The caller may then add progress, stop and resume fields. */
 RW_API rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
 
+/* Monte-Carlo dropout (F65): `passes` >= 1 forward passes of the batch with
+ * dropout active (as in training; no penalties, no gradient), their softmax
+ * probabilities averaged: a constant node on g, [T * B, V] for a token
+ * model, [B, C] for a classifier. With b->state every pass starts from the
+ * same carried state, and the state afterwards is the last pass's. The
+ * graph's mode is restored. Score with rw_model_mc_loss.
+ *
+ *     rw_node *p = rw_model_mc_probs(g, m, &batch, 20);
+ */
+RW_API rw_node *rw_model_mc_probs(rw_graph *g, rw_model *m, const rw_model_batch *b, int passes);
+/* The mean of -log p[target] over the batch's scored targets (labels for a
+ * classifier; padding targets skipped) of probabilities from
+ * rw_model_mc_probs; *count (may be NULL) gets how many were scored and,
+ * when `correct` is not NULL, how many had the largest probability. */
+RW_API double rw_model_mc_loss(const rw_node *probs, const rw_model_batch *b, long *count, long *correct);
+
 /* ---- cells from YAML, for C code ------------------------------------------- */
 
 /* Values of a YAML cell's own dims, in the order of its `dims:` list after

@@ -153,6 +153,9 @@ typedef struct rw_seq {
  * (check s.last or s.outputs) and rw_last_error() says why. */
 RW_API rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_run_opts *opts);
 
+/* Copies src's values into dst (carries of the same network and batch),
+ * e.g. to run several passes from one carried state. */
+RW_API rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src);
 /* Copies the final states' values into the carry. */
 RW_API rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
 

@@ -55,6 +55,27 @@ fail:
     return NULL;
 }
 
+rw_model_state *rwi_model_state_clone(const rw_model_state *src)
+{
+    rw_model_state *s = rw_model_state_new(src->m, src->batch);
+    if (!s)
+        return NULL;
+    if (rwi_model_state_copy(s, src) != RW_OK) {
+        rw_model_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src)
+{
+    dst->run_fresh = src->run_fresh;
+    for (int i = 0; i < M_MAX_LAYERS; i++)
+        if (src->carry[i] && rw_carry_copy(dst->carry[i], src->carry[i]) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
+}
+
 void rw_model_state_reset(rw_model_state *s)
 {
     if (s)

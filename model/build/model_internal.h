@@ -134,4 +134,9 @@ void rwi_ms2s_free(ms2s *s);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
+/* forward.c: a new state holding src's carried run state, and copying
+ * that run state (not the stepping state) into dst of the same batch. */
+rw_model_state *rwi_model_state_clone(const rw_model_state *src);
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src);
+
 #endif
