@@ -1,6 +1,7 @@
 /* GEMM through BLIS for matmul, matmul_add and their deferred weight
  * gradients, and the number of threads those products may use. */
 #include "gemm.h"
+#include "rewind_internal/parallel.h"
 #include "rewind/blas.h"
 #include "rewind/ops_matmul.h"
 
@@ -60,14 +61,17 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
 }
 
 
+/* Threads are rewind's own pool (core/parallel.c): it splits products by
+ * columns (gemm_split.c) and long elementwise loops, while BLIS itself stays
+ * on one thread (blis_threads is left at 1). Debian's BLIS threads through
+ * OpenMP, whose idle threads spin after every product and would take the
+ * cores the pool's pieces need. */
 rw_status rw_set_threads(int n)
 {
     if (n < 1)
         return rw_error(RW_ERR_ARG, "rw_set_threads: the number of threads must be at least 1, not %d", n);
-    blis_threads = n;
-    rw_blas_prepare();
-    bli_thread_set_num_threads(blis_threads);
+    rwi_parallel_set_threads(n);
     return RW_OK;
 }
 
-int rw_get_threads(void) { return blis_threads; }
+int rw_get_threads(void) { return rwi_parallel_threads(); }

@@ -48,7 +48,7 @@ typedef struct wgrad_group {
 /* d op(B) += op(A_t)^T dC_t for one term, now */
 static void wgrad_one(const wgrad_group *grp, const wgrad_term *t)
 {
-    rwi_gemm(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    rwi_gemm_split(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
 }
 
 /* Run by the core at the end of the backward pass. */
@@ -82,7 +82,7 @@ static void wgrad_flush(rw_defer *d, rw_graph *g)
         }
         memcpy(C + (size_t)(row - t->m) * (size_t)grp->n, t->dc, (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
     }
-    rwi_gemm(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    rwi_gemm_split(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
 }
 
 bool rwi_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn)
