@@ -31,13 +31,15 @@ static struct {
     atomic_uint_fast64_t job;
     atomic_int done;            /* pieces of the current job finished */
     atomic_int sleepers;
+    atomic_flag busy;           /* a thread is running a job: others run theirs alone */
     void (*fn)(void *ctx, size_t lo, size_t hi);
     void *ctx;
     size_t n, align;
     int threads;                /* wanted, including the caller */
     int started;                /* workers created (threads - 1 at most) */
     uint64_t generation;
-} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .threads = 1 };
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .busy = ATOMIC_FLAG_INIT,
+            .threads = 1 };
 
 static _Thread_local bool in_piece;
 
@@ -127,10 +129,18 @@ void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx
     if (align < 1)
         align = 1;
     size_t most = n / grain; /* pieces of at least grain elements */
-    int pieces = pool.threads < 2 || in_piece || most < 2 ? 1 : (int)(most < (size_t)pool.threads ? most : (size_t)pool.threads);
-    if (pieces > 1)
-        pieces = pieces < ensure_workers() + 1 ? pieces : ensure_workers() + 1;
+    int pieces = pool.threads < 2 || in_piece || most < 2 ? 1 : most < (size_t)pool.threads ? (int)most : pool.threads;
+    /* One job at a time: a program running graphs on several threads of its
+     * own gets the pool for one of them and plain loops for the others. */
+    if (pieces < 2 || atomic_flag_test_and_set(&pool.busy)) {
+        fn(ctx, 0, n);
+        return;
+    }
+    int running = ensure_workers() + 1;
+    if (pieces > running)
+        pieces = running;
     if (pieces < 2) {
+        atomic_flag_clear(&pool.busy);
         fn(ctx, 0, n);
         return;
     }
@@ -153,6 +163,7 @@ void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx
         else
             sched_yield(); /* a worker running a piece lost its core: let it have ours */
     }
+    atomic_flag_clear(&pool.busy);
 }
 
 void rwi_parallel_set_threads(int n)
