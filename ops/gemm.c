@@ -1,6 +1,7 @@
 /* GEMM through BLIS for matmul, matmul_add and their deferred weight
  * gradients, and the number of threads those products may use. */
 #include "gemm.h"
+#include "gemm_small.h"
 #include "rewind/blas.h"
 #include "rewind/ops_matmul.h"
 
@@ -38,6 +39,8 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
              inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
 {
     rw_real one = 1;
+    if (rwi_gemm_small(rwi_gemm_small_kernel(), m, n, k, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
+        return; /* a few rows against a weight W^T: gemm_small.c */
     rw_blas_prepare(); /* BLIS's kernel set is chosen before its first call */
     if (m <= RW_GEMV_MAX_ROWS && k > 0) {
         gemv_rows(m, n, k, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
