@@ -29,6 +29,7 @@ typedef struct block_out {
     ptrdiff_t rsc, csc;
     float beta;
     int rows, cols; /* how many of the block's 4 x 4 are real */
+    ptrdiff_t ldw;  /* from one row of W to the next */
 } block_out;
 
 static void store_block(const block_out *o, float sums[BLOCK_ROWS][BLOCK_COLS])
@@ -163,7 +164,10 @@ __attribute__((target("avx512f,avx2,fma"))) ALWAYS_INLINE void block_avx512_rows
         for (int j = 0; j < BLOCK_COLS; j++)
             acc[r][j] = _mm512_setzero_ps();
     ptrdiff_t p = 0;
+    const ptrdiff_t ahead = o->ldw * BLOCK_COLS; /* the next block's rows, while this one computes */
     for (; p + 16 <= k; p += 16) {
+        for (int j = 0; j < BLOCK_COLS; j++)
+            _mm_prefetch((const char *)(w[j] + ahead + p), _MM_HINT_T0);
         __m512 w0 = _mm512_loadu_ps(w[0] + p), w1 = _mm512_loadu_ps(w[1] + p);
         __m512 w2 = _mm512_loadu_ps(w[2] + p), w3 = _mm512_loadu_ps(w[3] + p);
         for (int r = 0; r < rows; r++) {
@@ -267,7 +271,7 @@ bool rwi_gemm_small(rwi_small_kernel kernel, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
             w[j] = b + (j0 + (j < cols ? j : cols - 1)) * csb;
         for (ptrdiff_t r0 = 0; r0 < m; r0 += BLOCK_ROWS) {
             int rows = m - r0 < BLOCK_ROWS ? (int)(m - r0) : BLOCK_ROWS;
-            block_out o = { c + r0 * rsc + j0 * csc, rsc, csc, beta, rows, cols };
+            block_out o = { c + r0 * rsc + j0 * csc, rsc, csc, beta, rows, cols, csb };
             block(rows, k, a + r0 * rsa, rsa, w, &o);
         }
     }
