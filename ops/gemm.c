@@ -15,7 +15,9 @@ static int blis_threads = 1;
  * products of a recurrent step are skinny ([batch, H] x [H, 4H]), where its
  * default small-matrix path is markedly slower (see bench/README.md). */
 /* Products with at most this many rows (batch-1 generation, a few beams)
- * run as one GEMV per row. A GEMM packs all of B (a whole weight matrix)
+ * go first to the small-row kernel (gemm_small.c: a weight used as W^T,
+ * float); what it does not take (double, B not transposed, strided A rows)
+ * runs as one GEMV per row. A GEMM packs all of B (a whole weight matrix)
  * at every call, which for one row costs ten times the arithmetic: on the
  * skx kernels [1, 256] x [256, 1024] takes 133 us as a GEMM, 11.5 us as a
  * GEMV, and 8 GEMVs still beat one GEMM (bench/README.md). */
