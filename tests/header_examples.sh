@@ -1,6 +1,6 @@
 #!/bin/sh
-# Compiles the usage examples in the comments of the cell and sequence-runner
-# headers, so that they cannot drift from the API. An example is a run of
+# Compiles the usage examples in the comments of the cell, sequence-runner
+# and data-parallel headers, so that they cannot drift from the API. An example is a run of
 # comment lines indented by four more spaces (" *     code"). A block that
 # defines something ("static ..." or "typedef ...") is placed at file scope;
 # any other block becomes the body of a function that has P, rng, V, g and
@@ -8,7 +8,7 @@
 cc=$1 src=$2 bin=$3
 out=$(mktemp -d) || exit 1
 trap 'rm -rf "$out"' EXIT
-for h in cell.h cells.h rnn.h; do
+for h in cell.h cells.h rnn.h dist.h; do
   awk '
     function emit() {
       n++

@@ -10,6 +10,7 @@
 #include <rewind.h>
 #include "cli.h"
 #include "curves.h"
+#include "dist_run.h"
 #include "load.h"
 #include "seq2seq_tools.h"
 #include "train_support.h"
@@ -36,7 +37,9 @@ static const cli_command train_cmd = {
                "'rewind sample' and 'rewind eval' work from the checkpoint alone. Ctrl-C (or SIGTERM)\n"
                "finishes the current step, saves the checkpoint and exits with status 0; a second Ctrl-C\n"
                "quits at once. --resume goes on from the saved step. --steps and --epochs replace the\n"
-               "file's length. A language model prints a sample of generated text at the end.",
+               "file's length. A language model prints a sample of generated text at the end.\n"
+               "Under 'mpirun -np K' the K processes train together, each on 1/K of every batch;\n"
+               "rank 0 alone prints, logs and saves (docs/scaling.md).",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -62,6 +65,8 @@ typedef struct train_run {
     long skip;
     progress prog;
     curves curves;                /* curves.svg beside the checkpoint */
+    dist_source shard;            /* under mpirun: this process' columns of each batch */
+    rw_dist_train dist;
 } train_run;
 
 static bool parse_numbers(train_run *r)
@@ -312,7 +317,9 @@ static int run(train_run *r)
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;
     }
-    bool quiet = cli_has(&r->a, "quiet");
+    bool quiet = cli_has(&r->a, "quiet") || rw_dist_rank() != 0;
+    if (rw_dist_size() > 1)
+        r->train = dist_source_wrap(&r->shard, r->m, r->train);
     long total = total_steps(r);
     if (!quiet)
         print_header(r, total);
@@ -325,11 +332,19 @@ static int run(train_run *r)
     r->o.progress = curves_progress;
     r->o.progress_ctx = &r->curves;
     r->o.stop = &interrupt_flag;
+    if (rw_dist_size() > 1) {
+        rw_dist_train_setup(&r->dist, &r->o);
+        if (!quiet)
+            fprintf(stderr, "rewind: %d processes, each on 1/%d of every batch (rank 0 prints and saves)\n",
+                    rw_dist_size(), rw_dist_size());
+    }
     rw_train_result res;
     interrupt_install();
     rw_status s = rw_train(rw_model_params(r->m), r->opt, r->train, rw_model_loss_fn, r->m, &r->o, &res);
     interrupt_restore();
     progress_finish(&r->prog);
+    if (rw_dist_rank() != 0) /* the files and reports are rank 0's */
+        return s == RW_OK ? EXIT_OK : EXIT_FAIL;
     if (s == RW_OK && curves_write(&r->curves) != RW_OK) {
         fprintf(stderr, "rewind: warning: %s\n", rw_last_error());
         rw_error_clear();
@@ -357,16 +372,21 @@ int cmd_train(int argc, char **argv)
 {
     train_run r;
     memset(&r, 0, sizeof r);
+    if (dist_join(&argc, &argv) != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     int st = cli_parse(&train_cmd, argc, argv, &r.a);
     if (st >= 0)
-        return st;
+        return dist_leave(st);
     if (!parse_numbers(&r)) {
         cli_args_free(&r.a);
-        return EXIT_USAGE;
+        return dist_leave(EXIT_USAGE);
     }
     r.model_path = r.a.pos[0];
     r.sets = cli_get_all(&r.a, "set", &r.n_sets);
     st = run(&r);
+    dist_source_free(&r.shard);
     rw_optim_free(r.opt);
     rw_model_free(r.m);
     curves_free(&r.curves);
@@ -375,5 +395,5 @@ int cmd_train(int argc, char **argv)
     free(r.model_dir);
     free(r.sets_text);
     cli_args_free(&r.a);
-    return st;
+    return dist_leave(st);
 }
