@@ -69,7 +69,7 @@ RW_API int rw_seqdata_max_target_len(const rw_seqdata *d);
 
 /* ---- batchers ----------------------------------------------------------- */
 
-/* How the examples of an epoch are grouped into batches (techniques F50-F51).
+/* How the examples of an epoch are grouped into batches.
  * The sorted orders shuffle first and then sort stably, ascending, so
  * examples of equal length land in batches at random; sorting makes
  * batches of similar lengths and so little padding. */
