@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "load.h"
 
 rw_model *load_yaml(const char *path, const char *const *sets, int n_sets, bool skip_data)
 {
-    rw_model_load_opts o = { .skip_data = skip_data, .overrides = sets, .n_overrides = n_sets };
+    rw_model_load_opts o = { .skip_data = skip_data, .overrides = sets, .n_overrides = n_sets,
+                             .load_plugin = plugins_load_for_model };
     return rw_model_load(path, &o);
 }
 
@@ -90,7 +92,8 @@ rw_model *load_from_checkpoint(const rw_checkpoint *ck, const char *ck_path, boo
     snprintf(name, sizeof name, "%s", file ? file : "rewind.model");
     /* every parameter is restored below, so none is initialized first */
     rw_model_load_opts o = { .base_dir = dir, .skip_data = !with_data, .vocab = with_data ? NULL : vocab,
-                             .overrides = sets, .n_overrides = n_sets, .skip_init = true };
+                             .overrides = sets, .n_overrides = n_sets, .skip_init = true,
+                             .load_plugin = plugins_load_for_model };
     rw_model *m = rw_model_load_string(text, name, &o);
     if (m && with_data && !vocab_matches(m, vocab)) {
         rw_error(RW_ERR_SHAPE, "checkpoint '%s': the data of model '%s' now gives another vocabulary than the one "

@@ -69,6 +69,14 @@ typedef struct rw_model_load_opts {
     bool skip_init;
     /* The most nodes a document may expand to through aliases (0: 100000). */
     size_t max_alias_nodes;
+    /* Called with each path of the file's top-level `plugins:` (a path or a
+     * list; resolved against base_dir, checked to exist) before any cell or
+     * op of the file is looked up; returns RW_OK, or an error (rw_error)
+     * that is reported at the entry's position. NULL: a file with
+     * `plugins:` is an error. The rewind command dlopens the path and calls
+     * its rewind_plugin_init. */
+    rw_status (*load_plugin)(const char *path, void *ctx);
+    void *plugin_ctx;
 } rw_model_load_opts;
 
 /* Loads, validates and builds a model. NULL with rw_last_error() on any

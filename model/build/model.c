@@ -18,7 +18,7 @@
 #define M_MAX_INCLUDE_DEPTH 8
 
 static const char *const top_keys[] = { "format", "name", "description", "include", "hyper", "cells", "model",
-                                        "data", "train", "generate", "regularize", "ops", NULL };
+                                        "data", "train", "generate", "regularize", "ops", "plugins", NULL };
 static const char *const include_keys[] = { "format", "name", "description", "include", "hyper", "cells", NULL };
 
 static char *read_file(const char *path, size_t *len)
@@ -307,7 +307,7 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
         for (int i = 0; i < o->n_overrides; i++)
             if (apply_override(m, root, o->overrides[i]) != RW_OK)
                 goto fail;
-    if (load_doc(m, root, m->base_dir, 0, true) != RW_OK)
+    if (rwi_mload_plugins(m, root, o) != RW_OK || load_doc(m, root, m->base_dir, 0, true) != RW_OK)
         goto fail;
     const ynode *n;
     if ((n = rwi_ymap_get(root, "data")) && rwi_mparse_data(m, n) != RW_OK)

@@ -101,6 +101,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *train);
 rw_status rwi_mparse_data(rw_model *m, const ynode *data);
 rw_status rwi_mparse_generate(rw_model *m, const ynode *gen);
 rw_status rwi_mparse_regularize(rw_model *m, const ynode *reg);
+/* plugins_key.c: the top-level `plugins:` paths, each resolved against the
+ * base directory, checked to exist and handed to o->load_plugin. */
+rw_status rwi_mload_plugins(const rw_model *m, const ynode *root, const rw_model_load_opts *o);
 void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
