@@ -13,6 +13,13 @@
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
 #define M_MAX_INITS 16
+/* Limits of what one load reads (docs/model-format.md, "Limits"): a model
+ * file or an include is a regular file of at most M_MAX_SOURCE_BYTES, the
+ * includes of one load hold at most M_MAX_SOURCE_BYTES together and number
+ * at most M_MAX_INCLUDES documents, nested at most M_MAX_INCLUDE_DEPTH deep. */
+#define M_MAX_SOURCE_BYTES ((size_t)16 << 20)
+#define M_MAX_INCLUDES 64
+#define M_MAX_INCLUDE_DEPTH 8
 
 typedef enum mlayer_kind { ML_EMBEDDING, ML_RNN, ML_LINEAR, ML_DROPOUT } mlayer_kind;
 typedef enum msize_kind { MS_NUMBER, MS_VOCAB, MS_CLASSES } msize_kind;
@@ -65,6 +72,9 @@ struct rw_model {
     const ysrc *src;         /* the main file */
     char *base_dir;
     yctx ctx;
+    int n_includes;                  /* documents included so far */
+    size_t include_bytes;            /* their bytes together */
+    const char *include_chain[M_MAX_INCLUDE_DEPTH + 1]; /* the includes being read, outermost first */
     int n_cells;
     ycell *cells[M_MAX_CELLS];
     yctx cell_ctx[M_MAX_CELLS];
@@ -88,6 +98,8 @@ struct rw_model {
     char *meta_vocab;
 };
 
+/* source_file.c: the bytes of a regular file of at most max_bytes (NUL-terminated), or NULL with an error. */
+char *mread_source_file(const char *path, size_t max_bytes, size_t *len);
 /* layers_parse.c: the `model:` section. */
 rw_status mparse_model(rw_model *m, const ynode *model);
 /* config.c: the `train:`, `data:`, `generate:` and `regularize:` sections. */
