@@ -135,6 +135,15 @@ static rw_status setup(train_run *r)
         return rw_last_status();
     if (path_make_parents(o->checkpoint_path) != RW_OK)
         return rw_last_status();
+    /* parameters and up to two optimizer slots each, the model text, slack */
+    unsigned long long need = 3ull * rw_params_size(rw_model_params(m)) * sizeof(rw_real) +
+                              strlen(rw_model_text(m)) + (64u << 10);
+    if (checkpoint_dir_ready(o->checkpoint_path, need) != RW_OK)
+        return rw_last_status();
+    int stale = checkpoint_clean_stale(o->checkpoint_path);
+    if (stale)
+        fprintf(stderr, "rewind: removed %d temporary checkpoint file%s left by killed runs\n", stale,
+                stale == 1 ? "" : "s");
     return add_metadata(r);
 }
 

@@ -50,4 +50,13 @@ rw_status path_make_parents(const char *path);
 /* True when the file starts with the checkpoint magic. */
 bool path_is_checkpoint(const char *path);
 
+/* ---- the checkpoint's directory (checkpoint_dir.c) ---- */
+/* Before training: the checkpoint can be created beside `ck_path` (probed with
+ * a file created and removed), is not a directory, and about need_bytes are
+ * free on its file system. An error naming the path otherwise. */
+rw_status checkpoint_dir_ready(const char *ck_path, unsigned long long need_bytes);
+/* Removes the temporary files "<ck_path>.tmp-<pid>-<n>" of writers that no
+ * longer run (a run killed while saving); returns how many. */
+int checkpoint_clean_stale(const char *ck_path);
+
 #endif
