@@ -175,3 +175,15 @@ Test(model_limits, fifty_thousand_keys_or_anchors_load_quickly)
               "%s", rw_last_error());
     free(t);
 }
+
+/* Sizes from an untrusted model text are checked before parameters are allocated. */
+Test(model_limits, a_model_too_large_to_build_is_refused_before_allocating)
+{
+    const char *text = "format: rewind/1\nmodel:\n  inputs:\n    text: {type: tokens, vocab: data}\n  layers:\n"
+                       "    - embedding: {name: emb, size: 8}\n    - lstm: {name: rnn, size: 16000000}\n"
+                       "    - linear: {name: head, size: vocab}\n  outputs:\n"
+                       "    next: {from: head, loss: cross_entropy, target: \"shift(text, 1)\"}\n";
+    cr_assert_null(rw_model_load_string(text, "huge.yaml", &(rw_model_load_opts){ .vocab_size = 16 }));
+    cr_assert(strstr(rw_last_error(), "huge.yaml:7:") && strstr(rw_last_error(), "with layer 'rnn' the model would "
+              "hold more than"), "%s", rw_last_error());
+}

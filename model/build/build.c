@@ -95,8 +95,21 @@ static rw_status check_output(const rw_model *m, const mlayer *last, int C)
                  what, m->target == MT_LABEL ? "classes" : "vocab");
 }
 
+/* A lower bound of a layer's parameter count (one gate of one layer for a
+ * recurrent one), known before anything is allocated for it. */
+static double layer_lower_bound(const mlayer *l, int V, int in)
+{
+    switch (l->kind) {
+    case ML_EMBEDDING: return (double)V * l->size;
+    case ML_LINEAR: return ((double)in + 1) * l->size;
+    case ML_RNN: return ((double)in + l->size) * l->size;
+    default: return 0;
+    }
+}
+
 rw_status mbuild(rw_model *m)
 {
+    double at_least = 0; /* parameters, lower bound */
     if (!(m->P = rw_params_new()))
         return rw_last_status();
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
@@ -115,6 +128,10 @@ rw_status mbuild(rw_model *m)
             l->size = V;
         else if (l->size_kind == MS_CLASSES)
             l->size = C;
+        at_least += layer_lower_bound(l, V, in);
+        if (at_least > (double)M_MAX_PARAMS) /* a model text may come from an untrusted checkpoint */
+            return ydiag(RW_ERR_FORMAT, l->size_at ? l->size_at : l->at, "with layer '%s' the model would hold more "
+                         "than %.3g parameters, the most rewind builds", l->name, (double)M_MAX_PARAMS);
         rw_param *main_w = NULL;
         switch (l->kind) {
         case ML_EMBEDDING:

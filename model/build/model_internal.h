@@ -20,6 +20,9 @@
 #define M_MAX_SOURCE_BYTES ((size_t)16 << 20)
 #define M_MAX_INCLUDES 64
 #define M_MAX_INCLUDE_DEPTH 8
+/* The most parameters a model may hold (checked from the sizes before they
+ * are allocated): 2^28, 1 GiB in float. */
+#define M_MAX_PARAMS ((size_t)1 << 28)
 
 typedef enum mlayer_kind { ML_EMBEDDING, ML_RNN, ML_LINEAR, ML_DROPOUT } mlayer_kind;
 typedef enum msize_kind { MS_NUMBER, MS_VOCAB, MS_CLASSES } msize_kind;
