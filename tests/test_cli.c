@@ -461,14 +461,16 @@ static char *log_row(const char *path, long step)
     return row ? row : strdup("");
 }
 
-/* Without a carried state (which a checkpoint does not hold), a run stopped
- * mid-epoch and resumed makes exactly the steps of an uninterrupted run:
- * same parameters, optimizer state and RNG, and the same next batch. */
-Test(cli, resume_reproduces_the_uninterrupted_run)
+/* A run stopped mid-epoch and resumed makes exactly the steps of an
+ * uninterrupted run: same parameters, optimizer state and RNG, the same next
+ * batch, and (with carry_state) the recurrent state carried into it, which
+ * the checkpoint holds as "rewind.state". */
+static void resume_reproduces_the_uninterrupted_run(bool carry)
 {
     write_tiny_model();
     /* 32 streams of 12-step windows: about 10 batches an epoch */
-    const char *set1 = "train.batch.size=32", *set2 = "train.batch.bptt.carry_state=false";
+    const char *set1 = "train.batch.size=32",
+               *set2 = carry ? "train.batch.bptt.carry_state=true" : "train.batch.bptt.carry_state=false";
     run_result r = RUN(dir, "train", "tiny.yaml", "--quiet", "--set", set1, "--set", set2, "--steps", "25",
                        "--checkpoint", "run/whole.rwc", "--log", "run/whole.csv");
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -498,6 +500,9 @@ Test(cli, resume_reproduces_the_uninterrupted_run)
     cr_assert(strncmp(a, "25,2,", 5) == 0, "the runs cross into a third epoch: %s", a);
     free(a);
 }
+
+Test(cli, resume_reproduces_the_uninterrupted_run) { resume_reproduces_the_uninterrupted_run(false); }
+Test(cli, resume_with_carried_state_reproduces_the_uninterrupted_run) { resume_reproduces_the_uninterrupted_run(true); }
 
 Test(cli, usage_errors_exit_2)
 {

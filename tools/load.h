@@ -16,6 +16,7 @@
 #define META_DIR "rewind.model_dir"       /* the model file's absolute directory (include:, data paths) */
 #define META_FILE "rewind.model_file"     /* the model file's path as given (for messages) */
 #define META_SETS "rewind.overrides"      /* the --set settings, one per line */
+#define META_STATE "rewind.state"         /* the carried recurrent state (rw_model_state_save) */
 
 /* Loads MODEL.yaml with `sets` ("path=value") applied; skip_data: neither
  * check nor read the data files. NULL with rw_last_error(). */

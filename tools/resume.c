@@ -63,6 +63,8 @@ static rw_status wrapped_start(void *ctx, int epoch)
         if (!batch)
             break;
     }
+    if (r->skip > 0 && r->state && r->state_text)
+        return rw_model_state_load(r->state, r->state_text);
     return RW_OK;
 }
 

@@ -193,6 +193,15 @@ typedef struct rw_model_state rw_model_state;
 rw_model_state *rw_model_state_new(const rw_model *m, int batch);
 void rw_model_state_reset(rw_model_state *s);
 void rw_model_state_free(rw_model_state *s);
+/* The state the training batches carry (NULL without carry_state or data),
+ * and that state as text (malloc'd; "" when nothing is carried yet) and
+ * back, bit for bit, for a checkpoint's metadata: `rewind train` saves it
+ * as "rewind.state" and --resume restores it, so a resumed run equals an
+ * uninterrupted one. Loading checks the layers, batch and precision; on
+ * error the state is reset. Unidirectional layers only. */
+rw_model_state *rw_model_train_state(rw_model *m);
+char *rw_model_state_save(const rw_model_state *s);
+rw_status rw_model_state_load(rw_model_state *s, const char *text);
 
 typedef struct rw_model_batch {
     const rw_tensor *inputs;   /* int32 [T, B] token ids, RW_PAD (-1) past each sequence's end */

@@ -10,15 +10,6 @@
 #include "rewind/ops_loss.h"
 #include "rewind/ops_shape.h"
 
-struct rw_model_state {
-    const rw_model *m;
-    int batch;
-    bool run_fresh, step_fresh;      /* nothing carried yet: start from the initial state */
-    rw_carry *carry[M_MAX_LAYERS];    /* per recurrent layer, for runs */
-    rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
-    int n_step[M_MAX_LAYERS];
-};
-
 rw_model_state *rw_model_state_new(const rw_model *m, int batch)
 {
     if (!m || !m->has_layers || batch < 1) {

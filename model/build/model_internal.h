@@ -101,6 +101,16 @@ struct rw_model {
     char *meta_vocab;
 };
 
+/* forward.c: recurrent state carried between batches (state_text.c saves it for checkpoints). */
+struct rw_model_state {
+    const rw_model *m;
+    int batch;
+    bool run_fresh, step_fresh;      /* nothing carried yet: start from the initial state */
+    rw_carry *carry[M_MAX_LAYERS];    /* per recurrent layer, for runs */
+    rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
+    int n_step[M_MAX_LAYERS];
+};
+
 /* source_file.c: the bytes of a regular file of at most max_bytes (NUL-terminated), or NULL with an error. */
 char *mread_source_file(const char *path, size_t max_bytes, size_t *len);
 /* layers_parse.c: the `model:` section. */
