@@ -2,7 +2,8 @@
  * recomputed first so that mutations reach the parser instead of the
  * checksum; then what `rewind sample` does with an opened checkpoint: the
  * tensors read, the vocabulary and the model text from its metadata loaded
- * (data skipped, includes against a directory that does not exist). */
+ * (data skipped, includes against a directory that does not exist), and
+ * the carried recurrent state restored. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,11 @@ static void load_model(const rw_checkpoint *ck)
     rw_model *m = rw_model_load_string(text, "fuzz.yaml", &o);
     if (m)
         rw_checkpoint_restore(ck, rw_model_params(m), NULL, NULL, NULL);
+    const char *state_text = rw_checkpoint_meta(ck, "rewind.state"); /* what --resume restores */
+    rw_model_state *state = m && state_text && rw_model_has_layers(m) ? rw_model_state_new(m, 2) : NULL;
+    if (state)
+        rw_model_state_load(state, state_text);
+    rw_model_state_free(state);
     rw_model_free(m);
 }
 
