@@ -82,7 +82,10 @@ typedef enum rw_data_kind {
     RW_DATA_NONE = 0,        /* no data: section */
     RW_DATA_CHARS,           /* text files; tokens are bytes; the target is the next byte */
     RW_DATA_TSV_CLASSIFY,    /* one example per line: label<TAB>text */
-    RW_DATA_TSV_SEQ2SEQ      /* one example per line: source<TAB>target */
+    RW_DATA_TSV_SEQ2SEQ,     /* one example per line: source<TAB>target */
+    RW_DATA_TSV_VECTORS,     /* one example per line: real features per step<TAB>target (docs/model-format.md) */
+    RW_DATA_TSV_TAGGING,     /* one example per line: tokens<TAB>one tag per token */
+    RW_DATA_LINES            /* text files; each line is one sequence from a fresh state, targets the next token */
 } rw_data_kind;
 
 typedef enum rw_token_kind { RW_TOKENS_CHARS = 0, RW_TOKENS_WORDS } rw_token_kind;
@@ -199,6 +202,9 @@ typedef struct rw_model_batch {
     const rw_tensor *lengths;  /* int32 [B] valid steps, or NULL: found from the padding in inputs */
     const rw_tensor *targets;  /* int32 [T, B] the next tokens (RW_PAD: no target), for token outputs */
     const rw_tensor *labels;   /* int32 [B] the classes, for classification outputs */
+    const rw_tensor *features; /* real [T, B, F] for models with real inputs (inputs then only marks the
+                                  steps: 0, RW_PAD past each end) */
+    const rw_tensor *values;   /* real [B, K] or [T, B, K] targets, for mse and bce outputs */
     rw_model_state *state;     /* NULL, or state to start from and to keep the final values in */
 } rw_model_batch;
 
@@ -206,9 +212,15 @@ typedef struct rw_model_batch {
  * for token outputs, [B, C] for a classifier. Dropout follows
  * rw_graph_is_training(g) and draws from rw_model_rng(m). */
 rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b);
-/* The forward pass and the loss (the mean cross-entropy over the
- * non-padding targets, plus any `regularize:` terms in training mode). */
+/* The forward pass and the loss (as the output's `loss:` says: the mean
+ * cross-entropy over the non-padding targets, mse or bce over the real
+ * targets, padding steps left out), plus any `regularize:` terms in
+ * training mode. */
 rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b);
+/* The forward pass as predictions: softmax probabilities for a
+ * cross-entropy output ([B, C] or [T, B, C]), the K sigmoids of a bce
+ * output, the activated values of an mse output. */
+rw_node *rw_model_outputs(rw_graph *g, rw_model *m, const rw_model_batch *b);
 /* rw_model_loss as an rw_loss_fn: batch is a `const rw_model_batch *`
  * (what rw_model_source yields), ctx the model. */
 rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx);

@@ -89,10 +89,11 @@ static rw_status check_output(const rw_model *m, const mlayer *last, int C)
 {
     if (last->out_width == C)
         return RW_OK;
-    const char *what = m->target == MT_LABEL ? "classes" : "tokens";
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    const char *what = classes ? "classes" : "tokens";
     return ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per step, but "
                  "output '%s' predicts one of %d %s (write 'size: %s')", last->name, last->out_width, m->out_name, C,
-                 what, m->target == MT_LABEL ? "classes" : "vocab");
+                 what, classes ? "classes" : "vocab");
 }
 
 rw_status mbuild(rw_model *m)
@@ -100,14 +101,15 @@ rw_status mbuild(rw_model *m)
     if (!(m->P = rw_params_new()))
         return rw_last_status();
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
-    int V = m->vocab.n, C = m->target == MT_LABEL ? m->labels.n : V;
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    int V = m->vocab.n, C = classes ? m->labels.n : V;
     if (V < 1)
         return ydiag(RW_ERR_FORMAT, m->data_at, "the vocabulary is empty: the training data holds no tokens");
-    if (m->target == MT_LABEL && C < 1)
+    if (classes && C < 1)
         return ydiag(RW_ERR_FORMAT, m->out_at, "the output predicts classes, but none are known (no labels in "
                      "the data, and no 'classes' given)");
-    int in = V;
-    bool ids = true;
+    int in = m->real_input ? m->input_width : V;
+    bool ids = !m->real_input;
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *l = &m->layers[i];
         l->in_width = in;
@@ -143,7 +145,16 @@ rw_status mbuild(rw_model *m)
         in = l->out_width;
         ids = false;
     }
-    return check_output(m, &m->layers[m->n_layers - 1], C);
+    const mlayer *last = &m->layers[m->n_layers - 1];
+    if (m->loss == MLOSS_CROSS_ENTROPY)
+        return check_output(m, last, C);
+    if (!m->value_width)
+        m->value_width = last->out_width; /* no data read: the last layer says */
+    if (last->out_width != m->value_width)
+        return ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per %s, "
+                     "but the targets have %d (write 'size: %d')", last->name, last->out_width,
+                     m->target == MT_VALUES ? "step" : "sequence", m->value_width, m->value_width);
+    return RW_OK;
 }
 
 void mlayers_free(rw_model *m)
@@ -202,7 +213,10 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         fprintf(f, "no model: section (a cell library)\n");
         return;
     }
-    fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
+    if (m->real_input)
+        fprintf(f, "input: real vectors [T, B, %d]\n", m->input_width);
+    else
+        fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "  %-16s %-22s %-16s %12s\n", "layer", "type", "output", "parameters");
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
@@ -218,9 +232,7 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         if (l->kind == ML_RNN && l->cell->n_options)
             print_cell_options(f, l->cell, l->copts);
     }
-    fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
-            m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,
-            m->target == MT_LABEL ? "classes" : "tokens");
+    mprint_output(f, m);
     fprintf(f, "parameters:\n");
     for (int i = 0; i < rw_params_count(m->P); i++) {
         const rw_param *p = rw_params_at(m->P, i);

@@ -291,8 +291,9 @@ rw_status mparse_train(rw_model *m, const ynode *t)
 rw_status mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", NULL };
-    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
+                                         "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
     const yctx *c = &m->ctx;
     rw_model_data_config *x = &m->data;
@@ -333,6 +334,8 @@ rw_status mparse_data(rw_model *m, const ynode *d)
         if ((n = ymap_get(d, "test")) && mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
             return rw_last_status();
     }
+    if (mparse_line_markers(m, d) != RW_OK)
+        return RW_ERR_FORMAT;
     if (ymap_get(d, "valid") && ymap_get(d, "valid_fraction"))
         return ydiag(RW_ERR_FORMAT, ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
     return RW_OK;
@@ -403,4 +406,6 @@ void mconfig_free(rw_model *m)
     rw_free(m->train.checkpoint_path);
     rw_free(m->train.log_path);
     rw_free(m->gen.prime);
+    rw_free(m->bos);
+    rw_free(m->eos);
 }

@@ -89,9 +89,11 @@ static rw_status split_next(void *ctx, void **batch)
         return rw_batcher_epoch(s->batcher) < 0 ? rw_last_status() : RW_OK;
     }
     s->batch = (rw_model_batch){ .inputs = &x->sources, .lengths = &x->lengths, .labels = &x->labels,
-                                 .targets = x->target_len ? &x->targets : NULL };
+                                 .targets = x->target_len ? &x->targets : NULL,
+                                 .features = x->features.size ? &x->features : NULL,
+                                 .values = x->values.size ? &x->values : NULL };
     s->tokens = x->tokens;
-    s->weight = s->m->target == MT_LABEL ? x->size : (double)x->tokens;
+    s->weight = mbatch_weight(s->m, x);
     *batch = &s->batch;
     return RW_OK;
 }

@@ -127,7 +127,8 @@ static rw_node *drop(rw_graph *g, rw_model *m, rw_node *x, double p, bool per_se
     return rw_dropout(g, x, p, &m->rng);
 }
 
-static rw_node *activate(rw_graph *g, rw_node *x, rw_activation a)
+/* An activation as ops (model_internal.h). */
+rw_node *mactivate(rw_graph *g, rw_node *x, rw_activation a)
 {
     switch (a) {
     case RW_ACT_TANH: return rw_tanh(g, x);
@@ -155,7 +156,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                  st->batch, ids->value.shape.dim[1]);
         return NULL;
     }
-    x = ids;
+    x = m->real_input ? mreal_features(g, m, b) : ids;
     for (int i = 0; i < m->n_layers && x; i++) {
         mlayer *l = &m->layers[i];
         switch (l->kind) {
@@ -183,7 +184,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
             break;
         }
         case ML_LINEAR:
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
             break;
         case ML_DROPOUT:
             x = drop(g, m, x, l->p, l->per_sequence);
@@ -203,20 +204,14 @@ rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b)
 
 rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
-    rw_node *penalty, *logits = forward(g, m, b, &penalty);
-    if (!logits)
-        return NULL;
-    char s1[64], s2[64];
-    const rw_tensor *in = b->inputs, *want = m->target == MT_LABEL ? b->labels : b->targets;
-    rw_shape expect = m->target == MT_LABEL ? rw_shape1(in->shape.dim[1]) : in->shape;
-    if (!want || want->dtype != RW_INT32 || !rw_shape_equal(want->shape, expect)) {
-        rw_error(RW_ERR_SHAPE, "model '%s': the loss needs int32 %s %s, got %s", m->name,
-                 m->target == MT_LABEL ? "labels" : "targets", rw_shape_str(expect, s1, sizeof s1),
-                 want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
-        return NULL;
-    }
-    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
-    return penalty ? rw_add(g, loss, penalty) : loss;
+    rw_node *penalty, *loss = mloss_apply(g, m, b, forward(g, m, b, &penalty));
+    return penalty && loss ? rw_add(g, loss, penalty) : loss;
+}
+
+rw_node *rw_model_outputs(rw_graph *g, rw_model *m, const rw_model_batch *b)
+{
+    rw_node *penalty;
+    return moutput_activate(g, m, forward(g, m, b, &penalty));
 }
 
 rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model_loss(g, ctx, batch); }
@@ -245,7 +240,7 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
         if (l->kind == ML_EMBEDDING) {
             x = rw_embedding_apply(g, l->emb, tok);
         } else if (l->kind == ML_LINEAR) {
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
             x = drop(g, m, x, l->p, false);
         } else {

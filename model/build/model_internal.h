@@ -16,7 +16,11 @@
 
 typedef enum mlayer_kind { ML_EMBEDDING, ML_RNN, ML_LINEAR, ML_DROPOUT } mlayer_kind;
 typedef enum msize_kind { MS_NUMBER, MS_VOCAB, MS_CLASSES } msize_kind;
-typedef enum mtarget { MT_NEXT, MT_LABEL } mtarget;
+/* next: the following token; label: one class per sequence; tags: one class
+ * per step; aligned: the target column's token at each step (tsv_seq2seq of
+ * equal lengths); value / values: real targets per sequence / per step. */
+typedef enum mtarget { MT_NEXT, MT_LABEL, MT_TAGS, MT_ALIGNED, MT_VALUE, MT_VALUES } mtarget;
+typedef enum mloss_kind { MLOSS_CROSS_ENTROPY, MLOSS_MSE, MLOSS_BCE } mloss_kind;
 
 /* A parameter initializer set from the file ("init: {W: orthogonal}"). */
 typedef struct minit {
@@ -73,6 +77,13 @@ struct rw_model {
     mlayer layers[M_MAX_LAYERS];
     char *out_name;
     mtarget target;
+    mloss_kind loss;
+    rw_activation out_act;           /* mse: applied to the last layer's output (none) */
+    bool real_input;                 /* inputs: {type: real, width: F} */
+    int input_width;                 /* F */
+    int value_width;                 /* K of real targets (from the data, else the last layer) */
+    char *bos, *eos;                 /* data kind lines: tokens put around each line (NULL: none) */
+    const ynode *bos_at, *eos_at;
     const ynode *out_at;
     rw_model_train_config train;
     rw_model_data_config data;
@@ -107,6 +118,30 @@ rw_status mdata_load(rw_model *m);
 void mdata_free(mdata *d);
 /* data_source.c: batches per epoch of the training split (0 when unknown). */
 long mbatches_per_epoch(rw_model *m);
+/* outputs_parse.c: an output's loss, activation and target (o: its map). */
+rw_status mparse_output_kind(rw_model *m, const yctx *c, const ynode *o);
+/* outputs_parse.c: the `inputs:` entry of a layer list. */
+rw_status mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
+/* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */
+rw_status mparse_line_markers(rw_model *m, const ynode *data);
+bool mdata_is_example_kind(const rw_model *m);
+rw_status mdata_load_examples(rw_model *m, mdata *d);
+/* Examples of files in the model's data format, read with its vocabulary
+ * and classes (for scoring and prediction); NULL with an error. */
+rw_seqdata *mdata_read_files(rw_model *m, const char *const *paths, int n);
+/* losses.c: the loss of an output against a batch's targets; the output as
+ * predictions (probabilities, activated values). */
+/* How much a batch counts in a mean over batches: its examples for
+ * per-sequence targets, else its target steps. */
+double mbatch_weight(const rw_model *m, const rw_batch *x);
+rw_node *mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node *out);
+/* The features of a batch for a model with real inputs (checked against the width and the steps). */
+rw_node *mreal_features(rw_graph *g, const rw_model *m, const rw_model_batch *b);
+/* forward.c: an activation as ops (none: x itself). */
+rw_node *mactivate(rw_graph *g, rw_node *x, rw_activation a);
+/* The summary's output line: the loss and what it is against. */
+void mprint_output(FILE *f, const rw_model *m);
+rw_node *moutput_activate(rw_graph *g, const rw_model *m, rw_node *out);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *mfind_cell(const rw_model *m, const char *name);
 
