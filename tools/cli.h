@@ -22,6 +22,7 @@ int cmd_check(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cells(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

@@ -42,6 +42,37 @@ static void report(const rw_model *m, const char *what, const eval_result *r)
     printf("\n");
 }
 
+static bool examples_kind(const rw_model *m)
+{
+    rw_data_kind k = rw_model_data_config_of(m)->kind;
+    return k == RW_DATA_LINES || k == RW_DATA_TSV_TAGGING || k == RW_DATA_TSV_VECTORS ||
+           rw_model_target_kind(m) == RW_TARGET_ALIGNED;
+}
+
+/* The example kinds: --data files, else the validation examples and the test files. */
+static int evaluate_examples(rw_model *m, const cli_args *a)
+{
+    int n_data;
+    const char *const *data = cli_get_all(a, "data", &n_data);
+    const rw_model_files *test = &rw_model_data_config_of(m)->test;
+    const rw_seqdata *valid = n_data ? NULL : rw_model_examples(m, RW_SPLIT_VALID);
+    if (valid && eval_examples(m, valid, "valid") != RW_OK)
+        return EXIT_FAIL;
+    const char *const *files = n_data ? data : (const char *const *)test->paths;
+    int n = n_data ? n_data : test->count;
+    if (!n && !valid) {
+        rw_error(RW_ERR_ARG, "model '%s' has no validation or test data; score a file with --data FILE",
+                 rw_model_name(m));
+        return EXIT_FAIL;
+    }
+    if (!n)
+        return EXIT_OK;
+    rw_seqdata *d = rw_model_read_examples(m, files, n);
+    rw_status st = d ? eval_examples(m, d, n_data ? (n == 1 ? files[0] : "data") : "test") : rw_last_status();
+    rw_seqdata_free(d);
+    return st == RW_OK ? EXIT_OK : EXIT_FAIL;
+}
+
 /* MODEL.yaml: the model with its data (which gives the vocabulary), and its
  * checkpoint's parameters. */
 static rw_model *from_yaml(const cli_args *a)
@@ -77,6 +108,8 @@ static rw_model *from_yaml(const cli_args *a)
 
 static int evaluate(rw_model *m, const cli_args *a)
 {
+    if (examples_kind(m))
+        return evaluate_examples(m, a);
     eval_result r = { 0 };
     int n_data;
     const char *const *data = cli_get_all(a, "data", &n_data);

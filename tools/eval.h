@@ -20,4 +20,9 @@ rw_status eval_source(rw_model *m, const rw_train_source *src, eval_result *r);
 /* Reads and scores the files (one dataset, in order). */
 rw_status eval_files(rw_model *m, const char *const *paths, int n, eval_result *r);
 
+/* Scores examples of the kinds lines, tsv_tagging, tsv_vectors and prints
+ * "<what>: loss ..." with accuracy and per-class precision/recall, or mse
+ * and mae (eval_examples.c). */
+rw_status eval_examples(rw_model *m, const rw_seqdata *d, const char *what);
+
 #endif

@@ -30,6 +30,7 @@
 #include "rewind/batch.h"
 #include "rewind/corpus.h"
 #include "rewind/cell.h"
+#include "rewind/checkpoint.h"
 #include "rewind/graph.h"
 #include "rewind/optim.h"
 #include "rewind/param.h"
@@ -75,6 +76,56 @@ rw_model *rw_model_load(const char *path, const rw_model_load_opts *opts);
  * message. */
 rw_model *rw_model_load_string(const char *text, const char *name_for_errors, const rw_model_load_opts *opts);
 void rw_model_free(rw_model *m);
+
+/* ---- from a checkpoint ---------------------------------------------------- */
+
+/* Checkpoint metadata. rw_model_train_opts saves the model text and the
+ * vocabulary; `rewind train` adds the others, so that the checkpoint alone
+ * rebuilds the same model. */
+#define RW_MODEL_META_TEXT "rewind.model"           /* the model file's text */
+#define RW_MODEL_META_VOCAB "rewind.vocab"          /* rw_model_vocab_string */
+#define RW_MODEL_META_DIR "rewind.model_dir"        /* the model file's absolute directory */
+#define RW_MODEL_META_FILE "rewind.model_file"      /* the model file's path as given (for messages) */
+#define RW_MODEL_META_OVERRIDES "rewind.overrides"  /* the --set settings, one per line */
+
+typedef struct rw_model_checkpoint_opts {
+    /* Also read the model's data files (resolved against base_dir) and
+     * check they give the checkpoint's vocabulary; needed to train on or
+     * to use rw_model_source. Default: the saved vocabulary, no data. */
+    bool with_data;
+    /* Where relative data paths and include: files resolve (NULL: the
+     * directory saved in the checkpoint if it still exists, else the
+     * checkpoint's own directory). */
+    const char *base_dir;
+} rw_model_checkpoint_opts;
+
+/* Rebuilds the model a checkpoint was trained from and restores its
+ * parameters (not the optimizer). opts may be NULL. NULL with
+ * rw_last_error() for a missing, corrupt or foreign checkpoint.
+ *
+ *     // the model's outputs (probabilities, or values) for a batch of your inputs
+ *     static int predict(const char *checkpoint, const rw_model_batch *batch)
+ *     {
+ *         rw_model *m = rw_model_from_checkpoint(checkpoint, NULL);
+ *         if (!m) {
+ *             fprintf(stderr, "%s\n", rw_last_error());
+ *             return 1;
+ *         }
+ *         rw_graph *g = rw_graph_new();
+ *         rw_graph_set_training(g, false);
+ *         rw_node *y = rw_model_outputs(g, m, batch);
+ *         if (y)
+ *             printf("first output %g\n", (double)rw_node_value(y)->data[0]);
+ *         rw_graph_free(g);
+ *         rw_model_free(m);
+ *         return y ? 0 : 1;
+ *     }
+ */
+rw_model *rw_model_from_checkpoint(const char *path, const rw_model_checkpoint_opts *opts);
+/* The same from an open checkpoint; path only names it in messages and,
+ * failing a saved directory, gives the base directory. */
+rw_model *rw_model_from_open_checkpoint(const rw_checkpoint *ck, const char *path,
+                                        const rw_model_checkpoint_opts *opts);
 
 /* ---- configuration (train:, data:, generate:) --------------------------- */
 
@@ -188,6 +239,27 @@ int rw_model_encode(const rw_model *m, const char *text, int32_t *ids, int max);
  * free() it. NULL with an error when the vocabulary is opaque. */
 char *rw_model_vocab_string(const rw_model *m);
 
+/* What the output is trained against (the output's `target:`). */
+typedef enum rw_model_target {
+    RW_TARGET_NEXT = 0,      /* the next token, per step */
+    RW_TARGET_LABEL,         /* one class per sequence */
+    RW_TARGET_TAGS,          /* one class per step */
+    RW_TARGET_ALIGNED,       /* the target sequence's token at each step (equal lengths) */
+    RW_TARGET_VALUE,         /* real values per sequence (mse, bce) */
+    RW_TARGET_VALUES         /* real values per step (mse, bce) */
+} rw_model_target;
+
+rw_model_target rw_model_target_kind(const rw_model *m);
+/* Classes of a label or tags output (0 for the others); K of real targets (0 for class and token outputs). */
+int rw_model_tag_classes(const rw_model *m);
+int rw_model_value_width(const rw_model *m);
+
+/* Examples of data files in the model's format (data kinds lines,
+ * tsv_tagging, tsv_vectors), read with its vocabulary and classes: for
+ * scoring and prediction. Unknown classes and, without <unk>, unknown
+ * tokens are errors naming file:line. rw_seqdata_free it. */
+rw_seqdata *rw_model_read_examples(rw_model *m, const char *const *paths, int n);
+
 /* ---- running it ------------------------------------------------------------ */
 
 /* Recurrent state carried from one batch to the next (truncated BPTT) or
@@ -207,6 +279,9 @@ typedef struct rw_model_batch {
     const rw_tensor *values;   /* real [B, K] or [T, B, K] targets, for mse and bce outputs */
     rw_model_state *state;     /* NULL, or state to start from and to keep the final values in */
 } rw_model_batch;
+/* The model's view of a batcher's batch (pointers into x), e.g. of
+ * rw_model_read_examples' examples. */
+rw_model_batch rw_model_batch_of(const rw_batch *x);
 
 /* Records the forward pass on g and returns the output's logits: [T, B, C]
  * for token outputs, [B, C] for a classifier. Dropout follows
@@ -250,6 +325,8 @@ typedef enum rw_model_split { RW_SPLIT_TRAIN = 0, RW_SPLIT_VALID } rw_model_spli
  * (may be NULL) is false when there is no such split; next then fails. The
  * source stays valid while m lives. */
 rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *available);
+/* The loaded examples of a split (data kinds other than chars), or NULL. */
+const rw_seqdata *rw_model_examples(const rw_model *m, rw_model_split split);
 /* Fills *o from the train: section: length, clipping, schedule, validation
  * on the valid split when there is one, early stopping, checkpoints (with
  * the model text and vocabulary as metadata), the log and the finite check.

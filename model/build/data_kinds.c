@@ -5,7 +5,8 @@
  *   tsv_tagging  tokens<TAB>one tag per token (tags split at whitespace);
  *   tsv_vectors  real features per step<TAB>target: a class, classes per
  *                step (';'-separated), or real values per sequence or per
- *                step, as the output's target says.
+ *                step, as the output's target says;
+ *   tsv_seq2seq  with 'target: aligned': source<TAB>target of equal lengths.
  * The vocabulary and classes come from the training and validation files;
  * mdata_read_files reads more files with them (for eval and predict). */
 #include <stdio.h>
@@ -44,7 +45,8 @@ rw_status mparse_line_markers(rw_model *m, const ynode *d)
 
 bool mdata_is_example_kind(const rw_model *m)
 {
-    return m->data.kind == RW_DATA_LINES || m->data.kind == RW_DATA_TSV_TAGGING || m->data.kind == RW_DATA_TSV_VECTORS;
+    return m->data.kind == RW_DATA_LINES || m->data.kind == RW_DATA_TSV_TAGGING || m->data.kind == RW_DATA_TSV_VECTORS ||
+           (m->data.kind == RW_DATA_TSV_SEQ2SEQ && m->target == MT_ALIGNED);
 }
 
 /* ---- records ------------------------------------------------------------------------ */
@@ -122,8 +124,9 @@ static rw_status read_lines(records *x, const char *path, int split)
 
 static rw_status read_tsv(const rw_model *m, records *x, const char *path, int split)
 {
-    bool vectors = m->data.kind == RW_DATA_TSV_VECTORS;
-    rw_tsv_opts o = { vectors ? "steps" : "tokens", vectors ? "target" : "tags", false };
+    rw_data_kind k = m->data.kind;
+    rw_tsv_opts o = { k == RW_DATA_TSV_VECTORS ? "steps" : k == RW_DATA_TSV_SEQ2SEQ ? "source" : "tokens",
+                      k == RW_DATA_TSV_VECTORS || k == RW_DATA_TSV_SEQ2SEQ ? "target" : "tags", false };
     rw_tsv *r = rw_tsv_open(path, &o), **readers;
     if (!r)
         return rw_last_status();
@@ -220,8 +223,9 @@ static rw_status build_vocabs(rw_model *m, records *x)
         unsigned char present[256] = { 0 };
         char **words = NULL;
         int n_words = 0;
-        for (int i = 0; st == RW_OK && i < x->n; i++) {
-            char *s = x->r[i].a;
+        bool both = m->data.kind == RW_DATA_TSV_SEQ2SEQ; /* source and target share the vocabulary */
+        for (int i = 0; st == RW_OK && i < x->n * (both ? 2 : 1); i++) {
+            char *s = i < x->n ? x->r[i].a : x->r[i - x->n].b;
             if (m->data.lowercase)
                 rw_lowercase(s);
             if (m->data.tokens == RW_TOKENS_CHARS)
@@ -351,6 +355,27 @@ static rw_status add_tagged(rw_model *m, rw_seqdata *set, const record *r, char 
     return rw_seqdata_add(set, s->ids, n, s->tgt, n, -1);
 }
 
+static rw_status add_aligned(rw_model *m, rw_seqdata *set, const record *r, scratch *s)
+{
+    size_t la = strlen(r->a), lb = strlen(r->b);
+    if (scratch_fit(s, (la > lb ? la : lb) + 1) != RW_OK)
+        return RW_ERR_NOMEM;
+    bool unknown_a, unknown_b;
+    if (m->data.lowercase) {
+        rw_lowercase(r->a);
+        rw_lowercase(r->b);
+    }
+    int ns = encode_tokens(m, r->a, s->ids, &unknown_a), nt = encode_tokens(m, r->b, s->tgt, &unknown_b);
+    if (unknown_a || unknown_b)
+        return rw_error(RW_ERR_FORMAT, "%s:%d: a token the vocabulary lacks (and it has no <unk>)", r->file, r->line);
+    if (ns != nt || ns < 1)
+        return rw_error(RW_ERR_FORMAT, "%s:%d: the source has %d tokens and the target %d; 'target: aligned' needs "
+                        "equal lengths", r->file, r->line, ns, nt);
+    if (m->data.max_length && ns > m->data.max_length)
+        ns = m->data.max_length;
+    return rw_seqdata_add(set, s->ids, ns, s->tgt, ns, -1);
+}
+
 static rw_status add_vectors(rw_model *m, rw_seqdata *set, const record *r, char **classes, int n_classes,
                              scratch *s)
 {
@@ -413,6 +438,8 @@ static rw_status add_record(rw_model *m, rw_seqdata **sets, const record *r, scr
         return add_line(m, set, r, s);
     if (m->data.kind == RW_DATA_TSV_TAGGING)
         return add_tagged(m, set, r, r->classes, r->n_classes, s);
+    if (m->data.kind == RW_DATA_TSV_SEQ2SEQ)
+        return add_aligned(m, set, r, s);
     return add_vectors(m, set, r, r->classes, r->n_classes, s);
 }
 
@@ -471,8 +498,8 @@ rw_status mdata_load_examples(rw_model *m, mdata *d)
 rw_seqdata *mdata_read_files(rw_model *m, const char *const *paths, int n)
 {
     if (!mdata_is_example_kind(m)) {
-        rw_error(RW_ERR_ARG, "model '%s': reading examples needs data of kind lines, tsv_tagging or tsv_vectors",
-                 m->name);
+        rw_error(RW_ERR_ARG, "model '%s': reading examples needs data of kind lines, tsv_tagging, tsv_vectors or "
+                 "tsv_seq2seq with 'target: aligned'", m->name);
         return NULL;
     }
     records x = { 0 };

@@ -88,10 +88,7 @@ static rw_status split_next(void *ctx, void **batch)
         *batch = NULL;
         return rw_batcher_epoch(s->batcher) < 0 ? rw_last_status() : RW_OK;
     }
-    s->batch = (rw_model_batch){ .inputs = &x->sources, .lengths = &x->lengths, .labels = &x->labels,
-                                 .targets = x->target_len ? &x->targets : NULL,
-                                 .features = x->features.size ? &x->features : NULL,
-                                 .values = x->values.size ? &x->values : NULL };
+    s->batch = rw_model_batch_of(x);
     s->tokens = x->tokens;
     s->weight = mbatch_weight(s->m, x);
     *batch = &s->batch;
