@@ -248,3 +248,95 @@ Test(real_data, bad_data_lines_are_named_by_file_and_line)
                       "m.yaml:7:22: error: layer 'linear_2' gives 3 values per sequence, but the targets have 1");
     expect_data_error(values, "1 2\n", "d.tsv:1: expected steps<TAB>target");
 }
+
+#define TAGGER(tokens)                                                                                        \
+    "format: rewind/1\n"                                                                                      \
+    "data: {kind: tsv_tagging, tokens: " tokens ", train: d.tsv}\n"                                           \
+    "model:\n"                                                                                                \
+    "  layers:\n"                                                                                             \
+    "    - embedding: {size: 4}\n"                                                                            \
+    "    - gru: {size: 4}\n"                                                                                  \
+    "    - linear: {size: classes}\n"                                                                         \
+    "  outputs:\n"                                                                                            \
+    "    y: {target: tags}\n"
+
+Test(real_data, tagging_lines_need_one_tag_per_token)
+{
+    expect_data_error(TAGGER("words"), "a b c\tX Y Z\na b\tX\n", "d.tsv:2: 2 tokens but 1 tag; tsv_tagging needs one "
+                      "tag per token");
+    expect_data_error(TAGGER("chars"), "a b\tX Y\n", "d.tsv:1: 3 tokens but 2 tags; tsv_tagging needs one tag per "
+                      "token (tokens: chars counts every character; for space-separated tokens write 'tokens: words')");
+    /* classes and vocabulary come from the data; unknown classes in more files are named */
+    write_tmp("d.tsv", "a b c\tX Y Z\nb a\tY X\n");
+    rw_model *m = load(TAGGER("words"), NULL, 0);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    cr_assert_eq(rw_model_tag_classes(m), 3);
+    cr_assert_eq(rw_model_target_kind(m), RW_TARGET_TAGS);
+    const char *more = write_tmp("more.tsv", "a b\tX W\n");
+    cr_assert_null(rw_model_read_examples(m, &more, 1));
+    cr_expect(strstr(rw_last_error(), "more.tsv:1: unknown class 'W' (the model knows 3)"), "%s", rw_last_error());
+    more = write_tmp("more.tsv", "c c a\tZ Z X\n");
+    rw_seqdata *d = rw_model_read_examples(m, &more, 1);
+    cr_assert_not_null(d, "%s", rw_last_error());
+    int len;
+    const int32_t *tags = rw_seqdata_target(d, 0, &len);
+    cr_assert(len == 3 && tags[0] == 2 && tags[1] == 2 && tags[2] == 0);
+    rw_seqdata_free(d);
+    rw_model_free(m);
+}
+
+Test(real_data, lines_make_next_token_pairs_within_each_line)
+{
+    write_tmp("d.tsv", "ab\nc\n\nabc\n");
+    const char *yaml = "format: rewind/1\n"
+                       "data: {kind: lines, train: d.tsv, bos: \"^\", eos: \"$\"}\n"
+                       "model:\n"
+                       "  layers:\n"
+                       "    - embedding: {size: 4}\n"
+                       "    - gru: {size: 4}\n"
+                       "    - linear: {size: vocab}\n"
+                       "  outputs:\n"
+                       "    y: {target: next}\n";
+    rw_model *m = load(yaml, NULL, 0);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    cr_assert_eq(rw_model_vocab_size(m), 5); /* $ ^ a b c */
+    const char *path = write_tmp("more.txt", "ab\nc\nabc\n");
+    rw_seqdata *d = rw_model_read_examples(m, &path, 1);
+    cr_assert_not_null(d, "%s", rw_last_error());
+    cr_assert_eq(rw_seqdata_count(d), 3);
+    int ls, lt;
+    const int32_t *src = rw_seqdata_source(d, 0, &ls), *tgt = rw_seqdata_target(d, 0, &lt);
+    /* ^ a b -> a b $ */
+    cr_assert(ls == 3 && lt == 3);
+    cr_assert_str_eq(rw_model_token(m, src[0]), "^");
+    cr_assert_str_eq(rw_model_token(m, src[2]), "b");
+    cr_assert_str_eq(rw_model_token(m, tgt[0]), "a");
+    cr_assert_str_eq(rw_model_token(m, tgt[2]), "$");
+    rw_seqdata_free(d);
+    path = write_tmp("more.txt", "abz\n");
+    cr_assert_null(rw_model_read_examples(m, &path, 1));
+    cr_expect(strstr(rw_last_error(), "more.txt:1: a token the vocabulary lacks (and it has no <unk>)"), "%s",
+              rw_last_error());
+    rw_model_free(m);
+}
+
+Test(real_data, output_activations_and_sequence_bce)
+{
+    write_tmp("d.tsv", "0.1 0.2; 0.3 0.4\t1 0 1\n0.7 0.8\t0 1 1\n");
+    rw_model *m = load(MODEL("tsv_vectors", "value, activation: sigmoid", "mse", ", output: last", "3"), NULL, 0);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    rw_graph *g = rw_graph_new();
+    rw_graph_set_training(g, false);
+    rw_node *y = rw_model_outputs(g, m, first_batch(m));
+    cr_assert_not_null(y, "%s", rw_last_error());
+    for (size_t i = 0; i < rw_node_value(y)->size; i++)
+        cr_assert(rw_node_value(y)->data[i] > 0 && rw_node_value(y)->data[i] < 1);
+    rw_graph_free(g);
+    rw_model_free(m);
+    m = load(MODEL("tsv_vectors", "value, activation: sigmoid", "bce", ", output: last", "3"), NULL, 0);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    cr_assert_eq(rw_model_value_width(m), 3);
+    double loss = train_loss(m, 200);
+    cr_expect_lt(loss, 0.05, "multi-label bce after 200 steps: %g", loss);
+    rw_model_free(m);
+}

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "eval.h"
 #include "load.h"
+#include "walk.h"
 
 static const cli_opt opts[] = {
     { "data", "FILE", true, "score this file instead (the format of the model's data: kind)" },
@@ -39,6 +40,8 @@ static void report(const rw_model *m, const char *what, const eval_result *r)
         printf("  perplexity %.3f  bits/token %.4f  (%.0f targets)", exp(loss), loss / log(2.0), r->weight);
     if (r->skipped)
         printf("  [%ld empty examples skipped]", r->skipped);
+    if (r->metrics)
+        eval_metrics_print_classes(stdout, r->metrics, rw_model_label, m);
     printf("\n");
 }
 
@@ -106,11 +109,9 @@ static rw_model *from_yaml(const cli_args *a)
     return m;
 }
 
-static int evaluate(rw_model *m, const cli_args *a)
+static int evaluate_split(rw_model *m, const cli_args *a, eval_metrics *e)
 {
-    if (examples_kind(m))
-        return evaluate_examples(m, a);
-    eval_result r = { 0 };
+    eval_result r = { .metrics = e };
     int n_data;
     const char *const *data = cli_get_all(a, "data", &n_data);
     if (n_data) {
@@ -130,7 +131,9 @@ static int evaluate(rw_model *m, const cli_args *a)
     }
     const rw_model_files *test = &rw_model_data_config_of(m)->test;
     if (test->count) {
-        eval_result t = { 0 };
+        if (e)
+            eval_metrics_reset(e);
+        eval_result t = { .metrics = e };
         if (eval_files(m, (const char *const *)test->paths, test->count, &t) != RW_OK)
             return EXIT_FAIL;
         report(m, "test", &t);
@@ -142,6 +145,18 @@ static int evaluate(rw_model *m, const cli_args *a)
         return EXIT_FAIL;
     }
     return EXIT_OK;
+}
+
+static int evaluate(rw_model *m, const cli_args *a)
+{
+    if (examples_kind(m))
+        return evaluate_examples(m, a);
+    eval_metrics e;
+    bool per_class = rw_model_classes(m) > 0 && eval_metrics_init(&e, rw_model_classes(m)) == RW_OK;
+    int st = evaluate_split(m, a, per_class ? &e : NULL);
+    if (per_class)
+        eval_metrics_free(&e);
+    return st;
 }
 
 int cmd_eval(int argc, char **argv)

@@ -12,6 +12,7 @@ typedef struct eval_result {
     long correct;       /* classifiers: examples whose likeliest class is the label */
     long count;         /* classifiers: examples scored */
     long skipped;       /* examples left out (no tokens) */
+    struct eval_metrics *metrics; /* classifiers: per-class counts (walk.h), or NULL */
 } eval_result;
 
 /* Runs every batch of `src` (a source of rw_model_batch) in evaluation mode. */

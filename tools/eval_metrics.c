@@ -62,6 +62,20 @@ void eval_metrics_print(FILE *f, const eval_metrics *e, const char *(*name)(cons
     if (!e->count)
         return;
     fprintf(f, "  accuracy %.2f%% (%ld of %ld)", 100.0 * (double)e->correct / (double)e->count, e->correct, e->count);
+    eval_metrics_print_classes(f, e, name, m);
+}
+
+void eval_metrics_reset(eval_metrics *e)
+{
+    for (int c = 0; c < e->classes; c++)
+        e->tp[c] = e->fp[c] = e->fn[c] = 0;
+    e->correct = e->count = e->values = 0;
+    e->sq = e->abs = 0;
+}
+
+void eval_metrics_print_classes(FILE *f, const eval_metrics *e, const char *(*name)(const rw_model *, int),
+                                const rw_model *m)
+{
     for (int c = 0; c < e->classes; c++) {
         long pred = e->tp[c] + e->fp[c], real = e->tp[c] + e->fn[c];
         if (!pred && !real)

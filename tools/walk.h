@@ -47,6 +47,11 @@ void eval_metrics_value(eval_metrics *e, double predicted, double truth);
  * or "mse 0.0123  mae 0.0871 (500 values)". name(id) names a class. */
 void eval_metrics_print(FILE *f, const eval_metrics *e, const char *(*name)(const rw_model *, int), const rw_model *m);
 
+/* Only the per-class table (one line per class seen), and zeroing the counts. */
+void eval_metrics_print_classes(FILE *f, const eval_metrics *e, const char *(*name)(const rw_model *, int),
+                                const rw_model *m);
+void eval_metrics_reset(eval_metrics *e);
+
 /* The likeliest entry of a row. */
 int walk_argmax(const rw_real *row, int n);
 
