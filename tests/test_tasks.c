@@ -206,6 +206,10 @@ Test(tasks, lines_start_every_sequence_fresh_with_bos_and_eos)
     cr_expect_str_eq(target, "x");
     cr_expect(!strncmp(pred, "x:0.9", 5), "after the bos: %s", pred);
     free(out);
+    /* sampling starts from the bos marker, so greedy text begins like a line */
+    cr_assert_eq(sh(&out, "$RW sample $T/lm.rwc --temperature 0 --length 3"), 0);
+    cr_expect_str_eq(out, "xab\n");
+    free(out);
     cr_assert_eq(sh(&out, "$RW predict $T/lm.rwc --data $T/lines.txt | head -1"), 0);
     cr_expect(strstr(out, "\t$:0.9") && strstr(out, "\t$\n"), "the end of a line predicts the eos: %s", out);
     free(out);

@@ -43,6 +43,11 @@ rw_status mparse_line_markers(rw_model *m, const ynode *d)
     return RW_OK;
 }
 
+int mbos_token(const rw_model *m)
+{
+    return m->bos ? rw_vocab_find(&m->vocab, m->bos, strlen(m->bos)) : -1;
+}
+
 bool mdata_is_example_kind(const rw_model *m)
 {
     return m->data.kind == RW_DATA_LINES || m->data.kind == RW_DATA_TSV_TAGGING || m->data.kind == RW_DATA_TSV_VECTORS ||

@@ -342,9 +342,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         if (k < 0)
             goto fail;
     }
-    if (k == 0) { /* start after a newline when there is one, else from token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1;
-        ids[k++] = nl >= 0 ? nl : 0;
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
     }
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {

@@ -124,6 +124,8 @@ rw_status mparse_output_kind(rw_model *m, const yctx *c, const ynode *o);
 rw_status mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
 /* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */
 rw_status mparse_line_markers(rw_model *m, const ynode *data);
+/* The id of the bos marker of kind lines, or -1. */
+int mbos_token(const rw_model *m);
 bool mdata_is_example_kind(const rw_model *m);
 rw_status mdata_load_examples(rw_model *m, mdata *d);
 /* Examples of files in the model's data format, read with its vocabulary
