@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/error.h"
 #include "rewind/memory.h"
 
@@ -10,7 +10,7 @@ static atomic_size_t alloc_count;
 
 size_t rw_system_alloc_count(void) { return atomic_load(&alloc_count); }
 
-void *rw_malloc(size_t bytes, const char *what)
+void *rwi_malloc(size_t bytes, const char *what)
 {
     atomic_fetch_add(&alloc_count, 1);
     void *p = malloc(bytes ? bytes : 1);
@@ -19,7 +19,7 @@ void *rw_malloc(size_t bytes, const char *what)
     return p;
 }
 
-void *rw_calloc(size_t count, size_t size, const char *what)
+void *rwi_calloc(size_t count, size_t size, const char *what)
 {
     atomic_fetch_add(&alloc_count, 1);
     if (size && count > SIZE_MAX / size) {
@@ -32,7 +32,7 @@ void *rw_calloc(size_t count, size_t size, const char *what)
     return p;
 }
 
-void *rw_realloc(void *old, size_t bytes, const char *what)
+void *rwi_realloc(void *old, size_t bytes, const char *what)
 {
     atomic_fetch_add(&alloc_count, 1);
     void *p = realloc(old, bytes ? bytes : 1);
@@ -41,13 +41,13 @@ void *rw_realloc(void *old, size_t bytes, const char *what)
     return p;
 }
 
-char *rw_strdup(const char *s, const char *what)
+char *rwi_strdup(const char *s, const char *what)
 {
     size_t n = strlen(s) + 1;
-    char *p = rw_malloc(n, what);
+    char *p = rwi_malloc(n, what);
     if (p)
         memcpy(p, s, n);
     return p;
 }
 
-void rw_free(void *p) { free(p); }
+void rwi_free(void *p) { free(p); }

@@ -5,7 +5,7 @@
  * sequence of the dataset. */
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 #include "rewind/rng.h"
 
@@ -76,7 +76,7 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
 {
     if (check_opts(d, o) != RW_OK)
         return NULL;
-    rw_batcher *b = rw_calloc(1, sizeof *b, "a batcher");
+    rw_batcher *b = rwi_calloc(1, sizeof *b, "a batcher");
     if (!b)
         return NULL;
     b->data = d;
@@ -88,19 +88,19 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
     size_t n = (size_t)b->n, ub = (size_t)B;
     size_t src_cap = (size_t)rw_seqdata_max_source_len(d) * ub;
     size_t tgt_cap = (size_t)rw_seqdata_max_target_len(d) * ub;
-    b->order = rw_malloc(n * sizeof *b->order, "a batcher's example order");
-    b->batch_perm = rw_malloc((size_t)b->nbatches * sizeof *b->batch_perm, "a batcher's batch order");
-    b->keys = rw_malloc(n * sizeof *b->keys, "a batcher's sort keys");
-    b->src_buf = rw_malloc(src_cap * sizeof(int32_t), "a batcher's source buffer");
-    b->tgt_buf = tgt_cap ? rw_malloc(tgt_cap * sizeof(int32_t), "a batcher's target buffer") : NULL;
-    b->len_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's lengths");
-    b->tlen_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's target lengths");
-    b->label_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's labels");
-    b->index_buf = rw_malloc(ub * sizeof(int), "a batcher's indices");
+    b->order = rwi_malloc(n * sizeof *b->order, "a batcher's example order");
+    b->batch_perm = rwi_malloc((size_t)b->nbatches * sizeof *b->batch_perm, "a batcher's batch order");
+    b->keys = rwi_malloc(n * sizeof *b->keys, "a batcher's sort keys");
+    b->src_buf = rwi_malloc(src_cap * sizeof(int32_t), "a batcher's source buffer");
+    b->tgt_buf = tgt_cap ? rwi_malloc(tgt_cap * sizeof(int32_t), "a batcher's target buffer") : NULL;
+    b->len_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's lengths");
+    b->tlen_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's target lengths");
+    b->label_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's labels");
+    b->index_buf = rwi_malloc(ub * sizeof(int), "a batcher's indices");
     size_t F = (size_t)rw_seqdata_feature_width(d), K = (size_t)rw_seqdata_value_width(d);
     size_t val_cap = K * ub * (rw_seqdata_values_per_step(d) ? (size_t)rw_seqdata_max_source_len(d) : 1);
-    b->feat_buf = F ? rw_malloc(src_cap * F * sizeof(rw_real), "a batcher's feature buffer") : NULL;
-    b->val_buf = K ? rw_malloc(val_cap * sizeof(rw_real), "a batcher's real targets") : NULL;
+    b->feat_buf = F ? rwi_malloc(src_cap * F * sizeof(rw_real), "a batcher's feature buffer") : NULL;
+    b->val_buf = K ? rwi_malloc(val_cap * sizeof(rw_real), "a batcher's real targets") : NULL;
     if (!b->order || !b->batch_perm || !b->keys || !b->src_buf || (tgt_cap && !b->tgt_buf) || !b->len_buf ||
         !b->tlen_buf || !b->label_buf || !b->index_buf || (F && !b->feat_buf) || (K && !b->val_buf)) {
         rw_batcher_free(b);
@@ -113,18 +113,18 @@ void rw_batcher_free(rw_batcher *b)
 {
     if (!b)
         return;
-    rw_free(b->order);
-    rw_free(b->batch_perm);
-    rw_free(b->keys);
-    rw_free(b->src_buf);
-    rw_free(b->tgt_buf);
-    rw_free(b->len_buf);
-    rw_free(b->tlen_buf);
-    rw_free(b->label_buf);
-    rw_free(b->index_buf);
-    rw_free(b->feat_buf);
-    rw_free(b->val_buf);
-    rw_free(b);
+    rwi_free(b->order);
+    rwi_free(b->batch_perm);
+    rwi_free(b->keys);
+    rwi_free(b->src_buf);
+    rwi_free(b->tgt_buf);
+    rwi_free(b->len_buf);
+    rwi_free(b->tlen_buf);
+    rwi_free(b->label_buf);
+    rwi_free(b->index_buf);
+    rwi_free(b->feat_buf);
+    rwi_free(b->val_buf);
+    rwi_free(b);
 }
 
 static void shuffle_ints(rw_rng *rng, int *v, int n)

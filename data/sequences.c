@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 
 typedef struct example {
@@ -28,16 +28,16 @@ struct rw_seqdata {
     size_t nreals, reals_cap;
 };
 
-rw_seqdata *rw_seqdata_new(void) { return rw_calloc(1, sizeof(rw_seqdata), "a sequence dataset"); }
+rw_seqdata *rw_seqdata_new(void) { return rwi_calloc(1, sizeof(rw_seqdata), "a sequence dataset"); }
 
 void rw_seqdata_free(rw_seqdata *d)
 {
     if (!d)
         return;
-    rw_free(d->ex);
-    rw_free(d->tokens);
-    rw_free(d->reals);
-    rw_free(d);
+    rwi_free(d->ex);
+    rwi_free(d->tokens);
+    rwi_free(d->reals);
+    rwi_free(d);
 }
 
 /* Checks one sequence of example `at`; `what` is "source" or "target". */
@@ -60,7 +60,7 @@ static rw_status reserve(rw_seqdata *d, size_t more_tokens)
         if (d->cap > INT_MAX / 2)
             return rw_error(RW_ERR_ARG, "rw_seqdata_add: too many examples");
         int cap = d->cap ? d->cap * 2 : 64;
-        example *grown = rw_realloc(d->ex, (size_t)cap * sizeof *grown, "the dataset's examples");
+        example *grown = rwi_realloc(d->ex, (size_t)cap * sizeof *grown, "the dataset's examples");
         if (!grown)
             return RW_ERR_NOMEM;
         d->ex = grown;
@@ -70,7 +70,7 @@ static rw_status reserve(rw_seqdata *d, size_t more_tokens)
         size_t cap = d->tokens_cap ? d->tokens_cap : 1024;
         while (cap < d->ntokens + more_tokens)
             cap *= 2;
-        int32_t *grown = rw_realloc(d->tokens, cap * sizeof *grown, "the dataset's tokens");
+        int32_t *grown = rwi_realloc(d->tokens, cap * sizeof *grown, "the dataset's tokens");
         if (!grown)
             return RW_ERR_NOMEM;
         d->tokens = grown;
@@ -189,7 +189,7 @@ static rw_status reserve_reals(rw_seqdata *d, size_t more)
     size_t cap = d->reals_cap ? d->reals_cap : 1024;
     while (cap < d->nreals + more)
         cap *= 2;
-    rw_real *grown = rw_realloc(d->reals, cap * sizeof *grown, "the dataset's real values");
+    rw_real *grown = rwi_realloc(d->reals, cap * sizeof *grown, "the dataset's real values");
     if (!grown)
         return RW_ERR_NOMEM;
     d->reals = grown;
@@ -228,13 +228,13 @@ rw_status rw_seqdata_add_example(rw_seqdata *d, const rw_example *e)
     int32_t *marks = NULL;
     const int32_t *src = e->source;
     if (F) { /* real features: the source tokens only mark the steps */
-        if (!(marks = rw_calloc((size_t)e->len, sizeof *marks, "step marks")))
+        if (!(marks = rwi_calloc((size_t)e->len, sizeof *marks, "step marks")))
             return RW_ERR_NOMEM;
         src = marks;
     }
     if ((s = reserve_reals(d, nf + nv)) == RW_OK)
         s = add_tokens(d, src, e->len, e->target, e->target_len, e->label);
-    rw_free(marks);
+    rwi_free(marks);
     if (s != RW_OK)
         return s;
     example *x = &d->ex[at];

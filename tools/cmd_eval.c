@@ -33,7 +33,10 @@ static void report(const rw_model *m, const char *what, const eval_result *r)
 {
     double loss = r->loss_sum / r->weight;
     printf("%s: loss %.4f", what, loss);
-    if (rw_model_classes(m) > 0)
+    if (rw_model_is_seq2seq(m))
+        printf("  exact match %.2f%% (%ld of %ld)", 100.0 * (double)r->correct / (double)(r->count ? r->count : 1),
+               r->correct, r->count);
+    else if (rw_model_classes(m) > 0)
         printf("  accuracy %.2f%% (%ld of %ld)", 100.0 * (double)r->correct / (double)r->count, r->correct,
                r->count);
     else
@@ -125,6 +128,8 @@ static int evaluate_split(rw_model *m, const cli_args *a, eval_metrics *e)
     rw_error_clear();
     if (has_valid) {
         if (eval_source(m, &valid, &r) != RW_OK)
+            return EXIT_FAIL;
+        if (rw_model_is_seq2seq(m) && rw_model_exact_match(m, RW_SPLIT_VALID, &r.correct, &r.count) != RW_OK)
             return EXIT_FAIL;
         report(m, "valid", &r);
         any = true;

@@ -26,6 +26,7 @@
 #ifndef REWIND_BATCH_H
 #define REWIND_BATCH_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include "rewind/tensor.h"
@@ -42,29 +43,29 @@ extern "C" {
 
 typedef struct rw_seqdata rw_seqdata;
 
-rw_seqdata *rw_seqdata_new(void);
-void rw_seqdata_free(rw_seqdata *d);
+RW_API rw_seqdata *rw_seqdata_new(void);
+RW_API void rw_seqdata_free(rw_seqdata *d);
 
 /* Appends one example (the tokens are copied). src: src_len >= 1 tokens.
  * tgt: NULL (tgt_len 0) for no target sequence, else tgt_len >= 1 tokens;
  * either every example of a dataset has a target or none has. label: the
  * class, or any negative value for none. Tokens must be >= 0 (negative
  * values mark padding). RW_ERR_ARG on any violation, naming the example. */
-rw_status rw_seqdata_add(rw_seqdata *d, const int32_t *src, int src_len,
+RW_API rw_status rw_seqdata_add(rw_seqdata *d, const int32_t *src, int src_len,
                          const int32_t *tgt, int tgt_len, int32_t label);
 
-int rw_seqdata_count(const rw_seqdata *d);
+RW_API int rw_seqdata_count(const rw_seqdata *d);
 /* True when the examples carry target sequences. */
-bool rw_seqdata_has_targets(const rw_seqdata *d);
+RW_API bool rw_seqdata_has_targets(const rw_seqdata *d);
 /* Example i's source / target tokens (NULL when out of range or absent);
  * *len receives the length (0 when absent). */
-const int32_t *rw_seqdata_source(const rw_seqdata *d, int i, int *len);
-const int32_t *rw_seqdata_target(const rw_seqdata *d, int i, int *len);
+RW_API const int32_t *rw_seqdata_source(const rw_seqdata *d, int i, int *len);
+RW_API const int32_t *rw_seqdata_target(const rw_seqdata *d, int i, int *len);
 /* Example i's label (negative: none, or i out of range). */
-int32_t rw_seqdata_label(const rw_seqdata *d, int i);
+RW_API int32_t rw_seqdata_label(const rw_seqdata *d, int i);
 /* The longest source / target over the dataset (0 when empty / absent). */
-int rw_seqdata_max_source_len(const rw_seqdata *d);
-int rw_seqdata_max_target_len(const rw_seqdata *d);
+RW_API int rw_seqdata_max_source_len(const rw_seqdata *d);
+RW_API int rw_seqdata_max_target_len(const rw_seqdata *d);
 
 /* ---- real values ------------------------------------------------------------
  *
@@ -95,17 +96,17 @@ typedef struct rw_example {
 
 /* Widths of the real features and targets (0: none) and whether the real
  * targets are per step. RW_ERR_STATE once the dataset has examples. */
-rw_status rw_seqdata_set_reals(rw_seqdata *d, int feature_width, int value_width, bool values_per_step);
+RW_API rw_status rw_seqdata_set_reals(rw_seqdata *d, int feature_width, int value_width, bool values_per_step);
 /* Appends one example (everything is copied). RW_ERR_ARG when its parts do
  * not match the dataset's widths, a real value is not finite, or as
  * rw_seqdata_add. rw_seqdata_add itself refuses datasets with real values. */
-rw_status rw_seqdata_add_example(rw_seqdata *d, const rw_example *e);
-int rw_seqdata_feature_width(const rw_seqdata *d);
-int rw_seqdata_value_width(const rw_seqdata *d);
-bool rw_seqdata_values_per_step(const rw_seqdata *d);
+RW_API rw_status rw_seqdata_add_example(rw_seqdata *d, const rw_example *e);
+RW_API int rw_seqdata_feature_width(const rw_seqdata *d);
+RW_API int rw_seqdata_value_width(const rw_seqdata *d);
+RW_API bool rw_seqdata_values_per_step(const rw_seqdata *d);
 /* Example i's features [len, feature_width] / real targets, or NULL. */
-const rw_real *rw_seqdata_features(const rw_seqdata *d, int i);
-const rw_real *rw_seqdata_values(const rw_seqdata *d, int i);
+RW_API const rw_real *rw_seqdata_features(const rw_seqdata *d, int i);
+RW_API const rw_real *rw_seqdata_values(const rw_seqdata *d, int i);
 
 /* ---- batchers ----------------------------------------------------------- */
 
@@ -155,22 +156,22 @@ typedef struct rw_batcher rw_batcher;
  * NULL and RW_ERR_ARG for an empty dataset, batch_size < 1, an order by
  * target length on a dataset without targets, an unknown order, or
  * drop_last leaving no batch at all. */
-rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o);
-void rw_batcher_free(rw_batcher *b);
+RW_API rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o);
+RW_API void rw_batcher_free(rw_batcher *b);
 
 /* Orders the examples for epoch `epoch` (>= 0) and rewinds to its first
  * batch. RW_ERR_STATE if the dataset changed since rw_batcher_new. */
-rw_status rw_batcher_start_epoch(rw_batcher *b, int epoch);
+RW_API rw_status rw_batcher_start_epoch(rw_batcher *b, int epoch);
 /* The next batch of the current epoch, or NULL when the epoch is over
  * (rw_last_status() is untouched then) or no epoch was started (an
  * RW_ERR_STATE error). */
-const rw_batch *rw_batcher_next(rw_batcher *b);
+RW_API const rw_batch *rw_batcher_next(rw_batcher *b);
 
 /* Batches per epoch (the partial one included unless dropped). */
-int rw_batcher_batch_count(const rw_batcher *b);
+RW_API int rw_batcher_batch_count(const rw_batcher *b);
 /* The epoch started last (-1 before the first). */
-int rw_batcher_epoch(const rw_batcher *b);
-const rw_seqdata *rw_batcher_data(const rw_batcher *b);
+RW_API int rw_batcher_epoch(const rw_batcher *b);
+RW_API const rw_seqdata *rw_batcher_data(const rw_batcher *b);
 
 #ifdef __cplusplus
 }

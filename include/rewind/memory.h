@@ -2,6 +2,7 @@
 #ifndef REWIND_MEMORY_H
 #define REWIND_MEMORY_H
 
+#include "rewind/export.h"
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -10,7 +11,7 @@ extern "C" {
 
 /* How many times the library has called malloc, calloc or realloc since the
  * process started. A warm training step must not change it. */
-size_t rw_system_alloc_count(void);
+RW_API size_t rw_system_alloc_count(void);
 
 #ifdef __cplusplus
 }

@@ -8,11 +8,11 @@
  *                step, as the output's target says;
  *   tsv_seq2seq  with 'target: aligned': source<TAB>target of equal lengths.
  * The vocabulary and classes come from the training and validation files;
- * mdata_read_files reads more files with them (for eval and predict). */
+ * rwi_mdata_read_files reads more files with them (for eval and predict). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "yaml/diag.h"
 #include "data_internal.h"
 
@@ -20,35 +20,35 @@
 
 static rw_status marker(rw_model *m, const ynode *d, const char *key, char **out, const ynode **at)
 {
-    const ynode *n = ymap_get(d, key);
+    const ynode *n = rwi_ymap_get(d, key);
     if (!n)
         return RW_OK;
     *at = n;
     if (m->data.kind != RW_DATA_LINES)
-        return ydiag(RW_ERR_FORMAT, ymap_key(d, key), "'%s' is for data of kind lines", key);
-    if (ys_string(&m->ctx, n, key, out) != RW_OK)
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, key), "'%s' is for data of kind lines", key);
+    if (rwi_ys_string(&m->ctx, n, key, out) != RW_OK)
         return RW_ERR_FORMAT;
     size_t len = strlen(*out);
     if (m->data.tokens == RW_TOKENS_CHARS ? len != 1 : len == 0 || strpbrk(*out, " \t\n\r"))
-        return ydiag(RW_ERR_FORMAT, n, m->data.tokens == RW_TOKENS_CHARS ? "with 'tokens: chars' the %s marker is "
+        return rwi_ydiag(RW_ERR_FORMAT, n, m->data.tokens == RW_TOKENS_CHARS ? "with 'tokens: chars' the %s marker is "
                      "one character (e.g. \"\\n\"); use 'tokens: words' for a marker like <s>" : "the %s marker is one "
                      "word without spaces (e.g. <s>)", key);
     return RW_OK;
 }
 
-rw_status mparse_line_markers(rw_model *m, const ynode *d)
+rw_status rwi_mparse_line_markers(rw_model *m, const ynode *d)
 {
     if (marker(m, d, "bos", &m->bos, &m->bos_at) != RW_OK || marker(m, d, "eos", &m->eos, &m->eos_at) != RW_OK)
         return RW_ERR_FORMAT;
     return RW_OK;
 }
 
-int mbos_token(const rw_model *m)
+int rwi_mbos_token(const rw_model *m)
 {
     return m->bos ? rw_vocab_find(&m->vocab, m->bos, strlen(m->bos)) : -1;
 }
 
-bool mdata_is_example_kind(const rw_model *m)
+bool rwi_mdata_is_example_kind(const rw_model *m)
 {
     return m->data.kind == RW_DATA_LINES || m->data.kind == RW_DATA_TSV_TAGGING || m->data.kind == RW_DATA_TSV_VECTORS ||
            (m->data.kind == RW_DATA_TSV_SEQ2SEQ && m->target == MT_ALIGNED);
@@ -78,20 +78,20 @@ typedef struct records {
 static void records_free(records *x)
 {
     for (int i = 0; i < x->n_texts; i++)
-        rw_free(x->texts[i]);
+        rwi_free(x->texts[i]);
     for (int i = 0; i < x->n_readers; i++)
         rw_tsv_close(x->readers[i]);
-    rw_free(x->texts);
-    rw_free(x->readers);
-    rw_free(x->names);
-    rw_free(x->r);
+    rwi_free(x->texts);
+    rwi_free(x->readers);
+    rwi_free(x->names);
+    rwi_free(x->r);
 }
 
 static rw_status push(records *x, record r)
 {
     if (x->n == x->cap) {
         int cap = x->cap ? x->cap * 2 : 256;
-        record *grown = rw_realloc(x->r, (size_t)cap * sizeof *grown, "data records");
+        record *grown = rwi_realloc(x->r, (size_t)cap * sizeof *grown, "data records");
         if (!grown)
             return RW_ERR_NOMEM;
         x->r = grown;
@@ -107,8 +107,8 @@ static rw_status read_lines(records *x, const char *path, int split)
     char *text = rw_read_file(path, &len), **texts;
     if (!text)
         return rw_last_status();
-    if (!(texts = rw_realloc(x->texts, (size_t)(x->n_texts + 1) * sizeof *texts, "data files"))) {
-        rw_free(text);
+    if (!(texts = rwi_realloc(x->texts, (size_t)(x->n_texts + 1) * sizeof *texts, "data files"))) {
+        rwi_free(text);
         return RW_ERR_NOMEM;
     }
     x->texts = texts;
@@ -135,7 +135,7 @@ static rw_status read_tsv(const rw_model *m, records *x, const char *path, int s
     rw_tsv *r = rw_tsv_open(path, &o), **readers;
     if (!r)
         return rw_last_status();
-    if (!(readers = rw_realloc(x->readers, (size_t)(x->n_readers + 1) * sizeof *readers, "data files"))) {
+    if (!(readers = rwi_realloc(x->readers, (size_t)(x->n_readers + 1) * sizeof *readers, "data files"))) {
         rw_tsv_close(r);
         return RW_ERR_NOMEM;
     }
@@ -205,7 +205,7 @@ static rw_status cut_classes(const rw_model *m, records *x)
     size_t total = 0;
     for (int i = 0; i < x->n; i++)
         total += strlen(x->r[i].b) / 2 + 1;
-    if (!(x->names = rw_malloc((total ? total : 1) * sizeof *x->names, "class names")))
+    if (!(x->names = rwi_malloc((total ? total : 1) * sizeof *x->names, "class names")))
         return RW_ERR_NOMEM;
     int n = 0;
     for (int i = 0; i < x->n; i++) {
@@ -250,17 +250,17 @@ static rw_status build_vocabs(rw_model *m, records *x)
             st = m->data.tokens == RW_TOKENS_CHARS ? rw_vocab_from_bytes(&m->vocab, present)
                                                    : rw_vocab_from_words(&m->vocab, words, n_words, m->data.min_count);
         for (int i = 0; i < n_words; i++)
-            rw_free(words[i]);
-        rw_free(words);
+            rwi_free(words[i]);
+        rwi_free(words);
     }
     if (st != RW_OK || !class_target(m))
         return st;
-    char **copy = rw_malloc((size_t)(x->n_names ? x->n_names : 1) * sizeof *copy, "class names");
+    char **copy = rwi_malloc((size_t)(x->n_names ? x->n_names : 1) * sizeof *copy, "class names");
     if (!copy)
         return RW_ERR_NOMEM;
     memcpy(copy, x->names, (size_t)x->n_names * sizeof *copy);
     st = rw_vocab_from_strings(&m->labels, copy, x->n_names, false); /* sorts its argument */
-    rw_free(copy);
+    rwi_free(copy);
     return st;
 }
 
@@ -276,11 +276,11 @@ static rw_status scratch_fit(scratch *s, size_t n)
 {
     if (n <= s->cap)
         return RW_OK;
-    rw_free(s->ids);
-    rw_free(s->feat);
+    rwi_free(s->ids);
+    rwi_free(s->feat);
     s->cap = n * 2;
-    s->ids = rw_malloc(2 * s->cap * sizeof *s->ids, "an example");
-    s->feat = rw_malloc(2 * s->cap * sizeof *s->feat, "an example");
+    s->ids = rwi_malloc(2 * s->cap * sizeof *s->ids, "an example");
+    s->feat = rwi_malloc(2 * s->cap * sizeof *s->feat, "an example");
     s->tgt = s->ids ? s->ids + s->cap : NULL;
     s->vals = s->feat ? s->feat + s->cap : NULL;
     return s->ids && s->feat ? RW_OK : RW_ERR_NOMEM;
@@ -455,8 +455,8 @@ static rw_status add_records(rw_model *m, records *x, rw_seqdata **sets)
     rw_status st = RW_OK;
     for (int i = 0; st == RW_OK && i < x->n; i++)
         st = add_record(m, sets, &x->r[i], &s, &rng);
-    rw_free(s.ids);
-    rw_free(s.feat);
+    rwi_free(s.ids);
+    rwi_free(s.feat);
     return st;
 }
 
@@ -477,7 +477,7 @@ static rw_seqdata *new_set(const rw_model *m)
     return d;
 }
 
-rw_status mdata_load_examples(rw_model *m, mdata *d)
+rw_status rwi_mdata_load_examples(rw_model *m, mdata *d)
 {
     records x = { 0 };
     rw_status st = read_records(m, &x, (const char *const *)m->data.train.paths, m->data.train.count, 0);
@@ -500,9 +500,9 @@ rw_status mdata_load_examples(rw_model *m, mdata *d)
     return st;
 }
 
-rw_seqdata *mdata_read_files(rw_model *m, const char *const *paths, int n)
+rw_seqdata *rwi_mdata_read_files(rw_model *m, const char *const *paths, int n)
 {
-    if (!mdata_is_example_kind(m)) {
+    if (!rwi_mdata_is_example_kind(m)) {
         rw_error(RW_ERR_ARG, "model '%s': reading examples needs data of kind lines, tsv_tagging, tsv_vectors or "
                  "tsv_seq2seq with 'target: aligned'", m->name);
         return NULL;

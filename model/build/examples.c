@@ -17,7 +17,7 @@ rw_seqdata *rw_model_read_examples(rw_model *m, const char *const *paths, int n)
         rw_error(RW_ERR_ARG, "rw_model_read_examples: needs a model with layers and at least one file");
         return NULL;
     }
-    return mdata_read_files(m, paths, n);
+    return rwi_mdata_read_files(m, paths, n);
 }
 
 rw_model_batch rw_model_batch_of(const rw_batch *x)

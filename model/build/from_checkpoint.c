@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 
-/* The absolute directory of a file path (as given when realpath fails); rw_free it. */
+/* The absolute directory of a file path (as given when realpath fails); rwi_free it. */
 static char *directory_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
-    char *abs = realpath(dir, NULL), *out = rw_strdup(abs ? abs : dir, "a directory");
+    char *abs = realpath(dir, NULL), *out = rwi_strdup(abs ? abs : dir, "a directory");
     free(abs);
     return out;
 }
@@ -38,9 +38,9 @@ static const char **split_lines(const char *joined, char **buf, int *n)
     size_t lines = 1;
     for (const char *p = joined; *p; p++)
         lines += *p == '\n';
-    const char **v = rw_malloc(lines * sizeof *v, "saved settings");
-    if (!v || !(*buf = rw_strdup(joined, "saved settings"))) {
-        rw_free(v);
+    const char **v = rwi_malloc(lines * sizeof *v, "saved settings");
+    if (!v || !(*buf = rwi_strdup(joined, "saved settings"))) {
+        rwi_free(v);
         return NULL;
     }
     for (char *p = *buf; p;) {
@@ -61,7 +61,7 @@ static bool same_vocab(rw_model *m, const char *saved)
         return saved == NULL;
     }
     bool same = saved && strcmp(now, saved) == 0;
-    rw_free(now);
+    rwi_free(now);
     return same;
 }
 
@@ -86,7 +86,8 @@ rw_model *rw_model_from_open_checkpoint(const rw_checkpoint *ck, const char *pat
     int n_sets = 0;
     const char **sets = split_lines(rw_checkpoint_meta(ck, RW_MODEL_META_OVERRIDES), &buf, &n_sets);
     rw_model_load_opts lo = { .base_dir = dir, .skip_data = !o->with_data, .vocab = o->with_data ? NULL : vocab,
-                              .overrides = sets, .n_overrides = n_sets };
+                              .overrides = sets, .n_overrides = n_sets,
+                              .skip_init = true }; /* every parameter is restored below */
     rw_model *m = dir ? rw_model_load_string(text, file ? file : "rewind.model", &lo) : NULL;
     if (m && o->with_data && !same_vocab(m, vocab)) {
         rw_error(RW_ERR_SHAPE, "checkpoint '%s': the data of model '%s' now gives another vocabulary than the one the "
@@ -98,9 +99,9 @@ rw_model *rw_model_from_open_checkpoint(const rw_checkpoint *ck, const char *pat
         rw_model_free(m);
         m = NULL;
     }
-    rw_free(sets);
-    rw_free(buf);
-    rw_free(ck_dir);
+    rwi_free(sets);
+    rwi_free(buf);
+    rwi_free(ck_dir);
     return m;
 }
 

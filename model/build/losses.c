@@ -11,7 +11,7 @@
 #include "rewind/ops_reduce.h"
 #include "rewind/ops_softmax.h"
 
-double mbatch_weight(const rw_model *m, const rw_batch *x)
+double rwi_mbatch_weight(const rw_model *m, const rw_batch *x)
 {
     if (m->target == MT_LABEL || m->target == MT_VALUE)
         return x->size;
@@ -23,13 +23,13 @@ double mbatch_weight(const rw_model *m, const rw_batch *x)
     return steps;
 }
 
-rw_node *moutput_activate(rw_graph *g, const rw_model *m, rw_node *out)
+rw_node *rwi_moutput_activate(rw_graph *g, const rw_model *m, rw_node *out)
 {
     if (!out)
         return NULL;
     if (m->loss == MLOSS_CROSS_ENTROPY)
         return rw_softmax(g, out);
-    return mactivate(g, out, m->loss == MLOSS_BCE ? RW_ACT_SIGMOID : m->out_act);
+    return rwi_mactivate(g, out, m->loss == MLOSS_BCE ? RW_ACT_SIGMOID : m->out_act);
 }
 
 /* A real [T, B, K] mask: 1 on the steps before each sequence's end (from
@@ -64,7 +64,7 @@ static rw_node *real_loss(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_
     }
     rw_node *y = rw_const(g, want);
     if (m->target == MT_VALUE)
-        return m->loss == MLOSS_BCE ? rw_bce_with_logits(g, out, y) : rw_mse(g, mactivate(g, out, m->out_act), y);
+        return m->loss == MLOSS_BCE ? rw_bce_with_logits(g, out, y) : rw_mse(g, rwi_mactivate(g, out, m->out_act), y);
     double live;
     rw_node *mask = step_mask(g, b, rw_shape_last(out->value.shape), &live);
     if (!mask)
@@ -76,12 +76,12 @@ static rw_node *real_loss(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_
         rw_node *l = rw_sub(g, rw_softplus(g, out), rw_mul(g, out, y));
         return rw_scale(g, rw_sum(g, rw_mul(g, l, mask)), 1.0 / (live * per_step));
     }
-    rw_node *pred = rw_mul(g, mactivate(g, out, m->out_act), mask);
+    rw_node *pred = rw_mul(g, rwi_mactivate(g, out, m->out_act), mask);
     double all = (double)out->value.size;
     return rw_scale(g, rw_mse(g, pred, rw_mul(g, y, mask)), all / (live * per_step));
 }
 
-rw_node *mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node *out)
+rw_node *rwi_mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node *out)
 {
     if (!out)
         return NULL;
@@ -100,7 +100,7 @@ rw_node *mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node 
     return rw_cross_entropy(g, out, rw_const(g, want));
 }
 
-rw_node *mreal_features(rw_graph *g, const rw_model *m, const rw_model_batch *b)
+rw_node *rwi_mreal_features(rw_graph *g, const rw_model *m, const rw_model_batch *b)
 {
     char s1[64];
     const rw_tensor *f = b->features, *in = b->inputs;
@@ -113,7 +113,7 @@ rw_node *mreal_features(rw_graph *g, const rw_model *m, const rw_model_batch *b)
     return rw_const(g, f);
 }
 
-void mprint_output(FILE *f, const rw_model *m)
+void rwi_mprint_output(FILE *f, const rw_model *m)
 {
     static const char *const against[] = { "the next token", "the label", "a tag per step", "the aligned token",
                                            "real values per sequence", "real values per step" };

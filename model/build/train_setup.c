@@ -1,7 +1,7 @@
 /* From the train: section to an optimizer and rw_train options. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 
 rw_optim *rw_model_optim_new(const rw_model *m)
@@ -44,7 +44,7 @@ static long in_steps(rw_model *m, rw_model_interval iv, const char *what, rw_sta
 {
     if (!iv.epochs)
         return iv.count;
-    long per = mbatches_per_epoch(m);
+    long per = rwi_mbatches_per_epoch(m);
     if (per < 1)
         *st = rw_error(RW_ERR_ARG, "model '%s': '%s' is given in epochs, which needs the data to be loaded", m->name,
                        what);
@@ -101,5 +101,7 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
     o->checkpoint_meta_count = m->meta_vocab ? 2 : 1;
     o->log_path = t->log_path;
     o->check_finite = t->check_finite;
+    if (st == RW_OK)
+        st = rwi_mmetrics_train_opts(m, o);
     return st;
 }

@@ -88,3 +88,19 @@ rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep)
     }
     return st;
 }
+
+rw_rnn *rwt_rnn_perturbed(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spec, int X, int H, uint64_t seed)
+{
+    rw_rng rng = rw_rng_seed(seed);
+    spec.name = "r";
+    spec.cell = cell;
+    spec.input_size = X;
+    spec.hidden = H;
+    rw_rnn *r = rw_rnn_new(P, &spec, &rng);
+    for (int i = 0; r && i < rw_params_count(P); i++) {
+        rw_tensor *v = rw_params_at(P, i)->value;
+        for (size_t k = 0; k < v->size; k++)
+            v->data[k] += (rw_real)(0.3 * (rw_rng_uniform(&rng) - 0.5));
+    }
+    return r;
+}

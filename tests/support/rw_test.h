@@ -63,4 +63,10 @@ rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep);
                                 (int)(sizeof family##_grad_cases / sizeof family##_grad_cases[0])); \
     }
 
+/* A network "r" of `cell` over real inputs [T, B, X] with hidden H (the
+ * other fields from `spec`), seeded, every parameter moved off its initial
+ * value (zeros, identity) by up to +-0.15 so nothing is trivially zero.
+ * NULL (with rw_last_error) if it cannot be built. */
+rw_rnn *rwt_rnn_perturbed(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spec, int X, int H, uint64_t seed);
+
 #endif

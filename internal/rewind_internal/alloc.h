@@ -6,10 +6,10 @@
 
 #include <stddef.h>
 
-void *rw_malloc(size_t bytes, const char *what);
-void *rw_calloc(size_t count, size_t size, const char *what);
-void *rw_realloc(void *p, size_t bytes, const char *what);
-char *rw_strdup(const char *s, const char *what);
-void rw_free(void *p);
+void *rwi_malloc(size_t bytes, const char *what);
+void *rwi_calloc(size_t count, size_t size, const char *what);
+void *rwi_realloc(void *p, size_t bytes, const char *what);
+char *rwi_strdup(const char *s, const char *what);
+void rwi_free(void *p);
 
 #endif
