@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/error.h"
 #include "rewind/memory.h"
 
@@ -29,7 +29,7 @@ static bool injected_failure(const char *what)
     return true;
 }
 
-void *rw_malloc(size_t bytes, const char *what)
+void *rwi_malloc(size_t bytes, const char *what)
 {
     if (injected_failure(what))
         return NULL;
@@ -39,7 +39,7 @@ void *rw_malloc(size_t bytes, const char *what)
     return p;
 }
 
-void *rw_calloc(size_t count, size_t size, const char *what)
+void *rwi_calloc(size_t count, size_t size, const char *what)
 {
     if (injected_failure(what))
         return NULL;
@@ -53,7 +53,7 @@ void *rw_calloc(size_t count, size_t size, const char *what)
     return p;
 }
 
-void *rw_realloc(void *old, size_t bytes, const char *what)
+void *rwi_realloc(void *old, size_t bytes, const char *what)
 {
     if (injected_failure(what))
         return NULL; /* like realloc: `old` is kept */
@@ -63,13 +63,13 @@ void *rw_realloc(void *old, size_t bytes, const char *what)
     return p;
 }
 
-char *rw_strdup(const char *s, const char *what)
+char *rwi_strdup(const char *s, const char *what)
 {
     size_t n = strlen(s) + 1;
-    char *p = rw_malloc(n, what);
+    char *p = rwi_malloc(n, what);
     if (p)
         memcpy(p, s, n);
     return p;
 }
 
-void rw_free(void *p) { free(p); }
+void rwi_free(void *p) { free(p); }

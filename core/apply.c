@@ -59,7 +59,7 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
         return NULL;
     }
 
-    rw_node *n = rw_graph_push(g);
+    rw_node *n = rwi_graph_push(g);
     if (!n)
         return NULL;
     n->op = def;
@@ -104,17 +104,6 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     if (!def->view_offset)
         def->forward(n);
     return n;
-}
-
-rw_node *rw_apply_named(rw_graph *g, const char *name, rw_node *const *inputs, int n_inputs,
-                        const void *attrs)
-{
-    const rw_op_def *def = rw_op_find(name);
-    if (!def) {
-        rw_error(RW_ERR_ARG, "no op named '%s' is registered", name ? name : "(null)");
-        return NULL;
-    }
-    return rw_apply(g, def, inputs, n_inputs, attrs);
 }
 
 rw_status rw_shape_same_as_input(const rw_node *n, rw_shape *out, rw_dtype *out_dtype)

@@ -1,7 +1,7 @@
 /* A chunked bump allocator; see rewind/arena.h. */
 #include <stdint.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/arena.h"
 #include "rewind/error.h"
 
@@ -25,7 +25,7 @@ struct rw_arena {
 static chunk *chunk_new(rw_arena *a, size_t size)
 {
     /* one alignment of slack for the start, one after the end (BLIS may over-read) */
-    chunk *c = rw_malloc(sizeof *c + size + 2 * RW_ARENA_ALIGN, "an arena chunk");
+    chunk *c = rwi_malloc(sizeof *c + size + 2 * RW_ARENA_ALIGN, "an arena chunk");
     if (!c)
         return NULL;
     uintptr_t start = (uintptr_t)(c + 1);
@@ -40,12 +40,12 @@ static chunk *chunk_new(rw_arena *a, size_t size)
 
 rw_arena *rw_arena_new(size_t initial_bytes)
 {
-    rw_arena *a = rw_calloc(1, sizeof *a, "an arena");
+    rw_arena *a = rwi_calloc(1, sizeof *a, "an arena");
     if (!a)
         return NULL;
     a->head = chunk_new(a, initial_bytes ? initial_bytes : 1 << 20);
     if (!a->head) {
-        rw_free(a);
+        rwi_free(a);
         return NULL;
     }
     return a;
@@ -57,9 +57,9 @@ void rw_arena_free(rw_arena *a)
         return;
     for (chunk *c = a->head, *next; c; c = next) {
         next = c->next;
-        rw_free(c);
+        rwi_free(c);
     }
-    rw_free(a);
+    rwi_free(a);
 }
 
 void *rw_arena_alloc(rw_arena *a, size_t bytes)
@@ -106,7 +106,7 @@ void rw_arena_reset(rw_arena *a)
             for (chunk *c = a->head, *next; c; c = next) {
                 next = c->next;
                 a->reserved -= c->size;
-                rw_free(c);
+                rwi_free(c);
             }
             a->head = big;
         } else {

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "checkpoint_internal.h"
 #include "crc32.h"
 
-rw_status rw_ck_error(rw_status status, const char *path, const char *fmt, ...)
+rw_status rw_checkpoint_error(rw_status status, const char *path, const char *fmt, ...)
 {
     char what[768];
     va_list ap;
@@ -36,7 +36,7 @@ static void w_bytes(ck_writer *w, const void *p, size_t n)
 {
     if (w->err || n == 0)
         return;
-    w->crc = rw_crc32_update(w->crc, p, n);
+    w->crc = rwi_crc32_update(w->crc, p, n);
     if (fwrite(p, 1, n, w->f) != n)
         w->err = errno ? errno : EIO;
 }
@@ -44,22 +44,15 @@ static void w_bytes(ck_writer *w, const void *p, size_t n)
 static void w_u32(ck_writer *w, uint32_t v)
 {
     unsigned char b[4];
-    rw_ck_put_u32(b, v);
+    rw_le_put_u32(b, v);
     w_bytes(w, b, 4);
 }
 
 static void w_u64(ck_writer *w, uint64_t v)
 {
     unsigned char b[8];
-    rw_ck_put_u64(b, v);
+    rw_le_put_u64(b, v);
     w_bytes(w, b, 8);
-}
-
-static void w_f64(ck_writer *w, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, 8);
-    w_u64(w, bits);
 }
 
 static void w_section(ck_writer *w, const char *tag, uint64_t payload)
@@ -91,7 +84,7 @@ static void w_tensor(ck_writer *w, const char *tag, const char *name, const rw_t
     w_u32(w, (uint32_t)t->shape.ndim);
     for (int d = 0; d < t->shape.ndim; d++)
         w_u32(w, (uint32_t)t->shape.dim[d]);
-    if (rw_ck_host_is_little_endian()) {
+    if (rw_host_is_little_endian()) {
         w_bytes(w, t->data, t->size * sizeof(rw_real));
         return;
     }
@@ -104,15 +97,198 @@ static void w_tensor(ck_writer *w, const char *tag, const char *name, const rw_t
 #ifdef RW_DOUBLE
             uint64_t bits;
             memcpy(&bits, &t->data[at + k], 8);
-            rw_ck_put_u64(b, bits);
+            rw_le_put_u64(b, bits);
 #else
             uint32_t bits;
             memcpy(&bits, &t->data[at + k], 4);
-            rw_ck_put_u32(b, bits);
+            rw_le_put_u32(b, bits);
 #endif
         }
         w_bytes(w, chunk, n * sizeof(rw_real));
     }
+}
+
+/* ---- what goes in ------------------------------------------------------------ */
+
+/* One thing to write besides the parameters, kept in the order it was put. */
+typedef enum { ITEM_TENSOR, ITEM_BLOB, ITEM_META } item_kind;
+
+typedef struct ck_item {
+    item_kind kind;
+    char *name;                  /* tensor or blob name, metadata key */
+    const rw_tensor *tensor;     /* ITEM_TENSOR: the caller's */
+    unsigned char *bytes;        /* ITEM_BLOB: a copy; ITEM_META: the value, 0-terminated */
+    size_t size;                 /* bytes' length (without the 0) */
+} ck_item;
+
+struct rw_checkpoint_writer {
+    char *path;
+    const rw_params *P;
+    long step;
+    ck_item *items;
+    int n_items, cap_items;
+    int n_meta;
+    bool has_rng;
+    rw_rng rng;
+    bool broken;                 /* a put failed: commit refuses */
+};
+
+rw_checkpoint_writer *rw_checkpoint_writer_new(const char *path, const rw_params *P, long step)
+{
+    if (!path || !path[0]) {
+        rw_error(RW_ERR_ARG, "rw_checkpoint_save: %s path", path ? "empty" : "NULL");
+        return NULL;
+    }
+    if (!P) {
+        rw_checkpoint_error(RW_ERR_ARG, path, "NULL parameter store");
+        return NULL;
+    }
+    if (step < 0) {
+        rw_checkpoint_error(RW_ERR_ARG, path, "training step %ld; it must be >= 0", step);
+        return NULL;
+    }
+    rw_checkpoint_writer *w = rwi_calloc(1, sizeof *w, "a checkpoint writer");
+    if (!w)
+        return NULL;
+    w->path = rwi_strdup(path, "a checkpoint path");
+    if (!w->path) {
+        rwi_free(w);
+        return NULL;
+    }
+    w->P = P;
+    w->step = step;
+    return w;
+}
+
+const char *rw_checkpoint_writer_path(const rw_checkpoint_writer *w) { return w ? w->path : NULL; }
+
+void rw_checkpoint_writer_free(rw_checkpoint_writer *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < w->n_items; i++) {
+        rwi_free(w->items[i].name);
+        rwi_free(w->items[i].bytes);
+    }
+    rwi_free(w->items);
+    rwi_free(w->path);
+    rwi_free(w);
+}
+
+/* Marks the writer broken and passes `st` on. */
+static rw_status refuse(rw_checkpoint_writer *w, rw_status st)
+{
+    if (w && st != RW_OK)
+        w->broken = true;
+    return st;
+}
+
+static bool name_taken(const rw_checkpoint_writer *w, item_kind kind, const char *name)
+{
+    for (int i = 0; i < w->n_items; i++)
+        if (w->items[i].kind == kind && strcmp(w->items[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* A new item of `kind` called `name` (copied), with `size` bytes copied from
+ * `bytes` when bytes is not NULL (plus a terminating 0). */
+static rw_status add_item(rw_checkpoint_writer *w, item_kind kind, const char *name, const void *bytes, size_t size,
+                          ck_item **out)
+{
+    if (w->n_items == w->cap_items) {
+        int cap = w->cap_items ? 2 * w->cap_items : 16;
+        ck_item *grown = rwi_realloc(w->items, (size_t)cap * sizeof *grown, "a checkpoint writer's contents");
+        if (!grown)
+            return rw_last_status();
+        w->items = grown;
+        w->cap_items = cap;
+    }
+    ck_item it = { .kind = kind, .name = rwi_strdup(name, "a checkpoint entry's name"), .size = size };
+    if (it.name && bytes) {
+        it.bytes = rwi_malloc(size + 1, "a checkpoint entry's bytes");
+        if (it.bytes) {
+            memcpy(it.bytes, bytes, size);
+            it.bytes[size] = 0;
+        }
+    }
+    if (!it.name || (bytes && !it.bytes)) {
+        rwi_free(it.name);
+        return rw_last_status();
+    }
+    w->items[w->n_items++] = it;
+    *out = &w->items[w->n_items - 1];
+    return RW_OK;
+}
+
+/* A tensor or blob name: 1 to 4096 bytes, not yet used by that kind. */
+static rw_status check_name(const rw_checkpoint_writer *w, item_kind kind, const char *what, const char *name)
+{
+    if (!name || !name[0])
+        return rw_checkpoint_error(RW_ERR_ARG, w->path, "a %s with %s name", what, name ? "an empty" : "a NULL");
+    if (strlen(name) > RW_CK_MAX_NAME)
+        return rw_checkpoint_error(RW_ERR_ARG, w->path, "%s name '%.40s...' is longer than 4096 bytes", what, name);
+    if (name_taken(w, kind, name))
+        return rw_checkpoint_error(RW_ERR_ARG, w->path, "%s '%s' is given twice", what, name);
+    return RW_OK;
+}
+
+rw_status rw_checkpoint_put_tensor(rw_checkpoint_writer *w, const char *name, const rw_tensor *t)
+{
+    if (!w)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_put_tensor: NULL writer");
+    rw_status st = check_name(w, ITEM_TENSOR, "state tensor", name);
+    if (st == RW_OK && (!t || t->dtype != RW_REAL))
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "state tensor '%s' is %s", name,
+                                 t ? "not a real tensor" : "NULL");
+    ck_item *it = NULL;
+    if (st == RW_OK && (st = add_item(w, ITEM_TENSOR, name, NULL, 0, &it)) == RW_OK)
+        it->tensor = t;
+    return refuse(w, st);
+}
+
+rw_status rw_checkpoint_put_blob(rw_checkpoint_writer *w, const char *name, const void *bytes, size_t size)
+{
+    if (!w)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_put_blob: NULL writer");
+    rw_status st = check_name(w, ITEM_BLOB, "blob", name);
+    if (st == RW_OK && !bytes && size)
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "blob '%s' has NULL bytes", name);
+    ck_item *it = NULL;
+    if (st == RW_OK)
+        st = add_item(w, ITEM_BLOB, name, bytes ? bytes : "", size, &it);
+    return refuse(w, st);
+}
+
+rw_status rw_checkpoint_put_rng(rw_checkpoint_writer *w, const rw_rng *rng)
+{
+    if (!w)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_put_rng: NULL writer");
+    if (!rng || w->has_rng)
+        return refuse(w, rw_checkpoint_error(RW_ERR_ARG, w->path, "%s", rng ? "a second RNG state" : "NULL RNG"));
+    w->rng = *rng;
+    w->has_rng = true;
+    return RW_OK;
+}
+
+rw_status rw_checkpoint_put_meta(rw_checkpoint_writer *w, const char *key, const char *value)
+{
+    if (!w)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_put_meta: NULL writer");
+    rw_status st = RW_OK;
+    if (!key || !key[0] || strlen(key) > RW_CK_MAX_NAME)
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "metadata key %d is %s", w->n_meta,
+                                 !key ? "NULL" : !key[0] ? "empty" : "longer than 4096 bytes");
+    else if (!value)
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "metadata value for key '%s' is NULL", key);
+    else if (strlen(value) >= UINT32_MAX)
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "metadata value for key '%s' is 4 GiB or more", key);
+    else if (name_taken(w, ITEM_META, key))
+        st = rw_checkpoint_error(RW_ERR_ARG, w->path, "metadata key '%s' is given twice", key);
+    ck_item *it = NULL;
+    if (st == RW_OK && (st = add_item(w, ITEM_META, key, value, strlen(value), &it)) == RW_OK)
+        w->n_meta++;
+    return refuse(w, st);
 }
 
 /* ---- checks before writing ---------------------------------------------- */
@@ -121,122 +297,108 @@ static rw_status check_finite(const char *path, const char *what, const char *na
 {
     for (size_t k = 0; k < t->size; k++)
         if (!isfinite(t->data[k]))
-            return rw_ck_error(RW_ERR_NUMERIC, path,
-                               "%s '%s' holds %g at element %zu; not saving over the last good checkpoint",
-                               what, name, (double)t->data[k], k);
+            return rw_checkpoint_error(RW_ERR_NUMERIC, path,
+                                       "%s '%s' holds %g at element %zu; not saving over the last good checkpoint",
+                                       what, name, (double)t->data[k], k);
     return RW_OK;
 }
 
-static rw_status check_inputs(const char *path, const rw_params *P, const rw_optim *opt, long step,
-                              const char *const *keys, const char *const *values, int n_meta)
+static rw_status check_contents(const rw_checkpoint_writer *w)
 {
-    if (!path || !path[0])
-        return rw_error(RW_ERR_ARG, "rw_checkpoint_save: %s path", path ? "empty" : "NULL");
-    if (!P)
-        return rw_ck_error(RW_ERR_ARG, path, "NULL parameter store");
-    if (step < 0)
-        return rw_ck_error(RW_ERR_ARG, path, "training step %ld; it must be >= 0", step);
-    if (n_meta < 0 || (n_meta > 0 && (!keys || !values)))
-        return rw_ck_error(RW_ERR_ARG, path, "%d metadata entries with %s arrays", n_meta,
-                           n_meta < 0 ? "a negative count of" : "NULL key or value");
-    for (int i = 0; i < n_meta; i++) {
-        if (!keys[i] || !keys[i][0] || strlen(keys[i]) > RW_CK_MAX_NAME)
-            return rw_ck_error(RW_ERR_ARG, path, "metadata key %d is %s", i,
-                               !keys[i] ? "NULL" : !keys[i][0] ? "empty" : "longer than 4096 bytes");
-        if (!values[i])
-            return rw_ck_error(RW_ERR_ARG, path, "metadata value for key '%s' is NULL", keys[i]);
-        if (strlen(values[i]) >= UINT32_MAX)
-            return rw_ck_error(RW_ERR_ARG, path, "metadata value for key '%s' is 4 GiB or more", keys[i]);
-        for (int j = 0; j < i; j++)
-            if (strcmp(keys[i], keys[j]) == 0)
-                return rw_ck_error(RW_ERR_ARG, path, "metadata key '%s' is given twice", keys[i]);
-    }
-    for (int i = 0; i < rw_params_count(P); i++) {
-        const rw_param *p = rw_params_at(P, i);
+    if (w->broken)
+        return rw_checkpoint_error(RW_ERR_ARG, w->path, "not written: adding something to it failed earlier");
+    for (int i = 0; i < rw_params_count(w->P); i++) {
+        const rw_param *p = rw_params_at(w->P, i);
         if (strlen(p->name) > RW_CK_MAX_NAME)
-            return rw_ck_error(RW_ERR_ARG, path, "parameter name '%.40s...' is longer than 4096 bytes", p->name);
-        rw_status st = check_finite(path, "parameter", p->name, p->value);
+            return rw_checkpoint_error(RW_ERR_ARG, w->path, "parameter name '%.40s...' is longer than 4096 bytes",
+                                       p->name);
+        rw_status st = check_finite(w->path, "parameter", p->name, p->value);
         if (st != RW_OK)
             return st;
     }
-    for (int i = 0; i < rw_optim_state_count(opt); i++) {
-        const char *name;
-        const rw_tensor *t = rw_optim_state_at(opt, i, &name);
-        if (strlen(name) > RW_CK_MAX_NAME)
-            return rw_ck_error(RW_ERR_ARG, path, "optimizer state name '%.40s...' is longer than 4096 bytes",
-                               name);
-        rw_status st = check_finite(path, "optimizer state", name, t);
+    for (int i = 0; i < w->n_items; i++) {
+        const ck_item *it = &w->items[i];
+        rw_status st = it->kind == ITEM_TENSOR ? check_finite(w->path, "state tensor", it->name, it->tensor) : RW_OK;
         if (st != RW_OK)
             return st;
     }
-    if (opt && !isfinite(rw_optim_lr(opt)))
-        return rw_ck_error(RW_ERR_NUMERIC, path, "the optimizer's learning rate is not finite");
     return RW_OK;
 }
 
 /* ---- the file's content -------------------------------------------------- */
 
-static uint64_t file_size(const rw_params *P, const rw_optim *opt, const rw_rng *rng,
-                          const char *const *keys, const char *const *values, int n_meta)
+static const char *item_tag(item_kind kind)
 {
-    uint64_t n = RW_CK_HEADER_BYTES + RW_CK_TRAILER_BYTES;
-    for (int i = 0; i < rw_params_count(P); i++) {
-        const rw_param *p = rw_params_at(P, i);
-        n += RW_CK_SECTION_HEADER_BYTES + tensor_payload(p->name, p->value);
-    }
-    if (opt) {
-        n += RW_CK_SECTION_HEADER_BYTES + str_bytes(rw_optim_name(opt)) + 8 + 8 + 4;
-        for (int i = 0; i < rw_optim_state_count(opt); i++) {
-            const char *name;
-            const rw_tensor *t = rw_optim_state_at(opt, i, &name);
-            n += RW_CK_SECTION_HEADER_BYTES + tensor_payload(name, t);
-        }
-    }
-    if (rng)
-        n += RW_CK_SECTION_HEADER_BYTES + 16;
-    n += RW_CK_SECTION_HEADER_BYTES + 8;
-    for (int i = 0; i < n_meta; i++)
-        n += RW_CK_SECTION_HEADER_BYTES + str_bytes(keys[i]) + str_bytes(values[i]);
-    return n;
+    return kind == ITEM_TENSOR ? RW_CK_TAG_TENS : kind == ITEM_BLOB ? RW_CK_TAG_BLOB : RW_CK_TAG_META;
 }
 
-static void write_all(ck_writer *w, const rw_params *P, const rw_optim *opt, const rw_rng *rng, long step,
-                      const char *const *keys, const char *const *values, int n_meta)
+static uint64_t item_payload(const ck_item *it)
 {
-    w_bytes(w, RW_CK_MAGIC, 8);
-    w_u32(w, RW_CHECKPOINT_VERSION);
-    w_u32(w, 0); /* flags: none defined */
-    w_u64(w, file_size(P, opt, rng, keys, values, n_meta));
-    for (int i = 0; i < rw_params_count(P); i++) {
-        const rw_param *p = rw_params_at(P, i);
-        w_tensor(w, RW_CK_TAG_PARM, p->name, p->value);
+    switch (it->kind) {
+    case ITEM_TENSOR: return tensor_payload(it->name, it->tensor);
+    case ITEM_BLOB: return str_bytes(it->name) + (uint64_t)it->size;
+    default: return str_bytes(it->name) + 4 + (uint64_t)it->size + 1;
     }
-    if (opt) {
-        w_section(w, RW_CK_TAG_OPTM, str_bytes(rw_optim_name(opt)) + 8 + 8 + 4);
-        w_str(w, rw_optim_name(opt));
-        w_u64(w, (uint64_t)rw_optim_steps(opt));
-        w_f64(w, rw_optim_lr(opt));
-        w_u32(w, (uint32_t)rw_optim_state_count(opt));
-        for (int i = 0; i < rw_optim_state_count(opt); i++) {
-            const char *name;
-            const rw_tensor *t = rw_optim_state_at(opt, i, &name);
-            w_tensor(w, RW_CK_TAG_OSTA, name, t);
-        }
+}
+
+static void w_item(ck_writer *out, const ck_item *it)
+{
+    if (it->kind == ITEM_TENSOR) {
+        w_tensor(out, RW_CK_TAG_TENS, it->name, it->tensor);
+        return;
     }
-    if (rng) {
-        w_section(w, RW_CK_TAG_RNG, 16);
-        w_u64(w, rng->key);
-        w_u64(w, rng->counter);
+    w_section(out, item_tag(it->kind), item_payload(it));
+    w_str(out, it->name);
+    if (it->kind == ITEM_BLOB)
+        w_bytes(out, it->bytes, it->size);
+    else
+        w_str(out, (const char *)it->bytes);
+}
+
+/* Sections go in the order the format requires: parameters, blobs, state
+ * tensors, RNG, step, metadata; items of one kind in the order put. */
+static const item_kind items_before_rng[] = { ITEM_BLOB, ITEM_TENSOR };
+
+static uint64_t file_size(const rw_checkpoint_writer *w)
+{
+    uint64_t n = RW_CK_HEADER_BYTES + RW_CK_TRAILER_BYTES;
+    for (int i = 0; i < rw_params_count(w->P); i++) {
+        const rw_param *p = rw_params_at(w->P, i);
+        n += RW_CK_SECTION_HEADER_BYTES + tensor_payload(p->name, p->value);
     }
-    w_section(w, RW_CK_TAG_STEP, 8);
-    w_u64(w, (uint64_t)step);
-    for (int i = 0; i < n_meta; i++) {
-        w_section(w, RW_CK_TAG_META, str_bytes(keys[i]) + str_bytes(values[i]));
-        w_str(w, keys[i]);
-        w_str(w, values[i]);
+    for (int i = 0; i < w->n_items; i++)
+        n += RW_CK_SECTION_HEADER_BYTES + item_payload(&w->items[i]);
+    if (w->has_rng)
+        n += RW_CK_SECTION_HEADER_BYTES + 16;
+    return n + RW_CK_SECTION_HEADER_BYTES + 8;
+}
+
+static void write_all(ck_writer *out, const rw_checkpoint_writer *w)
+{
+    w_bytes(out, RW_CK_MAGIC, 8);
+    w_u32(out, RW_CHECKPOINT_VERSION);
+    w_u32(out, 0); /* flags: none defined */
+    w_u64(out, file_size(w));
+    for (int i = 0; i < rw_params_count(w->P); i++) {
+        const rw_param *p = rw_params_at(w->P, i);
+        w_tensor(out, RW_CK_TAG_PARM, p->name, p->value);
     }
-    uint32_t crc = w->crc;
-    w_u32(w, crc);
+    for (size_t k = 0; k < sizeof items_before_rng / sizeof items_before_rng[0]; k++)
+        for (int i = 0; i < w->n_items; i++)
+            if (w->items[i].kind == items_before_rng[k])
+                w_item(out, &w->items[i]);
+    if (w->has_rng) {
+        w_section(out, RW_CK_TAG_RNG, 16);
+        w_u64(out, w->rng.key);
+        w_u64(out, w->rng.counter);
+    }
+    w_section(out, RW_CK_TAG_STEP, 8);
+    w_u64(out, (uint64_t)w->step);
+    for (int i = 0; i < w->n_items; i++)
+        if (w->items[i].kind == ITEM_META)
+            w_item(out, &w->items[i]);
+    uint32_t crc = out->crc;
+    w_u32(out, crc);
 }
 
 /* ---- atomic replacement -------------------------------------------------- */
@@ -276,20 +438,22 @@ static int sync_directory(const char *path)
     return err;
 }
 
-rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
-                                long step, const char *const *keys, const char *const *values, int n_meta)
+rw_status rw_checkpoint_commit(rw_checkpoint_writer *cw)
 {
-    rw_status st = check_inputs(path, P, opt, step, keys, values, n_meta);
+    if (!cw)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_commit: NULL writer");
+    const char *path = cw->path;
+    rw_status st = check_contents(cw);
     if (st != RW_OK)
         return st;
     size_t len = strlen(path) + 64;
-    char *tmp = rw_malloc(len, "a temporary file name");
+    char *tmp = rwi_malloc(len, "a temporary file name");
     if (!tmp)
         return rw_last_status();
     int fd = create_temp(path, tmp, len);
     if (fd < 0) {
-        st = rw_ck_error(RW_ERR_IO, path, "cannot create the temporary file %s: %s", tmp, strerror(errno));
-        rw_free(tmp);
+        st = rw_checkpoint_error(RW_ERR_IO, path, "cannot create the temporary file %s: %s", tmp, strerror(errno));
+        rwi_free(tmp);
         return st;
     }
     ck_writer w = { .f = fdopen(fd, "wb") };
@@ -297,7 +461,7 @@ rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_o
         w.err = errno;
         close(fd);
     } else {
-        write_all(&w, P, opt, rng, step, keys, values, n_meta);
+        write_all(&w, cw);
         if (!w.err && fflush(w.f) != 0)
             w.err = errno;
         if (!w.err && fsync(fileno(w.f)) != 0)
@@ -308,21 +472,15 @@ rw_status rw_checkpoint_save_ex(const char *path, const rw_params *P, const rw_o
     if (!w.err && rename(tmp, path) != 0)
         w.err = errno;
     if (w.err) {
-        st = rw_ck_error(RW_ERR_IO, path, "cannot write %s: %s (the previous checkpoint, if any, is intact)",
+        st = rw_checkpoint_error(RW_ERR_IO, path, "cannot write %s: %s (the previous checkpoint, if any, is intact)",
                          tmp, strerror(w.err));
         unlink(tmp);
-        rw_free(tmp);
+        rwi_free(tmp);
         return st;
     }
-    rw_free(tmp);
+    rwi_free(tmp);
     int err = sync_directory(path);
     if (err)
-        return rw_ck_error(RW_ERR_IO, path, "written, but syncing its directory failed: %s", strerror(err));
+        return rw_checkpoint_error(RW_ERR_IO, path, "written, but syncing its directory failed: %s", strerror(err));
     return RW_OK;
-}
-
-rw_status rw_checkpoint_save(const char *path, const rw_params *P, const rw_optim *opt, const rw_rng *rng,
-                             long step)
-{
-    return rw_checkpoint_save_ex(path, P, opt, rng, step, NULL, NULL, 0);
 }

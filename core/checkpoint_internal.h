@@ -4,9 +4,12 @@
 #ifndef RW_CORE_CHECKPOINT_INTERNAL_H
 #define RW_CORE_CHECKPOINT_INTERNAL_H
 
+#include <stdbool.h>
+
 #include <stdint.h>
 #include <string.h>
-#include "rewind/checkpoint.h"
+#include "rewind/checkpoint_file.h"
+#include "rewind_internal/byte_order.h"
 
 #define RW_CK_MAGIC "\x89RWC\r\n\x1a\n"   /* 8 bytes */
 #define RW_CK_HEADER_BYTES 24             /* magic, version u32, flags u32, file size u64 */
@@ -19,46 +22,19 @@
 #define RW_CK_F32 1u
 #define RW_CK_F64 2u
 
-/* Section tags, in the order they must appear. */
+/* Section tags of format version 2, in the order they must appear. */
 #define RW_CK_TAG_PARM "PARM"
-#define RW_CK_TAG_OPTM "OPTM"
-#define RW_CK_TAG_OSTA "OSTA"
+#define RW_CK_TAG_BLOB "BLOB"
+#define RW_CK_TAG_TENS "TENS"
 #define RW_CK_TAG_RNG "RNG "
 #define RW_CK_TAG_STEP "STEP"
 #define RW_CK_TAG_META "META"
-
-static inline void rw_ck_put_u32(unsigned char *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static inline void rw_ck_put_u64(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static inline uint32_t rw_ck_get_u32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static inline uint64_t rw_ck_get_u64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
-static inline bool rw_ck_host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char first;
-    memcpy(&first, &one, 1);
-    return first == 1;
-}
+/* Version 1 had, in the places of BLOB and TENS, one optimizer section
+ * "OPTM" (read as the blob RW_CK_V1_OPTIM_BLOB, its payload unchanged) and
+ * optimizer state sections "OSTA" (read as state tensors). */
+#define RW_CK_TAG_V1_OPTM "OPTM"
+#define RW_CK_TAG_V1_OSTA "OSTA"
+#define RW_CK_V1_OPTIM_BLOB "optimizer"
 
 /* A tensor as stored: a view into the file's bytes. */
 typedef struct rw_ck_tensor {
@@ -69,6 +45,13 @@ typedef struct rw_ck_tensor {
     const unsigned char *data;   /* count little-endian elements */
 } rw_ck_tensor;
 
+/* An opaque named blob: a view into the file's bytes. */
+typedef struct rw_ck_blob {
+    const char *name;
+    const unsigned char *data;
+    size_t size;
+} rw_ck_blob;
+
 struct rw_checkpoint {
     char *path;                  /* for messages */
     unsigned char *buf;          /* the whole file */
@@ -77,11 +60,9 @@ struct rw_checkpoint {
     long step;
     rw_ck_tensor *params;
     int n_params;
-    bool has_optim;
-    const char *optim_name;
-    long optim_steps;
-    double optim_lr;
-    rw_ck_tensor *state;
+    rw_ck_blob *blobs;
+    int n_blobs;
+    rw_ck_tensor *state;         /* named tensors other than parameters */
     int n_state;
     bool has_rng;
     rw_rng rng;
@@ -89,11 +70,5 @@ struct rw_checkpoint {
     int n_meta;
 };
 
-/* Records `status` with the message "checkpoint <path>: <formatted>". */
-rw_status rw_ck_error(rw_status status, const char *path, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 #endif

@@ -1,4 +1,4 @@
-/* Restoring an opened checkpoint into a model, optimizer and RNG: every
+/* Restoring an opened checkpoint's parameters and state tensors: every
  * check against the targets runs before the first byte is copied, so a
  * failure leaves them untouched. Also the accessors for reading a
  * checkpoint without a model. */
@@ -17,12 +17,12 @@ static const rw_ck_tensor *find_tensor(const rw_ck_tensor *ts, int n, const char
 static double stored_at(const rw_ck_tensor *t, size_t k)
 {
     if (t->dtype == RW_CK_F32) {
-        uint32_t bits = rw_ck_get_u32(t->data + 4 * k);
+        uint32_t bits = rw_le_get_u32(t->data + 4 * k);
         float f;
         memcpy(&f, &bits, 4);
         return f;
     }
-    uint64_t bits = rw_ck_get_u64(t->data + 8 * k);
+    uint64_t bits = rw_le_get_u64(t->data + 8 * k);
     double d;
     memcpy(&d, &bits, 8);
     return d;
@@ -34,20 +34,20 @@ static rw_status check_fits(const rw_checkpoint *ck, const char *what, const rw_
 {
     if (!rw_shape_equal(t->shape, dst->shape)) {
         char a[64], b[64];
-        return rw_ck_error(RW_ERR_SHAPE, ck->path, "%s '%s' has shape %s in the file but %s in the model", what,
+        return rw_checkpoint_error(RW_ERR_SHAPE, ck->path, "%s '%s' has shape %s in the file but %s in the model", what,
                            t->name, rw_shape_str(t->shape, a, sizeof a), rw_shape_str(dst->shape, b, sizeof b));
     }
     if (sizeof(rw_real) == 4 && t->dtype == RW_CK_F64)
         for (size_t k = 0; k < t->count; k++)
             if (fabs(stored_at(t, k)) > FLT_MAX)
-                return rw_ck_error(RW_ERR_FORMAT, ck->path, "%s '%s' holds %g at element %zu, beyond float range",
+                return rw_checkpoint_error(RW_ERR_FORMAT, ck->path, "%s '%s' holds %g at element %zu, beyond float range",
                                    what, t->name, stored_at(t, k), k);
     return RW_OK;
 }
 
 static void copy_into(const rw_ck_tensor *t, rw_tensor *dst)
 {
-    if (rw_ck_host_is_little_endian() && (t->dtype == RW_CK_F32) == (sizeof(rw_real) == 4)) {
+    if (rw_host_is_little_endian() && (t->dtype == RW_CK_F32) == (sizeof(rw_real) == 4)) {
         memcpy(dst->data, t->data, t->count * sizeof(rw_real));
         return;
     }
@@ -55,21 +55,27 @@ static void copy_into(const rw_ck_tensor *t, rw_tensor *dst)
         dst->data[k] = (rw_real)stored_at(t, k);
 }
 
-static rw_status check_params(const rw_checkpoint *ck, const rw_params *P)
+rw_status rw_checkpoint_params_check(const rw_checkpoint *ck, const rw_params *P)
 {
+    if (!ck)
+        return rw_error(RW_ERR_ARG, "rw_checkpoint_restore: NULL checkpoint");
+    if (!P)
+        return rw_checkpoint_error(RW_ERR_ARG, ck->path, "NULL parameter store");
     for (int i = 0; i < ck->n_params; i++) {
         bool known = false;
         for (int j = 0; j < rw_params_count(P) && !known; j++)
             known = strcmp(rw_params_at(P, j)->name, ck->params[i].name) == 0;
         if (!known)
-            return rw_ck_error(RW_ERR_SHAPE, ck->path, "the file has a parameter '%s' that the model does not have",
-                               ck->params[i].name);
+            return rw_checkpoint_error(RW_ERR_SHAPE, ck->path,
+                                       "the file has a parameter '%s' that the model does not have",
+                                       ck->params[i].name);
     }
     for (int j = 0; j < rw_params_count(P); j++) {
         const rw_param *p = rw_params_at(P, j);
         const rw_ck_tensor *t = find_tensor(ck->params, ck->n_params, p->name);
         if (!t)
-            return rw_ck_error(RW_ERR_SHAPE, ck->path, "the model's parameter '%s' is not in the file", p->name);
+            return rw_checkpoint_error(RW_ERR_SHAPE, ck->path, "the model's parameter '%s' is not in the file",
+                                       p->name);
         rw_status st = check_fits(ck, "parameter", t, p->value);
         if (st != RW_OK)
             return st;
@@ -77,42 +83,9 @@ static rw_status check_params(const rw_checkpoint *ck, const rw_params *P)
     return RW_OK;
 }
 
-static rw_status check_optim(const rw_checkpoint *ck, const rw_optim *opt)
+rw_status rw_checkpoint_params_restore(const rw_checkpoint *ck, rw_params *P)
 {
-    if (!ck->has_optim)
-        return rw_ck_error(RW_ERR_SHAPE, ck->path, "the file holds no optimizer state (saved without an optimizer)");
-    if (strcmp(ck->optim_name, rw_optim_name(opt)) != 0)
-        return rw_ck_error(RW_ERR_SHAPE, ck->path, "the file's optimizer is '%s' but the one given is '%s'",
-                           ck->optim_name, rw_optim_name(opt));
-    if (rw_optim_state_count(opt) != ck->n_state)
-        return rw_ck_error(RW_ERR_SHAPE, ck->path,
-                           "the file holds %d optimizer state tensors but the given %s optimizer has %d "
-                           "(another momentum setting, or other parameters?)",
-                           ck->n_state, ck->optim_name, rw_optim_state_count(opt));
-    for (int j = 0; j < rw_optim_state_count(opt); j++) {
-        const char *name;
-        const rw_tensor *dst = rw_optim_state_at(opt, j, &name);
-        const rw_ck_tensor *t = find_tensor(ck->state, ck->n_state, name);
-        if (!t)
-            return rw_ck_error(RW_ERR_SHAPE, ck->path, "optimizer state '%s' is not in the file", name);
-        rw_status st = check_fits(ck, "optimizer state", t, dst);
-        if (st != RW_OK)
-            return st;
-    }
-    return RW_OK;
-}
-
-rw_status rw_checkpoint_restore(const rw_checkpoint *ck, rw_params *P, rw_optim *opt, rw_rng *rng, long *step)
-{
-    if (!ck)
-        return rw_error(RW_ERR_ARG, "rw_checkpoint_restore: NULL checkpoint");
-    if (!P)
-        return rw_ck_error(RW_ERR_ARG, ck->path, "NULL parameter store");
-    rw_status st = check_params(ck, P);
-    if (st == RW_OK && opt)
-        st = check_optim(ck, opt);
-    if (st == RW_OK && rng && !ck->has_rng)
-        st = rw_ck_error(RW_ERR_SHAPE, ck->path, "the file holds no RNG state (saved without one)");
+    rw_status st = rw_checkpoint_params_check(ck, P);
     if (st != RW_OK)
         return st;
     /* Everything fits: from here on nothing can fail. */
@@ -120,34 +93,12 @@ rw_status rw_checkpoint_restore(const rw_checkpoint *ck, rw_params *P, rw_optim 
         rw_param *p = rw_params_at(P, j);
         copy_into(find_tensor(ck->params, ck->n_params, p->name), p->value);
     }
-    if (opt) {
-        for (int j = 0; j < rw_optim_state_count(opt); j++) {
-            const char *name;
-            rw_tensor *dst = rw_optim_state_at(opt, j, &name);
-            copy_into(find_tensor(ck->state, ck->n_state, name), dst);
-        }
-        rw_optim_set_steps(opt, ck->optim_steps);
-        rw_optim_set_lr(opt, ck->optim_lr);
-    }
-    if (rng)
-        *rng = ck->rng;
-    if (step)
-        *step = ck->step;
     return RW_OK;
-}
-
-rw_status rw_checkpoint_load(const char *path, rw_params *P, rw_optim *opt, rw_rng *rng, long *step)
-{
-    rw_checkpoint *ck = rw_checkpoint_open(path);
-    if (!ck)
-        return rw_last_status();
-    rw_status st = rw_checkpoint_restore(ck, P, opt, rng, step);
-    rw_checkpoint_close(ck);
-    return st;
 }
 
 /* ---- reading without a model -------------------------------------------- */
 
+const char *rw_checkpoint_path(const rw_checkpoint *ck) { return ck ? ck->path : NULL; }
 uint32_t rw_checkpoint_version(const rw_checkpoint *ck) { return ck ? ck->version : 0; }
 long rw_checkpoint_step(const rw_checkpoint *ck) { return ck ? ck->step : 0; }
 int rw_checkpoint_param_count(const rw_checkpoint *ck) { return ck ? ck->n_params : 0; }
@@ -172,21 +123,39 @@ int rw_checkpoint_param_find(const rw_checkpoint *ck, const char *name)
     return -1;
 }
 
-rw_status rw_checkpoint_param_read(const rw_checkpoint *ck, int i, rw_tensor *dst)
+/* Checks that tensor i of ts (n of them; "parameter" or "state tensor")
+ * fits dst, and copies it when `copy`. */
+static rw_status read_tensor(const rw_checkpoint *ck, const char *fn, const char *what, const rw_ck_tensor *ts,
+                             int n, int i, const rw_tensor *dst, rw_tensor *copy)
 {
-    if (!in_range(ck, i, ck ? ck->n_params : 0))
-        return rw_error(RW_ERR_ARG, "rw_checkpoint_param_read: no parameter %d", i);
+    if (!in_range(ck, i, n))
+        return rw_error(RW_ERR_ARG, "%s: no %s %d", fn, what, i);
     if (!dst || dst->dtype != RW_REAL)
-        return rw_ck_error(RW_ERR_ARG, ck->path, "rw_checkpoint_param_read needs a real tensor");
-    rw_status st = check_fits(ck, "parameter", &ck->params[i], dst);
-    if (st == RW_OK)
-        copy_into(&ck->params[i], dst);
+        return rw_checkpoint_error(RW_ERR_ARG, ck->path, "%s needs a real tensor", fn);
+    rw_status st = check_fits(ck, what, &ts[i], dst);
+    if (st == RW_OK && copy)
+        copy_into(&ts[i], copy);
     return st;
 }
 
-const char *rw_checkpoint_optim_name(const rw_checkpoint *ck) { return ck && ck->has_optim ? ck->optim_name : NULL; }
-long rw_checkpoint_optim_steps(const rw_checkpoint *ck) { return ck && ck->has_optim ? ck->optim_steps : 0; }
-double rw_checkpoint_optim_lr(const rw_checkpoint *ck) { return ck && ck->has_optim ? ck->optim_lr : 0; }
+rw_status rw_checkpoint_param_read(const rw_checkpoint *ck, int i, rw_tensor *dst)
+{
+    return read_tensor(ck, "rw_checkpoint_param_read", "parameter", ck ? ck->params : NULL, ck ? ck->n_params : 0,
+                       i, dst, dst);
+}
+
+rw_status rw_checkpoint_state_check(const rw_checkpoint *ck, int i, const rw_tensor *dst)
+{
+    return read_tensor(ck, "rw_checkpoint_state_check", "state tensor", ck ? ck->state : NULL,
+                       ck ? ck->n_state : 0, i, dst, NULL);
+}
+
+rw_status rw_checkpoint_state_read(const rw_checkpoint *ck, int i, rw_tensor *dst)
+{
+    return read_tensor(ck, "rw_checkpoint_state_read", "state tensor", ck ? ck->state : NULL,
+                       ck ? ck->n_state : 0, i, dst, dst);
+}
+
 int rw_checkpoint_state_count(const rw_checkpoint *ck) { return ck ? ck->n_state : 0; }
 
 const char *rw_checkpoint_state_name(const rw_checkpoint *ck, int i)
@@ -197,6 +166,30 @@ const char *rw_checkpoint_state_name(const rw_checkpoint *ck, int i)
 rw_shape rw_checkpoint_state_shape(const rw_checkpoint *ck, int i)
 {
     return in_range(ck, i, ck ? ck->n_state : 0) ? ck->state[i].shape : rw_shape_scalar();
+}
+
+int rw_checkpoint_state_find(const rw_checkpoint *ck, const char *name)
+{
+    const rw_ck_tensor *t = ck && name ? find_tensor(ck->state, ck->n_state, name) : NULL;
+    return t ? (int)(t - ck->state) : -1;
+}
+
+int rw_checkpoint_blob_count(const rw_checkpoint *ck) { return ck ? ck->n_blobs : 0; }
+
+const char *rw_checkpoint_blob_name(const rw_checkpoint *ck, int i)
+{
+    return in_range(ck, i, ck ? ck->n_blobs : 0) ? ck->blobs[i].name : NULL;
+}
+
+const void *rw_checkpoint_blob(const rw_checkpoint *ck, const char *name, size_t *size)
+{
+    for (int i = 0; ck && name && i < ck->n_blobs; i++)
+        if (strcmp(ck->blobs[i].name, name) == 0) {
+            if (size)
+                *size = ck->blobs[i].size;
+            return ck->blobs[i].data;
+        }
+    return NULL;
 }
 
 bool rw_checkpoint_rng(const rw_checkpoint *ck, rw_rng *out)
@@ -248,13 +241,11 @@ void rw_checkpoint_print(FILE *f, const rw_checkpoint *ck)
             ck->step);
     fprintf(f, "parameters: %d tensors, %zu values\n", ck->n_params, values);
     print_tensors(f, ck->params, ck->n_params);
-    if (ck->has_optim) {
-        fprintf(f, "optimizer %s: %ld steps, learning rate %g, %d state tensors\n", ck->optim_name,
-                ck->optim_steps, ck->optim_lr, ck->n_state);
-        print_tensors(f, ck->state, ck->n_state);
-    } else {
-        fprintf(f, "optimizer: none\n");
-    }
+    fprintf(f, "state tensors: %d\n", ck->n_state);
+    print_tensors(f, ck->state, ck->n_state);
+    fprintf(f, "blobs: %d\n", ck->n_blobs);
+    for (int i = 0; i < ck->n_blobs; i++)
+        fprintf(f, "  %-32s %zu bytes\n", ck->blobs[i].name, ck->blobs[i].size);
     if (ck->has_rng)
         fprintf(f, "rng: key 0x%016llx, counter %llu\n", (unsigned long long)ck->rng.key,
                 (unsigned long long)ck->rng.counter);

@@ -32,7 +32,7 @@ static void ensure_table(void)
         ; /* another thread is building the 4 KB table: a few microseconds */
 }
 
-uint32_t rw_crc32_update(uint32_t crc, const void *data, size_t n)
+uint32_t rwi_crc32_update(uint32_t crc, const void *data, size_t n)
 {
     ensure_table();
     const unsigned char *p = data;

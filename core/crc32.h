@@ -9,6 +9,6 @@
 
 /* Continues a CRC over n more bytes: start with crc = 0, feed the bytes in
  * order; the result after the last chunk is the CRC of their concatenation. */
-uint32_t rw_crc32_update(uint32_t crc, const void *data, size_t n);
+uint32_t rwi_crc32_update(uint32_t crc, const void *data, size_t n);
 
 #endif

@@ -1,7 +1,7 @@
 /* Finite-difference gradient checking; see rewind/gradcheck.h. */
 #include <math.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/gradcheck.h"
 #include "rewind/rng.h"
 
@@ -137,8 +137,8 @@ rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, 
     int n_params = rw_params_count(params);
     int n_targets = n_inputs + n_params;
     checker c = { .fn = fn, .ctx = ctx, .inputs = inputs, .n_inputs = n_inputs };
-    target *targets = rw_calloc((size_t)(n_targets ? n_targets : 1), sizeof *targets, "gradcheck targets");
-    c.leaves = rw_calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *c.leaves, "gradcheck leaves");
+    target *targets = rwi_calloc((size_t)(n_targets ? n_targets : 1), sizeof *targets, "gradcheck targets");
+    c.leaves = rwi_calloc((size_t)(n_inputs ? n_inputs : 1), sizeof *c.leaves, "gradcheck leaves");
     c.g = rw_graph_new();
     rw_status st = (!targets || !c.leaves || !c.g) ? RW_ERR_NOMEM : RW_OK;
 
@@ -149,7 +149,7 @@ rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, 
         st = rw_error(RW_ERR_ARG, "rw_gradcheck: the function's output is not real");
     if (st == RW_OK) {
         c.out_size = out->value.size;
-        c.weights = rw_malloc(c.out_size * sizeof *c.weights, "gradcheck weights");
+        c.weights = rwi_malloc(c.out_size * sizeof *c.weights, "gradcheck weights");
         rw_real *seed = rw_node_temp(out, c.out_size * sizeof *seed);
         if (!c.weights || !seed)
             st = RW_ERR_NOMEM;
@@ -181,7 +181,7 @@ rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, 
             snprintf(tg->what, sizeof tg->what, "parameter '%.60s'", p->name);
         }
         tg->t = t;
-        tg->analytic = rw_calloc(t->size, sizeof(double), "gradcheck gradients");
+        tg->analytic = rwi_calloc(t->size, sizeof(double), "gradcheck gradients");
         if (!tg->analytic) {
             st = RW_ERR_NOMEM;
             break;
@@ -197,10 +197,10 @@ rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, 
         st = check_target(&c, &targets[i], base, &o, &rng, rep);
 
     for (int i = 0; i < nt; i++)
-        rw_free(targets[i].analytic);
-    rw_free(targets);
-    rw_free(c.leaves);
-    rw_free(c.weights);
+        rwi_free(targets[i].analytic);
+    rwi_free(targets);
+    rwi_free(c.leaves);
+    rwi_free(c.weights);
     rw_graph_free(c.g);
     if (st != RW_OK)
         return st;

@@ -1,18 +1,18 @@
 /* The tape: graph lifetime, leaves, backward. */
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "graph_internal.h"
 #include "rewind/op.h"
 #include "rewind/param.h"
 
 rw_graph *rw_graph_new(void)
 {
-    rw_graph *g = rw_calloc(1, sizeof *g, "a graph");
+    rw_graph *g = rwi_calloc(1, sizeof *g, "a graph");
     if (!g)
         return NULL;
     g->arena = rw_arena_new(1 << 20);
     if (!g->arena) {
-        rw_free(g);
+        rwi_free(g);
         return NULL;
     }
     g->training = true;
@@ -24,7 +24,7 @@ void rw_graph_free(rw_graph *g)
     if (!g)
         return;
     rw_arena_free(g->arena);
-    rw_free(g);
+    rwi_free(g);
 }
 
 void rw_graph_reset(rw_graph *g)
@@ -42,7 +42,7 @@ bool rw_graph_is_training(const rw_graph *g) { return g->training; }
 rw_arena *rw_graph_arena(rw_graph *g) { return g->arena; }
 int rw_graph_node_count(const rw_graph *g) { return g->count; }
 
-rw_node *rw_graph_push(rw_graph *g)
+rw_node *rwi_graph_push(rw_graph *g)
 {
     rw_node *n = rw_arena_calloc(g->arena, sizeof *n);
     if (!n)
@@ -64,7 +64,7 @@ static rw_node *leaf(rw_graph *g, const rw_tensor *t, bool needs_grad, const cha
         rw_error(RW_ERR_ARG, "%s: an int32 tensor cannot carry a gradient", who);
         return NULL;
     }
-    rw_node *n = rw_graph_push(g);
+    rw_node *n = rwi_graph_push(g);
     if (!n)
         return NULL;
     n->value = *t;

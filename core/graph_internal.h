@@ -20,9 +20,6 @@ struct rw_graph {
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */
-rw_node *rw_graph_push(rw_graph *g);
-
-/* Seeds the registry with the built-in ops (defined in ops/builtin.c). */
-void rw_ops_register_builtins(void);
+rw_node *rwi_graph_push(rw_graph *g);
 
 #endif

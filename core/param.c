@@ -1,23 +1,24 @@
 /* The named parameter store. */
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/param.h"
 
 struct rw_params {
     rw_param **items;
     int count, cap;
+    bool skip_init; /* values will be restored: initializers need not run */
 };
 
-rw_params *rw_params_new(void) { return rw_calloc(1, sizeof(rw_params), "a parameter store"); }
+rw_params *rw_params_new(void) { return rwi_calloc(1, sizeof(rw_params), "a parameter store"); }
 
 static void param_free(rw_param *p)
 {
     if (!p)
         return;
-    rw_free(p->name);
+    rwi_free(p->name);
     rw_tensor_free(p->value);
     rw_tensor_free(p->grad);
-    rw_free(p);
+    rwi_free(p);
 }
 
 void rw_params_free(rw_params *P)
@@ -26,8 +27,8 @@ void rw_params_free(rw_params *P)
         return;
     for (int i = 0; i < P->count; i++)
         param_free(P->items[i]);
-    rw_free(P->items);
-    rw_free(P);
+    rwi_free(P->items);
+    rwi_free(P);
 }
 
 rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape)
@@ -47,16 +48,16 @@ rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape)
     }
     if (P->count == P->cap) {
         int cap = P->cap ? P->cap * 2 : 16;
-        rw_param **grown = rw_realloc(P->items, (size_t)cap * sizeof *grown, "the parameter list");
+        rw_param **grown = rwi_realloc(P->items, (size_t)cap * sizeof *grown, "the parameter list");
         if (!grown)
             return NULL;
         P->items = grown;
         P->cap = cap;
     }
-    rw_param *p = rw_calloc(1, sizeof *p, "a parameter");
+    rw_param *p = rwi_calloc(1, sizeof *p, "a parameter");
     if (!p)
         return NULL;
-    p->name = rw_strdup(name, "a parameter name");
+    p->name = rwi_strdup(name, "a parameter name");
     p->value = rw_tensor_new(RW_REAL, shape);
     p->grad = rw_tensor_new(RW_REAL, shape);
     if (!p->name || !p->value || !p->grad) {
@@ -94,3 +95,11 @@ void rw_params_zero_grad(rw_params *P)
     for (int i = 0; P && i < P->count; i++)
         memset(P->items[i]->grad->data, 0, P->items[i]->grad->size * sizeof(rw_real));
 }
+
+void rw_params_set_skip_init(rw_params *P, bool skip)
+{
+    if (P)
+        P->skip_init = skip;
+}
+
+bool rw_params_skip_init(const rw_params *P) { return P && P->skip_init; }

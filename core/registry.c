@@ -1,29 +1,24 @@
-/* The op registry: one table of op records, built-ins first. */
+/* The op table: storage for op records, and op attributes. Core knows no
+ * built-in op: ops/op_registry.c seeds the table before any public lookup. */
 #include <string.h>
-#include <threads.h>
-#include "alloc.h"
-#include "graph_internal.h"
-#include "rewind/op.h"
+#include "rewind_internal/alloc.h"
+#include "rewind_internal/op_table.h"
 
 static const rw_op_def **ops;
 static int n_ops, cap_ops;
-static once_flag builtins_once = ONCE_FLAG_INIT;
 
-static void ensure_builtins(void) { call_once(&builtins_once, rw_ops_register_builtins); }
-
-static rw_status add_def(const rw_op_def *def)
+rw_status rwi_op_table_add(const rw_op_def *def)
 {
     if (!def || !def->name || !def->name[0] || !def->shape || !def->forward)
         return rw_error(RW_ERR_ARG, "rw_op_register: an op needs a name, a shape rule and a forward (%s)",
                         def && def->name ? def->name : "unnamed");
     if (def->arity != RW_VARIADIC && def->arity < 0)
         return rw_error(RW_ERR_ARG, "rw_op_register: op '%s' has arity %d", def->name, def->arity);
-    for (int i = 0; i < n_ops; i++)
-        if (strcmp(ops[i]->name, def->name) == 0)
-            return rw_error(RW_ERR_ARG, "rw_op_register: an op named '%s' is already registered", def->name);
+    if (rwi_op_table_find(def->name))
+        return rw_error(RW_ERR_ARG, "rw_op_register: an op named '%s' is already registered", def->name);
     if (n_ops == cap_ops) {
         int cap = cap_ops ? cap_ops * 2 : 128;
-        const rw_op_def **grown = rw_realloc(ops, (size_t)cap * sizeof *grown, "the op registry");
+        const rw_op_def **grown = rwi_realloc(ops, (size_t)cap * sizeof *grown, "the op registry");
         if (!grown)
             return RW_ERR_NOMEM;
         ops = grown;
@@ -33,19 +28,8 @@ static rw_status add_def(const rw_op_def *def)
     return RW_OK;
 }
 
-/* Called once, from ensure_builtins, by ops/builtin.c. */
-void rw_op_register_builtin(const rw_op_def *def);
-void rw_op_register_builtin(const rw_op_def *def) { add_def(def); }
-
-rw_status rw_op_register(const rw_op_def *def)
+const rw_op_def *rwi_op_table_find(const char *name)
 {
-    ensure_builtins();
-    return add_def(def);
-}
-
-const rw_op_def *rw_op_find(const char *name)
-{
-    ensure_builtins();
     if (!name)
         return NULL;
     for (int i = 0; i < n_ops; i++)
@@ -54,17 +38,9 @@ const rw_op_def *rw_op_find(const char *name)
     return NULL;
 }
 
-int rw_op_count(void)
-{
-    ensure_builtins();
-    return n_ops;
-}
+int rwi_op_table_count(void) { return n_ops; }
 
-const rw_op_def *rw_op_at(int i)
-{
-    ensure_builtins();
-    return i >= 0 && i < n_ops ? ops[i] : NULL;
-}
+const rw_op_def *rwi_op_table_at(int i) { return i >= 0 && i < n_ops ? ops[i] : NULL; }
 
 void rw_op_default_attrs(const rw_op_def *def, void *attrs)
 {

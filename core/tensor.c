@@ -1,7 +1,7 @@
 /* Shapes and owned tensors. */
 #include <inttypes.h>
 #include <string.h>
-#include "alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/tensor.h"
 
 rw_shape rw_shape_scalar(void) { return (rw_shape){ .ndim = 0 }; }
@@ -78,7 +78,7 @@ rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape)
         rw_error(RW_ERR_ARG, "rw_tensor_new: unknown dtype %d", (int)dtype);
         return NULL;
     }
-    rw_tensor *t = rw_calloc(1, sizeof *t, "a tensor header");
+    rw_tensor *t = rwi_calloc(1, sizeof *t, "a tensor header");
     if (!t)
         return NULL;
     t->dtype = dtype;
@@ -89,11 +89,11 @@ rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape)
      * end of a small operand (seen with valgrind on a [128, 2] weight). */
     size_t spare = 64 / (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
     if (dtype == RW_REAL)
-        t->data = rw_calloc(t->size + spare, sizeof(rw_real), "tensor data");
+        t->data = rwi_calloc(t->size + spare, sizeof(rw_real), "tensor data");
     else
-        t->idata = rw_calloc(t->size + spare, sizeof(int32_t), "tensor data");
+        t->idata = rwi_calloc(t->size + spare, sizeof(int32_t), "tensor data");
     if (!t->data && !t->idata) {
-        rw_free(t);
+        rwi_free(t);
         return NULL;
     }
     return t;
@@ -134,10 +134,10 @@ void rw_tensor_free(rw_tensor *t)
     if (!t)
         return;
     if (t->owns) {
-        rw_free(t->data);
-        rw_free(t->idata);
+        rwi_free(t->data);
+        rwi_free(t->idata);
     }
-    rw_free(t);
+    rwi_free(t);
 }
 
 rw_status rw_tensor_copy(rw_tensor *dst, const rw_tensor *src)

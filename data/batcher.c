@@ -5,7 +5,7 @@
  * sequence of the dataset. */
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 #include "rewind/rng.h"
 
@@ -29,6 +29,7 @@ struct rw_batcher {
     int32_t *src_buf, *tgt_buf;               /* [max_len * B] */
     int32_t *len_buf, *tlen_buf, *label_buf;  /* [B] */
     int *index_buf;                           /* [B] */
+    rw_real *feat_buf, *val_buf;              /* real data: [max_len * B * F], [(max_len *) B * K] */
     rw_batch batch;
 };
 
@@ -75,7 +76,7 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
 {
     if (check_opts(d, o) != RW_OK)
         return NULL;
-    rw_batcher *b = rw_calloc(1, sizeof *b, "a batcher");
+    rw_batcher *b = rwi_calloc(1, sizeof *b, "a batcher");
     if (!b)
         return NULL;
     b->data = d;
@@ -87,17 +88,21 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
     size_t n = (size_t)b->n, ub = (size_t)B;
     size_t src_cap = (size_t)rw_seqdata_max_source_len(d) * ub;
     size_t tgt_cap = (size_t)rw_seqdata_max_target_len(d) * ub;
-    b->order = rw_malloc(n * sizeof *b->order, "a batcher's example order");
-    b->batch_perm = rw_malloc((size_t)b->nbatches * sizeof *b->batch_perm, "a batcher's batch order");
-    b->keys = rw_malloc(n * sizeof *b->keys, "a batcher's sort keys");
-    b->src_buf = rw_malloc(src_cap * sizeof(int32_t), "a batcher's source buffer");
-    b->tgt_buf = tgt_cap ? rw_malloc(tgt_cap * sizeof(int32_t), "a batcher's target buffer") : NULL;
-    b->len_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's lengths");
-    b->tlen_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's target lengths");
-    b->label_buf = rw_malloc(ub * sizeof(int32_t), "a batcher's labels");
-    b->index_buf = rw_malloc(ub * sizeof(int), "a batcher's indices");
+    b->order = rwi_malloc(n * sizeof *b->order, "a batcher's example order");
+    b->batch_perm = rwi_malloc((size_t)b->nbatches * sizeof *b->batch_perm, "a batcher's batch order");
+    b->keys = rwi_malloc(n * sizeof *b->keys, "a batcher's sort keys");
+    b->src_buf = rwi_malloc(src_cap * sizeof(int32_t), "a batcher's source buffer");
+    b->tgt_buf = tgt_cap ? rwi_malloc(tgt_cap * sizeof(int32_t), "a batcher's target buffer") : NULL;
+    b->len_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's lengths");
+    b->tlen_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's target lengths");
+    b->label_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's labels");
+    b->index_buf = rwi_malloc(ub * sizeof(int), "a batcher's indices");
+    size_t F = (size_t)rw_seqdata_feature_width(d), K = (size_t)rw_seqdata_value_width(d);
+    size_t val_cap = K * ub * (rw_seqdata_values_per_step(d) ? (size_t)rw_seqdata_max_source_len(d) : 1);
+    b->feat_buf = F ? rwi_malloc(src_cap * F * sizeof(rw_real), "a batcher's feature buffer") : NULL;
+    b->val_buf = K ? rwi_malloc(val_cap * sizeof(rw_real), "a batcher's real targets") : NULL;
     if (!b->order || !b->batch_perm || !b->keys || !b->src_buf || (tgt_cap && !b->tgt_buf) || !b->len_buf ||
-        !b->tlen_buf || !b->label_buf || !b->index_buf) {
+        !b->tlen_buf || !b->label_buf || !b->index_buf || (F && !b->feat_buf) || (K && !b->val_buf)) {
         rw_batcher_free(b);
         return NULL;
     }
@@ -108,16 +113,18 @@ void rw_batcher_free(rw_batcher *b)
 {
     if (!b)
         return;
-    rw_free(b->order);
-    rw_free(b->batch_perm);
-    rw_free(b->keys);
-    rw_free(b->src_buf);
-    rw_free(b->tgt_buf);
-    rw_free(b->len_buf);
-    rw_free(b->tlen_buf);
-    rw_free(b->label_buf);
-    rw_free(b->index_buf);
-    rw_free(b);
+    rwi_free(b->order);
+    rwi_free(b->batch_perm);
+    rwi_free(b->keys);
+    rwi_free(b->src_buf);
+    rwi_free(b->tgt_buf);
+    rwi_free(b->len_buf);
+    rwi_free(b->tlen_buf);
+    rwi_free(b->label_buf);
+    rwi_free(b->index_buf);
+    rwi_free(b->feat_buf);
+    rwi_free(b->val_buf);
+    rwi_free(b);
 }
 
 static void shuffle_ints(rw_rng *rng, int *v, int n)
@@ -220,6 +227,41 @@ static int pad(const rw_batcher *b, int first, int size, bool target, int32_t *b
     return T;
 }
 
+/* Pads `per_step` rows of `width` reals of each example (or one row when
+ * !per_step) into buf [T, size, width] (or [size, width]), zeros past each end. */
+static void pad_real_rows(const rw_batcher *b, const rw_batch *x, bool features, int width, bool per_step,
+                          rw_real *buf)
+{
+    int T = per_step ? x->source_len : 1, size = x->size;
+    size_t w = (size_t)width;
+    memset(buf, 0, (size_t)T * (size_t)size * w * sizeof *buf);
+    for (int j = 0; j < size; j++) {
+        int i = x->indices[j], len = per_step ? x->lengths.idata[j] : 1;
+        const rw_real *v = features ? rw_seqdata_features(b->data, i) : rw_seqdata_values(b->data, i);
+        for (int t = 0; t < len; t++)
+            memcpy(buf + ((size_t)t * (size_t)size + (size_t)j) * w, v + (size_t)t * w, w * sizeof *buf);
+    }
+}
+
+/* The real features and targets of a batch (nothing for token data). */
+static void pad_reals(const rw_batcher *b, rw_batch *x)
+{
+    int F = rw_seqdata_feature_width(b->data), K = rw_seqdata_value_width(b->data);
+    bool per_step = rw_seqdata_values_per_step(b->data);
+    x->features = (rw_tensor){ .dtype = RW_REAL };
+    x->values = (rw_tensor){ .dtype = RW_REAL };
+    if (F) {
+        pad_real_rows(b, x, true, F, true, b->feat_buf);
+        rw_shape s = rw_shape3(x->source_len, x->size, F);
+        x->features = (rw_tensor){ .dtype = RW_REAL, .shape = s, .size = rw_shape_size(s), .data = b->feat_buf };
+    }
+    if (K) {
+        pad_real_rows(b, x, false, K, per_step, b->val_buf);
+        rw_shape s = per_step ? rw_shape3(x->source_len, x->size, K) : rw_shape2(x->size, K);
+        x->values = (rw_tensor){ .dtype = RW_REAL, .shape = s, .size = rw_shape_size(s), .data = b->val_buf };
+    }
+}
+
 const rw_batch *rw_batcher_next(rw_batcher *b)
 {
     if (!b) {
@@ -260,6 +302,7 @@ const rw_batch *rw_batcher_next(rw_batcher *b)
     }
     x->labels = view(b->label_buf, rw_shape1(size));
     x->indices = b->index_buf;
+    pad_reals(b, x);
     return x;
 }
 

@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/corpus.h"
 
 void rw_file_list_free(rw_file_list *f)
 {
     for (int i = 0; i < f->count; i++)
-        rw_free(f->paths[i]);
-    rw_free(f->paths);
+        rwi_free(f->paths[i]);
+    rwi_free(f->paths);
     f->paths = NULL;
     f->count = 0;
 }
@@ -25,11 +25,11 @@ static rw_status add_path(rw_file_list *f, const char *path)
 {
     if (f->count == RW_MAX_DATA_FILES)
         return rw_error(RW_ERR_FORMAT, "more than %d data files", RW_MAX_DATA_FILES);
-    char **grown = rw_realloc(f->paths, (size_t)(f->count + 1) * sizeof *grown, "data paths");
+    char **grown = rwi_realloc(f->paths, (size_t)(f->count + 1) * sizeof *grown, "data paths");
     if (!grown)
         return RW_ERR_NOMEM;
     f->paths = grown;
-    if (!(f->paths[f->count] = rw_strdup(path, "a data path")))
+    if (!(f->paths[f->count] = rwi_strdup(path, "a data path")))
         return RW_ERR_NOMEM;
     f->count++;
     return RW_OK;
@@ -66,7 +66,7 @@ static rw_status add_dir(rw_file_list *f, const char *dir, const char *const *ex
     rw_status st = RW_OK;
     struct dirent *e;
     size_t cap = strlen(dir) + 2 + 256;
-    char *path = rw_malloc(cap, "a data path");
+    char *path = rwi_malloc(cap, "a data path");
     while (path && st == RW_OK && (e = readdir(d)) != NULL) {
         snprintf(path, cap, "%s/%s", dir, e->d_name);
         if (!excluded(path, exclude, n_exclude) && plain_file(path))
@@ -75,7 +75,7 @@ static rw_status add_dir(rw_file_list *f, const char *dir, const char *const *ex
     closedir(d);
     if (!path)
         st = RW_ERR_NOMEM;
-    rw_free(path);
+    rwi_free(path);
     if (st == RW_OK && found.count == 0)
         st = rw_error(RW_ERR_IO, "directory '%s' holds no data files", dir);
     if (found.count)

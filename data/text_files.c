@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/corpus.h"
 
 char *rw_read_file(const char *path, size_t *len)
@@ -14,12 +14,12 @@ char *rw_read_file(const char *path, size_t *len)
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
-    char *buf = rw_malloc(cap, "a data file");
+    char *buf = rwi_malloc(cap, "a data file");
     while (buf) {
         if (n + 1 == cap) {
-            char *grown = rw_realloc(buf, cap * 2, "a data file");
+            char *grown = rwi_realloc(buf, cap * 2, "a data file");
             if (!grown) {
-                rw_free(buf);
+                rwi_free(buf);
                 buf = NULL;
                 break;
             }
@@ -33,7 +33,7 @@ char *rw_read_file(const char *path, size_t *len)
     }
     if (buf && ferror(f)) {
         rw_error(RW_ERR_IO, "cannot read data file '%s'", path);
-        rw_free(buf);
+        rwi_free(buf);
         buf = NULL;
     }
     fclose(f);
@@ -46,22 +46,22 @@ char *rw_read_file(const char *path, size_t *len)
 
 char *rw_read_files(const char *const *paths, int n, size_t *len)
 {
-    char *all = rw_calloc(1, 1, "data text");
+    char *all = rwi_calloc(1, 1, "data text");
     size_t total = 0;
     for (int i = 0; all && i < n; i++) {
         size_t k;
         char *one = rw_read_file(paths[i], &k);
-        char *grown = one ? rw_realloc(all, total + k + 1, "data text") : NULL;
+        char *grown = one ? rwi_realloc(all, total + k + 1, "data text") : NULL;
         if (!grown) {
-            rw_free(one);
-            rw_free(all);
+            rwi_free(one);
+            rwi_free(all);
             return NULL;
         }
         all = grown;
         memcpy(all + total, one, k);
         total += k;
         all[total] = '\0';
-        rw_free(one);
+        rwi_free(one);
     }
     *len = total;
     return all;
@@ -77,13 +77,13 @@ rw_status rw_byte_corpus_read(rw_byte_corpus *c, const char *const *paths, int n
     unsigned char present[256] = { 0 };
     rw_bytes_mark(text, len, lowercase, present);
     rw_status st = rw_vocab_from_bytes(&c->vocab, present);
-    if (st == RW_OK && !(c->ids = rw_malloc((len ? len : 1) * sizeof *c->ids, "corpus tokens")))
+    if (st == RW_OK && !(c->ids = rwi_malloc((len ? len : 1) * sizeof *c->ids, "corpus tokens")))
         st = RW_ERR_NOMEM;
     if (st == RW_OK) {
         rw_bytes_encode(&c->vocab, text, len, lowercase, c->ids);
         c->n = len;
     }
-    rw_free(text);
+    rwi_free(text);
     if (st != RW_OK)
         rw_byte_corpus_free(c);
     return st;
@@ -91,7 +91,7 @@ rw_status rw_byte_corpus_read(rw_byte_corpus *c, const char *const *paths, int n
 
 void rw_byte_corpus_free(rw_byte_corpus *c)
 {
-    rw_free(c->ids);
+    rwi_free(c->ids);
     rw_vocab_free(&c->vocab);
     memset(c, 0, sizeof *c);
 }

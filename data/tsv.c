@@ -3,7 +3,7 @@
  * skipped; a line without a tab (or, unless allowed, with an empty column)
  * is an error naming the file and line. */
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/corpus.h"
 
 struct rw_tsv {
@@ -15,12 +15,12 @@ struct rw_tsv {
 
 rw_tsv *rw_tsv_open(const char *path, const rw_tsv_opts *o)
 {
-    rw_tsv *t = rw_calloc(1, sizeof *t, "a tsv reader");
+    rw_tsv *t = rwi_calloc(1, sizeof *t, "a tsv reader");
     size_t len;
     if (!t)
         return NULL;
     t->o = *o;
-    if (!(t->path = rw_strdup(path, "a data path")) || !(t->text = rw_read_file(path, &len))) {
+    if (!(t->path = rwi_strdup(path, "a data path")) || !(t->text = rw_read_file(path, &len))) {
         rw_tsv_close(t);
         return NULL;
     }
@@ -58,7 +58,7 @@ void rw_tsv_close(rw_tsv *t)
 {
     if (!t)
         return;
-    rw_free(t->path);
-    rw_free(t->text);
-    rw_free(t);
+    rwi_free(t->path);
+    rwi_free(t->text);
+    rwi_free(t);
 }

@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/vocab.h"
 
 void rw_vocab_free(rw_vocab *v)
 {
     for (int i = 0; v->tok && i < v->n; i++)
-        rw_free(v->tok[i]);
-    rw_free(v->tok);
-    rw_free(v->sorted);
+        rwi_free(v->tok[i]);
+    rwi_free(v->tok);
+    rwi_free(v->sorted);
     memset(v, 0, sizeof *v);
 }
 
@@ -27,10 +27,10 @@ static int cmp_keyed(const void *a, const void *b) { return strcmp(((const keyed
 /* Index for lookups; the ids keep their order. */
 static rw_status finish(rw_vocab *v)
 {
-    v->sorted = rw_malloc((size_t)(v->n ? v->n : 1) * sizeof *v->sorted, "a vocabulary index");
+    v->sorted = rwi_malloc((size_t)(v->n ? v->n : 1) * sizeof *v->sorted, "a vocabulary index");
     if (!v->sorted)
         return RW_ERR_NOMEM;
-    keyed *k = rw_malloc((size_t)(v->n ? v->n : 1) * sizeof *k, "a vocabulary index");
+    keyed *k = rwi_malloc((size_t)(v->n ? v->n : 1) * sizeof *k, "a vocabulary index");
     if (!k)
         return RW_ERR_NOMEM;
     for (int i = 0; i < v->n; i++)
@@ -38,7 +38,7 @@ static rw_status finish(rw_vocab *v)
     qsort(k, (size_t)v->n, sizeof *k, cmp_keyed);
     for (int i = 0; i < v->n; i++)
         v->sorted[i] = k[i].id;
-    rw_free(k);
+    rwi_free(k);
     for (int i = 0; i < 256; i++)
         v->byte_id[i] = -1;
     v->unk = -1;
@@ -54,7 +54,7 @@ static rw_status finish(rw_vocab *v)
 static rw_status alloc_tokens(rw_vocab *v, int n)
 {
     v->n = n;
-    v->tok = rw_calloc((size_t)(n ? n : 1), sizeof *v->tok, "a vocabulary");
+    v->tok = rwi_calloc((size_t)(n ? n : 1), sizeof *v->tok, "a vocabulary");
     return v->tok ? RW_OK : RW_ERR_NOMEM;
 }
 
@@ -69,7 +69,7 @@ rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256])
     for (int b = 0, i = 0; b < 256; b++)
         if (present[b]) {
             char s[2] = { (char)b, 0 };
-            if (!(v->tok[i++] = rw_strdup(s, "a token")))
+            if (!(v->tok[i++] = rwi_strdup(s, "a token")))
                 return RW_ERR_NOMEM;
         }
     return finish(v);
@@ -86,17 +86,17 @@ rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_un
     if (alloc_tokens(v, unique + (with_unk ? 1 : 0)) != RW_OK)
         return RW_ERR_NOMEM;
     int k = 0;
-    if (with_unk && !(v->tok[k++] = rw_strdup("<unk>", "a token")))
+    if (with_unk && !(v->tok[k++] = rwi_strdup("<unk>", "a token")))
         return RW_ERR_NOMEM;
     for (int i = 0; i < n; i++)
-        if ((i == 0 || strcmp(strings[i], strings[i - 1]) != 0) && !(v->tok[k++] = rw_strdup(strings[i], "a token")))
+        if ((i == 0 || strcmp(strings[i], strings[i - 1]) != 0) && !(v->tok[k++] = rwi_strdup(strings[i], "a token")))
             return RW_ERR_NOMEM;
     return finish(v);
 }
 
 rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count)
 {
-    char **keep = rw_malloc((size_t)(n ? n : 1) * sizeof *keep, "words");
+    char **keep = rwi_malloc((size_t)(n ? n : 1) * sizeof *keep, "words");
     if (!keep)
         return RW_ERR_NOMEM;
     qsort(words, (size_t)n, sizeof *words, cmp_str);
@@ -108,7 +108,7 @@ rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count)
             keep[k++] = words[i];
     }
     rw_status st = rw_vocab_from_strings(v, keep, k, true);
-    rw_free(keep);
+    rwi_free(keep);
     return st;
 }
 
@@ -184,11 +184,11 @@ rw_status rw_words_append(const char *text, char ***words, int *n)
 {
     size_t len;
     for (const char *p = text, *w; (w = next_word(&p, &len)), len;) {
-        char **grown = rw_realloc(*words, (size_t)(*n + 1) * sizeof **words, "words");
+        char **grown = rwi_realloc(*words, (size_t)(*n + 1) * sizeof **words, "words");
         if (!grown)
             return RW_ERR_NOMEM;
         *words = grown;
-        char *copy = rw_malloc(len + 1, "a word");
+        char *copy = rwi_malloc(len + 1, "a word");
         if (!copy)
             return RW_ERR_NOMEM;
         memcpy(copy, w, len);
@@ -276,7 +276,7 @@ char *rw_vocab_to_text(const rw_vocab *tokens, const rw_vocab *labels)
         labels = NULL;
     size_t n = sizeof saved_head - 1 + write_list(NULL, "tokens", tokens) + (labels ? write_list(NULL, "labels",
                                                                                                   labels) : 0);
-    char *out = rw_malloc(n + 1, "a saved vocabulary");
+    char *out = rwi_malloc(n + 1, "a saved vocabulary");
     if (!out)
         return NULL;
     memcpy(out, saved_head, sizeof saved_head - 1);
@@ -315,7 +315,7 @@ static rw_status read_list(const char **p, const char *label, rw_vocab *v)
         const char *end = strchr(*p, '\n');
         if (!end)
             return rw_error(RW_ERR_FORMAT, "saved vocabulary: %s %d of %d is missing", label, i + 1, n);
-        char *t = rw_malloc((size_t)(end - *p) + 1, "a token");
+        char *t = rwi_malloc((size_t)(end - *p) + 1, "a token");
         if (!t)
             return RW_ERR_NOMEM;
         size_t k = 0;

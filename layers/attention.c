@@ -1,7 +1,7 @@
 /* Additive and multiplicative attention with a source padding mask, built
  * from ops only (the tape differentiates it). */
 #include <stdio.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/attention.h"
 #include "rewind/init.h"
 #include "rewind/ops_batched.h"
@@ -27,7 +27,7 @@ static rw_param *add_param(rw_params *P, const char *layer, const char *what, rw
     char name[256];
     snprintf(name, sizeof name, "%s.%s", layer, what);
     rw_param *p = rw_params_add(P, name, shape);
-    if (p && shape.ndim == 2 && rw_init_tensor(p->value, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK)
+    if (p && shape.ndim == 2 && rw_param_init(P, p, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK)
         return NULL;
     return p;
 }
@@ -48,11 +48,11 @@ rw_attention *rw_attention_new(rw_params *P, const char *name, const rw_attentio
                  "(use general attention for different widths)", name, o.query, o.key);
         return NULL;
     }
-    rw_attention *a = rw_calloc(1, sizeof *a, "an attention layer");
+    rw_attention *a = rwi_calloc(1, sizeof *a, "an attention layer");
     if (!a)
         return NULL;
     a->o = o;
-    a->name = rw_strdup(name, "an attention name");
+    a->name = rwi_strdup(name, "an attention name");
     bool ok = a->name != NULL;
     if (ok && o.score == RW_ATTN_ADDITIVE)
         ok = (a->Wq = add_param(P, name, "Wq", rw_shape2(o.hidden, o.query), rng)) &&
@@ -72,8 +72,8 @@ void rw_attention_free(rw_attention *a)
 {
     if (!a)
         return;
-    rw_free(a->name);
-    rw_free(a);
+    rwi_free(a->name);
+    rwi_free(a);
 }
 
 const rw_attention_opts *rw_attention_options(const rw_attention *a) { return a ? &a->o : NULL; }

@@ -1,12 +1,13 @@
 /* The bridge from an encoder's run to a decoder's initial states: last
  * state or mean output, bidirectional merge, learned projection. Ops only. */
 #include <stdio.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_reduce.h"
 #include "rewind/ops_shape.h"
 #include "rewind/seq2seq.h"
+#include "rnn_internal.h"
 
 struct rw_bridge {
     rw_bridge_opts o;
@@ -39,7 +40,11 @@ rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *enc, cons
                  name ? name : "(null)");
         return NULL;
     }
-    rw_bridge *br = rw_calloc(1, sizeof *br, "a bridge");
+    if (rw_rnn_directions(enc) == 2 && enc->o.merge != RW_DIRS_CONCAT) { /* the bridge merges the directions itself */
+        rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): the encoder must keep its directions apart (merge concat)", name);
+        return NULL;
+    }
+    rw_bridge *br = rwi_calloc(1, sizeof *br, "a bridge");
     if (!br)
         return NULL;
     br->o = opts ? *opts : (rw_bridge_opts){ 0 };
@@ -68,7 +73,7 @@ void rw_bridge_free(rw_bridge *br)
         return;
     for (int i = 0; i < br->n_dec; i++)
         rw_linear_free(br->proj[i]);
-    rw_free(br);
+    rwi_free(br);
 }
 
 static rw_node *merge(rw_graph *g, const rw_bridge *br, rw_node *fw, rw_node *bw)

@@ -1,7 +1,7 @@
 /* Cell instances: a definition, its sizes and options, and its parameters. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/cell.h"
 
 struct rw_cell {
@@ -39,16 +39,16 @@ rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int
         rw_error_prefix("rw_cell_new('%s')", name);
         return NULL;
     }
-    rw_cell *c = rw_calloc(1, sizeof *c, "a cell");
+    rw_cell *c = rwi_calloc(1, sizeof *c, "a cell");
     if (!c)
         return NULL;
     c->def = def;
     c->P = P;
     c->input_size = input_size;
     c->hidden = hidden;
-    c->name = rw_strdup(name, "a cell name");
+    c->name = rwi_strdup(name, "a cell name");
     if (c->name && def->opts_size) { /* the given options, else the defaults */
-        c->opts = rw_malloc(def->opts_size, "cell options");
+        c->opts = rwi_malloc(def->opts_size, "cell options");
         if (c->opts && opts)
             memcpy(c->opts, opts, def->opts_size);
         else if (c->opts)
@@ -67,9 +67,9 @@ void rw_cell_free(rw_cell *c)
 {
     if (!c)
         return;
-    rw_free(c->name);
-    rw_free(c->opts);
-    rw_free(c);
+    rwi_free(c->name);
+    rwi_free(c->opts);
+    rwi_free(c);
 }
 
 rw_param *rw_cell_param(rw_cell *c, const char *name, rw_shape shape, rw_init init, rw_rng *rng)
@@ -83,7 +83,7 @@ rw_param *rw_cell_param(rw_cell *c, const char *name, rw_shape shape, rw_init in
     rw_param *p = rw_params_add(c->P, full, shape);
     if (!p)
         return NULL;
-    if (rw_init_tensor(p->value, init, rng) != RW_OK) {
+    if (rw_param_init(c->P, p, init, rng) != RW_OK) {
         rw_error_prefix("parameter '%s'", full);
         return NULL;
     }

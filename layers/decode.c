@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "pick.h"
 #include "rewind/decode.h"
 
@@ -15,7 +15,7 @@ void rw_step_model_free(rw_step_model *m)
 void rw_hypotheses_free(rw_hypothesis *h, int n)
 {
     for (int i = 0; h && i < n; i++) {
-        rw_free(h[i].tokens);
+        rwi_free(h[i].tokens);
         h[i].tokens = NULL;
     }
 }
@@ -41,7 +41,7 @@ static rw_status one_row(rw_step_model *m, const rw_decode_opts *o, bool sample,
         return rw_last_status();
     if (!out || !length || (sample && !o->rng))
         return rw_error(RW_ERR_ARG, "%s: needs an output buffer, a length%s", who, sample ? " and a generator" : "");
-    rw_real *lp = rw_malloc((size_t)m->vocab * sizeof *lp, "log-probabilities");
+    rw_real *lp = rwi_malloc((size_t)m->vocab * sizeof *lp, "log-probabilities");
     if (!lp)
         return RW_ERR_NOMEM;
     int32_t tok = o->start;
@@ -50,13 +50,13 @@ static rw_status one_row(rw_step_model *m, const rw_decode_opts *o, bool sample,
     for (int t = 0; t < o->max_length; t++) {
         if ((st = m->step(m, &tok, 1, lp)) != RW_OK)
             break;
-        tok = sample ? rw_pick_sample(lp, m->vocab, o->temperature > 0 ? o->temperature : 1, o->top_k, o->rng)
-                     : rw_pick_argmax(lp, m->vocab);
+        tok = sample ? rwi_pick_sample(lp, m->vocab, o->temperature > 0 ? o->temperature : 1, o->top_k, o->rng)
+                     : rwi_pick_argmax(lp, m->vocab);
         if (tok == o->end)
             break;
         out[(*length)++] = tok;
     }
-    rw_free(lp);
+    rwi_free(lp);
     return st;
 }
 
@@ -95,7 +95,7 @@ static rw_status finish(search *s, const beam *b, bool ended, double logprob)
 {
     if (s->n_done == s->cap_done) {
         int cap = s->cap_done ? 2 * s->cap_done : 2 * s->K;
-        rw_hypothesis *d = rw_realloc(s->done, (size_t)cap * sizeof *d, "finished hypotheses");
+        rw_hypothesis *d = rwi_realloc(s->done, (size_t)cap * sizeof *d, "finished hypotheses");
         if (!d)
             return RW_ERR_NOMEM;
         s->done = d;
@@ -103,7 +103,7 @@ static rw_status finish(search *s, const beam *b, bool ended, double logprob)
     }
     rw_hypothesis *h = &s->done[s->n_done];
     int n = b->length;
-    h->tokens = rw_malloc((size_t)(n > 0 ? n : 1) * sizeof *h->tokens, "a hypothesis");
+    h->tokens = rwi_malloc((size_t)(n > 0 ? n : 1) * sizeof *h->tokens, "a hypothesis");
     if (!h->tokens)
         return RW_ERR_NOMEM;
     memcpy(h->tokens, b->tokens, (size_t)n * sizeof *h->tokens);
@@ -122,19 +122,20 @@ static int by_score(const void *a, const void *b)
 }
 
 /* Indices of the k best of total[0..n-1], best first; ties keep the lower
- * index (so width 1 picks exactly greedy's argmax). */
+ * index (so width 1 picks exactly greedy's argmax). One pass with an
+ * insertion into the sorted list of the best so far: O(n k), k is small. */
 static void top_k(const double *total, int n, int k, int *best)
 {
-    for (int j = 0; j < k; j++) {
-        int b = -1;
-        for (int i = 0; i < n; i++) {
-            bool taken = false;
-            for (int q = 0; q < j && !taken; q++)
-                taken = best[q] == i;
-            if (!taken && (b < 0 || total[i] > total[b]))
-                b = i;
+    int have = 0;
+    for (int i = 0; i < n; i++) {
+        if (have == k && !(total[i] > total[best[k - 1]]))
+            continue;
+        int at = have < k ? have++ : k - 1;
+        while (at > 0 && total[i] > total[best[at - 1]]) { /* strictly: an equal earlier index stays ahead */
+            best[at] = best[at - 1];
+            at--;
         }
-        best[j] = b;
+        best[at] = i;
     }
 }
 
@@ -157,10 +158,10 @@ static rw_status run_beam(rw_step_model *m, search *s)
 {
     const rw_decode_opts *o = s->o;
     int K = s->K, V = s->V, n_live = 1;
-    rw_real *lp = rw_malloc((size_t)K * V * sizeof *lp, "log-probabilities");
-    double *total = rw_malloc((size_t)K * V * sizeof *total, "beam scores");
-    int *best = rw_malloc((size_t)K * sizeof *best, "beam choices");
-    int32_t *tokens = rw_malloc((size_t)K * sizeof *tokens, "beam tokens"), *parent = rw_malloc((size_t)K * sizeof *parent, "beam parents");
+    rw_real *lp = rwi_malloc((size_t)K * V * sizeof *lp, "log-probabilities");
+    double *total = rwi_malloc((size_t)K * V * sizeof *total, "beam scores");
+    int *best = rwi_malloc((size_t)K * sizeof *best, "beam choices");
+    int32_t *tokens = rwi_malloc((size_t)K * sizeof *tokens, "beam tokens"), *parent = rwi_malloc((size_t)K * sizeof *parent, "beam parents");
     rw_status st = lp && total && best && tokens && parent ? RW_OK : RW_ERR_NOMEM;
     for (int t = 0; st == RW_OK && n_live > 0 && t < o->max_length; t++) {
         for (int i = 0; i < n_live; i++)
@@ -197,11 +198,11 @@ static rw_status run_beam(rw_step_model *m, search *s)
     /* reached max_length: the live beams finish unended */
     for (int i = 0; st == RW_OK && i < n_live; i++)
         st = finish(s, &s->live[i], false, s->live[i].logprob);
-    rw_free(lp);
-    rw_free(total);
-    rw_free(best);
-    rw_free(tokens);
-    rw_free(parent);
+    rwi_free(lp);
+    rwi_free(total);
+    rwi_free(best);
+    rwi_free(tokens);
+    rwi_free(parent);
     return st;
 }
 
@@ -213,12 +214,12 @@ rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesi
         return rw_error(RW_ERR_ARG, "rw_beam_search: needs room for nbest >= 1 hypotheses and a count");
     *n_out = 0;
     search s = { .o = o, .K = o->beam ? o->beam : 1, .V = m->vocab };
-    s.live = rw_calloc((size_t)s.K, sizeof *s.live, "beams");
-    s.next = rw_calloc((size_t)s.K, sizeof *s.next, "beams");
+    s.live = rwi_calloc((size_t)s.K, sizeof *s.live, "beams");
+    s.next = rwi_calloc((size_t)s.K, sizeof *s.next, "beams");
     rw_status st = s.live && s.next ? RW_OK : RW_ERR_NOMEM;
     for (int i = 0; st == RW_OK && i < s.K; i++) {
-        s.live[i].tokens = rw_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
-        s.next[i].tokens = rw_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
+        s.live[i].tokens = rwi_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
+        s.next[i].tokens = rwi_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
         if (!s.live[i].tokens || !s.next[i].tokens)
             st = RW_ERR_NOMEM;
     }
@@ -235,12 +236,12 @@ rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesi
     }
     for (int i = 0; i < s.K; i++) {
         if (s.live)
-            rw_free(s.live[i].tokens);
+            rwi_free(s.live[i].tokens);
         if (s.next)
-            rw_free(s.next[i].tokens);
+            rwi_free(s.next[i].tokens);
     }
-    rw_free(s.live);
-    rw_free(s.next);
-    rw_free(s.done);
+    rwi_free(s.live);
+    rwi_free(s.next);
+    rwi_free(s.done);
     return st;
 }

@@ -3,7 +3,7 @@
  * step's ops on a private graph from stored state values, copies the new
  * values out and resets the graph, so memory stays flat. */
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "gather_rows.h"
 #include "rewind/decode.h"
 #include "rewind/ops_softmax.h"
@@ -78,7 +78,7 @@ static void rnn_free(rw_step_model *base)
     rnn_model *m = (rnn_model *)base;
     rw_carry_free(m->carry);
     rw_graph_free(m->g);
-    rw_free(m);
+    rwi_free(m);
 }
 
 rw_step_model *rw_rnn_step_model_new(const rw_rnn *rnn, const rw_linear *head)
@@ -87,7 +87,7 @@ rw_step_model *rw_rnn_step_model_new(const rw_rnn *rnn, const rw_linear *head)
         rw_error(RW_ERR_ARG, "rw_rnn_step_model_new: needs a unidirectional network and a head over its output");
         return NULL;
     }
-    rnn_model *m = rw_calloc(1, sizeof *m, "a step model");
+    rnn_model *m = rwi_calloc(1, sizeof *m, "a step model");
     if (!m)
         return NULL;
     m->base = (rw_step_model){ .vocab = head->out, .rows = 1, .step = rnn_step, .reorder = rnn_reorder, .free = rnn_free };
@@ -159,13 +159,13 @@ static rw_status s2s_reorder(rw_step_model *base, const int32_t *index, int n)
     s2s_model *m = (s2s_model *)base;
     rw_status s = rw_carry_gather(m->carry, index, n);
     if (s == RW_OK && m->context)
-        s = rw_tensor_regather(&m->context, 0, index, n);
+        s = rwi_tensor_regather(&m->context, 0, index, n);
     if (s == RW_OK && m->values)
-        s = rw_tensor_regather(&m->values, 0, index, n);
+        s = rwi_tensor_regather(&m->values, 0, index, n);
     if (s == RW_OK && m->keys)
-        s = rw_tensor_regather(&m->keys, m->keys_axis, index, n);
+        s = rwi_tensor_regather(&m->keys, m->keys_axis, index, n);
     if (s == RW_OK && m->weights)
-        s = rw_tensor_regather(&m->weights, 0, index, n);
+        s = rwi_tensor_regather(&m->weights, 0, index, n);
     if (s == RW_OK)
         base->rows = n;
     return s;
@@ -180,7 +180,7 @@ static void s2s_free(rw_step_model *base)
     rw_tensor_free(m->values);
     rw_tensor_free(m->keys);
     rw_tensor_free(m->weights);
-    rw_free(m);
+    rwi_free(m);
 }
 
 rw_step_model *rw_seq2seq_step_model_new(const rw_seq2seq *net, const int32_t *src, int len)
@@ -189,7 +189,7 @@ rw_step_model *rw_seq2seq_step_model_new(const rw_seq2seq *net, const int32_t *s
         rw_error(RW_ERR_ARG, "rw_seq2seq_step_model_new: needs a model and a source of length >= 1 (got %d)", len);
         return NULL;
     }
-    s2s_model *m = rw_calloc(1, sizeof *m, "a step model");
+    s2s_model *m = rwi_calloc(1, sizeof *m, "a step model");
     if (!m)
         return NULL;
     m->base = (rw_step_model){ .vocab = rw_seq2seq_options(net)->tgt_vocab, .rows = 1, .step = s2s_step,

@@ -2,7 +2,7 @@
 #include <string.h>
 #include "gather_rows.h"
 
-rw_tensor *rw_tensor_gather_axis(const rw_tensor *t, int axis, const int32_t *index, int n)
+rw_tensor *rwi_tensor_gather_axis(const rw_tensor *t, int axis, const int32_t *index, int n)
 {
     if (!t || !index || n < 1 || axis < 0 || axis >= t->shape.ndim) {
         rw_error(RW_ERR_ARG, "gather rows: needs a tensor, an axis inside it and n >= 1 indices");
@@ -33,9 +33,9 @@ rw_tensor *rw_tensor_gather_axis(const rw_tensor *t, int axis, const int32_t *in
     return out;
 }
 
-rw_status rw_tensor_regather(rw_tensor **t, int axis, const int32_t *index, int n)
+rw_status rwi_tensor_regather(rw_tensor **t, int axis, const int32_t *index, int n)
 {
-    rw_tensor *g = rw_tensor_gather_axis(*t, axis, index, n);
+    rw_tensor *g = rwi_tensor_gather_axis(*t, axis, index, n);
     if (!g)
         return rw_last_status();
     rw_tensor_free(*t);

@@ -7,8 +7,8 @@
 /* A new tensor of t's dtype whose `axis` has size n, with slice i along it
  * a copy of t's slice index[i]. NULL and an error when an index is outside
  * [0, t's size along axis). */
-rw_tensor *rw_tensor_gather_axis(const rw_tensor *t, int axis, const int32_t *index, int n);
-/* Replaces *t with rw_tensor_gather_axis(*t, ...), freeing the old one. */
-rw_status rw_tensor_regather(rw_tensor **t, int axis, const int32_t *index, int n);
+rw_tensor *rwi_tensor_gather_axis(const rw_tensor *t, int axis, const int32_t *index, int n);
+/* Replaces *t with rwi_tensor_gather_axis(*t, ...), freeing the old one. */
+rw_status rwi_tensor_regather(rw_tensor **t, int axis, const int32_t *index, int n);
 
 #endif

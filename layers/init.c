@@ -1,7 +1,7 @@
 /* Parameter initializers. */
 #include <math.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/init.h"
 
 static const char *const names[] = {
@@ -41,7 +41,7 @@ static rw_status orthogonal_block(rw_real *out, int rows, int cols, int stride, 
 {
     bool by_rows = rows <= cols;
     int n = by_rows ? rows : cols, len = by_rows ? cols : rows;
-    double *v = rw_malloc((size_t)n * (size_t)len * sizeof *v, "an orthogonal initialization");
+    double *v = rwi_malloc((size_t)n * (size_t)len * sizeof *v, "an orthogonal initialization");
     if (!v)
         return RW_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
@@ -74,7 +74,7 @@ static rw_status orthogonal_block(rw_real *out, int rows, int cols, int stride, 
             double x = by_rows ? v[(size_t)r * (size_t)len + (size_t)c] : v[(size_t)c * (size_t)len + (size_t)r];
             out[(size_t)r * (size_t)stride + (size_t)c] = (rw_real)(gain * x);
         }
-    rw_free(v);
+    rwi_free(v);
     return RW_OK;
 }
 
@@ -134,4 +134,11 @@ rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng)
     }
     }
     return rw_error(RW_ERR_ARG, "rw_init_tensor: unknown initializer kind %d", (int)init.kind);
+}
+
+rw_status rw_param_init(const rw_params *P, rw_param *p, rw_init init, rw_rng *rng)
+{
+    if (!p)
+        return rw_error(RW_ERR_ARG, "rw_param_init: NULL parameter");
+    return rw_params_skip_init(P) ? RW_OK : rw_init_tensor(p->value, init, rng);
 }

@@ -1,7 +1,7 @@
 /* Linear and embedding layers, and one-hot encoding. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_matmul.h"
@@ -21,15 +21,15 @@ rw_linear *rw_linear_new(rw_params *P, const char *name, int in, int out, rw_rng
                  name ? name : "(null)", in, out);
         return NULL;
     }
-    rw_linear *l = rw_calloc(1, sizeof *l, "a linear layer");
+    rw_linear *l = rwi_calloc(1, sizeof *l, "a linear layer");
     if (!l)
         return NULL;
     l->in = in;
     l->out = out;
     l->W = named_param(P, name, "W", rw_shape2(out, in));
     l->b = l->W ? named_param(P, name, "b", rw_shape1(out)) : NULL;
-    if (!l->b || rw_init_tensor(l->W->value, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK) {
-        rw_free(l);
+    if (!l->b || rw_param_init(P, l->W, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng) != RW_OK) {
+        rwi_free(l);
         return NULL;
     }
     return l;
@@ -44,7 +44,7 @@ rw_node *rw_linear_apply(rw_graph *g, const rw_linear *l, rw_node *x)
     return rw_matmul_add(g, x, rw_param_node(g, l->W), rw_param_node(g, l->b), false, true);
 }
 
-void rw_linear_free(rw_linear *l) { rw_free(l); }
+void rw_linear_free(rw_linear *l) { rwi_free(l); }
 
 rw_embedding *rw_embedding_new(rw_params *P, const char *name, int vocab, int dim, rw_rng *rng)
 {
@@ -53,14 +53,14 @@ rw_embedding *rw_embedding_new(rw_params *P, const char *name, int vocab, int di
                  name ? name : "(null)", vocab, dim);
         return NULL;
     }
-    rw_embedding *e = rw_calloc(1, sizeof *e, "an embedding layer");
+    rw_embedding *e = rwi_calloc(1, sizeof *e, "an embedding layer");
     if (!e)
         return NULL;
     e->vocab = vocab;
     e->dim = dim;
     e->E = named_param(P, name, "E", rw_shape2(vocab, dim));
-    if (!e->E || rw_init_tensor(e->E->value, rw_init_of(RW_INIT_NORMAL, 0, 1), rng) != RW_OK) {
-        rw_free(e);
+    if (!e->E || rw_param_init(P, e->E, rw_init_of(RW_INIT_NORMAL, 0, 1), rng) != RW_OK) {
+        rwi_free(e);
         return NULL;
     }
     return e;
@@ -75,7 +75,7 @@ rw_node *rw_embedding_apply(rw_graph *g, const rw_embedding *e, rw_node *ids)
     return rw_gather(g, rw_param_node(g, e->E), ids);
 }
 
-void rw_embedding_free(rw_embedding *e) { rw_free(e); }
+void rw_embedding_free(rw_embedding *e) { rwi_free(e); }
 
 rw_node *rw_one_hot(rw_graph *g, rw_node *ids, int depth)
 {

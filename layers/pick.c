@@ -1,10 +1,10 @@
 /* Argmax and temperature / top-k sampling over one row of scores. */
 #include <math.h>
 #include <stdlib.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "pick.h"
 
-int rw_pick_argmax(const rw_real *x, int n)
+int rwi_pick_argmax(const rw_real *x, int n)
 {
     int best = 0;
     for (int i = 1; i < n; i++)
@@ -30,17 +30,17 @@ static double kth_largest(const rw_real *x, int n, int k, double *tmp)
     return tmp[k - 1];
 }
 
-int rw_pick_sample(const rw_real *x, int n, double temperature, int top_k, rw_rng *rng)
+int rwi_pick_sample(const rw_real *x, int n, double temperature, int top_k, rw_rng *rng)
 {
     double cut = -INFINITY;
     if (top_k > 0 && top_k < n) {
-        double *tmp = rw_malloc((size_t)n * sizeof *tmp, "a top-k buffer");
+        double *tmp = rwi_malloc((size_t)n * sizeof *tmp, "a top-k buffer");
         if (!tmp)
-            return rw_pick_argmax(x, n);
+            return rwi_pick_argmax(x, n);
         cut = kth_largest(x, n, top_k, tmp);
-        rw_free(tmp);
+        rwi_free(tmp);
     }
-    double mx = x[rw_pick_argmax(x, n)], total = 0;
+    double mx = x[rwi_pick_argmax(x, n)], total = 0;
     for (int i = 0; i < n; i++)
         total += x[i] >= cut ? exp((x[i] - mx) / temperature) : 0;
     double u = rw_rng_uniform(rng) * total;

@@ -1,6 +1,6 @@
 /* State between windows (truncated BPTT), single steps and generation. */
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "gather_rows.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
@@ -13,15 +13,15 @@ rw_carry *rw_carry_new(const rw_rnn *r, int batch)
         rw_error(RW_ERR_ARG, "rw_carry_new: needs a network and a batch >= 1 (got %d)", batch);
         return NULL;
     }
-    rw_carry *c = rw_calloc(1, sizeof *c, "a state carry");
+    rw_carry *c = rwi_calloc(1, sizeof *c, "a state carry");
     if (!c)
         return NULL;
     c->rnn = r;
     c->batch = batch;
     c->n = r->layers * r->dirs * r->def->n_states;
-    c->t = rw_calloc((size_t)c->n, sizeof *c->t, "a state carry");
+    c->t = rwi_calloc((size_t)c->n, sizeof *c->t, "a state carry");
     if (!c->t) {
-        rw_free(c);
+        rwi_free(c);
         return NULL;
     }
     for (int l = 0; l < r->layers; l++)
@@ -43,8 +43,8 @@ void rw_carry_free(rw_carry *c)
         return;
     for (int i = 0; i < c->n; i++)
         rw_tensor_free(c->t[i]);
-    rw_free(c->t);
-    rw_free(c);
+    rwi_free(c->t);
+    rwi_free(c);
 }
 
 void rw_carry_zero(rw_carry *c)
@@ -158,7 +158,7 @@ rw_status rw_carry_gather(rw_carry *c, const int32_t *index, int n)
     if (!c)
         return rw_error(RW_ERR_ARG, "rw_carry_gather: NULL carry");
     for (int i = 0; i < c->n; i++)
-        if (rw_tensor_regather(&c->t[i], 0, index, n) != RW_OK) {
+        if (rwi_tensor_regather(&c->t[i], 0, index, n) != RW_OK) {
             rw_error_prefix("rw_carry_gather");
             return rw_last_status();
         }

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "pick.h"
 #include "rewind/cells.h"
 #include "rewind/layers.h"
@@ -70,11 +70,11 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
         o.attention_hidden = o.dec_hidden;
     if (check_opts(name, &o) != RW_OK)
         return NULL;
-    rw_seq2seq *m = rw_calloc(1, sizeof *m, "a seq2seq model");
+    rw_seq2seq *m = rwi_calloc(1, sizeof *m, "a seq2seq model");
     if (!m)
         return NULL;
     m->o = o;
-    m->name = rw_strdup(name, "a model name");
+    m->name = rwi_strdup(name, "a model name");
     char part[300];
     m->enc = make_rnn(P, name, "enc", &o,
                       (rw_rnn_spec){ .vocab = o.src_vocab, .hidden = o.hidden, .layers = o.layers,
@@ -123,8 +123,8 @@ void rw_seq2seq_free(rw_seq2seq *m)
     rw_attention_free(m->att);
     rw_linear_free(m->combine);
     rw_linear_free(m->head);
-    rw_free(m->name);
-    rw_free(m);
+    rwi_free(m->name);
+    rwi_free(m);
 }
 
 const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m) { return m ? &m->o : NULL; }
@@ -188,7 +188,7 @@ static rw_node *fed_tokens(rw_graph *g, const rw_seq2seq *m, const rw_tensor *tg
             tok = tgt->idata[(size_t)(t - 1) * B + b];
             if (p < 1 && rw_rng_uniform(o->rng) >= p) {
                 const rw_real *row = prev_logits->value.data + (size_t)b * V;
-                tok = o->feed->sample ? rw_pick_sample(row, V, 1.0, 0, o->rng) : rw_pick_argmax(row, V);
+                tok = o->feed->sample ? rwi_pick_sample(row, V, 1.0, 0, o->rng) : rwi_pick_argmax(row, V);
             }
             if (tok < 0) /* past the end of this target: any id will do, its loss is masked */
                 tok = m->o.eos;

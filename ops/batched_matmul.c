@@ -48,17 +48,17 @@ static bmm_dims dims_of(const rw_node *n)
 static rw_status bmm_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     const bmm_attrs *at = RW_ATTRS(n, bmm_attrs);
-    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_real(n, 1))
         return RW_ERR_SHAPE;
     rw_shape sa = n->in[0]->value.shape, sb = n->in[1]->value.shape;
     if (sa.ndim != 3 || sb.ndim != 3)
-        return rw_op_shape_error(n, "both operands must be 3-D: a [N, M, K], b [N, K, P]");
+        return rwi_op_shape_error(n, "both operands must be 3-D: a [N, M, K], b [N, K, P]");
     if (sa.dim[0] != sb.dim[0])
-        return rw_op_shape_error(n, "batch sizes differ (%d vs %d)", sa.dim[0], sb.dim[0]);
+        return rwi_op_shape_error(n, "batch sizes differ (%d vs %d)", sa.dim[0], sb.dim[0]);
     int ka = at->transpose_a ? sa.dim[1] : sa.dim[2];
     int kb = at->transpose_b ? sb.dim[2] : sb.dim[1];
     if (ka != kb)
-        return rw_op_shape_error(n, "inner dimensions differ (%d vs %d)%s%s", ka, kb,
+        return rwi_op_shape_error(n, "inner dimensions differ (%d vs %d)%s%s", ka, kb,
                                  at->transpose_a ? "; first operand transposed" : "",
                                  at->transpose_b ? "; second operand transposed" : "");
     *out = rw_shape3(sa.dim[0], at->transpose_a ? sa.dim[2] : sa.dim[1], at->transpose_b ? sb.dim[1] : sb.dim[2]);
@@ -119,4 +119,4 @@ rw_node *rw_batched_matmul(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a
 }
 
 static const rw_op_def *const defs[] = { &bmm_def };
-const rw_op_family rw_family_batched_matmul = { "batched_matmul", defs, 1 };
+const rw_op_family rwi_family_batched_matmul = { "batched_matmul", defs, 1 };

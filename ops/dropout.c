@@ -42,7 +42,7 @@ rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng)
 rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng)
 {
     if (!x) {
-        rw_op_null_input("rw_dropout", "input");
+        rwi_op_null_input("rw_dropout", "input");
         return NULL;
     }
     if (check_args("rw_dropout", g, p, rng) != RW_OK)
@@ -103,7 +103,7 @@ rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, r
 {
     const char *who = "rw_token_dropout_mask";
     if (!ids) {
-        rw_op_null_input(who, "ids");
+        rwi_op_null_input(who, "ids");
         return NULL;
     }
     if (check_args(who, g, p, rng) != RW_OK)

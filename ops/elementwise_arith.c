@@ -80,7 +80,7 @@ static void add_backward(rw_node *n)
 
 static const rw_op_def add_def = {
     .fills_output = true,
-    .name = "add", .arity = 2, .shape = rw_op_binary_shape, .forward = add_forward,
+    .name = "add", .arity = 2, .shape = rwi_op_binary_shape, .forward = add_forward,
     .backward = add_backward, .doc = "a + b, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_add(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &add_def, a, b); }
@@ -101,7 +101,7 @@ static void sub_backward(rw_node *n)
 
 static const rw_op_def sub_def = {
     .fills_output = true,
-    .name = "sub", .arity = 2, .shape = rw_op_binary_shape, .forward = sub_forward,
+    .name = "sub", .arity = 2, .shape = rwi_op_binary_shape, .forward = sub_forward,
     .backward = sub_backward, .doc = "a - b, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_sub(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &sub_def, a, b); }
@@ -119,7 +119,7 @@ static void mul_backward(rw_node *n) { binary_backward(n, mul_grad_a, mul_grad_b
 
 static const rw_op_def mul_def = {
     .fills_output = true,
-    .name = "mul", .arity = 2, .shape = rw_op_binary_shape, .forward = mul_forward,
+    .name = "mul", .arity = 2, .shape = rwi_op_binary_shape, .forward = mul_forward,
     .backward = mul_backward, .doc = "a * b elementwise, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_mul(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &mul_def, a, b); }
@@ -136,7 +136,7 @@ static rw_real div_grad_b(rw_real dy, rw_real a, rw_real b) { return -(dy * a / 
 static void div_backward(rw_node *n) { binary_backward(n, div_grad_a, div_grad_b); }
 
 static const rw_op_def div_def = {
-    .name = "div", .arity = 2, .shape = rw_op_binary_shape, .forward = div_forward, .backward = div_backward,
+    .name = "div", .arity = 2, .shape = rwi_op_binary_shape, .forward = div_forward, .backward = div_backward,
     .doc = "a / b elementwise, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_div(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &div_def, a, b); }
@@ -151,7 +151,7 @@ static rw_real neg_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)y, 
 static void neg_backward(rw_node *n) { rw_unary_backward(n, neg_grad, (rw_unary_k){ 0, 0 }); }
 
 static const rw_op_def neg_def = {
-    .name = "neg", .arity = 1, .shape = rw_op_unary_shape, .forward = neg_forward, .backward = neg_backward,
+    .name = "neg", .arity = 1, .shape = rwi_op_unary_shape, .forward = neg_forward, .backward = neg_backward,
     .doc = "-x" };
 
 rw_node *rw_neg(rw_graph *g, rw_node *x) { return rw_apply(g, &neg_def, &x, 1, NULL); }
@@ -174,7 +174,7 @@ static void scale_backward(rw_node *n) { rw_unary_backward(n, scale_grad, scale_
 
 static const rw_op_def scale_def = {
     .name = "scale", .arity = 1, .attr_size = sizeof(scale_attrs), .attrs = scale_attr_defs, .n_attrs = 1,
-    .shape = rw_op_finite_attrs_shape, .forward = scale_forward, .backward = scale_backward,
+    .shape = rwi_op_finite_attrs_shape, .forward = scale_forward, .backward = scale_backward,
     .doc = "factor * x" };
 
 rw_node *rw_scale(rw_graph *g, rw_node *x, double factor)
@@ -202,7 +202,7 @@ static void add_scalar_backward(rw_node *n) { rw_unary_backward(n, add_scalar_gr
 
 static const rw_op_def add_scalar_def = {
     .name = "add_scalar", .arity = 1, .attr_size = sizeof(add_scalar_attrs), .attrs = add_scalar_attr_defs,
-    .n_attrs = 1, .shape = rw_op_finite_attrs_shape, .forward = add_scalar_forward,
+    .n_attrs = 1, .shape = rwi_op_finite_attrs_shape, .forward = add_scalar_forward,
     .backward = add_scalar_backward, .doc = "x + c" };
 
 rw_node *rw_add_scalar(rw_graph *g, rw_node *x, double c)
@@ -215,4 +215,4 @@ rw_node *rw_add_scalar(rw_graph *g, rw_node *x, double c)
 
 static const rw_op_def *const defs[] = { &add_def, &sub_def, &mul_def, &div_def,
                                          &neg_def, &scale_def, &add_scalar_def };
-const rw_op_family rw_family_elementwise_arith = { "elementwise_arith", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_elementwise_arith = { "elementwise_arith", defs, sizeof defs / sizeof defs[0] };

@@ -111,7 +111,7 @@ static void leaky_relu_backward(rw_node *n) { rw_unary_backward(n, leaky_relu_gr
 
 static const rw_op_def leaky_relu_def = {
     .name = "leaky_relu", .arity = 1, .attr_size = sizeof(leaky_relu_attrs), .attrs = leaky_relu_attr_defs,
-    .n_attrs = 1, .shape = rw_op_finite_attrs_shape, .forward = leaky_relu_forward,
+    .n_attrs = 1, .shape = rwi_op_finite_attrs_shape, .forward = leaky_relu_forward,
     .backward = leaky_relu_backward, .doc = "x if x > 0, else slope * x" };
 
 rw_node *rw_leaky_relu(rw_graph *g, rw_node *x, double slope)
@@ -135,7 +135,7 @@ static rw_real softplus_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (voi
 static void softplus_backward(rw_node *n) { rw_unary_backward(n, softplus_grad, no_k); }
 
 static const rw_op_def softplus_def = {
-    .name = "softplus", .arity = 1, .shape = rw_op_unary_shape, .forward = softplus_forward,
+    .name = "softplus", .arity = 1, .shape = rwi_op_unary_shape, .forward = softplus_forward,
     .backward = softplus_backward, .doc = "log(1 + e^x), computed without overflow" };
 
 rw_node *rw_softplus(rw_graph *g, rw_node *x) { return unary(g, &softplus_def, x); }
@@ -150,7 +150,7 @@ static rw_real exp_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)k; 
 static void exp_backward(rw_node *n) { rw_unary_backward(n, exp_grad, no_k); }
 
 static const rw_op_def exp_def = {
-    .name = "exp", .arity = 1, .shape = rw_op_unary_shape, .forward = exp_forward, .backward = exp_backward,
+    .name = "exp", .arity = 1, .shape = rwi_op_unary_shape, .forward = exp_forward, .backward = exp_backward,
     .doc = "e^x" };
 
 rw_node *rw_exp(rw_graph *g, rw_node *x) { return unary(g, &exp_def, x); }
@@ -165,7 +165,7 @@ static rw_real log_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; 
 static void log_backward(rw_node *n) { rw_unary_backward(n, log_grad, no_k); }
 
 static const rw_op_def log_def = {
-    .name = "log", .arity = 1, .shape = rw_op_unary_shape, .forward = log_forward, .backward = log_backward,
+    .name = "log", .arity = 1, .shape = rwi_op_unary_shape, .forward = log_forward, .backward = log_backward,
     .doc = "natural logarithm of x (x > 0)" };
 
 rw_node *rw_log(rw_graph *g, rw_node *x) { return unary(g, &log_def, x); }
@@ -180,7 +180,7 @@ static rw_real sqrt_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)k;
 static void sqrt_backward(rw_node *n) { rw_unary_backward(n, sqrt_grad, no_k); }
 
 static const rw_op_def sqrt_def = {
-    .name = "sqrt", .arity = 1, .shape = rw_op_unary_shape, .forward = sqrt_forward, .backward = sqrt_backward,
+    .name = "sqrt", .arity = 1, .shape = rwi_op_unary_shape, .forward = sqrt_forward, .backward = sqrt_backward,
     .doc = "square root of x (x >= 0)" };
 
 rw_node *rw_sqrt(rw_graph *g, rw_node *x) { return unary(g, &sqrt_def, x); }
@@ -195,7 +195,7 @@ static rw_real abs_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; 
 static void abs_backward(rw_node *n) { rw_unary_backward(n, abs_grad, no_k); }
 
 static const rw_op_def abs_def = {
-    .name = "abs", .arity = 1, .shape = rw_op_unary_shape, .forward = abs_forward, .backward = abs_backward,
+    .name = "abs", .arity = 1, .shape = rwi_op_unary_shape, .forward = abs_forward, .backward = abs_backward,
     .doc = "|x|; gradient 0 at 0" };
 
 rw_node *rw_abs(rw_graph *g, rw_node *x) { return unary(g, &abs_def, x); }
@@ -223,7 +223,7 @@ static void pow_backward(rw_node *n) { rw_unary_backward(n, pow_grad, pow_k(n));
 
 static const rw_op_def pow_def = {
     .name = "pow", .arity = 1, .attr_size = sizeof(pow_attrs), .attrs = pow_attr_defs, .n_attrs = 1,
-    .shape = rw_op_finite_attrs_shape, .forward = pow_forward, .backward = pow_backward,
+    .shape = rwi_op_finite_attrs_shape, .forward = pow_forward, .backward = pow_backward,
     .doc = "x^exponent" };
 
 rw_node *rw_pow(rw_graph *g, rw_node *x, double exponent)
@@ -244,10 +244,10 @@ static const rw_attr_def clamp_attr_defs[] = {
 static rw_status clamp_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     const clamp_attrs *at = RW_ATTRS(n, clamp_attrs);
-    if (rw_op_unary_shape(n, out, dt))
+    if (rwi_op_unary_shape(n, out, dt))
         return RW_ERR_SHAPE;
     if (!(at->lo <= at->hi)) /* also rejects NaN bounds */
-        return rw_op_shape_error(n, "lo (%g) must not exceed hi (%g)", at->lo, at->hi);
+        return rwi_op_shape_error(n, "lo (%g) must not exceed hi (%g)", at->lo, at->hi);
     return RW_OK;
 }
 
@@ -280,4 +280,4 @@ static const rw_op_def *const defs[] = {
     &tanh_def, &sigmoid_def, &relu_def, &leaky_relu_def, &softplus_def,
     &exp_def, &log_def, &sqrt_def, &abs_def, &pow_def, &clamp_def,
 };
-const rw_op_family rw_family_elementwise_unary = { "elementwise_unary", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_elementwise_unary = { "elementwise_unary", defs, sizeof defs / sizeof defs[0] };

@@ -1,10 +1,15 @@
 /* Embedding lookup: rows of a table selected by int32 ids. Forward copies
  * one row per id; backward scatter-adds each output row's gradient into
- * its table row, so repeated ids receive the sum. */
+ * its table row, so repeated ids receive the sum. The padding id -1 (what
+ * the batcher writes past a sequence's end) selects no row: its output row
+ * is zero and its gradient goes nowhere. */
 #include <stdio.h>
 #include <string.h>
 #include "op_util.h"
 #include "rewind/ops_shape.h"
+
+/* The batcher's padding id (RW_PAD in rewind/batch.h, a layer above). */
+enum { PAD_ID = -1 };
 
 /* "[1, 3]": the multi-index of flat position k in shape s. */
 static char *position_str(rw_shape s, size_t k, char *buf, size_t len)
@@ -19,19 +24,19 @@ static char *position_str(rw_shape s, size_t k, char *buf, size_t len)
 
 static rw_status gather_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_int(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_int(n, 1))
         return RW_ERR_SHAPE;
     rw_shape st = n->in[0]->value.shape, si = n->in[1]->value.shape;
     if (st.ndim != 2)
-        return rw_op_shape_error(n, "the table must be a matrix [V, E], one row per id");
+        return rwi_op_shape_error(n, "the table must be a matrix [V, E], one row per id");
     if (si.ndim + 1 > RW_MAX_DIMS)
-        return rw_op_shape_error(n, "the ids may have at most %d dimensions (the result adds one)",
+        return rwi_op_shape_error(n, "the ids may have at most %d dimensions (the result adds one)",
                                  RW_MAX_DIMS - 1);
     const int32_t *ids = n->in[1]->value.idata;
     for (size_t k = 0; k < n->in[1]->value.size; k++)
-        if (ids[k] < 0 || ids[k] >= st.dim[0]) {
+        if ((ids[k] < 0 && ids[k] != PAD_ID) || ids[k] >= st.dim[0]) {
             char b[64];
-            return rw_op_shape_error(n, "id %d at position %s is out of range for a table of %d rows",
+            return rwi_op_shape_error(n, "id %d at position %s is out of range for a table of %d rows",
                                      (int)ids[k], position_str(si, k, b, sizeof b), st.dim[0]);
         }
     *out = si;
@@ -48,7 +53,10 @@ static void gather_forward(rw_node *n)
     const int32_t *ids = n->in[1]->value.idata;
     rw_real *y = n->value.data;
     for (size_t k = 0; k < count; k++)
-        memcpy(y + k * e, table + (size_t)ids[k] * e, e * sizeof *y);
+        if (ids[k] == PAD_ID)
+            memset(y + k * e, 0, e * sizeof *y);
+        else
+            memcpy(y + k * e, table + (size_t)ids[k] * e, e * sizeof *y);
 }
 
 static void gather_backward(rw_node *n)
@@ -59,6 +67,8 @@ static void gather_backward(rw_node *n)
     size_t e = (size_t)n->in[0]->value.shape.dim[1], count = n->in[1]->value.size;
     const int32_t *ids = n->in[1]->value.idata;
     for (size_t k = 0; k < count; k++) {
+        if (ids[k] == PAD_ID)
+            continue;
         rw_real *row = gt + (size_t)ids[k] * e;
         const rw_real *dy = n->grad + k * e;
         for (size_t j = 0; j < e; j++)
@@ -69,7 +79,7 @@ static void gather_backward(rw_node *n)
 static const rw_op_def gather_def = {
     .fills_output = true,
     .name = "gather", .arity = 2, .nondiff = 1u << 1, .shape = gather_shape, .forward = gather_forward,
-    .backward = gather_backward, .doc = "embedding lookup: rows ids[...] of table [V, E] -> [..., E]" };
+    .backward = gather_backward, .doc = "embedding lookup: rows ids[...] of table [V, E] -> [..., E]; id -1 (padding) gives a zero row" };
 
 rw_node *rw_gather(rw_graph *g, rw_node *table, rw_node *ids)
 {
@@ -78,4 +88,4 @@ rw_node *rw_gather(rw_graph *g, rw_node *table, rw_node *ids)
 }
 
 static const rw_op_def *const defs[] = { &gather_def };
-const rw_op_family rw_family_gather = { "gather", defs, 1 };
+const rw_op_family rwi_family_gather = { "gather", defs, 1 };

@@ -5,17 +5,17 @@
 
 static rw_status gather_columns_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_int(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_int(n, 1))
         return RW_ERR_SHAPE;
     rw_shape sw = n->in[0]->value.shape, si = n->in[1]->value.shape;
     if (sw.ndim != 2)
-        return rw_op_shape_error(n, "the table must be a matrix [G, V]");
+        return rwi_op_shape_error(n, "the table must be a matrix [G, V]");
     if (si.ndim >= RW_MAX_DIMS)
-        return rw_op_shape_error(n, "the ids may have at most %d dimensions", RW_MAX_DIMS - 1);
+        return rwi_op_shape_error(n, "the ids may have at most %d dimensions", RW_MAX_DIMS - 1);
     const int32_t *ids = n->in[1]->value.idata;
     for (size_t i = 0; i < n->in[1]->value.size; i++)
         if (ids[i] >= sw.dim[1])
-            return rw_op_shape_error(n, "id %d at position %zu is out of range for %d columns", (int)ids[i], i,
+            return rwi_op_shape_error(n, "id %d at position %zu is out of range for %d columns", (int)ids[i], i,
                                      sw.dim[1]);
     *out = si;
     out->dim[out->ndim++] = sw.dim[0];
@@ -63,4 +63,4 @@ rw_node *rw_gather_columns(rw_graph *g, rw_node *w, rw_node *ids)
 }
 
 static const rw_op_def *const defs[] = { &gather_columns_def };
-const rw_op_family rw_family_gather_columns = { "gather_columns", defs, 1 };
+const rw_op_family rwi_family_gather_columns = { "gather_columns", defs, 1 };

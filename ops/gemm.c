@@ -34,7 +34,7 @@ static void gemv_rows(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, in
 #endif
 }
 
-void rw_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
+void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
              inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
 {
     rw_real one = 1;

@@ -16,7 +16,7 @@ typedef struct rw_strided {
 
 /* C (+)= A B: C is m x n, A m x k, B k x n, each given by its strides;
  * beta 0 overwrites C, beta 1 accumulates into it. */
-void rw_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
+void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
              inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc);
 
 #endif

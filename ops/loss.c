@@ -36,17 +36,17 @@ static rw_real row_weight(const rw_node *n, size_t r)
  * shape, or flat with one target per row. */
 static rw_status check_logits_and_targets(const rw_node *n)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_int(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_int(n, 1))
         return RW_ERR_SHAPE;
     rw_shape sl = n->in[0]->value.shape, st = n->in[1]->value.shape;
     if (sl.ndim < 1)
-        return rw_op_shape_error(n, "the logits need a class dimension");
+        return rwi_op_shape_error(n, "the logits need a class dimension");
     size_t rows = rw_shape_rows(sl);
     bool leading = st.ndim == sl.ndim - 1;
     for (int i = 0; leading && i < st.ndim; i++)
         leading = st.dim[i] == sl.dim[i];
     if (!leading && !(st.ndim == 1 && (size_t)st.dim[0] == rows))
-        return rw_op_shape_error(n, "the targets must have the logits' leading shape (one target per row, "
+        return rwi_op_shape_error(n, "the targets must have the logits' leading shape (one target per row, "
                                     "%zu rows)", rows);
     return RW_OK;
 }
@@ -60,7 +60,7 @@ static rw_status xent_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     const int32_t *t = n->in[1]->value.idata;
     for (size_t r = 0; r < rows; r++)
         if (t[r] >= classes)
-            return rw_op_shape_error(n, "target %d at row %zu is out of range for %d classes "
+            return rwi_op_shape_error(n, "target %d at row %zu is out of range for %d classes "
                                         "(negative targets mark padding)", (int)t[r], r, classes);
     *out = rw_shape_scalar();
     *dt = RW_REAL;
@@ -69,19 +69,19 @@ static rw_status xent_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 
 static rw_status xent_masked_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (check_logits_and_targets(n) || rw_op_require_real(n, 2))
+    if (check_logits_and_targets(n) || rwi_op_require_real(n, 2))
         return RW_ERR_SHAPE;
     if (!rw_shape_equal(n->in[2]->value.shape, n->in[1]->value.shape))
-        return rw_op_shape_error(n, "the mask must have the targets' shape (one weight per row)");
+        return rwi_op_shape_error(n, "the mask must have the targets' shape (one weight per row)");
     size_t rows = rw_shape_rows(n->in[0]->value.shape);
     int classes = rw_shape_last(n->in[0]->value.shape);
     const int32_t *t = n->in[1]->value.idata;
     const rw_real *m = n->in[2]->value.data;
     for (size_t r = 0; r < rows; r++) {
         if (!(m[r] >= 0) || !isfinite(m[r]))
-            return rw_op_shape_error(n, "mask value %g at row %zu must be finite and >= 0", (double)m[r], r);
+            return rwi_op_shape_error(n, "mask value %g at row %zu must be finite and >= 0", (double)m[r], r);
         if (m[r] != 0 && (t[r] < 0 || t[r] >= classes))
-            return rw_op_shape_error(n, "target %d at row %zu (mask %g) is out of range for %d classes "
+            return rwi_op_shape_error(n, "target %d at row %zu (mask %g) is out of range for %d classes "
                                         "(rows with mask 0 may hold any target)",
                                      (int)t[r], r, (double)m[r], classes);
     }
@@ -178,10 +178,10 @@ rw_node *rw_cross_entropy_masked(rw_graph *g, rw_node *logits, rw_node *targets,
 
 static rw_status same_shapes(const rw_node *n, const char *what)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_real(n, 1))
         return RW_ERR_SHAPE;
     if (!rw_shape_equal(n->in[0]->value.shape, n->in[1]->value.shape))
-        return rw_op_shape_error(n, "%s", what);
+        return rwi_op_shape_error(n, "%s", what);
     return RW_OK;
 }
 
@@ -192,7 +192,7 @@ static rw_status bce_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     const rw_real *t = n->in[1]->value.data;
     for (size_t i = 0; i < n->in[1]->value.size; i++)
         if (!(t[i] >= 0 && t[i] <= 1))
-            return rw_op_shape_error(n, "target %g at element %zu is outside [0, 1]", (double)t[i], i);
+            return rwi_op_shape_error(n, "target %g at element %zu is outside [0, 1]", (double)t[i], i);
     *out = rw_shape_scalar();
     *dt = RW_REAL;
     return RW_OK;
@@ -277,4 +277,4 @@ rw_node *rw_mse(rw_graph *g, rw_node *pred, rw_node *target) { return two(g, &ms
 /* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &xent_def, &xent_masked_def, &bce_def, &mse_def };
-const rw_op_family rw_family_loss = { "loss", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_loss = { "loss", defs, sizeof defs / sizeof defs[0] };

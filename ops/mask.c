@@ -11,16 +11,16 @@
 static rw_status where_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     for (int i = 0; i < 3; i++)
-        if (rw_op_require_real(n, i))
+        if (rwi_op_require_real(n, i))
             return RW_ERR_SHAPE;
     rw_shape sm = n->in[0]->value.shape, sa = n->in[1]->value.shape, sb = n->in[2]->value.shape;
     if (!rw_shape_equal(sa, sb))
-        return rw_op_shape_error(n, "the two choices (inputs 1 and 2) must have the same shape");
+        return rwi_op_shape_error(n, "the two choices (inputs 1 and 2) must have the same shape");
     bool prefix = sm.ndim <= sa.ndim;
     for (int d = 0; prefix && d < sm.ndim; d++)
         prefix = sm.dim[d] == sa.dim[d];
     if (!prefix)
-        return rw_op_shape_error(n, "the mask (input 0) must have the choices' shape or a leading part of it "
+        return rwi_op_shape_error(n, "the mask (input 0) must have the choices' shape or a leading part of it "
                                     "(one mask value per row)");
     *out = sa;
     *dt = RW_REAL;
@@ -83,17 +83,17 @@ static const rw_attr_def sequence_mask_attr_defs[] = {
 static rw_status sequence_mask_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     int steps = RW_ATTRS(n, sequence_mask_attrs)->steps;
-    if (rw_op_require_int(n, 0))
+    if (rwi_op_require_int(n, 0))
         return RW_ERR_SHAPE;
     rw_shape sl = n->in[0]->value.shape;
     if (sl.ndim != 1)
-        return rw_op_shape_error(n, "the lengths must be a vector [B], one length per sequence");
+        return rwi_op_shape_error(n, "the lengths must be a vector [B], one length per sequence");
     if (steps < 1)
-        return rw_op_shape_error(n, "steps is %d; it must be at least 1", steps);
+        return rwi_op_shape_error(n, "steps is %d; it must be at least 1", steps);
     const int32_t *len = n->in[0]->value.idata;
     for (int b = 0; b < sl.dim[0]; b++)
         if (len[b] < 0 || len[b] > steps)
-            return rw_op_shape_error(n, "length %d at position %d is out of range [0, %d]", (int)len[b], b, steps);
+            return rwi_op_shape_error(n, "length %d at position %d is out of range [0, %d]", (int)len[b], b, steps);
     *out = rw_shape2(steps, sl.dim[0]);
     *dt = RW_REAL;
     return RW_OK;
@@ -124,4 +124,4 @@ rw_node *rw_sequence_mask(rw_graph *g, rw_node *lengths, int steps)
 /* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &where_def, &sequence_mask_def };
-const rw_op_family rw_family_mask = { "mask", defs, 2 };
+const rw_op_family rwi_family_mask = { "mask", defs, 2 };

@@ -53,18 +53,18 @@ static dims dims_of(const rw_node *node)
 static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     const matmul_attrs *at = RW_ATTRS(n, matmul_attrs);
-    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_real(n, 1))
         return RW_ERR_SHAPE;
     rw_shape sa = n->in[0]->value.shape, sb = n->in[1]->value.shape;
     if (sb.ndim != 2)
-        return rw_op_shape_error(n, "the second operand must be a matrix (2-D)");
+        return rwi_op_shape_error(n, "the second operand must be a matrix (2-D)");
     if (at->transpose_a ? sa.ndim != 2 : sa.ndim < 1)
-        return rw_op_shape_error(n, at->transpose_a ? "a transposed first operand must be 2-D"
+        return rwi_op_shape_error(n, at->transpose_a ? "a transposed first operand must be 2-D"
                                                     : "the first operand must have at least one dimension");
     int ka = at->transpose_a ? sa.dim[0] : rw_shape_last(sa);
     int kb = at->transpose_b ? sb.dim[1] : sb.dim[0];
     if (ka != kb)
-        return rw_op_shape_error(n, "inner dimensions differ (%d vs %d)%s%s", ka, kb,
+        return rwi_op_shape_error(n, "inner dimensions differ (%d vs %d)%s%s", ka, kb,
                                  at->transpose_a ? "; first operand transposed" : "",
                                  at->transpose_b ? "; second operand transposed" : "");
     int nn = at->transpose_b ? sb.dim[0] : sb.dim[1];
@@ -81,7 +81,7 @@ static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 static void matmul_forward(rw_node *n)
 {
     dims d = dims_of(n);
-    rw_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
+    rwi_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
             n->value.data, d.n, 1);
 }
 
@@ -92,10 +92,10 @@ static void matmul_backward(rw_node *n)
     const rw_real *a = n->in[0]->value.data, *b = n->in[1]->value.data, *dc = n->grad;
     rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
     if (ga) /* d op(A) [M,K] += dC [M,N] op(B)^T [N,K] */
-        rw_gemm(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
+        rwi_gemm(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
     /* d op(B) [K,N] += op(A)^T [K,M] dC [M,N] */
-    if (gb && !rw_matmul_defer_weight_grad(n, d.a, d.b, d.m, d.k, d.n))
-        rw_gemm(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
+    if (gb && !rwi_matmul_defer_weight_grad(n, d.a, d.b, d.m, d.k, d.n))
+        rwi_gemm(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
 }
 
 static const rw_op_def matmul_def = {
@@ -119,13 +119,13 @@ static rw_status matmul_add_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     if (matmul_shape(n, out, dt) != RW_OK)
         return RW_ERR_SHAPE;
-    if (rw_op_require_real(n, 2))
+    if (rwi_op_require_real(n, 2))
         return RW_ERR_SHAPE;
     rw_shape sc = n->in[2]->value.shape;
     bool row = sc.ndim == 1 && sc.dim[0] == rw_shape_last(*out);
     if (!row && !rw_shape_equal(sc, *out)) {
         char b[64];
-        return rw_op_shape_error(n, "the addend must have the product's shape %s or be a row of %d",
+        return rwi_op_shape_error(n, "the addend must have the product's shape %s or be a row of %d",
                                  rw_shape_str(*out, b, sizeof b), rw_shape_last(*out));
     }
     return RW_OK;
@@ -142,7 +142,7 @@ static void matmul_add_forward(rw_node *n)
         for (dim_t r = 0; r < d.m; r++)
             memcpy(n->value.data + (size_t)r * (size_t)d.n, c, (size_t)d.n * sizeof(rw_real));
     }
-    rw_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
+    rwi_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
             n->value.data, d.n, 1);
 }
 
@@ -173,4 +173,4 @@ rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool tra
 }
 
 static const rw_op_def *const defs[] = { &matmul_def, &matmul_add_def };
-const rw_op_family rw_family_matmul = { "matmul", defs, 2 };
+const rw_op_family rwi_family_matmul = { "matmul", defs, 2 };

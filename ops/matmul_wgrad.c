@@ -8,7 +8,7 @@
  * same way: op(A)^T dC over T * batch rows, a single GEMM that BLIS runs
  * at full speed.
  *
- * How: matmul's backward calls rw_matmul_defer_weight_grad instead of
+ * How: matmul's backward calls rwi_matmul_defer_weight_grad instead of
  * computing the term. The first term of a weight registers one group with
  * the core's rw_backward_defer (keyed by the weight's gradient buffer);
  * later terms join it. At the end of the pass the core runs the group,
@@ -48,7 +48,7 @@ typedef struct wgrad_group {
 /* d op(B) += op(A_t)^T dC_t for one term, now */
 static void wgrad_one(const wgrad_group *grp, const wgrad_term *t)
 {
-    rw_gemm(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    rwi_gemm(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
 }
 
 /* Run by the core at the end of the backward pass. */
@@ -82,10 +82,10 @@ static void wgrad_flush(rw_defer *d, rw_graph *g)
         }
         memcpy(C + (size_t)(row - t->m) * (size_t)grp->n, t->dc, (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
     }
-    rw_gemm(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    rwi_gemm(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
 }
 
-bool rw_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn)
+bool rwi_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn)
 {
     rw_node *w = n->in[1];
     if (!w->param || w->grad != w->param->grad->data)

@@ -11,6 +11,6 @@
  * the backward pass, gathered with the same parameter's other terms into
  * one GEMM. Returns false when the term must be computed now instead (B is
  * not a parameter leaf, B is used with another layout, or out of memory). */
-bool rw_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn);
+bool rwi_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn);
 
 #endif

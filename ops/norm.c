@@ -39,11 +39,11 @@ static rw_status ln_check_vector(const rw_node *n, int i, const char *what, int 
 {
     if (i < 0)
         return RW_OK;
-    if (rw_op_require_real(n, i))
+    if (rwi_op_require_real(n, i))
         return RW_ERR_SHAPE;
     rw_shape s = n->in[i]->value.shape;
     if (s.ndim != 1 || s.dim[0] != d)
-        return rw_op_shape_error(n, "the %s (input %d) must have shape [%d], the last dimension of x", what,
+        return rwi_op_shape_error(n, "the %s (input %d) must have shape [%d], the last dimension of x", what,
                                  i, d);
     return RW_OK;
 }
@@ -52,17 +52,17 @@ static rw_status layer_norm_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     const layer_norm_attrs *at = RW_ATTRS(n, layer_norm_attrs);
     if (n->n_in > 3)
-        return rw_op_shape_error(n, "takes x and optionally a gain and a bias (1 to 3 inputs), got %d",
+        return rwi_op_shape_error(n, "takes x and optionally a gain and a bias (1 to 3 inputs), got %d",
                                  n->n_in);
     if (at->no_gain && n->n_in == 3)
-        return rw_op_shape_error(n, "no_gain is set but three inputs (x, gain, bias) were given");
+        return rwi_op_shape_error(n, "no_gain is set but three inputs (x, gain, bias) were given");
     if (!(at->eps > 0) || !isfinite(at->eps))
-        return rw_op_shape_error(n, "eps must be positive and finite, not %g", at->eps);
-    if (rw_op_require_real(n, 0))
+        return rwi_op_shape_error(n, "eps must be positive and finite, not %g", at->eps);
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     rw_shape sx = n->in[0]->value.shape;
     if (sx.ndim < 1)
-        return rw_op_shape_error(n, "x needs at least one dimension (the normalized axis)");
+        return rwi_op_shape_error(n, "x needs at least one dimension (the normalized axis)");
     ln_inputs w = ln_inputs_of(n);
     int d = rw_shape_last(sx);
     if (ln_check_vector(n, w.gain, "gain", d) || ln_check_vector(n, w.bias, "bias", d))
@@ -185,4 +185,4 @@ rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *b
 }
 
 static const rw_op_def *const defs[] = { &layer_norm_def };
-const rw_op_family rw_family_norm = { "norm", defs, 1 };
+const rw_op_family rwi_family_norm = { "norm", defs, 1 };

@@ -2,7 +2,7 @@
 #include <string.h>
 #include "op_util.h"
 
-rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
+rw_status rwi_op_shape_error(const rw_node *n, const char *fmt, ...)
 {
     char shapes[512] = "";
     size_t at = 0;
@@ -22,24 +22,24 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
                     shapes, reason);
 }
 
-rw_status rw_op_null_input(const char *who, const char *what)
+rw_status rwi_op_null_input(const char *who, const char *what)
 {
     if (rw_last_status() != RW_OK)
         return rw_last_status();
     return rw_error(RW_ERR_ARG, "%s: NULL %s", who, what);
 }
 
-rw_status rw_op_require_real(const rw_node *n, int i)
+rw_status rwi_op_require_real(const rw_node *n, int i)
 {
     if (n->in[i]->value.dtype != RW_REAL)
-        return rw_op_shape_error(n, "input %d must be real, not int32", i);
+        return rwi_op_shape_error(n, "input %d must be real, not int32", i);
     return RW_OK;
 }
 
-rw_status rw_op_require_int(const rw_node *n, int i)
+rw_status rwi_op_require_int(const rw_node *n, int i)
 {
     if (n->in[i]->value.dtype != RW_INT32)
-        return rw_op_shape_error(n, "input %d must be int32 (indices), not real", i);
+        return rwi_op_shape_error(n, "input %d must be int32 (indices), not real", i);
     return RW_OK;
 }
 
@@ -53,7 +53,7 @@ static bool is_suffix(rw_shape small, rw_shape big)
     return true;
 }
 
-rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_shape *out)
+rw_status rwi_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_shape *out)
 {
     if (is_suffix(b, a)) {
         *out = a;
@@ -63,30 +63,30 @@ rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_sha
         *out = b;
         return RW_OK;
     }
-    return rw_op_shape_error(n, "shapes must be equal, or the smaller must equal the trailing "
+    return rwi_op_shape_error(n, "shapes must be equal, or the smaller must equal the trailing "
                                 "dimensions of the larger (broadcast along leading dimensions)");
 }
 
-rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+rw_status rwi_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0) || rw_op_require_real(n, 1))
+    if (rwi_op_require_real(n, 0) || rwi_op_require_real(n, 1))
         return RW_ERR_SHAPE;
     *dt = RW_REAL;
-    return rw_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
+    return rwi_op_broadcast_shape(n, n->in[0]->value.shape, n->in[1]->value.shape, out);
 }
 
-rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+rw_status rwi_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     *out = n->in[0]->value.shape;
     *dt = RW_REAL;
     return RW_OK;
 }
 
-rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+rw_status rwi_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_unary_shape(n, out, dt))
+    if (rwi_op_unary_shape(n, out, dt))
         return RW_ERR_SHAPE;
     for (int i = 0; i < n->op->n_attrs; i++) {
         const rw_attr_def *a = &n->op->attrs[i];
@@ -94,7 +94,7 @@ rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt
             continue;
         double v = *(const double *)((const char *)n->attrs + a->offset);
         if (!isfinite(v))
-            return rw_op_shape_error(n, "attribute '%s' must be a finite number, got %g", a->name, v);
+            return rwi_op_shape_error(n, "attribute '%s' must be a finite number, got %g", a->name, v);
     }
     return RW_OK;
 }

@@ -14,7 +14,7 @@ typedef struct rw_op_family {
 /* Fails with RW_ERR_SHAPE and a message naming the op, the dtype and shape
  * of every input, and the reason:
  *   "op 'add': inputs [2, 3] and [4]: <reason>" */
-rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
+rw_status rwi_op_shape_error(const rw_node *n, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -24,15 +24,15 @@ rw_status rw_op_shape_error(const rw_node *n, const char *fmt, ...)
  * rw_apply (which applies it itself): a NULL input means an earlier call
  * failed. Returns that call's status, keeping its message; when nothing
  * failed before, fails with RW_ERR_ARG and "<who>: NULL <what>". */
-rw_status rw_op_null_input(const char *who, const char *what);
+rw_status rwi_op_null_input(const char *who, const char *what);
 
 /* Requires input i to be real (RW_REAL) or int32. */
-rw_status rw_op_require_real(const rw_node *n, int i);
-rw_status rw_op_require_int(const rw_node *n, int i);
+rw_status rwi_op_require_real(const rw_node *n, int i);
+rw_status rwi_op_require_int(const rw_node *n, int i);
 
 /* Broadcasting of a smaller operand along leading dimensions: succeeds when
  * the shapes are equal or one is a suffix of the other; *out is the larger. */
-rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_shape *out);
+rw_status rwi_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_shape *out);
 
 /* Math functions of rw_real's precision (float calls stay in float). */
 #include <math.h>
@@ -55,7 +55,7 @@ rw_status rw_op_broadcast_shape(const rw_node *n, rw_shape a, rw_shape b, rw_sha
 #endif
 
 /* Shape rule of a binary real op broadcasting like "add". */
-rw_status rw_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+rw_status rwi_op_binary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
 
 /* For a binary op broadcast along leading dimensions: the output is `reps`
  * blocks of `block` elements; an operand either spans the whole output
@@ -74,9 +74,9 @@ static inline rw_bcast rw_bcast_of(const rw_node *n)
 }
 
 /* Shape rule of a unary op on a real input: the output has its shape. */
-rw_status rw_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+rw_status rwi_op_unary_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
 /* The same, also requiring every real attribute to be a finite number. */
-rw_status rw_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+rw_status rwi_op_finite_attrs_shape(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
 
 /* ---- the loops of a unary elementwise op ----------------------------------
  * An op supplies its per-element function and derivative as small static

@@ -6,7 +6,7 @@
 
 static rw_status to_scalar_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     *out = rw_shape_scalar();
     *dt = RW_REAL;
@@ -121,14 +121,14 @@ static axis_split split_of(const rw_node *n)
 
 static rw_status axis_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     rw_shape s = n->in[0]->value.shape;
     int axis = RW_ATTRS(n, axis_attrs)->axis;
     if (s.ndim == 0)
-        return rw_op_shape_error(n, "axis %d is out of range: a scalar has no axes", axis);
+        return rwi_op_shape_error(n, "axis %d is out of range: a scalar has no axes", axis);
     if (axis < -s.ndim || axis >= s.ndim)
-        return rw_op_shape_error(n, "axis %d is out of range for %d dimension%s (valid: %d .. %d)", axis,
+        return rwi_op_shape_error(n, "axis %d is out of range for %d dimension%s (valid: %d .. %d)", axis,
                                  s.ndim, s.ndim == 1 ? "" : "s", -s.ndim, s.ndim - 1);
     if (axis < 0)
         axis += s.ndim;
@@ -244,11 +244,11 @@ rw_node *rw_max_axis(rw_graph *g, rw_node *x, int axis) { return along(g, &max_a
 
 static rw_status l2_norm_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     rw_shape s = n->in[0]->value.shape;
     if (s.ndim < 1)
-        return rw_op_shape_error(n, "the input needs a last axis to take the norm over");
+        return rwi_op_shape_error(n, "the input needs a last axis to take the norm over");
     *out = s;
     out->ndim = s.ndim - 1;
     *dt = RW_REAL;
@@ -298,4 +298,4 @@ rw_node *rw_l2_norm(rw_graph *g, rw_node *x) { return rw_apply(g, &l2_norm_def, 
 
 static const rw_op_def *const defs[] = { &sum_def, &mean_def, &max_def, &sum_axis_def, &mean_axis_def,
                                          &max_axis_def, &l2_norm_def };
-const rw_op_family rw_family_reduce = { "reduce", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_reduce = { "reduce", defs, sizeof defs / sizeof defs[0] };

@@ -18,17 +18,17 @@ static rw_status stabilizer_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     double beta = RW_ATTRS(n, stabilizer_attrs)->beta;
     if (!(beta >= 0) || !isfinite(beta))
-        return rw_op_shape_error(n, "beta must be finite and >= 0, not %g", beta);
+        return rwi_op_shape_error(n, "beta must be finite and >= 0, not %g", beta);
     for (int i = 0; i < n->n_in; i++)
-        if (rw_op_require_real(n, i))
+        if (rwi_op_require_real(n, i))
             return RW_ERR_SHAPE;
     rw_shape s0 = n->in[0]->value.shape;
     if (s0.ndim < 1)
-        return rw_op_shape_error(n, "the states must be [B, H] (at least one dimension), not scalars");
+        return rwi_op_shape_error(n, "the states must be [B, H] (at least one dimension), not scalars");
     for (int i = 1; i < n->n_in; i++)
         if (!rw_shape_equal(n->in[i]->value.shape, s0)) {
             char a[64], b[64];
-            return rw_op_shape_error(n, "every state must have the same shape; state %d is %s, state 0 is %s",
+            return rwi_op_shape_error(n, "every state must have the same shape; state %d is %s, state 0 is %s",
                                      i, rw_shape_str(n->in[i]->value.shape, a, sizeof a),
                                      rw_shape_str(s0, b, sizeof b));
         }
@@ -116,7 +116,7 @@ rw_node *rw_norm_stabilizer(rw_graph *g, rw_node *const *states, int n, double b
 
 static rw_status l2_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     *out = rw_shape_scalar();
     *dt = RW_REAL;
@@ -151,4 +151,4 @@ rw_node *rw_l2_penalty(rw_graph *g, rw_node *x) { return rw_apply(g, &l2_def, &x
 /* ---- the family, registered by ops/builtin.c ------------------------------ */
 
 static const rw_op_def *const defs[] = { &stabilizer_def, &l2_def };
-const rw_op_family rw_family_regularize = { "regularize", defs, 2 };
+const rw_op_family rwi_family_regularize = { "regularize", defs, 2 };

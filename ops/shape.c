@@ -34,9 +34,9 @@ static void add_run(rw_real *restrict g, const rw_real *restrict d, size_t k)
 static rw_status norm_axis(const rw_node *n, int axis, int ndim, const char *what, int *out)
 {
     if (ndim == 0)
-        return rw_op_shape_error(n, "%s %d: a scalar has no axes", what, axis);
+        return rwi_op_shape_error(n, "%s %d: a scalar has no axes", what, axis);
     if (axis < -ndim || axis >= ndim)
-        return rw_op_shape_error(n, "%s %d is out of range for rank %d (valid: %d..%d)", what, axis, ndim,
+        return rwi_op_shape_error(n, "%s %d is out of range for rank %d (valid: %d..%d)", what, axis, ndim,
                                  -ndim, ndim - 1);
     *out = axis < 0 ? axis + ndim : axis;
     return RW_OK;
@@ -47,7 +47,7 @@ static rw_status same_dtype(const rw_node *n)
 {
     for (int i = 1; i < n->n_in; i++)
         if (n->in[i]->value.dtype != n->in[0]->value.dtype)
-            return rw_op_shape_error(n, "input %d is %s but input 0 is %s", i,
+            return rwi_op_shape_error(n, "input %d is %s but input 0 is %s", i,
                                      n->in[i]->value.dtype == RW_REAL ? "real" : "int32",
                                      n->in[0]->value.dtype == RW_REAL ? "real" : "int32");
     return RW_OK;
@@ -73,7 +73,7 @@ static rw_status reshape_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     const reshape_attrs *at = RW_ATTRS(n, reshape_attrs);
     if (at->ndim < 0 || at->ndim > RW_MAX_DIMS)
-        return rw_op_shape_error(n, "the target shape has %d dimensions (0..%d allowed)", at->ndim, RW_MAX_DIMS);
+        return rwi_op_shape_error(n, "the target shape has %d dimensions (0..%d allowed)", at->ndim, RW_MAX_DIMS);
     rw_shape s = { .ndim = at->ndim, .dim = { at->d0, at->d1, at->d2, at->d3 } };
     for (int i = s.ndim; i < RW_MAX_DIMS; i++)
         s.dim[i] = 0;
@@ -81,10 +81,10 @@ static rw_status reshape_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     rw_shape_str(s, b, sizeof b);
     for (int i = 0; i < s.ndim; i++)
         if (s.dim[i] < 1)
-            return rw_op_shape_error(n, "target shape %s has dimension %d of size %d; sizes must be >= 1", b, i,
+            return rwi_op_shape_error(n, "target shape %s has dimension %d of size %d; sizes must be >= 1", b, i,
                                      s.dim[i]);
     if (rw_shape_size(s) != n->in[0]->value.size)
-        return rw_op_shape_error(n, "cannot reshape %zu elements into %s (%zu elements)", n->in[0]->value.size, b,
+        return rwi_op_shape_error(n, "cannot reshape %zu elements into %s (%zu elements)", n->in[0]->value.size, b,
                                  rw_shape_size(s));
     *out = s;
     *dt = n->in[0]->value.dtype;
@@ -164,7 +164,7 @@ static rw_status transpose_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     rw_shape s = n->in[0]->value.shape;
     if (s.ndim != 2)
-        return rw_op_shape_error(n, "transpose needs a matrix (2-D); use swap_axes for other ranks");
+        return rwi_op_shape_error(n, "transpose needs a matrix (2-D); use swap_axes for other ranks");
     *out = rw_shape2(s.dim[1], s.dim[0]);
     *dt = n->in[0]->value.dtype;
     return RW_OK;
@@ -248,11 +248,11 @@ static rw_status concat_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
         for (int d = 0; ok && d < s.ndim; d++)
             ok = d == axis || s.dim[d] == s0.dim[d];
         if (!ok)
-            return rw_op_shape_error(n, "input %d differs from input 0 outside axis %d (concatenation needs "
+            return rwi_op_shape_error(n, "input %d differs from input 0 outside axis %d (concatenation needs "
                                         "every other dimension equal)", i, axis);
         total += s.dim[axis];
         if (total > INT_MAX)
-            return rw_op_shape_error(n, "the concatenation is too long along axis %d", axis);
+            return rwi_op_shape_error(n, "the concatenation is too long along axis %d", axis);
     }
     *out = s0;
     out->dim[axis] = (int)total;
@@ -309,7 +309,7 @@ static rw_status slice_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     if (norm_axis(n, at->axis, s.ndim, "axis", &axis))
         return RW_ERR_SHAPE;
     if (at->start < 0 || at->len < 1 || at->start > s.dim[axis] - at->len)
-        return rw_op_shape_error(n, "slice start %d length %d does not fit axis %d of size %d "
+        return rwi_op_shape_error(n, "slice start %d length %d does not fit axis %d of size %d "
                                     "(need start >= 0, length >= 1, start + length <= size)",
                                  at->start, at->len, at->axis, s.dim[axis]);
     *out = s;
@@ -363,9 +363,9 @@ static rw_status stack_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
         return RW_ERR_SHAPE;
     for (int i = 1; i < n->n_in; i++)
         if (!rw_shape_equal(n->in[i]->value.shape, s0))
-            return rw_op_shape_error(n, "input %d's shape differs from input 0's (stack needs equal shapes)", i);
+            return rwi_op_shape_error(n, "input %d's shape differs from input 0's (stack needs equal shapes)", i);
     if (s0.ndim + 1 > RW_MAX_DIMS)
-        return rw_op_shape_error(n, "stacking rank-%d tensors gives rank %d; at most %d is supported", s0.ndim,
+        return rwi_op_shape_error(n, "stacking rank-%d tensors gives rank %d; at most %d is supported", s0.ndim,
                                  s0.ndim + 1, RW_MAX_DIMS);
     out->ndim = s0.ndim + 1;
     out->dim[0] = n->n_in;
@@ -406,9 +406,9 @@ static rw_status index0_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     rw_shape s = n->in[0]->value.shape;
     int index = RW_ATTRS(n, index0_attrs)->index;
     if (s.ndim < 1)
-        return rw_op_shape_error(n, "index %d: a scalar has no axis 0", index);
+        return rwi_op_shape_error(n, "index %d: a scalar has no axis 0", index);
     if (index < 0 || index >= s.dim[0])
-        return rw_op_shape_error(n, "index %d is out of range for axis 0 of size %d", index, s.dim[0]);
+        return rwi_op_shape_error(n, "index %d is out of range for axis 0 of size %d", index, s.dim[0]);
     out->ndim = s.ndim - 1;
     for (int d = 1; d < s.ndim; d++)
         out->dim[d - 1] = s.dim[d];
@@ -516,7 +516,7 @@ rw_status rw_split(rw_graph *g, rw_node *x, int axis, int parts, rw_node **out)
     for (int i = 0; i < parts; i++)
         out[i] = NULL;
     if (!x)
-        return rw_op_null_input("op 'split'", "input");
+        return rwi_op_null_input("op 'split'", "input");
     char b[64];
     rw_shape s = x->value.shape;
     rw_shape_str(s, b, sizeof b);
@@ -544,7 +544,7 @@ rw_status rw_unstack(rw_graph *g, rw_node *x, rw_node **out)
     if (!out)
         return rw_error(RW_ERR_ARG, "op 'unstack': NULL output array");
     if (!x)
-        return rw_op_null_input("op 'unstack'", "input");
+        return rwi_op_null_input("op 'unstack'", "input");
     if (x->value.shape.ndim == 0)
         return rw_error(RW_ERR_SHAPE, "op 'unstack': input []: a scalar has no axis 0 to unstack");
     int steps = x->value.shape.dim[0];
@@ -559,4 +559,4 @@ rw_status rw_unstack(rw_graph *g, rw_node *x, rw_node **out)
 
 static const rw_op_def *const defs[] = { &reshape_def, &transpose_def, &swap_axes_def, &concat_def,
                                          &slice_def,   &stack_def,     &index0_def };
-const rw_op_family rw_family_shape = { "shape", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_shape = { "shape", defs, sizeof defs / sizeof defs[0] };

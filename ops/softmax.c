@@ -6,10 +6,10 @@
 
 static rw_status last_axis_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
-    if (rw_op_require_real(n, 0))
+    if (rwi_op_require_real(n, 0))
         return RW_ERR_SHAPE;
     if (n->in[0]->value.shape.ndim < 1)
-        return rw_op_shape_error(n, "the input needs a last axis (the classes) to normalize over");
+        return rwi_op_shape_error(n, "the input needs a last axis (the classes) to normalize over");
     *out = n->in[0]->value.shape;
     *dt = RW_REAL;
     return RW_OK;
@@ -97,4 +97,4 @@ rw_node *rw_softmax(rw_graph *g, rw_node *x) { return rw_apply(g, &softmax_def, 
 rw_node *rw_log_softmax(rw_graph *g, rw_node *x) { return rw_apply(g, &log_softmax_def, &x, 1, NULL); }
 
 static const rw_op_def *const defs[] = { &softmax_def, &log_softmax_def };
-const rw_op_family rw_family_softmax = { "softmax", defs, sizeof defs / sizeof defs[0] };
+const rw_op_family rwi_family_softmax = { "softmax", defs, sizeof defs / sizeof defs[0] };

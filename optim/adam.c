@@ -48,13 +48,13 @@ static rw_optim *adam_new(const rw_optim_rule *rule, const char *ctor, rw_params
     rw_adam_opts d = { .lr = 1e-3 };
     if (o) {
         d = *o;
-        if (rw_optim_check_lr(ctor, d.lr) != RW_OK)
+        if (rwi_optim_check_lr(ctor, d.lr) != RW_OK)
             return NULL;
     }
-    if (rw_optim_check_unit(ctor, "beta1", d.beta1) != RW_OK ||
-        rw_optim_check_unit(ctor, "beta2", d.beta2) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
+    if (rwi_optim_check_unit(ctor, "beta1", d.beta1) != RW_OK ||
+        rwi_optim_check_unit(ctor, "beta2", d.beta2) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
         return NULL;
     rw_optim_hyper h = { .beta1 = d.beta1 > 0 ? d.beta1 : 0.9,
                          .beta2 = d.beta2 > 0 ? d.beta2 : 0.999,
@@ -62,7 +62,7 @@ static rw_optim *adam_new(const rw_optim_rule *rule, const char *ctor, rw_params
                          .weight_decay = d.weight_decay,
                          .decoupled = rule == &adamw_rule };
     static const char *const slots[] = { "m", "v" };
-    return rw_optim_create(rule, P, d.lr, &h, 2, slots);
+    return rwi_optim_create(rule, P, d.lr, &h, 2, slots);
 }
 
 rw_optim *rw_adam_new(rw_params *P, const rw_adam_opts *o) { return adam_new(&adam_rule, "rw_adam_new", P, o); }

@@ -60,15 +60,15 @@ rw_optim *rw_adagrad_new(rw_params *P, const rw_adagrad_opts *o)
     rw_adagrad_opts d = { .lr = 1e-2 };
     if (o) {
         d = *o;
-        if (rw_optim_check_lr(ctor, d.lr) != RW_OK)
+        if (rwi_optim_check_lr(ctor, d.lr) != RW_OK)
             return NULL;
     }
-    if (rw_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
+    if (rwi_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
         return NULL;
     rw_optim_hyper h = { .eps = d.eps > 0 ? d.eps : 1e-10, .weight_decay = d.weight_decay };
     static const char *const slots[] = { "sum" };
-    return rw_optim_create(&adagrad_rule, P, d.lr, &h, 1, slots);
+    return rwi_optim_create(&adagrad_rule, P, d.lr, &h, 1, slots);
 }
 
 rw_optim *rw_rmsprop_new(rw_params *P, const rw_rmsprop_opts *o)
@@ -77,18 +77,18 @@ rw_optim *rw_rmsprop_new(rw_params *P, const rw_rmsprop_opts *o)
     rw_rmsprop_opts d = { .lr = 1e-2 };
     if (o) {
         d = *o;
-        if (rw_optim_check_lr(ctor, d.lr) != RW_OK)
+        if (rwi_optim_check_lr(ctor, d.lr) != RW_OK)
             return NULL;
     }
-    if (rw_optim_check_unit(ctor, "alpha", d.alpha) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
-        rw_optim_check_unit(ctor, "momentum", d.momentum) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
+    if (rwi_optim_check_unit(ctor, "alpha", d.alpha) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "eps", d.eps) != RW_OK ||
+        rwi_optim_check_unit(ctor, "momentum", d.momentum) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
         return NULL;
     rw_optim_hyper h = { .alpha = d.alpha > 0 ? d.alpha : 0.99,
                          .eps = d.eps > 0 ? d.eps : 1e-8,
                          .momentum = d.momentum,
                          .weight_decay = d.weight_decay };
     static const char *const slots[] = { "square_avg", "momentum" };
-    return rw_optim_create(&rmsprop_rule, P, d.lr, &h, d.momentum > 0 ? 2 : 1, slots);
+    return rwi_optim_create(&rmsprop_rule, P, d.lr, &h, d.momentum > 0 ? 2 : 1, slots);
 }

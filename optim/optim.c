@@ -1,10 +1,10 @@
 /* The optimizer object: construction, the checked step, accessors, state. */
 #include <stdint.h>
 #include <stdio.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "optim_internal.h"
 
-rw_status rw_optim_check_lr(const char *ctor, double lr)
+rw_status rwi_optim_check_lr(const char *ctor, double lr)
 {
     if (!(lr > 0) || !isfinite(lr))
         return rw_error(RW_ERR_ARG, "%s: option 'lr' is %g; the learning rate must be > 0 and finite",
@@ -12,28 +12,28 @@ rw_status rw_optim_check_lr(const char *ctor, double lr)
     return RW_OK;
 }
 
-rw_status rw_optim_check_unit(const char *ctor, const char *field, double v)
+rw_status rwi_optim_check_unit(const char *ctor, const char *field, double v)
 {
     if (!(v >= 0 && v < 1))
         return rw_error(RW_ERR_ARG, "%s: option '%s' is %g; it must be in [0, 1)", ctor, field, v);
     return RW_OK;
 }
 
-rw_status rw_optim_check_nonneg(const char *ctor, const char *field, double v)
+rw_status rwi_optim_check_nonneg(const char *ctor, const char *field, double v)
 {
     if (!(v >= 0) || !isfinite(v))
         return rw_error(RW_ERR_ARG, "%s: option '%s' is %g; it must be >= 0 and finite", ctor, field, v);
     return RW_OK;
 }
 
-rw_optim *rw_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, const rw_optim_hyper *h,
+rw_optim *rwi_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, const rw_optim_hyper *h,
                           int n_slots, const char *const *slot_names)
 {
     if (!P) {
         rw_error(RW_ERR_ARG, "rw_%s_new: NULL parameter store", rule->name);
         return NULL;
     }
-    rw_optim *opt = rw_calloc(1, sizeof *opt, "an optimizer");
+    rw_optim *opt = rwi_calloc(1, sizeof *opt, "an optimizer");
     if (!opt)
         return NULL;
     opt->rule = rule;
@@ -43,9 +43,9 @@ rw_optim *rw_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, co
     opt->n_slots = n_slots;
     opt->n_params = rw_params_count(P);
     size_t n_state = (size_t)opt->n_params * (size_t)n_slots;
-    opt->params = rw_calloc((size_t)opt->n_params, sizeof *opt->params, "the optimizer's parameter list");
-    opt->state = rw_calloc(n_state, sizeof *opt->state, "the optimizer's state list");
-    opt->state_names = rw_calloc(n_state, sizeof *opt->state_names, "the optimizer's state names");
+    opt->params = rwi_calloc((size_t)opt->n_params, sizeof *opt->params, "the optimizer's parameter list");
+    opt->state = rwi_calloc(n_state, sizeof *opt->state, "the optimizer's state list");
+    opt->state_names = rwi_calloc(n_state, sizeof *opt->state_names, "the optimizer's state names");
     if (!opt->params || !opt->state || !opt->state_names) {
         rw_optim_free(opt);
         return NULL;
@@ -56,7 +56,7 @@ rw_optim *rw_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, co
         for (int s = 0; s < n_slots; s++) {
             size_t k = (size_t)i * (size_t)n_slots + (size_t)s;
             size_t len = strlen(rule->name) + strlen(slot_names[s]) + strlen(p->name) + 3;
-            opt->state_names[k] = rw_malloc(len, "an optimizer state name");
+            opt->state_names[k] = rwi_malloc(len, "an optimizer state name");
             opt->state[k] = rw_tensor_new(RW_REAL, p->value->shape);
             if (!opt->state_names[k] || !opt->state[k]) {
                 rw_optim_free(opt);
@@ -77,12 +77,12 @@ void rw_optim_free(rw_optim *opt)
         if (opt->state)
             rw_tensor_free(opt->state[k]);
         if (opt->state_names)
-            rw_free(opt->state_names[k]);
+            rwi_free(opt->state_names[k]);
     }
-    rw_free(opt->state);
-    rw_free(opt->state_names);
-    rw_free(opt->params);
-    rw_free(opt);
+    rwi_free(opt->state);
+    rwi_free(opt->state_names);
+    rwi_free(opt->params);
+    rwi_free(opt);
 }
 
 /* Index of the first non-finite element, or n if there is none. The scan
@@ -136,30 +136,28 @@ rw_status rw_optim_step(rw_optim *opt)
     return RW_OK;
 }
 
-void rw_optim_set_lr(rw_optim *opt, double lr)
+rw_status rw_optim_set_lr(rw_optim *opt, double lr)
 {
     if (!opt)
-        return;
-    if (!(lr >= 0) || !isfinite(lr)) {
-        rw_error(RW_ERR_ARG, "rw_optim_set_lr: learning rate %g; it must be >= 0 and finite", lr);
-        return;
-    }
+        return rw_error(RW_ERR_ARG, "rw_optim_set_lr: NULL optimizer");
+    if (!(lr >= 0) || !isfinite(lr))
+        return rw_error(RW_ERR_ARG, "rw_optim_set_lr: learning rate %g; it must be >= 0 and finite", lr);
     opt->lr = lr;
+    return RW_OK;
 }
 
 double rw_optim_lr(const rw_optim *opt) { return opt ? opt->lr : 0; }
 
 long rw_optim_steps(const rw_optim *opt) { return opt ? opt->steps : 0; }
 
-void rw_optim_set_steps(rw_optim *opt, long steps)
+rw_status rw_optim_set_steps(rw_optim *opt, long steps)
 {
     if (!opt)
-        return;
-    if (steps < 0) {
-        rw_error(RW_ERR_ARG, "rw_optim_set_steps: %ld steps; the count must be >= 0", steps);
-        return;
-    }
+        return rw_error(RW_ERR_ARG, "rw_optim_set_steps: NULL optimizer");
+    if (steps < 0)
+        return rw_error(RW_ERR_ARG, "rw_optim_set_steps: %ld steps; the count must be >= 0", steps);
     opt->steps = steps;
+    return RW_OK;
 }
 
 const char *rw_optim_name(const rw_optim *opt) { return opt ? opt->rule->name : "(null)"; }

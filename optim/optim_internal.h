@@ -51,13 +51,13 @@ static inline rw_tensor *rw_optim_slot(const rw_optim *opt, int i, int s)
 /* Makes an optimizer over every parameter of P with `n_slots` zeroed state
  * tensors per parameter named "<rule name>.<slot_names[s]>/<param name>".
  * NULL (and an error) on allocation failure or a NULL store. */
-rw_optim *rw_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, const rw_optim_hyper *h,
+rw_optim *rwi_optim_create(const rw_optim_rule *rule, rw_params *P, double lr, const rw_optim_hyper *h,
                           int n_slots, const char *const *slot_names);
 
 /* Validation of a constructor's options; each returns RW_OK or records an
  * RW_ERR_ARG naming `ctor` and `field`. */
-rw_status rw_optim_check_lr(const char *ctor, double lr);
-rw_status rw_optim_check_unit(const char *ctor, const char *field, double v);     /* 0 <= v < 1 */
-rw_status rw_optim_check_nonneg(const char *ctor, const char *field, double v);   /* v >= 0, finite */
+rw_status rwi_optim_check_lr(const char *ctor, double lr);
+rw_status rwi_optim_check_unit(const char *ctor, const char *field, double v);     /* 0 <= v < 1 */
+rw_status rwi_optim_check_nonneg(const char *ctor, const char *field, double v);   /* v >= 0, finite */
 
 #endif

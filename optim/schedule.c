@@ -113,6 +113,5 @@ rw_status rw_schedule_apply(const rw_schedule *s, rw_optim *opt, double base_lr)
     if (!isfinite(lr))
         return rw_error(RW_ERR_ARG, "schedule '%s': the learning rate at step %ld overflows",
                         rw_schedule_kind_name(s->kind), rw_optim_steps(opt));
-    rw_optim_set_lr(opt, lr);
-    return RW_OK;
+    return rw_optim_set_lr(opt, lr);
 }

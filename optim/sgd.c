@@ -38,11 +38,11 @@ rw_optim *rw_sgd_new(rw_params *P, const rw_sgd_opts *o)
     rw_sgd_opts d = { .lr = 1e-3 };
     if (o) {
         d = *o;
-        if (rw_optim_check_lr(ctor, d.lr) != RW_OK)
+        if (rwi_optim_check_lr(ctor, d.lr) != RW_OK)
             return NULL;
     }
-    if (rw_optim_check_unit(ctor, "momentum", d.momentum) != RW_OK ||
-        rw_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
+    if (rwi_optim_check_unit(ctor, "momentum", d.momentum) != RW_OK ||
+        rwi_optim_check_nonneg(ctor, "weight_decay", d.weight_decay) != RW_OK)
         return NULL;
     if (d.nesterov && d.momentum == 0) {
         rw_error(RW_ERR_ARG, "%s: option 'nesterov' needs option 'momentum' > 0", ctor);
@@ -53,5 +53,5 @@ rw_optim *rw_sgd_new(rw_params *P, const rw_sgd_opts *o)
                          .nesterov = d.nesterov,
                          .decoupled = d.decoupled_decay };
     static const char *const slots[] = { "momentum" };
-    return rw_optim_create(&sgd_rule, P, d.lr, &h, d.momentum > 0 ? 1 : 0, slots);
+    return rwi_optim_create(&sgd_rule, P, d.lr, &h, d.momentum > 0 ? 1 : 0, slots);
 }

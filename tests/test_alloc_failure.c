@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ck_bytes.h"
-#include "core/alloc.h"
+#include "rewind/memory.h"
 #include "rw_test.h"
 
 #define MAX_N 100000

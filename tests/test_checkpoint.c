@@ -233,7 +233,7 @@ Test(checkpoint, header_layout_and_crc_are_as_documented)
     size_t n;
     unsigned char *b = slurp(path, &n);
     cr_assert(memcmp(b, "\x89RWC\r\n\x1a\n", 8) == 0);
-    cr_assert_eq(le32(b + 8), 1, "format version");
+    cr_assert_eq(le32(b + 8), 2, "format version");
     cr_assert_eq(le32(b + 12), 0, "flags");
     cr_assert_eq(le32(b + 16), n, "file size (low word)");
     cr_assert_eq(le32(b + 20), 0, "file size (high word)");
@@ -292,7 +292,8 @@ Test(checkpoint, read_without_a_model)
     rw_checkpoint_print(mem, ck);
     fclose(mem);
     cr_assert(strstr(text, "training step 300") != NULL, "%s", text);
-    cr_assert(strstr(text, "W1") && strstr(text, "[4, 6]") && strstr(text, "optimizer sgd"), "%s", text);
+    cr_assert(strstr(text, "W1") && strstr(text, "[4, 6]") && strstr(text, "sgd.momentum/W1"), "%s", text);
+    cr_assert(strstr(text, "blobs: 1\n  optimizer ") != NULL, "%s", text);
     cr_assert(strstr(text, "model.yaml") != NULL, "%s", text);
     free(text);
     rw_tensor_free(t);
@@ -359,8 +360,8 @@ Test(checkpoint, rejects_bad_magic_version_truncation_and_checksum)
 
     put_le32(b + 8, 9);
     spit(bad, b, n);
-    expect_rejected(bad, RW_ERR_FORMAT, "format version 9 is newer than this library (1)");
-    put_le32(b + 8, 1);
+    expect_rejected(bad, RW_ERR_FORMAT, "format version 9 is newer than this library (2)");
+    put_le32(b + 8, RW_CHECKPOINT_VERSION);
 
     char want[64];
     snprintf(want, sizeof want, "truncated at byte %zu (the header says the file has %zu bytes)", n - 7, n);

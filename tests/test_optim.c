@@ -376,12 +376,18 @@ Test(optim, step_allocates_nothing_and_counts)
         }
         cr_assert_eq(rw_system_alloc_count(), before, "%s allocated during steps", rw_optim_name(opts[i]));
         cr_assert_eq(rw_optim_steps(opts[i]), 5);
-        rw_optim_set_steps(opts[i], 42);
+        cr_assert_eq(rw_optim_set_steps(opts[i], 42), RW_OK);
         cr_assert_eq(rw_optim_steps(opts[i]), 42);
-        rw_optim_set_lr(opts[i], 0.25);
+        cr_assert_eq(rw_optim_set_steps(opts[i], -1), RW_ERR_ARG);
+        cr_assert(strstr(rw_last_error(), "-1 steps; the count must be >= 0") != NULL, "%s", rw_last_error());
+        cr_assert_eq(rw_optim_steps(opts[i]), 42);
+        cr_assert_eq(rw_optim_set_lr(opts[i], 0.25), RW_OK);
         cr_assert_float_eq(rw_optim_lr(opts[i]), 0.25, 1e-15);
-        rw_optim_set_lr(opts[i], -1);
-        cr_assert_eq(rw_last_status(), RW_ERR_ARG);
+        cr_assert_eq(rw_optim_set_lr(opts[i], -1), RW_ERR_ARG);
+        cr_assert_eq(rw_optim_set_lr(opts[i], NAN), RW_ERR_ARG);
+        cr_assert_eq(rw_optim_set_lr(opts[i], INFINITY), RW_ERR_ARG);
+        cr_assert(strstr(rw_last_error(), "learning rate inf; it must be >= 0 and finite") != NULL, "%s",
+                  rw_last_error());
         cr_assert_float_eq(rw_optim_lr(opts[i]), 0.25, 1e-15);
         rw_optim_free(opts[i]);
     }

@@ -22,6 +22,15 @@ int cmd_check(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cells(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* plugins.c: loads every "--plugin PATH" (or --plugin=PATH), wherever it is
+ * on the command line, and removes it from argv. -1 to go on, else the exit
+ * status (a clear message was printed). */
+int plugins_load_from_args(int *argc, char **argv);
+int cmd_translate(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <rewind.h>
 #include "cli.h"
+#include "curves.h"
 #include "load.h"
+#include "seq2seq_tools.h"
 #include "train_support.h"
 
 static const cli_opt opts[] = {
@@ -62,6 +64,7 @@ typedef struct train_run {
     int start_epoch;
     long skip;
     progress prog;
+    curves curves;                /* curves.svg beside the checkpoint */
 } train_run;
 
 static bool parse_numbers(train_run *r)
@@ -335,7 +338,7 @@ static void after_step(const rw_train_progress *tp, void *ctx)
             rw_error_clear(); /* the previous state stays; resuming then differs, nothing is lost */
         }
     }
-    progress_update(tp, &r->prog);
+    curves_progress(tp, &r->curves); /* the progress line too */
 }
 
 static int run(train_run *r)
@@ -357,6 +360,11 @@ static int run(train_run *r)
     if (!quiet)
         print_header(r, total);
     progress_init(&r->prog, quiet, r->start_step, total);
+    if (curves_init(&r->curves, r->o.checkpoint_path, rw_model_name(r->m) ? rw_model_name(r->m) : r->model_path,
+                    &r->prog) != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     r->o.progress = after_step;
     r->o.progress_ctx = r;
     r->o.stop = &interrupt_flag;
@@ -365,6 +373,10 @@ static int run(train_run *r)
     rw_status s = rw_train(rw_model_params(r->m), r->opt, r->train, rw_model_loss_fn, r->m, &r->o, &res);
     interrupt_restore();
     progress_finish(&r->prog);
+    if (s == RW_OK && curves_write(&r->curves) != RW_OK) {
+        fprintf(stderr, "rewind: warning: %s\n", rw_last_error());
+        rw_error_clear();
+    }
     if (s != RW_OK) {
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;
@@ -374,6 +386,11 @@ static int run(train_run *r)
         return EXIT_FAIL;
     }
     print_result(r, &res);
+    if (rw_model_is_seq2seq(r->m) && r->o.valid &&
+        seq2seq_report_exact_match(stdout, r->m, RW_SPLIT_VALID, "valid") != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     if (!quiet && res.reason != RW_TRAIN_STOP_FLAG)
         print_sample(r);
     return EXIT_OK;
@@ -395,6 +412,7 @@ int cmd_train(int argc, char **argv)
     st = run(&r);
     rw_optim_free(r.opt);
     rw_model_free(r.m);
+    curves_free(&r.curves);
     free(r.ck_default);
     free(r.best_path);
     free(r.model_dir);

@@ -38,15 +38,28 @@ static void rate_text(double per_second, char *buf, size_t n)
         snprintf(buf, n, "%.0f", per_second);
 }
 
+/* "  accuracy 0.9312  top5 0.9951" from the latest validation (nothing before it). */
+static int metrics_text(const rw_train_progress *tp, char *buf, size_t len)
+{
+    int n = 0;
+    char name[32];
+    buf[0] = '\0';
+    for (int i = 0; i < tp->metric_count && !isnan(tp->metric_values[i]) && (size_t)n < len; i++)
+        n += snprintf(buf + n, len - (size_t)n, "  %s %.4f", rw_metric_name(tp->metric_list[i], name, sizeof name),
+                      tp->metric_values[i]);
+    return n;
+}
+
 static void print_line(progress *p, const rw_train_progress *tp)
 {
-    char line[256], rate[32], eta[32];
+    char line[512], rate[32], eta[32];
     int n = snprintf(line, sizeof line, "epoch %d  step %ld", tp->epoch + 1, tp->step);
     if (p->total_steps > 0)
         n += snprintf(line + n, sizeof line - (size_t)n, "/%ld", p->total_steps);
     n += snprintf(line + n, sizeof line - (size_t)n, "  loss %.4f", tp->loss);
     if (!isnan(tp->valid_loss))
         n += snprintf(line + n, sizeof line - (size_t)n, "  valid %.4f", tp->valid_loss);
+    n += metrics_text(tp, line + n, sizeof line - (size_t)n);
     long done = tp->step - p->start_step;
     if (tp->seconds > 0 && tp->tokens > 0) {
         rate_text((double)tp->tokens / tp->seconds, rate, sizeof rate);
@@ -82,12 +95,14 @@ void progress_update(const rw_train_progress *tp, void *ctx)
     if (p->quiet)
         return;
     if (tp->validated) {
+        char metrics[256];
+        metrics_text(tp, metrics, sizeof metrics);
         end_line(p);
         if (tp->best_step == tp->step)
-            fprintf(stderr, "step %ld: validation loss %.4f (best so far)\n", tp->step, tp->valid_loss);
+            fprintf(stderr, "step %ld: validation loss %.4f%s (best so far)\n", tp->step, tp->valid_loss, metrics);
         else
-            fprintf(stderr, "step %ld: validation loss %.4f (best %.4f at step %ld)\n", tp->step, tp->valid_loss,
-                    tp->best_valid_loss, tp->best_step);
+            fprintf(stderr, "step %ld: validation loss %.4f%s (best %.4f at step %ld)\n", tp->step, tp->valid_loss,
+                    metrics, tp->best_valid_loss, tp->best_step);
         fflush(stderr);
         return;
     }

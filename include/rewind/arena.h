@@ -10,6 +10,7 @@
 #ifndef REWIND_ARENA_H
 #define REWIND_ARENA_H
 
+#include "rewind/export.h"
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -25,19 +26,19 @@ typedef struct rw_arena_stats {
     size_t system_allocs; /* chunks ever obtained from malloc */
 } rw_arena_stats;
 
-rw_arena *rw_arena_new(size_t initial_bytes);
-void rw_arena_free(rw_arena *a);
+RW_API rw_arena *rw_arena_new(size_t initial_bytes);
+RW_API void rw_arena_free(rw_arena *a);
 
 /* `bytes` of storage aligned to 64 bytes, uninitialized; NULL (and an
  * RW_ERR_NOMEM error naming the size) if the system is out of memory. */
-void *rw_arena_alloc(rw_arena *a, size_t bytes);
+RW_API void *rw_arena_alloc(rw_arena *a, size_t bytes);
 /* Like rw_arena_alloc, zero-filled. */
-void *rw_arena_calloc(rw_arena *a, size_t bytes);
+RW_API void *rw_arena_calloc(rw_arena *a, size_t bytes);
 
 /* Releases every allocation at once; keeps (and merges) the chunks. */
-void rw_arena_reset(rw_arena *a);
+RW_API void rw_arena_reset(rw_arena *a);
 
-rw_arena_stats rw_arena_get_stats(const rw_arena *a);
+RW_API rw_arena_stats rw_arena_get_stats(const rw_arena *a);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 #ifndef REWIND_ATTENTION_H
 #define REWIND_ATTENTION_H
 
+#include "rewind/export.h"
+
 #include "rewind/graph.h"
 #include "rewind/param.h"
 #include "rewind/rng.h"
@@ -48,9 +50,9 @@ typedef struct rw_attention rw_attention;
 
 /* Parameters "<name>.Wq", "<name>.Wk", "<name>.b", "<name>.v" (additive) or
  * "<name>.W" (general) in P. NULL and an error on bad sizes. */
-rw_attention *rw_attention_new(rw_params *P, const char *name, const rw_attention_opts *opts, rw_rng *rng);
-void rw_attention_free(rw_attention *att);
-const rw_attention_opts *rw_attention_options(const rw_attention *att);
+RW_API rw_attention *rw_attention_new(rw_params *P, const char *name, const rw_attention_opts *opts, rw_rng *rng);
+RW_API void rw_attention_free(rw_attention *att);
+RW_API const rw_attention_opts *rw_attention_options(const rw_attention *att);
 
 /* What the decoder attends to, prepared once per batch of sources. Plain
  * nodes, so a caller that keeps the values across graph resets (a decoder
@@ -64,15 +66,15 @@ typedef struct rw_attention_memory {
 
 /* encoded: [S, B, K] (time-major, as rw_rnn_run's outputs); lengths: int32
  * [B] in [1, S] or NULL. */
-rw_status rw_attention_prepare(rw_graph *g, const rw_attention *att, rw_node *encoded, rw_node *lengths,
+RW_API rw_status rw_attention_prepare(rw_graph *g, const rw_attention *att, rw_node *encoded, rw_node *lengths,
                                rw_attention_memory *mem);
 
 /* A real [B, S] mask from lengths int32 [B] (1 where s < lengths[b]). */
-rw_node *rw_attention_mask(rw_graph *g, rw_node *lengths, int steps);
+RW_API rw_node *rw_attention_mask(rw_graph *g, rw_node *lengths, int steps);
 
 /* One query q [B, Q] -> the context [B, K]; *weights (if not NULL) gets the
  * attention weights [B, S], which sum to 1 over each row's valid steps. */
-rw_node *rw_attention_apply(rw_graph *g, const rw_attention *att, const rw_attention_memory *mem, rw_node *query,
+RW_API rw_node *rw_attention_apply(rw_graph *g, const rw_attention *att, const rw_attention_memory *mem, rw_node *query,
                             rw_node **weights);
 
 #ifdef __cplusplus

@@ -22,6 +22,8 @@
 #ifndef REWIND_BLAS_H
 #define REWIND_BLAS_H
 
+#include "rewind/export.h"
+
 #include <stdbool.h>
 #include "rewind/error.h"
 
@@ -42,37 +44,37 @@ typedef struct rw_cpu_features {
 } rw_cpu_features;
 
 /* The features of the CPU this process runs on (all false off x86-64). */
-rw_cpu_features rw_cpu_detect(void);
+RW_API rw_cpu_features rw_cpu_detect(void);
 
 /* Whether BLIS 0.9's own detection recognises this CPU, i.e. picks a
  * non-generic kernel set for it by itself. */
-bool rw_blas_recognises(const rw_cpu_features *cpu);
+RW_API bool rw_blas_recognises(const rw_cpu_features *cpu);
 
 /* The kernel set rewind selects for `cpu` when nobody says otherwise: a
  * BLIS name, or NULL to leave BLIS's own choice. Pure: tests call it with
  * made-up CPUs. */
-const char *rw_blas_arch_choose(const rw_cpu_features *cpu);
+RW_API const char *rw_blas_arch_choose(const rw_cpu_features *cpu);
 
 /* Whether `cpu` can run the kernel set `name` (unknown names: false). */
-bool rw_blas_arch_supported(const char *name, const rw_cpu_features *cpu);
+RW_API bool rw_blas_arch_supported(const char *name, const rw_cpu_features *cpu);
 
 /* Selects the kernel set `name` ("auto" restores rewind's own choice).
  * Fails with RW_ERR_ARG for a name this BLIS does not have or a set this CPU
  * cannot run, and with RW_ERR_STATE once BLIS has started (the set is chosen
  * once per process, at the first product). */
-rw_status rw_set_blas_arch(const char *name);
+RW_API rw_status rw_set_blas_arch(const char *name);
 
 /* BLIS's name for the kernel set in use, e.g. "skx" or "generic". Starts
  * BLIS (and so fixes the choice) if nothing has yet. */
-const char *rw_blas_arch(void);
+RW_API const char *rw_blas_arch(void);
 
 /* Why that set: e.g. "selected by rewind: BLIS does not recognise this CPU
  * (AMD family 0x1a) and would run its generic kernels". */
-const char *rw_blas_arch_reason(void);
+RW_API const char *rw_blas_arch_reason(void);
 
 /* Makes the choice now if it is not made yet (every BLIS call of rewind
  * goes through this first). Idempotent and thread-safe. */
-void rw_blas_prepare(void);
+RW_API void rw_blas_prepare(void);
 
 #ifdef __cplusplus
 }

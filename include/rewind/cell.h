@@ -34,6 +34,7 @@
 #ifndef REWIND_CELL_H
 #define REWIND_CELL_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include "rewind/graph.h"
@@ -123,23 +124,23 @@ typedef struct rw_cell_def {
  * (def->opts_size bytes, copied) may be NULL for the defaults; it is
  * checked against the option ranges and def->check, then passed to the
  * callbacks via rw_cell_opts. NULL and an error message if anything fails. */
-rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
+RW_API rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
                      const void *opts, rw_rng *rng);
-void rw_cell_free(rw_cell *cell);
+RW_API void rw_cell_free(rw_cell *cell);
 
 /* For declare: a new parameter "<cell name>.<name>", initialized. */
-rw_param *rw_cell_param(rw_cell *cell, const char *name, rw_shape shape, rw_init init, rw_rng *rng);
+RW_API rw_param *rw_cell_param(rw_cell *cell, const char *name, rw_shape shape, rw_init init, rw_rng *rng);
 /* For step/project: the parameter `name` as a node on g (NULL + error if unknown). */
-rw_node *rw_p(rw_graph *g, const rw_cell *cell, const char *name);
-rw_param *rw_cell_get_param(const rw_cell *cell, const char *name);
+RW_API rw_node *rw_p(rw_graph *g, const rw_cell *cell, const char *name);
+RW_API rw_param *rw_cell_get_param(const rw_cell *cell, const char *name);
 
-const rw_cell_def *rw_cell_definition(const rw_cell *cell);
-const char *rw_cell_name(const rw_cell *cell);
-const void *rw_cell_opts(const rw_cell *cell);
-int rw_cell_input_size(const rw_cell *cell);
-int rw_cell_hidden(const rw_cell *cell);
-int rw_cell_state_size(const rw_cell *cell, int i);
-int rw_cell_output_size(const rw_cell *cell);
+RW_API const rw_cell_def *rw_cell_definition(const rw_cell *cell);
+RW_API const char *rw_cell_name(const rw_cell *cell);
+RW_API const void *rw_cell_opts(const rw_cell *cell);
+RW_API int rw_cell_input_size(const rw_cell *cell);
+RW_API int rw_cell_hidden(const rw_cell *cell);
+RW_API int rw_cell_state_size(const rw_cell *cell, int i);
+RW_API int rw_cell_output_size(const rw_cell *cell);
 
 /* ---- the registry ----------------------------------------------------------
  * Every cell a model file can name: the built-ins (lstm, gru, elman, irnn,
@@ -152,12 +153,12 @@ int rw_cell_output_size(const rw_cell *cell);
  * and step, with bad state count or with an option that is malformed, lies
  * outside opts_size or whose default is outside its range. The record must
  * stay alive. */
-rw_status rw_cell_register(const rw_cell_def *def);
+RW_API rw_status rw_cell_register(const rw_cell_def *def);
 /* The cell registered under `name`, or NULL. */
-const rw_cell_def *rw_cell_find(const char *name);
+RW_API const rw_cell_def *rw_cell_find(const char *name);
 /* Enumerates the registry: built-ins first, then in registration order. */
-int rw_cell_count(void);
-const rw_cell_def *rw_cell_at(int i);
+RW_API int rw_cell_count(void);
+RW_API const rw_cell_def *rw_cell_at(int i);
 
 /* ---- options by name --------------------------------------------------------
  * `opts` points to def->opts_size bytes, the cell's options struct:
@@ -167,29 +168,29 @@ const rw_cell_def *rw_cell_at(int i);
  *     if (rw_cell_option_set(&rw_lstm_cell, &o, "forget_bias", "2") != RW_OK)
  *         fprintf(stderr, "%s\n", rw_last_error());
  */
-const rw_cell_option *rw_cell_option_find(const rw_cell_def *def, const char *name);
+RW_API const rw_cell_option *rw_cell_option_find(const rw_cell_def *def, const char *name);
 /* Copies the defaults into opts. */
-void rw_cell_default_opts(const rw_cell_def *def, void *opts);
+RW_API void rw_cell_default_opts(const rw_cell_def *def, void *opts);
 /* Sets option `name` from text: "true"/"false", an integer, a number, or
  * one of the enum's names. RW_ERR_ARG, naming cell, option and the allowed
  * values, if there is no such option or the value does not fit. */
-rw_status rw_cell_option_set(const rw_cell_def *def, void *opts, const char *name, const char *value);
+RW_API rw_status rw_cell_option_set(const rw_cell_def *def, void *opts, const char *name, const char *value);
 /* The same from a number: a bool is 0 or 1, an enum its value's index. */
-rw_status rw_cell_option_set_value(const rw_cell_def *def, void *opts, const char *name, double value);
+RW_API rw_status rw_cell_option_set_value(const rw_cell_def *def, void *opts, const char *name, double value);
 /* The option's current value as a number (bool 0/1, enum index). */
-double rw_cell_option_value(const rw_cell_option *o, const void *opts);
+RW_API double rw_cell_option_value(const rw_cell_option *o, const void *opts);
 /* Writes the value as text ("true", "2", "1.5", "tanh"), and the allowed
  * values ("true | false", "0 .. 16777216", "[-1000, 1000]", "tanh | none").
  * Return buf. */
-const char *rw_cell_option_format(const rw_cell_option *o, const void *opts, char *buf, size_t len);
-const char *rw_cell_option_allowed(const rw_cell_option *o, char *buf, size_t len);
+RW_API const char *rw_cell_option_format(const rw_cell_option *o, const void *opts, char *buf, size_t len);
+RW_API const char *rw_cell_option_allowed(const rw_cell_option *o, char *buf, size_t len);
 /* Every described field in range and def->check satisfied; on error
  * *blame (may be NULL) names the option at fault. */
-rw_status rw_cell_check_opts(const rw_cell_def *def, const void *opts, const char **blame);
+RW_API rw_status rw_cell_check_opts(const rw_cell_def *def, const void *opts, const char **blame);
 
 /* Runs one step without projection hoisting (applies project to x itself
  * when the cell has one). */
-rw_node *rw_cell_step(rw_graph *g, const rw_cell *cell, rw_node *x, rw_node **state);
+RW_API rw_node *rw_cell_step(rw_graph *g, const rw_cell *cell, rw_node *x, rw_node **state);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #ifndef REWIND_CELLS_H
 #define REWIND_CELLS_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/cell.h"
 
@@ -26,8 +27,8 @@ typedef enum rw_activation { RW_ACT_TANH = 0, RW_ACT_SIGMOID, RW_ACT_RELU, RW_AC
 typedef struct rw_elman_opts {
     rw_activation activation;   /* f, default tanh */
 } rw_elman_opts;
-extern const rw_cell_def rw_elman_cell;
-extern const rw_cell_def rw_irnn_cell;
+extern RW_API const rw_cell_def rw_elman_cell;
+extern RW_API const rw_cell_def rw_irnn_cell;
 
 /* "jordan": the recurrence comes from the previous *output*:
  *   h_t = f(x_t W^T + o_{t-1} R^T + b),  o_t = g(h_t V^T + c)
@@ -39,8 +40,8 @@ typedef struct rw_jordan_opts {
     rw_activation activation;   /* f, default tanh */
     rw_activation output_activation; /* g, default tanh */
 } rw_jordan_opts;
-extern const rw_cell_def rw_jordan_cell;
-extern const rw_cell_def rw_elman_jordan_cell;
+extern RW_API const rw_cell_def rw_jordan_cell;
+extern RW_API const rw_cell_def rw_elman_jordan_cell;
 
 /* "lstm", gates in PyTorch's order (i, f, g, o):
  *   [i f g o] = x W^T + h_{t-1} U^T + b      (one GEMM per step for all gates)
@@ -64,9 +65,14 @@ typedef struct rw_lstm_opts {
     bool coupled_gates;     /* f = 1 - i (CIFG) */
     bool input_gate, forget_gate, output_gate;   /* false fixes the gate at 1; default true */
     rw_activation input_activation, output_activation; /* RW_ACT_TANH (default) or RW_ACT_NONE */
+    /* FGR (Greff et al. 2017): the sigmoid gates also read the previous
+     * step's gate values, a_t += [i, f, o]_{t-1} R^T (param R [S*H, S*H] for
+     * the S gates present). The previous gates then ride in state 1 after c:
+     * state 1 is [c, i, f, o] of width (1 + S) * H. */
+    bool full_gate_recurrence;
 } rw_lstm_opts;
 #define RW_LSTM_DEFAULTS { .forget_bias = 1.0, .input_gate = true, .forget_gate = true, .output_gate = true }
-extern const rw_cell_def rw_lstm_cell;
+extern RW_API const rw_cell_def rw_lstm_cell;
 
 /* "gru", gates (r, z, n) as in PyTorch's layout, in the lecture form:
  *   r = σ(x W_r^T + h U_r^T + b_r),  z = σ(x W_z^T + h U_z^T + b_z)
@@ -80,7 +86,7 @@ typedef struct rw_gru_opts {
     bool reset_after;
     bool layer_norm;        /* LN of the input and recurrent gate projections */
 } rw_gru_opts;
-extern const rw_cell_def rw_gru_cell;
+extern RW_API const rw_cell_def rw_gru_cell;
 
 #ifdef __cplusplus
 }

@@ -34,10 +34,13 @@
 #ifndef REWIND_CORPUS_H
 #define REWIND_CORPUS_H
 
+#include "rewind/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rewind/error.h"
+#include "rewind/tensor.h"
 #include "rewind/vocab.h"
 
 #ifdef __cplusplus
@@ -48,9 +51,9 @@ extern "C" {
 
 /* The whole file, NUL-terminated (it may hold NUL bytes of its own: *len
  * is the byte count); free() it. NULL with RW_ERR_IO naming the file. */
-char *rw_read_file(const char *path, size_t *len);
+RW_API char *rw_read_file(const char *path, size_t *len);
 /* The files one after another, as one text; free() it. */
-char *rw_read_files(const char *const *paths, int n, size_t *len);
+RW_API char *rw_read_files(const char *const *paths, int n, size_t *len);
 
 /* A byte corpus: the bytes of some files as ids of their byte vocabulary
  * (the distinct bytes, ids in byte order; lowercased first when asked). */
@@ -61,8 +64,8 @@ typedef struct rw_byte_corpus {
 } rw_byte_corpus;
 
 /* Fills a zeroed corpus; on failure it holds nothing to free. */
-rw_status rw_byte_corpus_read(rw_byte_corpus *c, const char *const *paths, int n, bool lowercase);
-void rw_byte_corpus_free(rw_byte_corpus *c);
+RW_API rw_status rw_byte_corpus_read(rw_byte_corpus *c, const char *const *paths, int n, bool lowercase);
+RW_API void rw_byte_corpus_free(rw_byte_corpus *c);
 
 /* ---- data paths ----------------------------------------------------------------- */
 
@@ -80,9 +83,9 @@ typedef struct rw_file_list {
  * patterns `exclude[0..n_exclude)` are left out of directories and globs.
  * `written` is the path as the user wrote it, for messages. RW_ERR_IO when
  * nothing is found ("no data file matches 'x/a*.txt' (/data/x/a*.txt)"). */
-rw_status rw_file_list_add(rw_file_list *f, const char *path, const char *written, const char *const *exclude,
+RW_API rw_status rw_file_list_add(rw_file_list *f, const char *path, const char *written, const char *const *exclude,
                            int n_exclude);
-void rw_file_list_free(rw_file_list *f);
+RW_API void rw_file_list_free(rw_file_list *f);
 
 /* ---- tab-separated examples ------------------------------------------------------ */
 
@@ -103,11 +106,11 @@ typedef struct rw_tsv_row {
 typedef struct rw_tsv rw_tsv;
 
 /* Reads the whole file. NULL with RW_ERR_IO naming it. */
-rw_tsv *rw_tsv_open(const char *path, const rw_tsv_opts *o);
+RW_API rw_tsv *rw_tsv_open(const char *path, const rw_tsv_opts *o);
 /* The next non-empty line: 1 and *row, 0 at the end, or -1 with
  * RW_ERR_FORMAT "path:line: expected first<TAB>second". */
-int rw_tsv_next(rw_tsv *t, rw_tsv_row *row);
-void rw_tsv_close(rw_tsv *t);
+RW_API int rw_tsv_next(rw_tsv *t, rw_tsv_row *row);
+RW_API void rw_tsv_close(rw_tsv *t);
 
 /* ---- windows over parallel streams ---------------------------------------------------- */
 
@@ -134,15 +137,25 @@ typedef struct rw_windows {
 
 /* RW_ERR_ARG when B or T < 1, RW_ERR_FORMAT when the tokens do not make one
  * step per stream (or, with whole_windows, one whole window). Starts at 0. */
-rw_status rw_windows_init(rw_windows *w, const int32_t *ids, size_t n, const rw_windows_opts *o);
+RW_API rw_status rw_windows_init(rw_windows *w, const int32_t *ids, size_t n, const rw_windows_opts *o);
 /* Restarts every stream at step `offset` (< the stream length). */
-void rw_windows_start(rw_windows *w, size_t offset);
+RW_API void rw_windows_start(rw_windows *w, size_t offset);
 /* Writes the next window, [T', B] row-major, into inputs and targets (the
  * token after each input; room for T*B each) and returns T' (T, or less
  * for the last window), or 0 when the streams are exhausted. */
-int rw_windows_next(rw_windows *w, int32_t *inputs, int32_t *targets);
+RW_API int rw_windows_next(rw_windows *w, int32_t *inputs, int32_t *targets);
 /* Windows in one pass from step 0. */
-long rw_windows_count(const rw_windows *w);
+RW_API long rw_windows_count(const rw_windows *w);
+
+/* ---- real vectors as text ------------------------------------------------ */
+
+/* Parses one sequence of real vectors: steps separated by ';', the numbers
+ * of a step by spaces, tabs or commas ("0.5 1; 0.25 0; 0.75 1" is 3 steps of
+ * width 2). *width 0: set from the first step; every step must then have
+ * that many numbers. out needs room for strlen(s) / 2 + 1 values (written
+ * step after step). Returns the number of steps, or -1 with an
+ * RW_ERR_FORMAT error naming the step ("step 3 has 1 value, expected 2"). */
+RW_API int rw_parse_steps(const char *s, int *width, rw_real *out);
 
 #ifdef __cplusplus
 }

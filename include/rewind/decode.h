@@ -23,6 +23,8 @@
 #ifndef REWIND_DECODE_H
 #define REWIND_DECODE_H
 
+#include "rewind/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include "rewind/layers.h"
@@ -42,7 +44,7 @@ struct rw_step_model {
     void (*free)(rw_step_model *m);
 };
 /* Calls m->free (NULL is a no-op). */
-void rw_step_model_free(rw_step_model *m);
+RW_API void rw_step_model_free(rw_step_model *m);
 
 typedef struct rw_decode_opts {
     int start;            /* token fed first (e.g. <s>) */
@@ -62,14 +64,14 @@ typedef struct rw_hypothesis {
     double logprob;       /* sum of the log-probabilities of all generated tokens, end included */
     double score;         /* logprob / (length + ended)^alpha */
 } rw_hypothesis;
-void rw_hypotheses_free(rw_hypothesis *h, int n);
+RW_API void rw_hypotheses_free(rw_hypothesis *h, int n);
 
 /* Greedy decoding of the model's single row: out gets the tokens (at most
  * max_length, without the end token), *length their number. */
-rw_status rw_decode_greedy(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
+RW_API rw_status rw_decode_greedy(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
 /* Like greedy, but each token is drawn from softmax(logprobs / temperature)
  * over the top_k tokens, with o->rng. */
-rw_status rw_decode_sample(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
+RW_API rw_status rw_decode_sample(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
 
 /* Beam search from the model's single row (the model's state is used up:
  * make or prime a new one per source). All live beams are one batch of
@@ -80,19 +82,19 @@ rw_status rw_decode_sample(rw_step_model *m, const rw_decode_opts *o, int32_t *o
  * (live beams then finish unended), or when no live beam can beat the K-th
  * best finished score. Writes the `nbest` best by score, sorted best first,
  * to out and their number to *n_out. */
-rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesis *out, int nbest, int *n_out);
+RW_API rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesis *out, int nbest, int *n_out);
 
 /* ---- step models of the library's networks ----------------------------- */
 
 /* A character LM: rnn (unidirectional, int32 token input) then head to
  * logits. One row, from the network's initial state; feed a prime string
  * with rw_step_model's step. */
-rw_step_model *rw_rnn_step_model_new(const rw_rnn *rnn, const rw_linear *head);
+RW_API rw_step_model *rw_rnn_step_model_new(const rw_rnn *rnn, const rw_linear *head);
 /* An encoder-decoder primed with one source sentence src[0..len-1]. */
-rw_step_model *rw_seq2seq_step_model_new(const rw_seq2seq *m, const int32_t *src, int len);
+RW_API rw_step_model *rw_seq2seq_step_model_new(const rw_seq2seq *m, const int32_t *src, int len);
 /* Attention weights [rows, S] of the last step of a seq2seq step model
  * (NULL without attention); S is written to *steps. */
-const rw_real *rw_seq2seq_step_model_weights(const rw_step_model *dm, int *steps);
+RW_API const rw_real *rw_seq2seq_step_model_weights(const rw_step_model *dm, int *steps);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #ifndef REWIND_ERROR_H
 #define REWIND_ERROR_H
 
+#include "rewind/export.h"
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -26,32 +27,32 @@ typedef enum rw_status {
 } rw_status;
 
 /* The message left by the most recent failure on this thread ("" if none). */
-const char *rw_last_error(void);
+RW_API const char *rw_last_error(void);
 
 /* The status of the most recent failure on this thread (RW_OK if none). */
-rw_status rw_last_status(void);
+RW_API rw_status rw_last_status(void);
 
 /* Records a failure: formats the message (printf-style) and returns `status`,
  * so a failing function can `return rw_error(RW_ERR_SHAPE, "...")`.
  * User ops call it from their shape rules. */
-rw_status rw_error(rw_status status, const char *fmt, ...)
+RW_API rw_status rw_error(rw_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
 /* Prefixes the current message with "context: " (e.g. a file name or a layer). */
-void rw_error_prefix(const char *fmt, ...)
+RW_API void rw_error_prefix(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
 
 /* Forgets the last failure. */
-void rw_error_clear(void);
+RW_API void rw_error_clear(void);
 
 /* A short name for a status ("shape error", "out of memory", ...). */
-const char *rw_status_name(rw_status status);
+RW_API const char *rw_status_name(rw_status status);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #ifndef REWIND_GRADCHECK_H
 #define REWIND_GRADCHECK_H
 
+#include "rewind/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "rewind/graph.h"
@@ -49,7 +50,7 @@ typedef struct rw_gradcheck_report {
 /* RW_OK when every compared element is within tolerance. Otherwise
  * RW_ERR_NUMERIC with a message naming the worst element; the report is
  * filled in both cases (report may be NULL). Inputs are restored. */
-rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, int n_inputs,
+RW_API rw_status rw_gradcheck(rw_gradcheck_fn fn, void *ctx, rw_tensor *const *inputs, int n_inputs,
                        rw_params *params, const rw_gradcheck_opts *opts,
                        rw_gradcheck_report *report);
 

@@ -11,6 +11,7 @@
 #ifndef REWIND_GRAPH_H
 #define REWIND_GRAPH_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include "rewind/tensor.h"
@@ -45,30 +46,30 @@ struct rw_node {
     int id;                       /* position on the tape, from 0 */
 };
 
-rw_graph *rw_graph_new(void);
-void rw_graph_free(rw_graph *g);
+RW_API rw_graph *rw_graph_new(void);
+RW_API void rw_graph_free(rw_graph *g);
 /* Forgets every node and frees the step's memory in O(1); keeps the arena. */
-void rw_graph_reset(rw_graph *g);
+RW_API void rw_graph_reset(rw_graph *g);
 
 /* Training mode (the default) or evaluation mode; ops such as dropout
  * consult it. Survives rw_graph_reset. */
-void rw_graph_set_training(rw_graph *g, bool training);
-bool rw_graph_is_training(const rw_graph *g);
+RW_API void rw_graph_set_training(rw_graph *g, bool training);
+RW_API bool rw_graph_is_training(const rw_graph *g);
 
-rw_arena *rw_graph_arena(rw_graph *g);
-int rw_graph_node_count(const rw_graph *g);
+RW_API rw_arena *rw_graph_arena(rw_graph *g);
+RW_API int rw_graph_node_count(const rw_graph *g);
 
 /* Leaves. rw_const and rw_var *view* the tensor's storage (no copy): the
  * tensor must outlive the graph step. rw_const gets no gradient; rw_var gets
  * one, readable with rw_node_grad after rw_backward. int32 tensors can only
  * be constants. rw_const_copy copies the tensor into the graph's arena. */
-rw_node *rw_const(rw_graph *g, const rw_tensor *t);
-rw_node *rw_var(rw_graph *g, const rw_tensor *t);
-rw_node *rw_const_copy(rw_graph *g, const rw_tensor *t);
+RW_API rw_node *rw_const(rw_graph *g, const rw_tensor *t);
+RW_API rw_node *rw_var(rw_graph *g, const rw_tensor *t);
+RW_API rw_node *rw_const_copy(rw_graph *g, const rw_tensor *t);
 /* A zero-filled leaf in the arena, for the caller to fill (e.g. a batch). */
-rw_node *rw_leaf_new(rw_graph *g, rw_dtype dtype, rw_shape shape, bool needs_grad);
+RW_API rw_node *rw_leaf_new(rw_graph *g, rw_dtype dtype, rw_shape shape, bool needs_grad);
 /* A real scalar constant. */
-rw_node *rw_scalar_const(rw_graph *g, rw_real v);
+RW_API rw_node *rw_scalar_const(rw_graph *g, rw_real v);
 
 /* Backpropagation from a scalar loss (one element): every variable and
  * parameter the loss depends on gets its gradient; parameters' gradients
@@ -76,23 +77,23 @@ rw_node *rw_scalar_const(rw_graph *g, rw_real v);
  * Intermediate nodes' gradient buffers are recycled as soon as their own
  * backward has run (a gradient is dead once passed on), so after
  * rw_backward only leaves (rw_var, parameters) hold gradients. */
-rw_status rw_backward(rw_graph *g, rw_node *loss);
+RW_API rw_status rw_backward(rw_graph *g, rw_node *loss);
 /* Backpropagation from any node with a given output gradient (size of
  * out's value); used by the gradient checker and vector-Jacobian products. */
-rw_status rw_backward_seeded(rw_graph *g, rw_node *out, const rw_real *seed);
+RW_API rw_status rw_backward_seeded(rw_graph *g, rw_node *out, const rw_real *seed);
 
 /* Accessors. rw_scalar returns element 0 of the node's value. */
-const rw_tensor *rw_node_value(const rw_node *n);
-const rw_real *rw_node_grad(const rw_node *n);
-rw_real rw_scalar(const rw_node *n);
-rw_shape rw_node_shape(const rw_node *n);
-rw_node *rw_node_label(rw_node *n, const char *label); /* returns n */
+RW_API const rw_tensor *rw_node_value(const rw_node *n);
+RW_API const rw_real *rw_node_grad(const rw_node *n);
+RW_API rw_real rw_scalar(const rw_node *n);
+RW_API rw_shape rw_node_shape(const rw_node *n);
+RW_API rw_node *rw_node_label(rw_node *n, const char *label); /* returns n */
 
 /* Arena memory for an op's temporary use inside forward or backward. */
-void *rw_node_temp(rw_node *n, size_t bytes);
+RW_API void *rw_node_temp(rw_node *n, size_t bytes);
 
 /* One line per node: id, op, label, shape, inputs. For debugging. */
-void rw_graph_print(FILE *f, const rw_graph *g);
+RW_API void rw_graph_print(FILE *f, const rw_graph *g);
 
 #ifdef __cplusplus
 }

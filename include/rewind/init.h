@@ -5,8 +5,10 @@
 #ifndef REWIND_INIT_H
 #define REWIND_INIT_H
 
+#include "rewind/export.h"
 #include "rewind/tensor.h"
 #include "rewind/rng.h"
+#include "rewind/param.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,11 +40,15 @@ static inline rw_init rw_init_of(rw_init_kind kind, double a, double b)
 }
 
 /* Fills a real tensor (1-D or 2-D; orthogonal and identity need 2-D). */
-rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng);
+RW_API rw_status rw_init_tensor(rw_tensor *t, rw_init init, rw_rng *rng);
+
+/* Initializes parameter p of store P with `init`, unless P skips
+ * initialization (rw_params_set_skip_init): what layers call. */
+RW_API rw_status rw_param_init(const rw_params *P, rw_param *p, rw_init init, rw_rng *rng);
 
 /* A name for the kind ("xavier_uniform", ...), and the kind for a name. */
-const char *rw_init_name(rw_init_kind kind);
-rw_status rw_init_from_name(const char *name, rw_init_kind *kind);
+RW_API const char *rw_init_name(rw_init_kind kind);
+RW_API rw_status rw_init_from_name(const char *name, rw_init_kind *kind);
 
 #ifdef __cplusplus
 }

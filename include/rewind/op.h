@@ -28,6 +28,7 @@
 #ifndef REWIND_OP_H
 #define REWIND_OP_H
 
+#include "rewind/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "rewind/graph.h"
@@ -85,35 +86,38 @@ typedef struct rw_defer {
     const void *key;
 } rw_defer;
 
-void rw_backward_defer(rw_graph *g, rw_defer *d);
-rw_defer *rw_backward_find_deferred(rw_graph *g, void (*run)(rw_defer *, rw_graph *), const void *key);
+RW_API void rw_backward_defer(rw_graph *g, rw_defer *d);
+RW_API rw_defer *rw_backward_find_deferred(rw_graph *g, void (*run)(rw_defer *, rw_graph *), const void *key);
 
-/* Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
+/* The registry. The built-in ops are in it from the first call of any of
+ * these (they live in ops/, which registers them; core keeps the table).
+ *
+ * Adds an op to the registry. Fails (RW_ERR_ARG) on a duplicate name or a
  * record missing name, shape or forward. The record must stay alive. */
-rw_status rw_op_register(const rw_op_def *def);
+RW_API rw_status rw_op_register(const rw_op_def *def);
 /* The op registered under `name`, or NULL. */
-const rw_op_def *rw_op_find(const char *name);
+RW_API const rw_op_def *rw_op_find(const char *name);
 /* Enumerates the registry (built-ins first, then user ops). */
-int rw_op_count(void);
-const rw_op_def *rw_op_at(int i);
+RW_API int rw_op_count(void);
+RW_API const rw_op_def *rw_op_at(int i);
 
 /* Records op `def` applied to `inputs` on the tape and computes it.
  * `attrs` points to def->attr_size bytes (copied), or NULL for the
  * defaults. Returns NULL if any input is NULL (keeping the first error
  * message) or if the shape rule rejects the inputs. */
-rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int n_inputs,
+RW_API rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int n_inputs,
                   const void *attrs);
 /* The same, finding the op by name. */
-rw_node *rw_apply_named(rw_graph *g, const char *name, rw_node *const *inputs, int n_inputs,
+RW_API rw_node *rw_apply_named(rw_graph *g, const char *name, rw_node *const *inputs, int n_inputs,
                         const void *attrs);
 
 /* Fills an attribute struct with the defaults of `def`. */
-void rw_op_default_attrs(const rw_op_def *def, void *attrs);
+RW_API void rw_op_default_attrs(const rw_op_def *def, void *attrs);
 /* Sets one attribute by name; RW_ERR_ARG if the op has no such attribute. */
-rw_status rw_op_set_attr(const rw_op_def *def, void *attrs, const char *name, double value);
+RW_API rw_status rw_op_set_attr(const rw_op_def *def, void *attrs, const char *name, double value);
 
 /* A ready-made shape rule: one real input; the output has its shape. */
-rw_status rw_shape_same_as_input(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
+RW_API rw_status rw_shape_same_as_input(const rw_node *n, rw_shape *out, rw_dtype *out_dtype);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #ifndef REWIND_OPS_BATCHED_H
 #define REWIND_OPS_BATCHED_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/graph.h"
 
@@ -16,7 +17,7 @@ extern "C" {
  * is [N, M, P]. Attention scores of queries [B, Tq, H] against keys
  * [B, Tk, H] are rw_batched_matmul(g, q, k, false, true) -> [B, Tq, Tk].
  * Shapes that do not fit give RW_ERR_SHAPE naming both shapes. */
-rw_node *rw_batched_matmul(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b);
+RW_API rw_node *rw_batched_matmul(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #ifndef REWIND_OPS_DROPOUT_H
 #define REWIND_OPS_DROPOUT_H
 
+#include "rewind/export.h"
 #include "rewind/graph.h"
 #include "rewind/rng.h"
 
@@ -34,13 +35,13 @@ extern "C" {
 /* A constant real leaf of `shape`: each element independently 0 with
  * probability p, else 1 / (1 - p); one draw per element, in row-major
  * order. All ones in evaluation mode or when p == 0 (no draws). */
-rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng);
+RW_API rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng);
 
 /* Inverted dropout of x: in training mode x * (a fresh mask of x's shape),
  * recorded with rw_mul; in evaluation mode (or with p == 0) x itself, with
  * nothing recorded. x must be real; a NULL x returns NULL keeping the
  * earlier message. */
-rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng);
+RW_API rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng);
 
 /* Word (embedding) dropout: ids is an int32 node of shape [...] (at most
  * three dimensions); the result is a constant real mask [..., width] in
@@ -49,7 +50,7 @@ rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng);
  * decision. One draw per distinct id per call, in increasing id order.
  * Multiply it into the embedded sequence [..., width]. All ones in
  * evaluation mode or when p == 0 (no draws). width must be >= 1. */
-rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, rw_rng *rng);
+RW_API rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, rw_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #ifndef REWIND_OPS_MASK_H
 #define REWIND_OPS_MASK_H
 
+#include "rewind/export.h"
 #include "rewind/graph.h"
 
 #ifdef __cplusplus
@@ -21,12 +22,12 @@ extern "C" {
  * real mask has a's shape, or a leading part of it ([B] for [B, H],
  * [T, B] for [T, B, H]), giving one choice per row. The gradient goes to a
  * where a was chosen and to b elsewhere; the mask gets none. */
-rw_node *rw_where(rw_graph *g, rw_node *mask, rw_node *a, rw_node *b);
+RW_API rw_node *rw_where(rw_graph *g, rw_node *mask, rw_node *a, rw_node *b);
 
 /* Op "sequence_mask": lengths int32 [B] -> real [steps, B], 1 where
  * t < lengths[b] and 0 elsewhere. A length outside [0, steps] is an error
  * naming it and its position. Not differentiable. */
-rw_node *rw_sequence_mask(rw_graph *g, rw_node *lengths, int steps);
+RW_API rw_node *rw_sequence_mask(rw_graph *g, rw_node *lengths, int steps);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #ifndef REWIND_OPS_MATMUL_H
 #define REWIND_OPS_MATMUL_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
 #include "rewind/graph.h"
 
@@ -13,14 +14,14 @@ extern "C" {
  * when not transposed, of any rank: its leading dimensions are kept
  * ([T, B, X] @ [X, Y] -> [T, B, Y]), which projects every time step with
  * one GEMM. Shapes that do not fit give RW_ERR_SHAPE naming both shapes. */
-rw_node *rw_matmul(rw_graph *g, rw_node *a, rw_node *b);
-rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b);
+RW_API rw_node *rw_matmul(rw_graph *g, rw_node *a, rw_node *b);
+RW_API rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b);
 
 /* op(a) @ op(b) + c, as one GEMM accumulating onto a copy of c, which has
  * the product's shape or is one row [N] added to every row (a bias): a
  * recurrent step's x_t W^T + h U^T, or a linear layer, without a separate
  * product node. */
-rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b);
+RW_API rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b);
 
 /* Threads BLIS may use for every large product (default 1; products too
  * small to gain from threads run on one). n < 1 is an error (RW_ERR_ARG)
@@ -29,8 +30,8 @@ rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool tra
  *     if (rw_set_threads(2) != RW_OK)
  *         fprintf(stderr, "%s\n", rw_last_error());
  */
-rw_status rw_set_threads(int n);
-int rw_get_threads(void);
+RW_API rw_status rw_set_threads(int n);
+RW_API int rw_get_threads(void);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #ifndef REWIND_OPS_NORM_H
 #define REWIND_OPS_NORM_H
 
+#include "rewind/export.h"
 #include "rewind/graph.h"
 
 #ifdef __cplusplus
@@ -41,10 +42,10 @@ extern "C" {
  *     rw_node *y = rw_apply(g, ln, (rw_node *[]){ x, gain, bias }, 3, attrs);
  *
  * Gain and bias of the wrong shape, or an int32 input, are shape errors. */
-rw_node *rw_layer_norm(rw_graph *g, rw_node *x);                        /* gain 1, bias 0 */
-rw_node *rw_layer_norm_gain(rw_graph *g, rw_node *x, rw_node *gain);    /* bias 0 */
-rw_node *rw_layer_norm_bias(rw_graph *g, rw_node *x, rw_node *bias);    /* gain 1 */
-rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias);
+RW_API rw_node *rw_layer_norm(rw_graph *g, rw_node *x);                        /* gain 1, bias 0 */
+RW_API rw_node *rw_layer_norm_gain(rw_graph *g, rw_node *x, rw_node *gain);    /* bias 0 */
+RW_API rw_node *rw_layer_norm_bias(rw_graph *g, rw_node *x, rw_node *bias);    /* gain 1 */
+RW_API rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *bias);
 
 /* The norm-stabilizer penalty of Krueger & Memisevic (2016), op
  * "norm_stabilizer". states h_0 .. h_{n-1} (n >= 2) are real tensors of one
@@ -60,13 +61,13 @@ rw_node *rw_layer_norm_affine(rw_graph *g, rw_node *x, rw_node *gain, rw_node *b
  * this with beta scaled by n / (n - 1).) beta (attribute "beta") must be
  * finite and >= 0. A zero row (norm 0) is fine: its value is finite and its
  * gradient is taken as 0 (a subgradient of the norm at 0). */
-rw_node *rw_norm_stabilizer(rw_graph *g, rw_node *const *states, int n, double beta);
+RW_API rw_node *rw_norm_stabilizer(rw_graph *g, rw_node *const *states, int n, double beta);
 
 /* The sum of squares of all elements of x (op "l2_penalty"), a scalar:
  * weight decay as a loss term, the L2 of hidden states, and, applied to
  * rw_sub(g, h_t, h_prev), the L2 of differences of successive states.
  * Scale it with rw_mul by a scalar constant. */
-rw_node *rw_l2_penalty(rw_graph *g, rw_node *x);
+RW_API rw_node *rw_l2_penalty(rw_graph *g, rw_node *x);
 
 #ifdef __cplusplus
 }

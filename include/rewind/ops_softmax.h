@@ -8,6 +8,7 @@
 #ifndef REWIND_OPS_SOFTMAX_H
 #define REWIND_OPS_SOFTMAX_H
 
+#include "rewind/export.h"
 #include "rewind/graph.h"
 
 #ifdef __cplusplus
@@ -16,9 +17,9 @@ extern "C" {
 
 /* y = e^x / sum(e^x) over the last axis of x [..., C]; same shape.
  * A scalar input (no last axis) is a shape error. */
-rw_node *rw_softmax(rw_graph *g, rw_node *x);
+RW_API rw_node *rw_softmax(rw_graph *g, rw_node *x);
 /* y = x - log(sum(e^x)) over the last axis of x [..., C]; same shape. */
-rw_node *rw_log_softmax(rw_graph *g, rw_node *x);
+RW_API rw_node *rw_log_softmax(rw_graph *g, rw_node *x);
 
 #ifdef __cplusplus
 }

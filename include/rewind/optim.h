@@ -73,7 +73,9 @@
 #ifndef REWIND_OPTIM_H
 #define REWIND_OPTIM_H
 
+#include "rewind/export.h"
 #include <stdbool.h>
+#include "rewind/checkpoint_file.h"
 #include "rewind/param.h"
 
 #ifdef __cplusplus
@@ -115,11 +117,11 @@ typedef struct rw_adam_opts {
 /* Constructors: the optimizer updates every parameter of P that exists when
  * it is made (adding parameters to P later makes rw_optim_step fail). P must
  * outlive the optimizer. NULL and an error message on a bad option. */
-rw_optim *rw_sgd_new(rw_params *P, const rw_sgd_opts *o);
-rw_optim *rw_adagrad_new(rw_params *P, const rw_adagrad_opts *o);
-rw_optim *rw_rmsprop_new(rw_params *P, const rw_rmsprop_opts *o);
-rw_optim *rw_adam_new(rw_params *P, const rw_adam_opts *o);
-rw_optim *rw_adamw_new(rw_params *P, const rw_adam_opts *o);
+RW_API rw_optim *rw_sgd_new(rw_params *P, const rw_sgd_opts *o);
+RW_API rw_optim *rw_adagrad_new(rw_params *P, const rw_adagrad_opts *o);
+RW_API rw_optim *rw_rmsprop_new(rw_params *P, const rw_rmsprop_opts *o);
+RW_API rw_optim *rw_adam_new(rw_params *P, const rw_adam_opts *o);
+RW_API rw_optim *rw_adamw_new(rw_params *P, const rw_adam_opts *o);
 
 /* One update from the parameters' gradients; then zeroes the gradients and
  * counts the step. Allocates nothing. If any gradient is not finite, no
@@ -127,23 +129,24 @@ rw_optim *rw_adamw_new(rw_params *P, const rw_adam_opts *o);
  * still zeroed (so the caller may skip the batch and go on), and the result
  * is RW_ERR_NUMERIC naming the parameter. RW_ERR_STATE if parameters were
  * added to the store after the optimizer was made. */
-rw_status rw_optim_step(rw_optim *opt);
+RW_API rw_status rw_optim_step(rw_optim *opt);
 
 /* The learning rate used by the next steps; lr >= 0 and finite (0 is
  * allowed, e.g. at the end of a schedule), otherwise RW_ERR_ARG and no change. */
-void rw_optim_set_lr(rw_optim *opt, double lr);
-double rw_optim_lr(const rw_optim *opt);
+RW_API rw_status rw_optim_set_lr(rw_optim *opt, double lr);
+RW_API double rw_optim_lr(const rw_optim *opt);
 
 /* Steps taken so far (Adam's bias correction uses it). */
-long rw_optim_steps(const rw_optim *opt);
-/* Sets the step counter (used when restoring a checkpoint); steps >= 0. */
-void rw_optim_set_steps(rw_optim *opt, long steps);
+RW_API long rw_optim_steps(const rw_optim *opt);
+/* Sets the step counter (used when restoring a checkpoint); steps >= 0,
+ * otherwise RW_ERR_ARG and no change. */
+RW_API rw_status rw_optim_set_steps(rw_optim *opt, long steps);
 
 /* "sgd", "adagrad", "rmsprop", "adam" or "adamw". */
-const char *rw_optim_name(const rw_optim *opt);
+RW_API const char *rw_optim_name(const rw_optim *opt);
 /* The parameter store the optimizer updates. */
-rw_params *rw_optim_params(const rw_optim *opt);
-void rw_optim_free(rw_optim *opt);
+RW_API rw_params *rw_optim_params(const rw_optim *opt);
+RW_API void rw_optim_free(rw_optim *opt);
 
 /* The state for checkpoints: named tensors, in a fixed order, each shaped
  * like its parameter. Names are "<optimizer>.<slot>/<param name>":
@@ -153,14 +156,35 @@ void rw_optim_free(rw_optim *opt);
  *   adam.m/, adam.v/   (adamw.m/, adamw.v/ for AdamW)
  * rw_optim_state_at returns NULL for an index out of range; *name may be
  * NULL if the name is not wanted. The tensors belong to the optimizer. */
-int rw_optim_state_count(const rw_optim *opt);
-rw_tensor *rw_optim_state_at(const rw_optim *opt, int i, const char **name);
+RW_API int rw_optim_state_count(const rw_optim *opt);
+RW_API rw_tensor *rw_optim_state_at(const rw_optim *opt, int i, const char **name);
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+/* Puts opt's state into a checkpoint being written: a blob "optimizer"
+ * (its kind, step counter, learning rate, number of state tensors) and each
+ * state tensor under its name. The tensors are read at the commit. */
+RW_API rw_status rw_optim_checkpoint_put(rw_checkpoint_writer *w, const rw_optim *opt);
+/* Checks, changing nothing, that ck holds opt's state: the same optimizer
+ * kind with the same state tensors and shapes (RW_ERR_SHAPE otherwise;
+ * RW_ERR_FORMAT for a malformed record). */
+RW_API rw_status rw_optim_checkpoint_check(const rw_checkpoint *ck, const rw_optim *opt);
+/* rw_optim_checkpoint_check, then restores the state tensors, the step
+ * counter and the learning rate. On failure opt is unchanged. */
+RW_API rw_status rw_optim_checkpoint_restore(const rw_checkpoint *ck, rw_optim *opt);
+
+/* The optimizer saved in ck: its kind ("adam"...; NULL when the file has
+ * none), step counter and learning rate (0 when none). Its state tensors are
+ * ck's state tensors named "<kind>.<slot>/<param name>". */
+RW_API const char *rw_checkpoint_optim_name(const rw_checkpoint *ck);
+RW_API long rw_checkpoint_optim_steps(const rw_checkpoint *ck);
+RW_API double rw_checkpoint_optim_lr(const rw_checkpoint *ck);
 
 /* ---- gradient clipping ------------------------------------------------ */
 
 /* sqrt of the sum of squares of every gradient element of P, accumulated in
  * double. */
-double rw_grad_global_norm(const rw_params *P);
+RW_API double rw_grad_global_norm(const rw_params *P);
 
 /* Scales every gradient by min(1, max_norm / (norm + 1e-6)), as PyTorch's
  * clip_grad_norm_ does (which computes the norm in float32 for float
@@ -169,11 +193,11 @@ double rw_grad_global_norm(const rw_params *P);
  * norm before clipping. A non-finite norm is returned as is and the
  * gradients are left alone (rw_optim_step then refuses the step). max_norm
  * must be > 0: otherwise RW_ERR_ARG, nothing changes, and NAN is returned. */
-double rw_clip_global_norm(rw_params *P, double max_norm);
+RW_API double rw_clip_global_norm(rw_params *P, double max_norm);
 
 /* Clamps every gradient element to [-limit, limit] (NaN stays NaN). limit
  * must be > 0: otherwise RW_ERR_ARG and nothing changes. */
-void rw_clip_value(rw_params *P, double limit);
+RW_API void rw_clip_value(rw_params *P, double limit);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #ifndef REWIND_PARAM_H
 #define REWIND_PARAM_H
 
+#include "rewind/export.h"
 #include "rewind/tensor.h"
 #include "rewind/graph.h"
 
@@ -26,23 +27,31 @@ typedef struct rw_param {
 
 typedef struct rw_params rw_params;
 
-rw_params *rw_params_new(void);
-void rw_params_free(rw_params *P);
+RW_API rw_params *rw_params_new(void);
+RW_API void rw_params_free(rw_params *P);
 
 /* A new zero-initialized parameter; NULL and RW_ERR_ARG if the name is
  * empty or already taken, RW_ERR_SHAPE on a bad shape. */
-rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape);
+RW_API rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape);
 /* The parameter called `name`, or NULL (with an RW_ERR_ARG message). */
-rw_param *rw_params_get(const rw_params *P, const char *name);
-int rw_params_count(const rw_params *P);
-rw_param *rw_params_at(const rw_params *P, int i);
+RW_API rw_param *rw_params_get(const rw_params *P, const char *name);
+RW_API int rw_params_count(const rw_params *P);
+RW_API rw_param *rw_params_at(const rw_params *P, int i);
 /* Total number of scalars over all parameters. */
-size_t rw_params_size(const rw_params *P);
+RW_API size_t rw_params_size(const rw_params *P);
 
-void rw_params_zero_grad(rw_params *P);
+/* While skipping is on, layers built on P leave their parameters at zero
+ * instead of running their initializers (rw_param_init in rewind/init.h).
+ * For a model whose values are restored right after it is built, e.g. from
+ * a checkpoint: initializing a large recurrent matrix orthogonally costs
+ * more than sampling hundreds of tokens from it. Off by default. */
+RW_API void rw_params_set_skip_init(rw_params *P, bool skip);
+RW_API bool rw_params_skip_init(const rw_params *P);
+
+RW_API void rw_params_zero_grad(rw_params *P);
 
 /* A leaf node on `g` whose value and gradient are the parameter's own. */
-rw_node *rw_param_node(rw_graph *g, rw_param *p);
+RW_API rw_node *rw_param_node(rw_graph *g, rw_param *p);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #ifndef REWIND_RNG_H
 #define REWIND_RNG_H
 
+#include "rewind/export.h"
 #include <stdint.h>
 #include "rewind/tensor.h"
 
@@ -20,21 +21,21 @@ typedef struct rw_rng {
     uint64_t counter;
 } rw_rng;
 
-rw_rng rw_rng_seed(uint64_t seed);
+RW_API rw_rng rw_rng_seed(uint64_t seed);
 /* An independent stream derived from this one (e.g. one per layer). */
-rw_rng rw_rng_split(rw_rng *rng);
+RW_API rw_rng rw_rng_split(rw_rng *rng);
 
-uint64_t rw_rng_u64(rw_rng *rng);
+RW_API uint64_t rw_rng_u64(rw_rng *rng);
 /* Uniform in [0, 1). */
-double rw_rng_uniform(rw_rng *rng);
+RW_API double rw_rng_uniform(rw_rng *rng);
 /* Uniform integer in [0, n); n >= 1. Unbiased. */
-uint32_t rw_rng_below(rw_rng *rng, uint32_t n);
+RW_API uint32_t rw_rng_below(rw_rng *rng, uint32_t n);
 /* Standard normal (Box-Muller). */
-double rw_rng_normal(rw_rng *rng);
+RW_API double rw_rng_normal(rw_rng *rng);
 
 /* Fills a real tensor with uniform values in [lo, hi) / normal(mean, std). */
-void rw_rng_fill_uniform(rw_rng *rng, rw_tensor *t, double lo, double hi);
-void rw_rng_fill_normal(rw_rng *rng, rw_tensor *t, double mean, double std);
+RW_API void rw_rng_fill_uniform(rw_rng *rng, rw_tensor *t, double lo, double hi);
+RW_API void rw_rng_fill_normal(rw_rng *rng, rw_tensor *t, double mean, double std);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 #ifndef REWIND_SCHEDULE_H
 #define REWIND_SCHEDULE_H
 
+#include "rewind/export.h"
 #include "rewind/optim.h"
 
 #ifdef __cplusplus
@@ -48,29 +49,29 @@ typedef struct rw_schedule {
 } rw_schedule;
 
 /* Constructors (values; check them with rw_schedule_check). */
-rw_schedule rw_schedule_constant(void);
-rw_schedule rw_schedule_step(long every, double gamma);
-rw_schedule rw_schedule_exponential(double gamma);
-rw_schedule rw_schedule_cosine(long total, double min_lr);
+RW_API rw_schedule rw_schedule_constant(void);
+RW_API rw_schedule rw_schedule_step(long every, double gamma);
+RW_API rw_schedule rw_schedule_exponential(double gamma);
+RW_API rw_schedule rw_schedule_cosine(long total, double min_lr);
 /* s with a linear warm-up of `steps` steps in front. */
-rw_schedule rw_schedule_warmup(rw_schedule s, long steps);
+RW_API rw_schedule rw_schedule_warmup(rw_schedule s, long steps);
 
 /* RW_OK, or RW_ERR_ARG naming the field that makes no sense (gamma <= 0,
  * every < 1, total < 1, min_lr < 0, warmup < 0, an unknown kind). */
-rw_status rw_schedule_check(const rw_schedule *s);
+RW_API rw_status rw_schedule_check(const rw_schedule *s);
 
 /* The learning rate at `step` (>= 0) for base rate base_lr (> 0). NAN, with
  * an RW_ERR_ARG message, for an invalid schedule, step or base rate, or a
  * cosine min_lr above base_lr. */
-double rw_schedule_lr(const rw_schedule *s, double base_lr, long step);
+RW_API double rw_schedule_lr(const rw_schedule *s, double base_lr, long step);
 
 /* Sets opt's learning rate to rw_schedule_lr(s, base_lr, rw_optim_steps(opt)),
  * the rate for the step about to be taken. RW_ERR_ARG (and no change) when
  * the schedule is invalid. */
-rw_status rw_schedule_apply(const rw_schedule *s, rw_optim *opt, double base_lr);
+RW_API rw_status rw_schedule_apply(const rw_schedule *s, rw_optim *opt, double base_lr);
 
 /* "constant", "step", "exponential" or "cosine" ("unknown" otherwise). */
-const char *rw_schedule_kind_name(rw_schedule_kind kind);
+RW_API const char *rw_schedule_kind_name(rw_schedule_kind kind);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,8 @@
 #ifndef REWIND_SEQ2SEQ_H
 #define REWIND_SEQ2SEQ_H
 
+#include "rewind/export.h"
+
 #include <stdbool.h>
 #include "rewind/attention.h"
 #include "rewind/rnn.h"
@@ -50,13 +52,13 @@ typedef struct rw_bridge rw_bridge;
  * min(k, ns_enc - 1) (RW_BRIDGE_LAST). When the merged width differs from
  * the decoder state's (or opts.project), a projection "<name>.l<l>.s<k>"
  * maps it: tanh(W s + b). */
-rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *encoder, const rw_rnn *decoder,
+RW_API rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *encoder, const rw_rnn *decoder,
                          const rw_bridge_opts *opts, rw_rng *rng);
-void rw_bridge_free(rw_bridge *br);
+RW_API void rw_bridge_free(rw_bridge *br);
 /* enc: the encoder's run over the batch (RW_OUTPUT_ALL for RW_BRIDGE_MEAN);
  * lengths int32 [B] or NULL. Writes rw_rnn_state_count(decoder) nodes to
  * state. */
-rw_status rw_bridge_apply(rw_graph *g, const rw_bridge *br, const rw_seq *enc, rw_node *lengths, rw_node **state);
+RW_API rw_status rw_bridge_apply(rw_graph *g, const rw_bridge *br, const rw_seq *enc, rw_node *lengths, rw_node **state);
 
 /* ---- teacher forcing and scheduled sampling (Bengio et al. 2015) ---------- */
 
@@ -75,7 +77,7 @@ typedef struct rw_teacher_forcing {
 
 /* The probability of feeding the true token at training step i (from 0).
  * NaN and an error for parameters outside the ranges above. */
-double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
+RW_API double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
 
 /* ---- the model -------------------------------------------------------------- */
 
@@ -98,12 +100,12 @@ typedef struct rw_seq2seq_opts {
 
 typedef struct rw_seq2seq rw_seq2seq;
 
-rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts *opts, rw_rng *rng);
-void rw_seq2seq_free(rw_seq2seq *m);
-const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m);   /* with the defaults filled in */
-const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m);
-const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
-const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
+RW_API rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts *opts, rw_rng *rng);
+RW_API void rw_seq2seq_free(rw_seq2seq *m);
+RW_API const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m);   /* with the defaults filled in */
+RW_API const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m);
+RW_API const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
+RW_API const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
 
 /* The decoder's state between steps. */
 typedef struct rw_seq2seq_state {
@@ -116,10 +118,10 @@ typedef struct rw_seq2seq_state {
 
 /* Runs the encoder over src int32 [S, B] (lengths int32 [B] or NULL) and
  * fills st: bridged initial decoder states, zero context, attention memory. */
-rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st);
+RW_API rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st);
 
 /* One decoder step: tokens int32 [B] -> logits [B, tgt_vocab]; st updated. */
-rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st, rw_node *tokens);
+RW_API rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st, rw_node *tokens);
 
 typedef struct rw_seq2seq_train_opts {
     const rw_teacher_forcing *feed;  /* NULL: teacher forcing */
@@ -137,7 +139,7 @@ typedef struct rw_seq2seq_out {
  * y_1 .. y_n </s>, padded with -1) fed back by the teacher-forcing setting.
  * A token fed from the model is a value (argmax or sample), never a
  * gradient path. On error loss is NULL. */
-rw_seq2seq_out rw_seq2seq_forward(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *src_lengths, rw_node *tgt,
+RW_API rw_seq2seq_out rw_seq2seq_forward(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *src_lengths, rw_node *tgt,
                                   const rw_seq2seq_train_opts *opts);
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
 #ifndef REWIND_TENSOR_H
 #define REWIND_TENSOR_H
 
+#include "rewind/export.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,45 +49,45 @@ typedef struct rw_tensor {
     bool owns;              /* true when rw_tensor_free must release the storage */
 } rw_tensor;
 
-/* Shape constructors: rw_shape_of(2, 3, 4) is the shape [2, 3, 4].
+/* Shape constructors: rw_shape3(2, 3, 4) is the shape [2, 3, 4].
  * Dimensions must be >= 1. */
-rw_shape rw_shape_scalar(void);
-rw_shape rw_shape1(int d0);
-rw_shape rw_shape2(int d0, int d1);
-rw_shape rw_shape3(int d0, int d1, int d2);
-rw_shape rw_shape4(int d0, int d1, int d2, int d3);
+RW_API rw_shape rw_shape_scalar(void);
+RW_API rw_shape rw_shape1(int d0);
+RW_API rw_shape rw_shape2(int d0, int d1);
+RW_API rw_shape rw_shape3(int d0, int d1, int d2);
+RW_API rw_shape rw_shape4(int d0, int d1, int d2, int d3);
 
 /* Number of elements of a shape (1 for a scalar). */
-size_t rw_shape_size(rw_shape s);
-bool rw_shape_equal(rw_shape a, rw_shape b);
+RW_API size_t rw_shape_size(rw_shape s);
+RW_API bool rw_shape_equal(rw_shape a, rw_shape b);
 /* Checks 0 <= ndim <= RW_MAX_DIMS and every dim >= 1; RW_ERR_SHAPE otherwise. */
-rw_status rw_shape_check(rw_shape s);
+RW_API rw_status rw_shape_check(rw_shape s);
 /* Writes "[2, 3, 4]" (or "[]" for a scalar) into buf; returns buf. */
-char *rw_shape_str(rw_shape s, char *buf, size_t len);
+RW_API char *rw_shape_str(rw_shape s, char *buf, size_t len);
 /* Size of the last dimension (1 for a scalar) and of everything before it. */
-int rw_shape_last(rw_shape s);
-size_t rw_shape_rows(rw_shape s);
+RW_API int rw_shape_last(rw_shape s);
+RW_API size_t rw_shape_rows(rw_shape s);
 
 /* A new zero-filled tensor owning its storage; NULL (and an error) on bad
  * shape or allocation failure. */
-rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape);
+RW_API rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape);
 /* A new real tensor holding a copy of `values` (shape.size elements). */
-rw_tensor *rw_tensor_from(rw_shape shape, const rw_real *values);
+RW_API rw_tensor *rw_tensor_from(rw_shape shape, const rw_real *values);
 /* A new int32 tensor holding a copy of `values`. */
-rw_tensor *rw_tensor_from_ints(rw_shape shape, const int32_t *values);
+RW_API rw_tensor *rw_tensor_from_ints(rw_shape shape, const int32_t *values);
 /* A deep copy. */
-rw_tensor *rw_tensor_clone(const rw_tensor *t);
-void rw_tensor_free(rw_tensor *t);
+RW_API rw_tensor *rw_tensor_clone(const rw_tensor *t);
+RW_API void rw_tensor_free(rw_tensor *t);
 
 /* Copies src's elements into dst; shapes and dtypes must match. */
-rw_status rw_tensor_copy(rw_tensor *dst, const rw_tensor *src);
-void rw_tensor_fill(rw_tensor *t, rw_real value);
+RW_API rw_status rw_tensor_copy(rw_tensor *dst, const rw_tensor *src);
+RW_API void rw_tensor_fill(rw_tensor *t, rw_real value);
 
 /* Flat element access with the row-major index of (i0, i1, ...). */
-size_t rw_tensor_index(const rw_tensor *t, const int *idx);
+RW_API size_t rw_tensor_index(const rw_tensor *t, const int *idx);
 
 /* Prints shape, dtype and (up to `max_elems`) elements, for debugging. */
-void rw_tensor_print(FILE *f, const char *label, const rw_tensor *t, size_t max_elems);
+RW_API void rw_tensor_print(FILE *f, const char *label, const rw_tensor *t, size_t max_elems);
 
 #ifdef __cplusplus
 }

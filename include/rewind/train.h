@@ -19,10 +19,12 @@
 #ifndef REWIND_TRAIN_H
 #define REWIND_TRAIN_H
 
+#include "rewind/export.h"
 #include <signal.h>
 #include <stdbool.h>
 #include "rewind/batch.h"
 #include "rewind/graph.h"
+#include "rewind/metrics.h"
 #include "rewind/optim.h"
 #include "rewind/param.h"
 #include "rewind/rng.h"
@@ -70,7 +72,15 @@ typedef struct rw_train_progress {
     double best_valid_loss;  /* the best so far (NAN before the first) */
     long best_step;          /* the step of the best validation (-1 before the first) */
     bool validated;          /* a validation ran after this step */
+    /* The options' metric_list and each metric's value at the latest
+     * validation (NAN before the first); metric_count 0 without metrics. */
+    int metric_count;
+    const rw_metric *metric_list;
+    const double *metric_values;
 } rw_train_progress;
+
+/* The most metrics rw_train_opts.metric_list may name. */
+#define RW_TRAIN_MAX_METRICS 16
 
 typedef struct rw_train_opts {
     /* Length: train until `epochs` passes over the source are done and
@@ -109,11 +119,24 @@ typedef struct rw_train_opts {
     int patience;
     double min_delta;
     bool keep_last;
+    /* Metrics at each validation (metric_count 0: none). `metrics` is reset
+     * before each validation; after each validation batch's loss,
+     * observe(g, batch, loss, metrics, loss_ctx) adds the batch's predictions
+     * (g still holds the batch's nodes, e.g. the logits under the loss).
+     * The metric_count metrics named in metric_list (at most
+     * RW_TRAIN_MAX_METRICS) are then read, passed to the progress callback
+     * and written to the log. */
+    rw_metrics *metrics;
+    rw_status (*observe)(rw_graph *g, void *batch, rw_node *loss, rw_metrics *metrics, void *loss_ctx);
+    const rw_metric *metric_list;
+    int metric_count;
 
     /* A CSV log (NULL: none), overwritten, with the header
      *   step,epoch,split,loss,grad_norm,lr
-     * one "train" row per step (grad_norm before clipping), and one "valid"
-     * row per validation with its loss and empty grad_norm and lr. */
+     * followed by one column per metric ("accuracy", "top5", ...) when
+     * metrics are set; one "train" row per step (grad_norm before clipping,
+     * empty metric cells), and one "valid" row per validation with its loss,
+     * empty grad_norm and lr, and the metrics' values. */
     const char *log_path;
 
     /* Checkpoints through rw_checkpoint_save_ex (NULL: none): every
@@ -172,17 +195,17 @@ typedef struct rw_train_result {
  * (RW_ERR_NUMERIC), a log or checkpoint that could not be written
  * (RW_ERR_IO). On an error the parameters are left as they are, for
  * inspection, and no checkpoint is written. `result` may be NULL. */
-rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_fn loss, void *loss_ctx,
+RW_API rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_fn loss, void *loss_ctx,
                    const rw_train_opts *o, rw_train_result *result);
 
 /* A name for a stop reason ("epochs done", "early stop", ...). */
-const char *rw_train_stop_name(rw_train_stop reason);
+RW_API const char *rw_train_stop_name(rw_train_stop reason);
 
 /* A source over a batcher: its batches are `const rw_batch *` (cast the
  * loss callback's `void *batch`); tokens are the batch's real tokens, and
  * the weight is its real target tokens when the data has target sequences,
  * else its number of examples. The batcher must outlive the source. */
-rw_train_source rw_batcher_source(rw_batcher *b);
+RW_API rw_train_source rw_batcher_source(rw_batcher *b);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,8 @@
 #ifndef REWIND_VOCAB_H
 #define REWIND_VOCAB_H
 
+#include "rewind/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,40 +51,54 @@ typedef struct rw_vocab {
 /* A byte vocabulary of the bytes b with present[b] != 0, ids in byte order.
  * Every rw_vocab_from_* and rw_vocab_opaque fills a zeroed (or freed)
  * struct; on failure free it with rw_vocab_free. */
-rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256]);
+RW_API rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256]);
 /* The distinct strings, sorted (the ids follow strcmp order), with "<unk>"
  * as id 0 when with_unk. Sorts `strings` in place; copies them. */
-rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_unk);
+RW_API rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_unk);
 /* A word vocabulary: "<unk>" and the words that occur at least min_count
  * times in `words` (sorted in place; copied). */
-rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count);
+RW_API rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count);
 /* n ids without token strings (a model loaded without its data). */
-rw_status rw_vocab_opaque(rw_vocab *v, int n);
-void rw_vocab_free(rw_vocab *v);
+RW_API rw_status rw_vocab_opaque(rw_vocab *v, int n);
+RW_API void rw_vocab_free(rw_vocab *v);
 
 /* The id of the token s[0..len), or -1. */
-int rw_vocab_find(const rw_vocab *v, const char *s, size_t len);
+RW_API int rw_vocab_find(const rw_vocab *v, const char *s, size_t len);
 /* The token of id, or NULL when out of range or opaque. */
-const char *rw_vocab_token(const rw_vocab *v, int id);
+RW_API const char *rw_vocab_token(const rw_vocab *v, int id);
 
 /* ---- text into ids -------------------------------------------------------- */
 
 /* Sets present[b] for every byte of text[0..len) (lowercased first when
  * `lowercase`), as rw_vocab_from_bytes wants. */
-void rw_bytes_mark(const char *text, size_t len, bool lowercase, unsigned char present[256]);
+RW_API void rw_bytes_mark(const char *text, size_t len, bool lowercase, unsigned char present[256]);
 /* The ids of text[0..len) in a byte vocabulary (lowercased first when
  * `lowercase`); ids needs room for len. A byte the vocabulary lacks gets
  * v->unk (-1 when there is no "<unk>"). */
-void rw_bytes_encode(const rw_vocab *v, const char *text, size_t len, bool lowercase, int32_t *ids);
+RW_API void rw_bytes_encode(const rw_vocab *v, const char *text, size_t len, bool lowercase, int32_t *ids);
 /* Appends copies of the whitespace-separated words of text to *words
  * (grown as needed; *n counts them). Free each word and the array. */
-rw_status rw_words_append(const char *text, char ***words, int *n);
+RW_API rw_status rw_words_append(const char *text, char ***words, int *n);
 /* The ids of a NUL-terminated text: one per byte in a byte vocabulary,
  * else one per whitespace-separated word; unknown tokens get v->unk.
  * ids needs room for strlen(text). Returns the count. */
-int rw_vocab_encode(const rw_vocab *v, const char *text, int32_t *ids);
+RW_API int rw_vocab_encode(const rw_vocab *v, const char *text, int32_t *ids);
 /* ASCII-lowercases s in place. */
-void rw_lowercase(char *s);
+RW_API void rw_lowercase(char *s);
+
+/* ---- special tokens (sequence-to-sequence vocabularies) -------------------- */
+
+/* Ids of the specials in a vocabulary made by rw_vocab_add_specials. */
+enum { RW_VOCAB_PAD = 0, RW_VOCAB_BOS = 1, RW_VOCAB_EOS = 2, RW_VOCAB_UNK = 3, RW_VOCAB_SPECIALS = 4 };
+/* Puts "<pad>", "<s>", "</s>", "<unk>" in front of v as ids 0..3 (an
+ * existing "<unk>" moves there; the other tokens keep their order). A
+ * byte vocabulary stays one: the specials are its only longer tokens, so
+ * text is still read byte by byte. No-op when v already has them. */
+RW_API rw_status rw_vocab_add_specials(rw_vocab *v);
+/* True when ids 0..3 of v are the four specials. */
+RW_API bool rw_vocab_has_specials(const rw_vocab *v);
+/* "<pad>", "<s>", "</s>", "<unk>" for ids 0..3, else NULL. */
+RW_API const char *rw_vocab_special_name(int id);
 
 /* ---- saved as text ----------------------------------------------------------- */
 
@@ -90,10 +106,10 @@ void rw_lowercase(char *s);
  * then the same for `labels` ("labels <n>") when labels is non-NULL and has
  * strings. Bytes outside printable ASCII and '\\' are escaped (\xHH, \\).
  * NULL with an error when `tokens` is opaque. free() the result. */
-char *rw_vocab_to_text(const rw_vocab *tokens, const rw_vocab *labels);
+RW_API char *rw_vocab_to_text(const rw_vocab *tokens, const rw_vocab *labels);
 /* Reads what rw_vocab_to_text wrote into two zeroed vocabularies (labels
  * stays empty when the text has none). RW_ERR_FORMAT saying what is wrong. */
-rw_status rw_vocab_from_text(rw_vocab *tokens, rw_vocab *labels, const char *text);
+RW_API rw_status rw_vocab_from_text(rw_vocab *tokens, rw_vocab *labels, const char *text);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  * classes. Also the printed summary. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "yaml/diag.h"
 #include "model_internal.h"
 
@@ -12,7 +12,7 @@ static rw_status init_error(const minit *mi, const char *param)
 {
     char base[600];
     snprintf(base, sizeof base, "%s", rw_last_error());
-    return ydiag(RW_ERR_FORMAT, mi->at, "cannot initialize '%s': %s", param, base);
+    return rwi_ydiag(RW_ERR_FORMAT, mi->at, "cannot initialize '%s': %s", param, base);
 }
 
 /* The short names of a layer's parameters, for "did you mean". */
@@ -47,10 +47,10 @@ static rw_status rnn_inits(rw_model *m, mlayer *l, rw_rng *rng)
                         if (w > 0 && (size_t)w < sizeof list - at)
                             at += (size_t)w;
                     }
-                    return ydiag(RW_ERR_FORMAT, mi->at, "layer '%s' has no parameter '%s' (its cells have: %s)%s",
-                                 l->name, mi->param, list, ysuggest(mi->param, names, n, hint, sizeof hint));
+                    return rwi_ydiag(RW_ERR_FORMAT, mi->at, "layer '%s' has no parameter '%s' (its cells have: %s)%s",
+                                 l->name, mi->param, list, rwi_ysuggest(mi->param, names, n, hint, sizeof hint));
                 }
-                if (rw_init_tensor(p->value, init, rng) != RW_OK)
+                if (rw_param_init(m->P, p, init, rng) != RW_OK)
                     return init_error(mi, p->name);
             }
     }
@@ -76,7 +76,7 @@ static rw_status build_rnn(rw_model *m, mlayer *l, int in, bool ids, rw_rng *rng
             return rw_error(l->ycell->pending_status, "%s", l->ycell->pending);
         char base[700];
         snprintf(base, sizeof base, "%s", rw_last_error());
-        return ydiag(rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_ARG, l->at, "cannot build layer '%s': %s",
+        return rwi_ydiag(rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_ARG, l->at, "cannot build layer '%s': %s",
                      l->name, base);
     }
     if (rnn_inits(m, l, rng) != RW_OK)
@@ -89,10 +89,11 @@ static rw_status check_output(const rw_model *m, const mlayer *last, int C)
 {
     if (last->out_width == C)
         return RW_OK;
-    const char *what = m->target == MT_LABEL ? "classes" : "tokens";
-    return ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per step, but "
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    const char *what = classes ? "classes" : "tokens";
+    return rwi_ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per step, but "
                  "output '%s' predicts one of %d %s (write 'size: %s')", last->name, last->out_width, m->out_name, C,
-                 what, m->target == MT_LABEL ? "classes" : "vocab");
+                 what, classes ? "classes" : "vocab");
 }
 
 /* A lower bound of a layer's parameter count (one gate of one layer for a
@@ -107,20 +108,24 @@ static double layer_lower_bound(const mlayer *l, int V, int in)
     }
 }
 
-rw_status mbuild(rw_model *m)
+rw_status rwi_mbuild(rw_model *m)
 {
     double at_least = 0; /* parameters, lower bound */
     if (!(m->P = rw_params_new()))
         return rw_last_status();
+    rw_params_set_skip_init(m->P, m->skip_init);
+    if (m->s2s)
+        return rwi_ms2s_build(m); /* seq2seq_model.c */
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
-    int V = m->vocab.n, C = m->target == MT_LABEL ? m->labels.n : V;
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    int V = m->vocab.n, C = classes ? m->labels.n : V;
     if (V < 1)
-        return ydiag(RW_ERR_FORMAT, m->data_at, "the vocabulary is empty: the training data holds no tokens");
-    if (m->target == MT_LABEL && C < 1)
-        return ydiag(RW_ERR_FORMAT, m->out_at, "the output predicts classes, but none are known (no labels in "
+        return rwi_ydiag(RW_ERR_FORMAT, m->data_at, "the vocabulary is empty: the training data holds no tokens");
+    if (classes && C < 1)
+        return rwi_ydiag(RW_ERR_FORMAT, m->out_at, "the output predicts classes, but none are known (no labels in "
                      "the data, and no 'classes' given)");
-    int in = V;
-    bool ids = true;
+    int in = m->real_input ? m->input_width : V;
+    bool ids = !m->real_input;
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *l = &m->layers[i];
         l->in_width = in;
@@ -130,13 +135,13 @@ rw_status mbuild(rw_model *m)
             l->size = C;
         at_least += layer_lower_bound(l, V, in);
         if (at_least > (double)M_MAX_PARAMS) /* a model text may come from an untrusted checkpoint */
-            return ydiag(RW_ERR_FORMAT, l->size_at ? l->size_at : l->at, "with layer '%s' the model would hold more "
+            return rwi_ydiag(RW_ERR_FORMAT, l->size_at ? l->size_at : l->at, "with layer '%s' the model would hold more "
                          "than %.3g parameters, the most rewind builds", l->name, (double)M_MAX_PARAMS);
         rw_param *main_w = NULL;
         switch (l->kind) {
         case ML_EMBEDDING:
             if (!(l->emb = rw_embedding_new(m->P, l->name, V, l->size, &rng)))
-                return ydiag(rw_last_status(), l->at, "cannot build layer '%s'", l->name);
+                return rwi_ydiag(rw_last_status(), l->at, "cannot build layer '%s'", l->name);
             main_w = l->emb->E;
             l->out_width = l->size;
             break;
@@ -146,7 +151,7 @@ rw_status mbuild(rw_model *m)
             break;
         case ML_LINEAR:
             if (!(l->lin = rw_linear_new(m->P, l->name, in, l->size, &rng)))
-                return ydiag(rw_last_status(), l->at, "cannot build layer '%s'", l->name);
+                return rwi_ydiag(rw_last_status(), l->at, "cannot build layer '%s'", l->name);
             main_w = l->lin->W;
             l->out_width = l->size;
             break;
@@ -155,27 +160,36 @@ rw_status mbuild(rw_model *m)
             break;
         }
         if (main_w && l->n_inits &&
-            rw_init_tensor(main_w->value, rw_init_of(l->inits[0].kind, l->inits[0].a, l->inits[0].b), &rng) != RW_OK)
+            rw_param_init(m->P, main_w, rw_init_of(l->inits[0].kind, l->inits[0].a, l->inits[0].b), &rng) != RW_OK)
             return init_error(&l->inits[0], main_w->name);
         in = l->out_width;
         ids = false;
     }
-    return check_output(m, &m->layers[m->n_layers - 1], C);
+    const mlayer *last = &m->layers[m->n_layers - 1];
+    if (m->loss == MLOSS_CROSS_ENTROPY)
+        return check_output(m, last, C);
+    if (!m->value_width)
+        m->value_width = last->out_width; /* no data read: the last layer says */
+    if (last->out_width != m->value_width)
+        return rwi_ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per %s, "
+                     "but the targets have %d (write 'size: %d')", last->name, last->out_width,
+                     m->target == MT_VALUES ? "step" : "sequence", m->value_width, m->value_width);
+    return RW_OK;
 }
 
-void mlayers_free(rw_model *m)
+void rwi_mlayers_free(rw_model *m)
 {
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *l = &m->layers[i];
         rw_rnn_free(l->rnn);
         rw_linear_free(l->lin);
         rw_embedding_free(l->emb);
-        rw_free(l->copts);
+        rwi_free(l->copts);
         for (int k = 0; k < l->n_inits; k++)
-            rw_free(l->inits[k].param);
-        rw_free(l->name);
+            rwi_free(l->inits[k].param);
+        rwi_free(l->name);
     }
-    rw_free(m->out_name);
+    rwi_free(m->out_name);
 }
 
 /* ---- the summary -------------------------------------------------------------------- */
@@ -219,7 +233,14 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         fprintf(f, "no model: section (a cell library)\n");
         return;
     }
-    fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
+    if (m->s2s) { /* seq2seq_model.c: the graph, then the parameters below */
+        rwi_ms2s_print(f, m);
+        goto params;
+    }
+    if (m->real_input)
+        fprintf(f, "input: real vectors [T, B, %d]\n", m->input_width);
+    else
+        fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "  %-16s %-22s %-16s %12s\n", "layer", "type", "output", "parameters");
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
@@ -235,9 +256,8 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         if (l->kind == ML_RNN && l->cell->n_options)
             print_cell_options(f, l->cell, l->copts);
     }
-    fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
-            m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,
-            m->target == MT_LABEL ? "classes" : "tokens");
+    rwi_mprint_output(f, m);
+params:
     fprintf(f, "parameters:\n");
     for (int i = 0; i < rw_params_count(m->P); i++) {
         const rw_param *p = rw_params_at(m->P, i);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "yaml/diag.h"
 #include "model_internal.h"
 
@@ -12,27 +12,27 @@
 static rw_status opt_real(const yctx *c, const ynode *map, const char *key, double lo, double hi, bool open,
                           double *out)
 {
-    const ynode *n = ymap_get(map, key);
-    return n ? ys_real(c, n, key, lo, hi, open, out) : RW_OK;
+    const ynode *n = rwi_ymap_get(map, key);
+    return n ? rwi_ys_real(c, n, key, lo, hi, open, out) : RW_OK;
 }
 
 static rw_status opt_bool(const yctx *c, const ynode *map, const char *key, bool *out)
 {
-    const ynode *n = ymap_get(map, key);
-    return n ? ys_bool(c, n, key, out) : RW_OK;
+    const ynode *n = rwi_ymap_get(map, key);
+    return n ? rwi_ys_bool(c, n, key, out) : RW_OK;
 }
 
 static rw_status opt_long(const yctx *c, const ynode *map, const char *key, long lo, long *out)
 {
-    const ynode *n = ymap_get(map, key);
-    return n ? ys_int(c, n, key, lo, BIG, out) : RW_OK;
+    const ynode *n = rwi_ymap_get(map, key);
+    return n ? rwi_ys_int(c, n, key, lo, BIG, out) : RW_OK;
 }
 
 /* "N steps", "N epochs", "epoch", or a bare number of steps. */
 static rw_status interval(const yctx *c, const ynode *n, const char *what, rw_model_interval *out)
 {
     char t[128];
-    if (n->kind == Y_SCALAR && ys_text(c, n, what, t, sizeof t, NULL) == RW_OK) {
+    if (n->kind == Y_SCALAR && rwi_ys_text(c, n, what, t, sizeof t, NULL) == RW_OK) {
         char *end;
         long v = strtol(t, &end, 10);
         if (end == t && !strcmp(t, "epoch"))
@@ -49,7 +49,7 @@ static rw_status interval(const yctx *c, const ynode *n, const char *what, rw_mo
         return RW_OK;
     }
 bad:
-    return ydiag(RW_ERR_FORMAT, n, "'%s' is an interval: a number of steps, \"N steps\" or \"N epochs\"", what);
+    return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' is an interval: a number of steps, \"N steps\" or \"N epochs\"", what);
 }
 
 /* ---- train: ---------------------------------------------------------------------- */
@@ -65,37 +65,37 @@ static rw_status parse_batch(rw_model *m, const ynode *b)
     static const char *const bpk[] = { "window", "carry_state", NULL };
     long v;
     if (b->kind == Y_SCALAR) {
-        if (ys_int(c, b, "batch", 1, 1 << 20, &v) != RW_OK)
+        if (rwi_ys_int(c, b, "batch", 1, 1 << 20, &v) != RW_OK)
             return RW_ERR_FORMAT;
         t->batch_size = (int)v;
         return RW_OK;
     }
     const ynode *n;
-    if (ys_expect(b, Y_MAP, "batch") || ys_keys(b, "batch", keys) || opt_bool(c, b, "drop_last", &t->drop_last))
+    if (rwi_ys_expect(b, Y_MAP, "batch") || rwi_ys_keys(b, "batch", keys) || opt_bool(c, b, "drop_last", &t->drop_last))
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(b, "size"))) {
-        if (ys_int(c, n, "size", 1, 1 << 20, &v) != RW_OK)
+    if ((n = rwi_ymap_get(b, "size"))) {
+        if (rwi_ys_int(c, n, "size", 1, 1 << 20, &v) != RW_OK)
             return RW_ERR_FORMAT;
         t->batch_size = (int)v;
     }
-    if ((n = ymap_get(b, "bptt"))) {
+    if ((n = rwi_ymap_get(b, "bptt"))) {
         const ynode *w = n;
         if (n->kind == Y_MAP) {
-            w = ymap_get(n, "window");
-            if (ys_keys(n, "bptt", bpk) || opt_bool(c, n, "carry_state", &t->carry_state))
+            w = rwi_ymap_get(n, "window");
+            if (rwi_ys_keys(n, "bptt", bpk) || opt_bool(c, n, "carry_state", &t->carry_state))
                 return RW_ERR_FORMAT;
         }
-        if (w && ys_int(c, w, "window", 1, 1 << 20, &v) != RW_OK)
+        if (w && rwi_ys_int(c, w, "window", 1, 1 << 20, &v) != RW_OK)
             return RW_ERR_FORMAT;
         if (w)
             t->bptt = (int)v;
     }
-    if ((n = ymap_get(b, "bucket"))) {
+    if ((n = rwi_ymap_get(b, "bucket"))) {
         const ynode *by;
         int k = 0;
-        if (ys_expect(n, Y_MAP, "bucket") || ys_keys(n, "bucket", bk) ||
+        if (rwi_ys_expect(n, Y_MAP, "bucket") || rwi_ys_keys(n, "bucket", bk) ||
             opt_bool(c, n, "shuffle_batches", &t->shuffle_batches) ||
-            ((by = ymap_get(n, "by")) && ys_enum(c, by, "bucket order", orders, &k)))
+            ((by = rwi_ymap_get(n, "by")) && rwi_ys_enum(c, by, "bucket order", orders, &k)))
             return RW_ERR_FORMAT;
         t->order = (rw_batch_order)k; /* the names above follow rw_batch_order */
     }
@@ -115,34 +115,34 @@ static rw_status parse_optimizer(rw_model *m, const ynode *o)
     rw_model_optim_config *x = &m->train.optimizer;
     const ynode *tn;
     int k;
-    if (ys_expect(o, Y_MAP, "optimizer") || ys_need(o, "type", "optimizer", &tn) ||
-        ys_enum(c, tn, "optimizer", types, &k))
+    if (rwi_ys_expect(o, Y_MAP, "optimizer") || rwi_ys_need(o, "type", "optimizer", &tn) ||
+        rwi_ys_enum(c, tn, "optimizer", types, &k))
         return RW_ERR_FORMAT;
     char where[64];
     snprintf(where, sizeof where, "optimizer %s", types[k]);
     x->kind = (rw_optim_kind)k;
     x->lr = default_lr[k];
     x->momentum = k == RW_OPTIM_MOMENTUM ? 0.9 : 0;
-    if (ys_keys(o, where, keys[k]) || opt_real(c, o, "lr", 0, 1e6, false, &x->lr) ||
+    if (rwi_ys_keys(o, where, keys[k]) || opt_real(c, o, "lr", 0, 1e6, false, &x->lr) ||
         opt_real(c, o, "momentum", 0, 1, true, &x->momentum) || opt_bool(c, o, "nesterov", &x->nesterov) ||
         opt_real(c, o, "weight_decay", 0, 1e6, false, &x->weight_decay) || opt_real(c, o, "eps", 0, 1, false, &x->eps) ||
         opt_real(c, o, "alpha", 0, 1, true, &x->alpha) || opt_real(c, o, "beta1", 0, 1, true, &x->beta1) ||
         opt_real(c, o, "beta2", 0, 1, true, &x->beta2))
         return RW_ERR_FORMAT;
-    const ynode *betas = ymap_get(o, "betas");
+    const ynode *betas = rwi_ymap_get(o, "betas");
     if (betas) {
-        if (ys_expect(betas, Y_SEQ, "betas") != RW_OK)
+        if (rwi_ys_expect(betas, Y_SEQ, "betas") != RW_OK)
             return RW_ERR_FORMAT;
         if (betas->n != 2)
-            return ydiag(RW_ERR_FORMAT, betas, "'betas' is a list of two numbers [beta1, beta2]");
-        if (ys_real(c, betas->vals[0], "beta1", 0, 1, true, &x->beta1) ||
-            ys_real(c, betas->vals[1], "beta2", 0, 1, true, &x->beta2))
+            return rwi_ydiag(RW_ERR_FORMAT, betas, "'betas' is a list of two numbers [beta1, beta2]");
+        if (rwi_ys_real(c, betas->vals[0], "beta1", 0, 1, true, &x->beta1) ||
+            rwi_ys_real(c, betas->vals[1], "beta2", 0, 1, true, &x->beta2))
             return RW_ERR_FORMAT;
     }
     if (!(x->lr > 0))
-        return ydiag(RW_ERR_FORMAT, ymap_get(o, "lr"), "'lr' must be > 0");
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(o, "lr"), "'lr' must be > 0");
     if (x->nesterov && x->momentum <= 0)
-        return ydiag(RW_ERR_FORMAT, ymap_get(o, "nesterov"), "nesterov needs a momentum > 0");
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(o, "nesterov"), "nesterov needs a momentum > 0");
     return RW_OK;
 }
 
@@ -155,11 +155,11 @@ static rw_status parse_schedule(rw_model *m, const ynode *s)
     rw_schedule *x = &m->train.schedule;
     const ynode *tn, *n;
     int k;
-    if (ys_expect(s, Y_MAP, "schedule") || ys_keys(s, "schedule", keys) || ys_need(s, "type", "schedule", &tn) ||
-        ys_enum(c, tn, "schedule", types, &k))
+    if (rwi_ys_expect(s, Y_MAP, "schedule") || rwi_ys_keys(s, "schedule", keys) || rwi_ys_need(s, "type", "schedule", &tn) ||
+        rwi_ys_enum(c, tn, "schedule", types, &k))
         return RW_ERR_FORMAT;
     if (k == 6)
-        return ydiag(RW_ERR_FORMAT, tn, "the plateau schedule is not implemented yet (constant, step, exp, cosine, "
+        return rwi_ydiag(RW_ERR_FORMAT, tn, "the plateau schedule is not implemented yet (constant, step, exp, cosine, "
                      "warmup_cosine)");
     double gamma = 0.5, min_lr = 0;
     long total = 0, warmup = 0;
@@ -168,12 +168,12 @@ static rw_status parse_schedule(rw_model *m, const ynode *s)
         opt_real(c, s, "min_lr", 0, 1e6, false, &min_lr) || opt_long(c, s, "total", 1, &total) ||
         opt_long(c, s, "warmup", 0, &warmup))
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(s, "every")) && interval(c, n, "every", &every) != RW_OK)
+    if ((n = rwi_ymap_get(s, "every")) && interval(c, n, "every", &every) != RW_OK)
         return RW_ERR_FORMAT;
     if (every.count < 1)
-        return ydiag(RW_ERR_FORMAT, n, "'every' must be at least 1");
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'every' must be at least 1");
     if ((k == 4 || k == 5) && !total)
-        return ydiag(RW_ERR_FORMAT, s, "a cosine schedule needs 'total' (its length in steps)");
+        return rwi_ydiag(RW_ERR_FORMAT, s, "a cosine schedule needs 'total' (its length in steps)");
     if (k == 0)
         *x = rw_schedule_constant();
     else if (k == 1)
@@ -196,9 +196,9 @@ static rw_status parse_early_stop(rw_model *m, const ynode *e)
     const ynode *n;
     long v = 0;
     int k;
-    if (ys_expect(e, Y_MAP, "early_stop") || ys_keys(e, "early_stop", keys) ||
-        ((n = ymap_get(e, "monitor")) && ys_enum(c, n, "monitor", monitors, &k)) ||
-        ((n = ymap_get(e, "mode")) && ys_enum(c, n, "mode", modes, &k)) || opt_long(c, e, "patience", 1, &v) ||
+    if (rwi_ys_expect(e, Y_MAP, "early_stop") || rwi_ys_keys(e, "early_stop", keys) ||
+        ((n = rwi_ymap_get(e, "monitor")) && rwi_ys_enum(c, n, "monitor", monitors, &k)) ||
+        ((n = rwi_ymap_get(e, "mode")) && rwi_ys_enum(c, n, "mode", modes, &k)) || opt_long(c, e, "patience", 1, &v) ||
         opt_real(c, e, "min_delta", 0, 1e9, false, &m->train.min_delta) ||
         opt_bool(c, e, "restore_best", &m->train.restore_best))
         return RW_ERR_FORMAT;
@@ -210,20 +210,20 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
 {
     static const char *const keys[] = { "path", "dir", "every", NULL };
     const yctx *c = &m->ctx;
-    const ynode *path = ymap_get(cp, "path"), *dir = ymap_get(cp, "dir"), *every = ymap_get(cp, "every");
-    if (ys_expect(cp, Y_MAP, "checkpoint") || ys_keys(cp, "checkpoint", keys))
+    const ynode *path = rwi_ymap_get(cp, "path"), *dir = rwi_ymap_get(cp, "dir"), *every = rwi_ymap_get(cp, "every");
+    if (rwi_ys_expect(cp, Y_MAP, "checkpoint") || rwi_ys_keys(cp, "checkpoint", keys))
         return RW_ERR_FORMAT;
     if ((path && dir) || (!path && !dir))
-        return ydiag(RW_ERR_FORMAT, cp, "'checkpoint' needs either 'path' (a file) or 'dir' (then <dir>/last.rwc)");
+        return rwi_ydiag(RW_ERR_FORMAT, cp, "'checkpoint' needs either 'path' (a file) or 'dir' (then <dir>/last.rwc)");
     char *s = NULL;
-    if (ys_string(c, path ? path : dir, path ? "path" : "dir", &s) != RW_OK)
+    if (rwi_ys_string(c, path ? path : dir, path ? "path" : "dir", &s) != RW_OK)
         return RW_ERR_FORMAT;
     if (dir) {
         size_t len = strlen(s) + sizeof "/last.rwc";
-        m->train.checkpoint_path = rw_malloc(len, "a checkpoint path");
+        m->train.checkpoint_path = rwi_malloc(len, "a checkpoint path");
         if (m->train.checkpoint_path)
             snprintf(m->train.checkpoint_path, len, "%s/last.rwc", s);
-        rw_free(s);
+        rwi_free(s);
         if (!m->train.checkpoint_path)
             return RW_ERR_NOMEM;
     } else {
@@ -232,10 +232,11 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
     return every ? interval(c, every, "every", &m->train.checkpoint_every) : RW_OK;
 }
 
-rw_status mparse_train(rw_model *m, const ynode *t)
+rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
-                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", NULL };
+                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics", "teacher_forcing",
+                                        NULL };
     rw_model_train_config *x = &m->train;
     *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
                                   .shuffle_batches = true, .restore_best = true, .check_finite = true,
@@ -247,52 +248,57 @@ rw_status mparse_train(rw_model *m, const ynode *t)
     const yctx *c = &m->ctx;
     const ynode *n;
     long v;
-    if (ys_expect(t, Y_MAP, "train") || ys_keys(t, "train", keys))
+    if (rwi_ys_expect(t, Y_MAP, "train") || rwi_ys_keys(t, "train", keys))
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "seed"))) {
-        if (ys_int(c, n, "seed", 0, BIG, &v) != RW_OK)
+    if ((n = rwi_ymap_get(t, "seed"))) {
+        if (rwi_ys_int(c, n, "seed", 0, BIG, &v) != RW_OK)
             return RW_ERR_FORMAT;
         x->seed = (uint64_t)v;
     }
-    if ((n = ymap_get(t, "epochs"))) {
-        if (ys_int(c, n, "epochs", 1, 1 << 30, &v) != RW_OK)
+    if ((n = rwi_ymap_get(t, "epochs"))) {
+        if (rwi_ys_int(c, n, "epochs", 1, 1 << 30, &v) != RW_OK)
             return RW_ERR_FORMAT;
         x->epochs = (int)v;
     }
     if (opt_long(c, t, "steps", 1, &x->steps) || opt_bool(c, t, "check_finite", &x->check_finite))
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "batch")) && parse_batch(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(t, "batch")) && parse_batch(m, n) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "optimizer")) && parse_optimizer(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(t, "optimizer")) && parse_optimizer(m, n) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "clip"))) {
+    if ((n = rwi_ymap_get(t, "clip"))) {
         static const char *const ck[] = { "global_norm", "value", NULL };
-        if (n->kind == Y_SCALAR ? ys_real(c, n, "clip", 1e-12, 1e12, false, &x->clip_norm)
-                                : ys_expect(n, Y_MAP, "clip") || ys_keys(n, "clip", ck) ||
+        if (n->kind == Y_SCALAR ? rwi_ys_real(c, n, "clip", 1e-12, 1e12, false, &x->clip_norm)
+                                : rwi_ys_expect(n, Y_MAP, "clip") || rwi_ys_keys(n, "clip", ck) ||
                                       opt_real(c, n, "global_norm", 1e-12, 1e12, false, &x->clip_norm) ||
                                       opt_real(c, n, "value", 1e-12, 1e12, false, &x->clip_value))
             return RW_ERR_FORMAT;
     }
-    if ((n = ymap_get(t, "schedule")) && parse_schedule(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(t, "schedule")) && parse_schedule(m, n) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "early_stop")) && parse_early_stop(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(t, "early_stop")) && parse_early_stop(m, n) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "checkpoint")) && parse_checkpoint(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(t, "checkpoint")) && parse_checkpoint(m, n) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "valid_every")) && interval(c, n, "valid_every", &x->valid_every) != RW_OK)
+    if ((n = rwi_ymap_get(t, "valid_every")) && interval(c, n, "valid_every", &x->valid_every) != RW_OK)
         return RW_ERR_FORMAT;
-    if ((n = ymap_get(t, "log")) && ys_string(c, n, "log", &x->log_path) != RW_OK)
+    if ((n = rwi_ymap_get(t, "log")) && rwi_ys_string(c, n, "log", &x->log_path) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "metrics")) && rwi_mparse_metrics(m, n) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "teacher_forcing")) && rwi_ms2s_parse_teacher_forcing(m, n) != RW_OK) /* graph_parse.c */
         return RW_ERR_FORMAT;
     return RW_OK;
 }
 
 /* ---- data:, generate:, regularize: ------------------------------------------------- */
 
-rw_status mparse_data(rw_model *m, const ynode *d)
+rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", NULL };
-    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
+                                         "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
     const yctx *c = &m->ctx;
     rw_model_data_config *x = &m->data;
@@ -301,15 +307,15 @@ rw_status mparse_data(rw_model *m, const ynode *d)
     long v = 1;
     m->data_at = d;
     x->min_count = 1;
-    if (ys_expect(d, Y_MAP, "data") || ys_keys(d, "data", keys) || ys_need(d, "kind", "data", &n) ||
-        ys_enum(c, n, "data kind", kinds, &k))
+    if (rwi_ys_expect(d, Y_MAP, "data") || rwi_ys_keys(d, "data", keys) || rwi_ys_need(d, "kind", "data", &n) ||
+        rwi_ys_enum(c, n, "data kind", kinds, &k))
         return RW_ERR_FORMAT;
     x->kind = (rw_data_kind)(k + 1);
-    if ((n = ymap_get(d, "tokens"))) {
-        if (ys_enum(c, n, "tokens", tokens, &k) != RW_OK)
+    if ((n = rwi_ymap_get(d, "tokens"))) {
+        if (rwi_ys_enum(c, n, "tokens", tokens, &k) != RW_OK)
             return RW_ERR_FORMAT;
         if (k == 1 && x->kind == RW_DATA_CHARS)
-            return ydiag(RW_ERR_FORMAT, n, "data of kind chars is read as bytes; 'tokens: words' is for the tsv kinds");
+            return rwi_ydiag(RW_ERR_FORMAT, n, "data of kind chars is read as bytes; 'tokens: words' is for the tsv kinds");
         x->tokens = (rw_token_kind)k;
     }
     if (opt_real(c, d, "valid_fraction", 0, 0.5, false, &x->valid_fraction) ||
@@ -320,87 +326,69 @@ rw_status mparse_data(rw_model *m, const ynode *d)
     if (opt_long(c, d, "max_length", 1, &v))
         return RW_ERR_FORMAT;
     x->max_length = (int)v;
-    const ynode *ex = ymap_get(d, "exclude");
-    if (ys_need(d, "train", "data", &tr) != RW_OK)
+    const ynode *ex = rwi_ymap_get(d, "exclude");
+    if (rwi_ys_need(d, "train", "data", &tr) != RW_OK)
         return RW_ERR_FORMAT;
     if (ex && ex->kind != Y_SEQ && ex->kind != Y_SCALAR)
-        return ys_expect(ex, Y_SEQ, "exclude");
+        return rwi_ys_expect(ex, Y_SEQ, "exclude");
     if (!m->skip_data) {
-        if (mresolve_files(m, tr, "train", ex, &x->train) != RW_OK)
+        if (rwi_mresolve_files(m, tr, "train", ex, &x->train) != RW_OK)
             return rw_last_status();
-        if ((n = ymap_get(d, "valid")) && mresolve_files(m, n, "valid", ex, &x->valid) != RW_OK)
+        if ((n = rwi_ymap_get(d, "valid")) && rwi_mresolve_files(m, n, "valid", ex, &x->valid) != RW_OK)
             return rw_last_status();
-        if ((n = ymap_get(d, "test")) && mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
+        if ((n = rwi_ymap_get(d, "test")) && rwi_mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
             return rw_last_status();
     }
-    if (ymap_get(d, "valid") && ymap_get(d, "valid_fraction"))
-        return ydiag(RW_ERR_FORMAT, ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
+    if (rwi_mparse_line_markers(m, d) != RW_OK)
+        return RW_ERR_FORMAT;
+    if (rwi_ymap_get(d, "valid") && rwi_ymap_get(d, "valid_fraction"))
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
     return RW_OK;
 }
 
-rw_status mparse_generate(rw_model *m, const ynode *g)
+rw_status rwi_mparse_generate(rw_model *m, const ynode *g)
 {
-    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", NULL };
-    static const char *const methods[] = { "sample", "greedy", NULL };
+    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", "stop_at",
+                                        "beam_width", "length_norm", NULL };
+    static const char *const methods[] = { "sample", "greedy", "beam", NULL };
     const yctx *c = &m->ctx;
     rw_model_generate_config *x = &m->gen;
     x->temperature = 1.0;
     x->max_length = 200;
+    x->beam_width = 4;
     if (!g)
         return RW_OK;
     const ynode *n;
     int k = 0;
-    long top_k = 0, len = 200;
-    if (ys_expect(g, Y_MAP, "generate") || ys_keys(g, "generate", keys) ||
-        ((n = ymap_get(g, "method")) && ys_enum(c, n, "method", methods, &k)) ||
+    long top_k = 0, len = 200, beam = 4;
+    if (rwi_ys_expect(g, Y_MAP, "generate") || rwi_ys_keys(g, "generate", keys) ||
+        ((n = rwi_ymap_get(g, "method")) && rwi_ys_enum(c, n, "method", methods, &k)) ||
         opt_real(c, g, "temperature", 1e-6, 1e6, false, &x->temperature) || opt_long(c, g, "top_k", 0, &top_k) ||
-        opt_long(c, g, "max_length", 1, &len))
+        opt_long(c, g, "max_length", 1, &len) || opt_long(c, g, "beam_width", 1, &beam) ||
+        opt_real(c, g, "length_norm", 0, 10, false, &x->length_norm))
         return RW_ERR_FORMAT;
     x->greedy = k == 1;
+    m->gen_method_given = rwi_ymap_get(g, "method") != NULL;
+    x->beam = k == 2;
+    x->beam_width = (int)beam;
     x->top_k = (int)top_k;
     x->max_length = (int)len;
-    if ((n = ymap_get(g, "prime")) && !yis_null(n) && n->str[0] && ys_string(c, n, "prime", &x->prime) != RW_OK)
+    if ((n = rwi_ymap_get(g, "prime")) && !rwi_yis_null(n) && n->str[0] && rwi_ys_string(c, n, "prime", &x->prime) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(g, "stop_at")) && rwi_ys_string(c, n, "stop_at", &x->stop_at) != RW_OK)
         return RW_ERR_FORMAT;
     return RW_OK;
 }
 
-rw_status mparse_regularize(rw_model *m, const ynode *r)
-{
-    static const char *const keys[] = { "norm_stabilizer", NULL }, *const nk[] = { "beta", "on", NULL };
-    if (!r)
-        return RW_OK;
-    const yctx *c = &m->ctx;
-    const ynode *ns, *on, *beta;
-    if (ys_expect(r, Y_MAP, "regularize") || ys_keys(r, "regularize", keys) ||
-        ys_need(r, "norm_stabilizer", "regularize", &ns) || ys_expect(ns, Y_MAP, "norm_stabilizer") ||
-        ys_keys(ns, "norm_stabilizer", nk) || ys_need(ns, "beta", "norm_stabilizer", &beta) ||
-        ys_need(ns, "on", "norm_stabilizer", &on))
-        return RW_ERR_FORMAT;
-    double b;
-    char name[128];
-    if (ys_real(c, beta, "beta", 0, 1e9, false, &b) || ys_text(c, on, "on", name, sizeof name, NULL))
-        return RW_ERR_FORMAT;
-    const char *names[M_MAX_LAYERS];
-    for (int i = 0; i < m->n_layers; i++) {
-        names[i] = m->layers[i].name;
-        if (!strcmp(names[i], name)) {
-            if (m->layers[i].kind != ML_RNN)
-                return ydiag(RW_ERR_FORMAT, on, "the norm stabilizer applies to a recurrent layer; '%s' is not one",
-                             name);
-            m->layers[i].norm_stabilizer = b;
-            return RW_OK;
-        }
-    }
-    char hint[128];
-    return ydiag(RW_ERR_FORMAT, on, "unknown layer '%s'%s", name, ysuggest(name, names, m->n_layers, hint, sizeof hint));
-}
-
-void mconfig_free(rw_model *m)
+void rwi_mconfig_free(rw_model *m)
 {
     rw_file_list_free(&m->data.train);
     rw_file_list_free(&m->data.valid);
     rw_file_list_free(&m->data.test);
-    rw_free(m->train.checkpoint_path);
-    rw_free(m->train.log_path);
-    rw_free(m->gen.prime);
+    rwi_free(m->train.checkpoint_path);
+    rwi_free(m->train.log_path);
+    rwi_free(m->gen.prime);
+    rwi_free(m->bos);
+    rwi_free(m->eos);
+    rwi_free(m->gen.stop_at);
 }

@@ -7,19 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "data_internal.h"
 
-void mdata_free(mdata *d)
+void rwi_mdata_free(mdata *d)
 {
     if (!d)
         return;
     for (int i = 0; i < 2; i++) {
-        msplit_free(&d->split[i]);
-        rw_free(d->tok[i]);
+        rwi_msplit_free(&d->split[i]);
+        rwi_free(d->tok[i]);
         rw_seqdata_free(d->set[i]);
     }
-    rw_free(d);
+    rwi_free(d);
 }
 
 /* ---- kind chars ------------------------------------------------------------------- */
@@ -32,7 +32,7 @@ static rw_status load_chars(rw_model *m, mdata *d)
     if (!train)
         return rw_last_status();
     if (vf->count && !(valid = rw_read_files((const char *const *)vf->paths, vf->count, &n_valid))) {
-        rw_free(train);
+        rwi_free(train);
         return rw_last_status();
     }
     if (!valid && m->data.valid_fraction > 0) { /* the end of the text is held out */
@@ -49,14 +49,14 @@ static rw_status load_chars(rw_model *m, mdata *d)
         d->n_tok[s] = len[s];
         if (!len[s])
             continue;
-        if (!(d->tok[s] = rw_malloc(len[s] * sizeof(int32_t), "data tokens"))) {
+        if (!(d->tok[s] = rwi_malloc(len[s] * sizeof(int32_t), "data tokens"))) {
             st = RW_ERR_NOMEM;
             break;
         }
         rw_bytes_encode(&m->vocab, text[s], len[s], m->data.lowercase, d->tok[s]);
     }
-    rw_free(train);
-    rw_free(valid);
+    rwi_free(train);
+    rwi_free(valid);
     if (st == RW_OK && d->n_tok[0] < 2)
         st = rw_error(RW_ERR_FORMAT, "data: the training text has %zu bytes; it needs at least 2", d->n_tok[0]);
     return st;
@@ -83,7 +83,7 @@ static rw_status read_tsv(rw_model *m, tsv *t, const rw_model_files *f, int spli
     rw_tsv_opts o = { classify ? "label" : "source", classify ? "text" : "target", false };
     for (int i = 0; i < f->count; i++) {
         rw_tsv *r = rw_tsv_open(f->paths[i], &o);
-        rw_tsv **readers = r ? rw_realloc(t->readers, (size_t)(t->n_readers + 1) * sizeof *readers, "data files") : NULL;
+        rw_tsv **readers = r ? rwi_realloc(t->readers, (size_t)(t->n_readers + 1) * sizeof *readers, "data files") : NULL;
         if (!readers) {
             rw_tsv_close(r);
             return rw_last_status();
@@ -95,7 +95,7 @@ static rw_status read_tsv(rw_model *m, tsv *t, const rw_model_files *f, int spli
         while ((got = rw_tsv_next(r, &row)) > 0) {
             if (t->n == t->cap) {
                 int cap = t->cap ? t->cap * 2 : 256;
-                tsv_line *grown = rw_realloc(t->lines, (size_t)cap * sizeof *grown, "data lines");
+                tsv_line *grown = rwi_realloc(t->lines, (size_t)cap * sizeof *grown, "data lines");
                 if (!grown)
                     return RW_ERR_NOMEM;
                 t->lines = grown;
@@ -121,7 +121,7 @@ static int tokenize(const rw_model *m, char *s, int32_t *out)
 static rw_status build_vocabs(rw_model *m, tsv *t)
 {
     bool classify = m->data.kind == RW_DATA_TSV_CLASSIFY;
-    char **labels = rw_malloc((size_t)(t->n ? t->n : 1) * sizeof *labels, "labels"), **words = NULL;
+    char **labels = rwi_malloc((size_t)(t->n ? t->n : 1) * sizeof *labels, "labels"), **words = NULL;
     int n_words = 0;
     unsigned char present[256] = { 0 };
     rw_status st = labels ? RW_OK : RW_ERR_NOMEM;
@@ -144,9 +144,9 @@ static rw_status build_vocabs(rw_model *m, tsv *t)
     if (st == RW_OK && classify)
         st = rw_vocab_from_strings(&m->labels, labels, t->n, false);
     for (int i = 0; i < n_words; i++)
-        rw_free(words[i]);
-    rw_free(words);
-    rw_free(labels);
+        rwi_free(words[i]);
+    rwi_free(words);
+    rwi_free(labels);
     return st;
 }
 
@@ -164,7 +164,7 @@ static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
         if (!m->data.valid.count && m->data.valid_fraction > 0)
             split = rw_rng_uniform(&rng) < m->data.valid_fraction;
         size_t la = strlen(ln->a) + 1, lb = strlen(ln->b) + 1;
-        int32_t *src = rw_malloc((la + lb) * sizeof *src, "an example"), *tgt = src ? src + la : NULL;
+        int32_t *src = rwi_malloc((la + lb) * sizeof *src, "an example"), *tgt = src ? src + la : NULL;
         if (!src)
             return RW_ERR_NOMEM;
         int ns = tokenize(m, classify ? ln->b : ln->a, src);
@@ -176,9 +176,12 @@ static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
         int label = classify ? rw_vocab_find(&m->labels, ln->a, strlen(ln->a)) : -1;
         if (ns < 1 || (!classify && nt < 1))
             st = rw_error(RW_ERR_FORMAT, "%s:%d: the %s has no tokens", ln->file, ln->line, ns < 1 ? "text" : "target");
+        else if (m->target == MT_ALIGNED && ns != nt)
+            st = rw_error(RW_ERR_FORMAT, "%s:%d: the source has %d tokens and the target %d; 'target: aligned' needs "
+                          "equal lengths", ln->file, ln->line, ns, nt);
         else
             st = rw_seqdata_add(d->set[split], src, ns, classify ? NULL : tgt, nt, label);
-        rw_free(src);
+        rwi_free(src);
     }
     if (st == RW_OK && rw_seqdata_count(d->set[0]) == 0)
         st = rw_error(RW_ERR_FORMAT, "data: no training examples");
@@ -195,22 +198,25 @@ static rw_status load_tsv(rw_model *m, mdata *d)
         st = rw_error(RW_ERR_FORMAT, "data: the training files hold no examples");
     if (st == RW_OK)
         st = build_vocabs(m, &t);
+    if (st == RW_OK && m->data.kind == RW_DATA_TSV_SEQ2SEQ) /* <pad> <s> </s> <unk> as ids 0..3 */
+        st = rw_vocab_add_specials(&m->vocab);
     if (st == RW_OK)
         st = add_examples(m, d, &t);
     for (int i = 0; i < t.n_readers; i++)
         rw_tsv_close(t.readers[i]);
-    rw_free(t.readers);
-    rw_free(t.lines);
+    rwi_free(t.readers);
+    rwi_free(t.lines);
     return st;
 }
 
-rw_status mdata_load(rw_model *m)
+rw_status rwi_mdata_load(rw_model *m)
 {
-    mdata *d = rw_calloc(1, sizeof *d, "model data");
+    mdata *d = rwi_calloc(1, sizeof *d, "model data");
     if (!d)
         return RW_ERR_NOMEM;
     m->d = d;
-    rw_status st = m->data.kind == RW_DATA_CHARS ? load_chars(m, d) : load_tsv(m, d);
+    rw_status st = m->data.kind == RW_DATA_CHARS ? load_chars(m, d)
+                 : rwi_mdata_is_example_kind(m) ? rwi_mdata_load_examples(m, d) : load_tsv(m, d);
     if (st != RW_OK && m->data_at) {
         char base[800];
         snprintf(base, sizeof base, "%s", rw_last_error());

@@ -29,6 +29,6 @@ struct mdata {
     msplit split[2];
 };
 
-void msplit_free(msplit *s);
+void rwi_msplit_free(msplit *s);
 
 #endif

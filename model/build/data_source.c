@@ -3,10 +3,10 @@
  * window), or padded batches of examples from an rw_batcher (tsv kinds). */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "data_internal.h"
 
-void msplit_free(msplit *s)
+void rwi_msplit_free(msplit *s)
 {
     rw_tensor_free(s->in_buf);
     rw_tensor_free(s->tgt_buf);
@@ -88,10 +88,9 @@ static rw_status split_next(void *ctx, void **batch)
         *batch = NULL;
         return rw_batcher_epoch(s->batcher) < 0 ? rw_last_status() : RW_OK;
     }
-    s->batch = (rw_model_batch){ .inputs = &x->sources, .lengths = &x->lengths, .labels = &x->labels,
-                                 .targets = x->target_len ? &x->targets : NULL };
+    s->batch = rw_model_batch_of(x);
     s->tokens = x->tokens;
-    s->weight = s->m->target == MT_LABEL ? x->size : (double)x->tokens;
+    s->weight = rwi_mbatch_weight(s->m, x);
     *batch = &s->batch;
     return RW_OK;
 }
@@ -130,7 +129,7 @@ rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *availab
         s->which = w;
         rw_status st = m->data.kind == RW_DATA_CHARS ? setup_chars(m, s) : setup_tsv(m, s);
         if (st != RW_OK) {
-            msplit_free(s);
+            rwi_msplit_free(s);
             return none;
         }
         s->ready = true;
@@ -142,7 +141,7 @@ rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *availab
 }
 
 /* Batches per epoch of the training split (0 when unknown). */
-long mbatches_per_epoch(rw_model *m)
+long rwi_mbatches_per_epoch(rw_model *m)
 {
     bool ok;
     rw_train_source src = rw_model_source(m, RW_SPLIT_TRAIN, &ok);

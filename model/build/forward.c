@@ -3,12 +3,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 #include "rewind/ops_dropout.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_loss.h"
 #include "rewind/ops_shape.h"
+#include "rewind/ops_softmax.h"
 
 rw_model_state *rw_model_state_new(const rw_model *m, int batch)
 {
@@ -16,7 +17,7 @@ rw_model_state *rw_model_state_new(const rw_model *m, int batch)
         rw_error(RW_ERR_ARG, "rw_model_state_new: needs a model with layers and a batch >= 1 (got %d)", batch);
         return NULL;
     }
-    rw_model_state *s = rw_calloc(1, sizeof *s, "a model state");
+    rw_model_state *s = rwi_calloc(1, sizeof *s, "a model state");
     if (!s)
         return NULL;
     s->m = m;
@@ -31,7 +32,7 @@ rw_model_state *rw_model_state_new(const rw_model *m, int batch)
         if (rw_rnn_directions(l->rnn) != 1)
             continue; /* a bidirectional layer cannot step */
         int ns = l->cell->n_states, n = rw_rnn_layers(l->rnn) * ns;
-        if (!(s->step[i] = rw_calloc((size_t)n, sizeof *s->step[i], "step states")))
+        if (!(s->step[i] = rwi_calloc((size_t)n, sizeof *s->step[i], "step states")))
             goto fail;
         s->n_step[i] = n;
         for (int k = 0; k < n; k++) {
@@ -60,9 +61,9 @@ void rw_model_state_free(rw_model_state *s)
         rw_carry_free(s->carry[i]);
         for (int k = 0; k < s->n_step[i]; k++)
             rw_tensor_free(s->step[i][k]);
-        rw_free(s->step[i]);
+        rwi_free(s->step[i]);
     }
-    rw_free(s);
+    rwi_free(s);
 }
 
 /* ---- the forward pass ------------------------------------------------------------ */
@@ -118,7 +119,8 @@ static rw_node *drop(rw_graph *g, rw_model *m, rw_node *x, double p, bool per_se
     return rw_dropout(g, x, p, &m->rng);
 }
 
-static rw_node *activate(rw_graph *g, rw_node *x, rw_activation a)
+/* An activation as ops (model_internal.h). */
+rw_node *rwi_mactivate(rw_graph *g, rw_node *x, rw_activation a)
 {
     switch (a) {
     case RW_ACT_TANH: return rw_tanh(g, x);
@@ -146,7 +148,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                  st->batch, ids->value.shape.dim[1]);
         return NULL;
     }
-    x = ids;
+    x = m->real_input ? rwi_mreal_features(g, m, b) : ids;
     for (int i = 0; i < m->n_layers && x; i++) {
         mlayer *l = &m->layers[i];
         switch (l->kind) {
@@ -160,21 +162,27 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
         case ML_RNN: {
             if (x->value.dtype == RW_REAL)
                 x = drop(g, m, x, l->in_dropout, l->ro.variational);
-            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+            rw_run_opts ro = { .lengths = lengths, .rng = &m->rng, .output = l->last && !l->pool ? RW_OUTPUT_LAST : RW_OUTPUT_ALL,
+                               .pool = l->pool,
                                .norm_stabilizer = rw_graph_is_training(g) ? l->norm_stabilizer : 0,
+                               .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
+                               .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
+                               .keep_hidden_grads = m->diag_runs != NULL,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)
                 return NULL;
             if (st && rw_carry_keep(st->carry[i], &s) != RW_OK)
                 return NULL;
+            if (m->diag_runs)
+                m->diag_runs[i] = s;
             if (s.penalty)
                 *penalty = *penalty ? rw_add(g, *penalty, s.penalty) : s.penalty;
-            x = drop(g, m, l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
+            x = drop(g, m, l->pool ? s.pooled : l->last ? s.last : s.outputs, l->out_dropout, l->ro.variational);
             break;
         }
         case ML_LINEAR:
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
             break;
         case ML_DROPOUT:
             x = drop(g, m, x, l->p, l->per_sequence);
@@ -188,26 +196,36 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
 
 rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
+    if (m && m->s2s)
+        return rwi_ms2s_forward(g, m, b, true);
     rw_node *penalty;
     return forward(g, m, b, &penalty);
 }
 
 rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
-    rw_node *penalty, *logits = forward(g, m, b, &penalty);
-    if (!logits)
+    if (m && m->s2s)
+        return rwi_ms2s_forward(g, m, b, false);
+    rw_node *penalty, *out = forward(g, m, b, &penalty), *loss = rwi_mloss_apply(g, m, b, out), *weights = NULL;
+    if (!loss)
         return NULL;
-    char s1[64], s2[64];
-    const rw_tensor *in = b->inputs, *want = m->target == MT_LABEL ? b->labels : b->targets;
-    rw_shape expect = m->target == MT_LABEL ? rw_shape1(in->shape.dim[1]) : in->shape;
-    if (!want || want->dtype != RW_INT32 || !rw_shape_equal(want->shape, expect)) {
-        rw_error(RW_ERR_SHAPE, "model '%s': the loss needs int32 %s %s, got %s", m->name,
-                 m->target == MT_LABEL ? "labels" : "targets", rw_shape_str(expect, s1, sizeof s1),
-                 want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
+    if (rw_graph_is_training(g) && rw_param_penalty(g, m->P, &m->param_penalty, &weights) != RW_OK)
         return NULL;
+    if (weights)
+        penalty = penalty ? rw_add(g, penalty, weights) : weights;
+    if (m->loss == MLOSS_CROSS_ENTROPY) { /* what train.metrics score (metrics.c) */
+        m->last_logits = out;
+        m->last_want = m->target == MT_LABEL ? b->labels : b->targets;
     }
-    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want));
     return penalty ? rw_add(g, loss, penalty) : loss;
+}
+
+rw_node *rw_model_outputs(rw_graph *g, rw_model *m, const rw_model_batch *b)
+{
+    if (m && m->s2s) /* teacher-forced next-token probabilities of the decoder */
+        return rw_softmax(g, rwi_ms2s_forward(g, m, b, true));
+    rw_node *penalty;
+    return rwi_moutput_activate(g, m, forward(g, m, b, &penalty));
 }
 
 rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model_loss(g, ctx, batch); }
@@ -216,6 +234,11 @@ rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model
 
 rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids)
 {
+    if (m && m->s2s) {
+        rw_error(RW_ERR_ARG, "rw_model_step: model '%s' is an encoder-decoder: decode it with "
+                 "rw_model_translate", m->name);
+        return NULL;
+    }
     if (!g || !m || !s || !ids || s->m != m) {
         rw_error(RW_ERR_ARG, "rw_model_step: needs a graph, a model, its state and token ids");
         return NULL;
@@ -236,7 +259,7 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
         if (l->kind == ML_EMBEDDING) {
             x = rw_embedding_apply(g, l->emb, tok);
         } else if (l->kind == ML_LINEAR) {
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
             x = drop(g, m, x, l->p, false);
         } else {
@@ -319,9 +342,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     }
     const char *p = prime ? prime : "";
     int n = (int)strlen(p) + 1;
-    int32_t *ids = rw_calloc((size_t)n, sizeof *ids, "a prime");
+    int32_t *ids = rwi_calloc((size_t)n, sizeof *ids, "a prime");
     size_t cap = 64, at = 0;
-    char *out = rw_malloc(cap, "generated text");
+    char *out = rwi_malloc(cap, "generated text");
     rw_model_state *s = rw_model_state_new(m, 1);
     rw_graph *g = rw_graph_new();
     if (!ids || !out || !s || !g)
@@ -338,9 +361,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         if (k < 0)
             goto fail;
     }
-    if (k == 0) { /* start after a newline when there is one, else from token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1;
-        ids[k++] = nl >= 0 ? nl : 0;
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
     }
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {
@@ -356,7 +379,7 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         size_t len = strlen(tok) + (m->vocab.bytes ? 0 : 1);
         if (at + len + 1 > cap) {
             cap = (at + len + 1) * 2;
-            char *grown = rw_realloc(out, cap, "generated text");
+            char *grown = rwi_realloc(out, cap, "generated text");
             if (!grown)
                 goto fail;
             out = grown;
@@ -370,13 +393,13 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
             goto fail;
     }
     out[at] = '\0';
-    rw_free(ids);
+    rwi_free(ids);
     rw_model_state_free(s);
     rw_graph_free(g);
     return out;
 fail:
-    rw_free(ids);
-    rw_free(out);
+    rwi_free(ids);
+    rwi_free(out);
     rw_model_state_free(s);
     rw_graph_free(g);
     return NULL;

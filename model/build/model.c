@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "yaml/diag.h"
 #include "model_internal.h"
 
@@ -23,10 +23,10 @@ static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return rw_strdup(".", "a directory");
+        return rwi_strdup(".", "a directory");
     if (slash == path)
-        return rw_strdup("/", "a directory");
-    char *d = rw_malloc((size_t)(slash - path) + 1, "a directory");
+        return rwi_strdup("/", "a directory");
+    char *d = rwi_malloc((size_t)(slash - path) + 1, "a directory");
     if (d) {
         memcpy(d, path, (size_t)(slash - path));
         d[slash - path] = '\0';
@@ -34,7 +34,7 @@ static char *dir_of(const char *path)
     return d;
 }
 
-ycell *mfind_cell(const rw_model *m, const char *name)
+ycell *rwi_mfind_cell(const rw_model *m, const char *name)
 {
     for (int i = 0; i < m->n_cells; i++)
         if (strcmp(m->cells[i]->name, name) == 0)
@@ -47,17 +47,17 @@ ycell *mfind_cell(const rw_model *m, const char *name)
 static rw_status apply_override(rw_model *m, ynode *root, const char *text)
 {
     const char *eq = strchr(text, '=');
-    ysrc *whole = yheap_source(&m->heap, "<command line>", text, strlen(text));
+    ysrc *whole = rwi_yheap_source(&m->heap, "<command line>", text, strlen(text));
     if (!whole)
         return RW_ERR_NOMEM;
     if (!eq || eq == text)
-        return ydiag_at(RW_ERR_FORMAT, whole, 1, 1, 0, strlen(text), "a setting is written path=value, e.g. "
+        return rwi_ydiag_at(RW_ERR_FORMAT, whole, 1, 1, 0, strlen(text), "a setting is written path=value, e.g. "
                         "train.optimizer.lr=1e-3");
-    ysrc *vsrc = yheap_source(&m->heap, "<command line>", eq + 1, strlen(eq + 1));
+    ysrc *vsrc = rwi_yheap_source(&m->heap, "<command line>", eq + 1, strlen(eq + 1));
     if (!vsrc)
         return RW_ERR_NOMEM;
     vsrc->col_offset = (int)(eq - text) + 1;
-    ynode *value = yparse(&m->heap, vsrc);
+    ynode *value = rwi_yparse(&m->heap, vsrc);
     if (!value)
         return RW_ERR_FORMAT;
     ynode *at = root;
@@ -67,28 +67,28 @@ static rw_status apply_override(rw_model *m, ynode *root, const char *text)
         char comp[128];
         snprintf(comp, sizeof comp, "%.*s", (int)(end - p < 127 ? end - p : 127), p);
         int col = (int)(p - text) + 1;
-        ynode *key = ynode_new(&m->heap, Y_SCALAR, whole, 1, col, comp);
+        ynode *key = rwi_ynode_new(&m->heap, Y_SCALAR, whole, 1, col, comp);
         if (!key)
             return RW_ERR_NOMEM;
         key->start = (size_t)(p - text);
         key->end = (size_t)(end - text);
         if (!comp[0])
-            return ydiag(RW_ERR_FORMAT, key, "empty name in the path of a setting");
+            return rwi_ydiag(RW_ERR_FORMAT, key, "empty name in the path of a setting");
         bool last = !dot;
         if (at->kind == Y_SEQ) {
             char *e;
             long i = strtol(comp, &e, 10);
             if (*e || i < 0 || i >= at->n)
-                return ydiag(RW_ERR_FORMAT, key, "'%s' is a list of %d items: expected an index 0..%d", comp, at->n,
+                return rwi_ydiag(RW_ERR_FORMAT, key, "'%s' is a list of %d items: expected an index 0..%d", comp, at->n,
                              at->n - 1);
             if (last)
                 at->vals[i] = value;
             at = at->vals[i];
         } else if (at->kind == Y_MAP) {
-            ynode *child = ymap_get(at, comp);
+            ynode *child = rwi_ymap_get(at, comp);
             if (!child) {
-                child = last ? value : ynode_new(&m->heap, Y_MAP, whole, 1, col, NULL);
-                if (!child || ynode_append(at, key, child) != RW_OK)
+                child = last ? value : rwi_ynode_new(&m->heap, Y_MAP, whole, 1, col, NULL);
+                if (!child || rwi_ynode_append(at, key, child) != RW_OK)
                     return RW_ERR_NOMEM;
             } else if (last) {
                 for (int i = 0; i < at->n; i++)
@@ -97,7 +97,7 @@ static rw_status apply_override(rw_model *m, ynode *root, const char *text)
             }
             at = last ? value : child;
         } else {
-            return ydiag(RW_ERR_FORMAT, key, "cannot set '%s': what holds it is a single value, not a mapping",
+            return rwi_ydiag(RW_ERR_FORMAT, key, "cannot set '%s': what holds it is a single value, not a mapping",
                          comp);
         }
         p = dot ? dot + 1 : eq;
@@ -109,27 +109,27 @@ static rw_status apply_override(rw_model *m, ynode *root, const char *text)
 
 static rw_status check_format(const ynode *root)
 {
-    const ynode *f = ymap_get(root, "format");
+    const ynode *f = rwi_ymap_get(root, "format");
     if (!f)
-        return ydiag(RW_ERR_FORMAT, root, "missing 'format: rewind/1' (every rewind file names its format version)");
+        return rwi_ydiag(RW_ERR_FORMAT, root, "missing 'format: rewind/1' (every rewind file names its format version)");
     if (f->kind != Y_SCALAR || strcmp(f->str, "rewind/1") != 0) {
         char got[128];
-        return ydiag(RW_ERR_FORMAT, f, "unsupported format %s (this library reads 'rewind/1')",
-                     ydescribe(f, got, sizeof got));
+        return rwi_ydiag(RW_ERR_FORMAT, f, "unsupported format %s (this library reads 'rewind/1')",
+                     rwi_ydescribe(f, got, sizeof got));
     }
     return RW_OK;
 }
 
 static rw_status check_hyper(const ynode *hyper)
 {
-    if (ys_expect(hyper, Y_MAP, "hyper") != RW_OK)
+    if (rwi_ys_expect(hyper, Y_MAP, "hyper") != RW_OK)
         return RW_ERR_FORMAT;
     for (int i = 0; i < hyper->n; i++) {
         const ynode *v = hyper->vals[i];
-        if (v->kind != Y_SCALAR || yis_null(v))
-            return ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' must be a number or a string", hyper->keys[i]->str);
+        if (v->kind != Y_SCALAR || rwi_yis_null(v))
+            return rwi_ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' must be a number or a string", hyper->keys[i]->str);
         if (strstr(v->str, "${"))
-            return ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' cannot refer to another one", hyper->keys[i]->str);
+            return rwi_ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' cannot refer to another one", hyper->keys[i]->str);
     }
     return RW_OK;
 }
@@ -138,17 +138,17 @@ static rw_status load_doc(rw_model *m, const ynode *root, const char *dir, int d
 
 static rw_status add_cells(rw_model *m, const yctx *ctx, const ynode *cells)
 {
-    if (ys_expect(cells, Y_MAP, "cells") != RW_OK)
+    if (rwi_ys_expect(cells, Y_MAP, "cells") != RW_OK)
         return RW_ERR_FORMAT;
     for (int i = 0; i < cells->n; i++) {
         const char *name = cells->keys[i]->str;
-        ycell *prev = mfind_cell(m, name);
+        ycell *prev = rwi_mfind_cell(m, name);
         if (prev)
-            return ydiag_note(RW_ERR_FORMAT, cells->keys[i], prev->at, "the first definition", "cell '%s' is "
+            return rwi_ydiag_note(RW_ERR_FORMAT, cells->keys[i], prev->at, "the first definition", "cell '%s' is "
                               "defined twice", name);
         if (m->n_cells == M_MAX_CELLS)
-            return ydiag(RW_ERR_FORMAT, cells->keys[i], "too many cells (at most %d)", M_MAX_CELLS);
-        ycell *c = ycell_compile(&m->heap, ctx, name, cells->keys[i], cells->vals[i]);
+            return rwi_ydiag(RW_ERR_FORMAT, cells->keys[i], "too many cells (at most %d)", M_MAX_CELLS);
+        ycell *c = rwi_ycell_compile(&m->heap, ctx, name, cells->keys[i], cells->vals[i]);
         if (!c)
             return rw_last_status();
         m->cell_ctx[m->n_cells] = *ctx;
@@ -188,39 +188,39 @@ static rw_status not_a_rewind_file(const ysrc *src, const ynode *root, const cha
 
 static bool is_rewind_file(const ynode *root)
 {
-    const ynode *f = ymap_get(root, "format");
+    const ynode *f = rwi_ymap_get(root, "format");
     return f && f->kind == Y_SCALAR && strcmp(f->str, "rewind/1") == 0;
 }
 
 static rw_status include_file(rw_model *m, const ynode *item, const char *dir, int depth)
 {
     char rel[Y_TEXT_MAX], path[Y_TEXT_MAX + 512], chain[2048];
-    if (ys_text(&m->ctx, item, "include", rel, sizeof rel, NULL) != RW_OK)
+    if (rwi_ys_text(&m->ctx, item, "include", rel, sizeof rel, NULL) != RW_OK)
         return RW_ERR_FORMAT;
     if (depth >= M_MAX_INCLUDE_DEPTH)
-        return ydiag(RW_ERR_FORMAT, item, "includes nest deeper than %d files (do two files include each other?); "
+        return rwi_ydiag(RW_ERR_FORMAT, item, "includes nest deeper than %d files (do two files include each other?); "
                      "included through %s", M_MAX_INCLUDE_DEPTH, include_chain(m, depth, chain, sizeof chain));
     if (m->n_includes == M_MAX_INCLUDES)
-        return ydiag(RW_ERR_FORMAT, item, "more than %d included documents in one load (includes that include "
+        return rwi_ydiag(RW_ERR_FORMAT, item, "more than %d included documents in one load (includes that include "
                      "others several times multiply); included through %s", M_MAX_INCLUDES,
                      include_chain(m, depth, chain, sizeof chain));
     snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' ? "" : dir, rel[0] == '/' ? "" : "/", rel);
     size_t len = 0;
-    char *text = mread_source_file(path, M_MAX_SOURCE_BYTES - m->include_bytes, &len);
+    char *text = rwi_mread_source_file(path, M_MAX_SOURCE_BYTES - m->include_bytes, &len);
     if (!text) {
         char base[Y_TEXT_MAX + 600];
         snprintf(base, sizeof base, "%s", rw_last_error());
-        return ydiag(rw_last_status(), item, "cannot include '%s': %s%s%s", rel, base,
+        return rwi_ydiag(rw_last_status(), item, "cannot include '%s': %s%s%s", rel, base,
                      depth ? "; included through " : "", include_chain(m, depth, chain, sizeof chain));
     }
     m->n_includes++;
     m->include_bytes += len;
-    ysrc *src = yheap_source(&m->heap, path, text, len);
-    rw_free(text);
+    ysrc *src = rwi_yheap_source(&m->heap, path, text, len);
+    rwi_free(text);
     if (!src)
         return RW_ERR_NOMEM;
     src->quiet = true;
-    ynode *root = yparse(&m->heap, src);
+    ynode *root = rwi_yparse(&m->heap, src);
     if (!root && rw_last_status() == RW_ERR_NOMEM)
         return RW_ERR_NOMEM;
     if (!root || !is_rewind_file(root))
@@ -231,50 +231,50 @@ static rw_status include_file(rw_model *m, const ynode *item, const char *dir, i
         return RW_ERR_NOMEM;
     m->include_chain[depth] = src->name;
     rw_status st = load_doc(m, root, sub, depth + 1, false);
-    rw_free(sub);
+    rwi_free(sub);
     return st;
 }
 
 /* Format, hyper, includes and cells of one document (the main file or an include). */
 static rw_status load_doc(rw_model *m, const ynode *root, const char *dir, int depth, bool main)
 {
-    if (ys_expect(root, Y_MAP, "the file") != RW_OK)
+    if (rwi_ys_expect(root, Y_MAP, "the file") != RW_OK)
         return RW_ERR_FORMAT;
-    const ynode *ops = ymap_key(root, "ops");
+    const ynode *ops = rwi_ymap_key(root, "ops");
     if (ops)
-        return ydiag(RW_ERR_FORMAT, ops, "ops defined in YAML ('ops:') are not implemented yet; register ops from "
+        return rwi_ydiag(RW_ERR_FORMAT, ops, "ops defined in YAML ('ops:') are not implemented yet; register ops from "
                      "C with rw_op_register and use them by name");
-    if (ys_keys(root, main ? "the file" : "an included file", main ? top_keys : include_keys) != RW_OK ||
+    if (rwi_ys_keys(root, main ? "the file" : "an included file", main ? top_keys : include_keys) != RW_OK ||
         check_format(root) != RW_OK)
         return RW_ERR_FORMAT;
-    yctx ctx = { .hyper = ymap_get(root, "hyper") };
+    yctx ctx = { .hyper = rwi_ymap_get(root, "hyper") };
     if (ctx.hyper && check_hyper(ctx.hyper) != RW_OK)
         return RW_ERR_FORMAT;
     if (main)
         m->ctx = ctx;
     const ynode *n;
-    if (main && (n = ymap_get(root, "name")) && ys_string(&ctx, n, "name", &m->name) != RW_OK)
+    if (main && (n = rwi_ymap_get(root, "name")) && rwi_ys_string(&ctx, n, "name", &m->name) != RW_OK)
         return RW_ERR_FORMAT;
-    if (main && (n = ymap_get(root, "description")) && ys_string(&ctx, n, "description", &m->description) != RW_OK)
+    if (main && (n = rwi_ymap_get(root, "description")) && rwi_ys_string(&ctx, n, "description", &m->description) != RW_OK)
         return RW_ERR_FORMAT;
     for (size_t l = m->description ? strlen(m->description) : 0; l && (m->description[l - 1] == '\n' ||
                                                                        m->description[l - 1] == ' '); l--)
         m->description[l - 1] = '\0'; /* a folded scalar (>) ends with a newline */
-    if (!main && (n = ymap_get(root, "name")) && n->kind != Y_SCALAR)
-        return ys_expect(n, Y_SCALAR, "name");
-    const ynode *inc = ymap_get(root, "include");
+    if (!main && (n = rwi_ymap_get(root, "name")) && n->kind != Y_SCALAR)
+        return rwi_ys_expect(n, Y_SCALAR, "name");
+    const ynode *inc = rwi_ymap_get(root, "include");
     if (inc) {
         if (inc->kind == Y_SCALAR) {
             if (include_file(m, inc, dir, depth) != RW_OK)
                 return rw_last_status();
-        } else if (ys_expect(inc, Y_SEQ, "include") != RW_OK) {
+        } else if (rwi_ys_expect(inc, Y_SEQ, "include") != RW_OK) {
             return RW_ERR_FORMAT;
         }
         for (int i = 0; inc->kind == Y_SEQ && i < inc->n; i++)
             if (include_file(m, inc->vals[i], dir, depth) != RW_OK)
                 return rw_last_status();
     }
-    const ynode *cells = ymap_get(root, "cells");
+    const ynode *cells = rwi_ymap_get(root, "cells");
     return cells ? add_cells(m, &ctx, cells) : RW_OK;
 }
 
@@ -282,7 +282,7 @@ static rw_status load_doc(rw_model *m, const ynode *root, const char *dir, int d
 static rw_status find_vocab(rw_model *m, const rw_model_load_opts *o, const ynode *root)
 {
     if (!o->skip_data && m->data.kind != RW_DATA_NONE)
-        return mdata_load(m);
+        return rwi_mdata_load(m);
     if (o->vocab)
         return rw_vocab_from_text(&m->vocab, &m->labels, o->vocab);
     if (o->vocab_size > 0) {
@@ -290,7 +290,7 @@ static rw_status find_vocab(rw_model *m, const rw_model_load_opts *o, const ynod
             return rw_last_status();
         return o->classes > 0 ? rw_vocab_opaque(&m->labels, o->classes) : RW_OK;
     }
-    return ydiag(RW_ERR_FORMAT, ymap_get(root, "model"), "the model needs a vocabulary: add a 'data:' section, or "
+    return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(root, "model"), "the model needs a vocabulary: add a 'data:' section, or "
                  "load with a saved vocabulary or a vocab_size");
 }
 
@@ -300,14 +300,15 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
     const rw_model_load_opts *o = opts ? opts : &none;
     m->heap.alias_cap = o->max_alias_nodes ? o->max_alias_nodes : Y_DEFAULT_ALIAS_CAP;
     m->skip_data = o->skip_data;
+    m->skip_init = o->skip_init;
     m->rng = rw_rng_seed(1);
-    if (o->base_dir && !(m->base_dir = rw_strdup(o->base_dir, "a directory")))
+    if (o->base_dir && !(m->base_dir = rwi_strdup(o->base_dir, "a directory")))
         goto fail;
-    if (!m->base_dir && !(m->base_dir = rw_strdup(".", "a directory")))
+    if (!m->base_dir && !(m->base_dir = rwi_strdup(".", "a directory")))
         goto fail;
-    if (!(m->src = yheap_source(&m->heap, name, text, len)))
+    if (!(m->src = rwi_yheap_source(&m->heap, name, text, len)))
         goto fail;
-    ynode *root = yparse(&m->heap, m->src);
+    ynode *root = rwi_yparse(&m->heap, m->src);
     if (!root)
         goto fail;
     if (root->kind == Y_MAP)
@@ -317,25 +318,25 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
     if (load_doc(m, root, m->base_dir, 0, true) != RW_OK)
         goto fail;
     const ynode *n;
-    if ((n = ymap_get(root, "data")) && mparse_data(m, n) != RW_OK)
+    if ((n = rwi_ymap_get(root, "data")) && rwi_mparse_data(m, n) != RW_OK)
         goto fail;
-    if (mparse_train(m, ymap_get(root, "train")) != RW_OK)
+    if (rwi_mparse_train(m, rwi_ymap_get(root, "train")) != RW_OK)
         goto fail;
-    if (mparse_generate(m, ymap_get(root, "generate")) != RW_OK)
+    if (rwi_mparse_generate(m, rwi_ymap_get(root, "generate")) != RW_OK)
         goto fail;
-    if ((n = ymap_get(root, "model")) != NULL) {
-        if (mparse_model(m, n) != RW_OK || mparse_regularize(m, ymap_get(root, "regularize")) != RW_OK)
+    if ((n = rwi_ymap_get(root, "model")) != NULL) {
+        if (rwi_mparse_model(m, n) != RW_OK || rwi_mparse_regularize(m, rwi_ymap_get(root, "regularize")) != RW_OK)
             goto fail;
         if (find_vocab(m, o, root) != RW_OK)
             goto fail;
         m->rng = rw_rng_seed(m->train.seed);
-        if (mbuild(m) != RW_OK)
+        if (rwi_mbuild(m) != RW_OK)
             goto fail;
-    } else if ((n = ymap_key(root, "regularize")) != NULL) {
-        ydiag(RW_ERR_FORMAT, n, "'regularize' needs a 'model:' section");
+    } else if ((n = rwi_ymap_key(root, "regularize")) != NULL) {
+        rwi_ydiag(RW_ERR_FORMAT, n, "'regularize' needs a 'model:' section");
         goto fail;
     }
-    if (!m->name && !(m->name = rw_strdup(name, "a model name")))
+    if (!m->name && !(m->name = rwi_strdup(name, "a model name")))
         goto fail;
     return m;
 fail:
@@ -352,16 +353,16 @@ rw_model *rw_model_load(const char *path, const rw_model_load_opts *opts)
         return NULL;
     }
     size_t len = 0;
-    char *text = mread_source_file(path, M_MAX_SOURCE_BYTES, &len);
+    char *text = rwi_mread_source_file(path, M_MAX_SOURCE_BYTES, &len);
     if (!text)
         return NULL;
-    rw_model *m = rw_calloc(1, sizeof *m, "a model");
+    rw_model *m = rwi_calloc(1, sizeof *m, "a model");
     if (m && !(opts && opts->base_dir) && !(m->base_dir = dir_of(path))) {
-        rw_free(m);
+        rwi_free(m);
         m = NULL;
     }
     rw_model *r = m ? load(m, text, len, path, opts) : NULL;
-    rw_free(text);
+    rwi_free(text);
     return r;
 }
 
@@ -377,7 +378,7 @@ rw_model *rw_model_load_string(const char *text, const char *name_for_errors, co
                  name_for_errors ? name_for_errors : "<string>", M_MAX_SOURCE_BYTES);
         return NULL;
     }
-    rw_model *m = rw_calloc(1, sizeof *m, "a model");
+    rw_model *m = rwi_calloc(1, sizeof *m, "a model");
     return m ? load(m, text, len, name_for_errors ? name_for_errors : "<string>", opts) : NULL;
 }
 
@@ -385,20 +386,22 @@ void rw_model_free(rw_model *m)
 {
     if (!m)
         return;
-    mdata_free(m->d);
-    rw_free(m->meta_vocab);
-    mlayers_free(m);
+    rwi_mdata_free(m->d);
+    rwi_ms2s_free(m->s2s);
+    rw_metrics_free(m->metrics);
+    rwi_free(m->meta_vocab);
+    rwi_mlayers_free(m);
     rw_params_free(m->P);
     for (int i = 0; i < m->n_cells; i++)
-        ycell_free(m->cells[i]);
-    mconfig_free(m);
+        rwi_ycell_free(m->cells[i]);
+    rwi_mconfig_free(m);
     rw_vocab_free(&m->vocab);
     rw_vocab_free(&m->labels);
-    yheap_free(&m->heap);
-    rw_free(m->name);
-    rw_free(m->description);
-    rw_free(m->base_dir);
-    rw_free(m);
+    rwi_yheap_free(&m->heap);
+    rwi_free(m->name);
+    rwi_free(m->description);
+    rwi_free(m->base_dir);
+    rwi_free(m);
 }
 
 /* ---- accessors -------------------------------------------------------------------- */
@@ -414,7 +417,7 @@ const rw_model_generate_config *rw_model_generate_config_of(const rw_model *m) {
 
 const rw_cell_def *rw_model_cell(const rw_model *m, const char *name)
 {
-    ycell *c = m && name ? mfind_cell(m, name) : NULL;
+    ycell *c = m && name ? rwi_mfind_cell(m, name) : NULL;
     if (!c)
         rw_error(RW_ERR_ARG, "rw_model_cell: the model has no cell '%s'", name ? name : "(null)");
     return c ? &c->def : NULL;

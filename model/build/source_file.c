@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 
 static char *not_regular(const char *path)
@@ -25,13 +25,13 @@ static char *not_regular(const char *path)
 static char *read_bounded(int fd, const char *path, size_t hint, size_t max_bytes, size_t *len)
 {
     size_t cap = (hint < max_bytes ? hint : max_bytes) + 2, n = 0;
-    char *buf = rw_malloc(cap, "a model file");
+    char *buf = rwi_malloc(cap, "a model file");
     while (buf) {
         if (n + 1 == cap) {
             if (n > max_bytes)
                 break;
             size_t grown_cap = cap * 2 > max_bytes + 2 ? max_bytes + 2 : cap * 2;
-            char *grown = rw_realloc(buf, grown_cap, "a model file");
+            char *grown = rwi_realloc(buf, grown_cap, "a model file");
             if (!grown)
                 break;
             buf = grown;
@@ -53,11 +53,11 @@ static char *read_bounded(int fd, const char *path, size_t hint, size_t max_byte
                  path, max_bytes);
     else if (buf)
         rw_error(RW_ERR_IO, "%s: cannot read the model file: %s", path, strerror(errno));
-    rw_free(buf);
+    rwi_free(buf);
     return NULL;
 }
 
-char *mread_source_file(const char *path, size_t max_bytes, size_t *len)
+char *rwi_mread_source_file(const char *path, size_t max_bytes, size_t *len)
 {
     struct stat st;
     if (stat(path, &st) != 0) {

@@ -9,7 +9,7 @@
  * Only unidirectional layers carry state between windows this way. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "data_internal.h"
 #include "model_internal.h"
 
@@ -36,10 +36,10 @@ char *rw_model_state_save(const rw_model_state *s)
         return NULL;
     }
     if (s->run_fresh)
-        return rw_strdup("", "a saved state"); /* nothing carried yet */
+        return rwi_strdup("", "a saved state"); /* nothing carried yet */
     rw_graph *g = rw_graph_new();
     size_t cap = 64, at = 0;
-    char *out = g ? rw_malloc(cap, "a saved state") : NULL;
+    char *out = g ? rwi_malloc(cap, "a saved state") : NULL;
     if (out)
         at = (size_t)snprintf(out, cap, "rewind-state 1 %d %zu\n", s->batch, sizeof(rw_real));
     for (int i = 0; out && i < s->m->n_layers; i++) {
@@ -48,9 +48,9 @@ char *rw_model_state_save(const rw_model_state *s)
         for (int k = 0; out && k < n; k++) {
             const rw_tensor *t = &nodes[k]->value;
             size_t need = at + 64 + 2 * t->size * sizeof(rw_real);
-            char *grown = need > cap ? rw_realloc(out, cap = 2 * need, "a saved state") : out;
+            char *grown = need > cap ? rwi_realloc(out, cap = 2 * need, "a saved state") : out;
             if (!grown) {
-                rw_free(out);
+                rwi_free(out);
                 out = NULL;
                 break;
             }
@@ -63,7 +63,7 @@ char *rw_model_state_save(const rw_model_state *s)
             out[at] = '\0';
         }
         if (n < 0) {
-            rw_free(out);
+            rwi_free(out);
             out = NULL;
         }
     }

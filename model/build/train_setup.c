@@ -1,7 +1,7 @@
 /* From the train: section to an optimizer and rw_train options. */
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "model_internal.h"
 
 rw_optim *rw_model_optim_new(const rw_model *m)
@@ -44,7 +44,7 @@ static long in_steps(rw_model *m, rw_model_interval iv, const char *what, rw_sta
 {
     if (!iv.epochs)
         return iv.count;
-    long per = mbatches_per_epoch(m);
+    long per = rwi_mbatches_per_epoch(m);
     if (per < 1)
         *st = rw_error(RW_ERR_ARG, "model '%s': '%s' is given in epochs, which needs the data to be loaded", m->name,
                        what);
@@ -92,14 +92,16 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
     o->rng = &m->rng;
     if (!m->meta_vocab && m->vocab.tok)
         m->meta_vocab = rw_model_vocab_string(m);
-    m->meta_keys[0] = "rewind.model";
+    m->meta_keys[0] = RW_MODEL_META_TEXT;
     m->meta_values[0] = rw_model_text(m);
-    m->meta_keys[1] = "rewind.vocab";
+    m->meta_keys[1] = RW_MODEL_META_VOCAB;
     m->meta_values[1] = m->meta_vocab;
     o->checkpoint_meta_keys = m->meta_keys;
     o->checkpoint_meta_values = m->meta_values;
     o->checkpoint_meta_count = m->meta_vocab ? 2 : 1;
     o->log_path = t->log_path;
     o->check_finite = t->check_finite;
+    if (st == RW_OK)
+        st = rwi_mmetrics_train_opts(m, o);
     return st;
 }

@@ -14,20 +14,20 @@ typedef struct compile {
 } compile;
 
 /* Letters, digits and '_' (and '.' when dots: parameter names like "ln_x.gain"). */
-bool yc_is_ident(const char *s, bool dots);
-int yc_find_node(const ycell *c, const char *name);
-int yc_find_in(char *const *list, int n, const char *name);
+bool rwi_yc_is_ident(const char *s, bool dots);
+int rwi_yc_find_node(const ycell *c, const char *name);
+int rwi_yc_find_in(char *const *list, int n, const char *name);
 /* An error if `name` is already the input, a parameter, a <state>_prev, a dim or a node. */
-rw_status yc_name_taken(compile *k, const ynode *at, const char *name);
+rw_status rwi_yc_name_taken(compile *k, const ynode *at, const char *name);
 /* Adds the node written as `map` (and the nodes written inline as its
  * inputs); its index, or -1 with an error. */
-int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_name);
+int rwi_yc_add_node(compile *k, const ynode *map, bool project, const char *auto_name);
 /* Resolves node idx's input names. */
-rw_status yc_resolve(compile *k, int idx);
+rw_status rwi_yc_resolve(compile *k, int idx);
 /* cell_equations.c: compiles `equations:` (name -> expression string) into a
  * list of node mappings, allocated in the heap. */
-rw_status yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, ynode **out);
+rw_status rwi_yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, ynode **out);
 /* Puts the nodes in evaluation order, reporting cycles. */
-rw_status yc_sort_nodes(compile *k);
+rw_status rwi_yc_sort_nodes(compile *k);
 
 #endif

@@ -30,7 +30,7 @@ typedef struct eq {
 
 static ynode *scalar(eq *e, const char *text, size_t pos, size_t len)
 {
-    ynode *n = ynode_new(e->h, Y_SCALAR, e->at->src, e->at->line, e->at->col, text);
+    ynode *n = rwi_ynode_new(e->h, Y_SCALAR, e->at->src, e->at->line, e->at->col, text);
     if (!n) {
         e->st = RW_ERR_NOMEM;
         return NULL;
@@ -47,7 +47,7 @@ static ynode *scalar(eq *e, const char *text, size_t pos, size_t len)
 
 static ynode *key(eq *e, const char *k)
 {
-    ynode *n = ynode_new(e->h, Y_SCALAR, e->at->src, e->at->line, e->at->col, k);
+    ynode *n = rwi_ynode_new(e->h, Y_SCALAR, e->at->src, e->at->line, e->at->col, k);
     if (!n)
         e->st = RW_ERR_NOMEM;
     else
@@ -58,7 +58,7 @@ static ynode *key(eq *e, const char *k)
 static rw_status put(eq *e, ynode *map, const char *k, ynode *v)
 {
     ynode *kn = key(e, k);
-    if (!kn || !v || ynode_append(map, kn, v) != RW_OK)
+    if (!kn || !v || rwi_ynode_append(map, kn, v) != RW_OK)
         return e->st = e->st != RW_OK ? e->st : RW_ERR_NOMEM;
     return RW_OK;
 }
@@ -66,15 +66,15 @@ static rw_status put(eq *e, ynode *map, const char *k, ynode *v)
 /* {op: <op>, in: [ins...]} with the op's name positioned at pos. */
 static ynode *call(eq *e, const char *op, size_t pos, size_t len, ynode *const *ins, int n)
 {
-    ynode *map = ynode_new(e->h, Y_MAP, e->at->src, e->at->line, e->at->col, NULL);
-    ynode *list = ynode_new(e->h, Y_SEQ, e->at->src, e->at->line, e->at->col, NULL);
+    ynode *map = rwi_ynode_new(e->h, Y_MAP, e->at->src, e->at->line, e->at->col, NULL);
+    ynode *list = rwi_ynode_new(e->h, Y_SEQ, e->at->src, e->at->line, e->at->col, NULL);
     if (!map || !list) {
         e->st = RW_ERR_NOMEM;
         return NULL;
     }
     map->start = list->start = e->at->start;
     for (int i = 0; i < n; i++)
-        if (!ins[i] || ynode_append(list, NULL, ins[i]) != RW_OK)
+        if (!ins[i] || rwi_ynode_append(list, NULL, ins[i]) != RW_OK)
             return NULL;
     ynode *opn = scalar(e, op, pos, len);
     if (opn) { /* an arity error points at the function's name */
@@ -90,7 +90,7 @@ static rw_status syntax(eq *e, const char *what)
 {
     if (e->st == RW_OK) {
         ynode *at = scalar(e, "", e->i, 1);
-        e->st = at ? ydiag(RW_ERR_FORMAT, at, "equation: %s at character %zu of \"%s\"", what, e->i + 1, e->s)
+        e->st = at ? rwi_ydiag(RW_ERR_FORMAT, at, "equation: %s at character %zu of \"%s\"", what, e->i + 1, e->s)
                    : RW_ERR_NOMEM;
     }
     return e->st;
@@ -120,7 +120,7 @@ static ynode *function(eq *e, const char *name, size_t pos, size_t len)
 {
     ynode *ins[YC_MAX_INPUTS];
     int n = 0;
-    ynode *attrs = ynode_new(e->h, Y_MAP, e->at->src, e->at->line, e->at->col, NULL);
+    ynode *attrs = rwi_ynode_new(e->h, Y_MAP, e->at->src, e->at->line, e->at->col, NULL);
     if (!attrs)
         return e->st = RW_ERR_NOMEM, NULL;
     e->i++; /* '(' */
@@ -144,7 +144,7 @@ static ynode *function(eq *e, const char *name, size_t pos, size_t len)
             snprintf(val, sizeof val, "%.*s", (int)(vl < 255 ? vl : 255), e->s + v);
             ynode *kn = scalar(e, an, e->i, il);
             ynode *vn = scalar(e, val, v, vl);
-            if (!kn || !vn || ynode_append(attrs, kn, vn) != RW_OK)
+            if (!kn || !vn || rwi_ynode_append(attrs, kn, vn) != RW_OK)
                 return e->st = e->st != RW_OK ? e->st : RW_ERR_NOMEM, NULL;
             e->i = k;
         } else {
@@ -168,7 +168,7 @@ static ynode *function(eq *e, const char *name, size_t pos, size_t len)
     e->i++; /* ')' */
     ynode *node = call(e, name, pos, len, ins, n);
     for (int i = 0; node && i < attrs->n; i++)
-        if (ynode_append(node, attrs->keys[i], attrs->vals[i]) != RW_OK)
+        if (rwi_ynode_append(node, attrs->keys[i], attrs->vals[i]) != RW_OK)
             return e->st = RW_ERR_NOMEM, NULL;
     return node;
 }
@@ -261,7 +261,7 @@ static ynode *expr(eq *e) { return binary(e, 1); }
 static ynode *equation(yheap *h, const yctx *ctx, const ynode *k, const ynode *v)
 {
     char text[Y_TEXT_MAX];
-    if (ys_expect(v, Y_SCALAR, k->str) != RW_OK || ys_text(ctx, v, k->str, text, sizeof text, NULL) != RW_OK)
+    if (rwi_ys_expect(v, Y_SCALAR, k->str) != RW_OK || rwi_ys_text(ctx, v, k->str, text, sizeof text, NULL) != RW_OK)
         return NULL;
     eq e = { .h = h, .ctx = ctx, .at = v, .s = text };
     const char *raw = v->src->text + v->start;
@@ -281,7 +281,7 @@ static ynode *equation(yheap *h, const yctx *ctx, const ynode *k, const ynode *v
             return NULL;
         n = m;
     }
-    ynode *name = ynode_new(h, Y_SCALAR, k->src, k->line, k->col, k->str);
+    ynode *name = rwi_ynode_new(h, Y_SCALAR, k->src, k->line, k->col, k->str);
     if (!name || put(&e, n, "name", name) != RW_OK)
         return NULL;
     n->line = k->line;
@@ -290,11 +290,11 @@ static ynode *equation(yheap *h, const yctx *ctx, const ynode *k, const ynode *v
     return n;
 }
 
-rw_status yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, ynode **out)
+rw_status rwi_yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, ynode **out)
 {
-    if (ys_expect(eqs, Y_MAP, "equations") != RW_OK)
+    if (rwi_ys_expect(eqs, Y_MAP, "equations") != RW_OK)
         return RW_ERR_FORMAT;
-    ynode *list = ynode_new(h, Y_SEQ, eqs->src, eqs->line, eqs->col, NULL);
+    ynode *list = rwi_ynode_new(h, Y_SEQ, eqs->src, eqs->line, eqs->col, NULL);
     if (!list)
         return RW_ERR_NOMEM;
     list->start = eqs->start;
@@ -302,7 +302,7 @@ rw_status yc_equations_to_nodes(yheap *h, const yctx *ctx, const ynode *eqs, yno
         ynode *n = equation(h, ctx, eqs->keys[i], eqs->vals[i]);
         if (!n)
             return rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_FORMAT;
-        if (ynode_append(list, NULL, n) != RW_OK)
+        if (rwi_ynode_append(list, NULL, n) != RW_OK)
             return RW_ERR_NOMEM;
     }
     *out = list;

@@ -84,20 +84,20 @@ typedef struct ycell {
 /* Parses and compiles cell `name` from its mapping (node form, or equations
  * compiled into nodes allocated in h). Ops are looked up in the registry
  * now: register C ops before loading. */
-ycell *ycell_compile(yheap *h, const yctx *ctx, const char *name, const ynode *key, const ynode *map);
-void ycell_free(ycell *c);
+ycell *rwi_ycell_compile(yheap *h, const yctx *ctx, const char *name, const ynode *key, const ynode *map);
+void rwi_ycell_free(ycell *c);
 
 /* Parses an initializer: "xavier_uniform", "normal(0.01)", "orthogonal(1, H)",
  * "const(0)", "uniform(-0.1, 0.1)", "identity" ... (glorot_* are accepted
  * for xavier_*). Arguments may use the dims. */
-rw_status yinit_parse(const yctx *c, const ynode *n, const char *what, const char *const *dims, int n_dims,
+rw_status rwi_yinit_parse(const yctx *c, const ynode *n, const char *what, const char *const *dims, int n_dims,
                       rw_init_kind *kind, yexpr *a, yexpr *b);
 
 /* Index of dim `name` in c->dims, or -1. */
-int ycell_dim_index(const ycell *c, const char *name);
+int rwi_ycell_dim_index(const ycell *c, const char *name);
 
 /* For the builder: the dims an instance of the cell has (from X, H and the
  * options), or an error naming the missing dim. */
-rw_status ycell_dims(const ycell *yc, int X, int H, const rw_model_cell_opts *o, int *dims);
+rw_status rwi_ycell_dims(const ycell *yc, int X, int H, const rw_model_cell_opts *o, int *dims);
 
 #endif

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "cell_compile.h"
 #include "yaml/diag.h"
 
 /* Letters, digits and '_' (and '.' inside parameter names, as "ln_x.gain"). */
-bool yc_is_ident(const char *s, bool dots)
+bool rwi_yc_is_ident(const char *s, bool dots)
 {
     if (!isalpha((unsigned char)s[0]) && s[0] != '_')
         return false;
@@ -29,7 +29,7 @@ bool yc_is_ident(const char *s, bool dots)
 /* ---- the names a node input may refer to ------------------------------------ */
 
 
-int yc_find_node(const ycell *c, const char *name)
+int rwi_yc_find_node(const ycell *c, const char *name)
 {
     for (int i = 0; i < c->n_nodes; i++)
         if (strcmp(c->nodes[i].name, name) == 0)
@@ -37,7 +37,7 @@ int yc_find_node(const ycell *c, const char *name)
     return -1;
 }
 
-int yc_find_in(char *const *list, int n, const char *name)
+int rwi_yc_find_in(char *const *list, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
         if (strcmp(list[i], name) == 0)
@@ -45,24 +45,24 @@ int yc_find_in(char *const *list, int n, const char *name)
     return -1;
 }
 
-int ycell_dim_index(const ycell *c, const char *name) { return yc_find_in(c->dims, c->n_dims, name); }
+int rwi_ycell_dim_index(const ycell *c, const char *name) { return rwi_yc_find_in(c->dims, c->n_dims, name); }
 
-rw_status yc_name_taken(compile *k, const ynode *at, const char *name)
+rw_status rwi_yc_name_taken(compile *k, const ynode *at, const char *name)
 {
     ycell *c = k->c;
     const char *what = NULL;
     if (strcmp(name, c->input) == 0)
         what = "the cell's input";
-    else if (yc_find_in(c->params, c->n_params, name) >= 0)
+    else if (rwi_yc_find_in(c->params, c->n_params, name) >= 0)
         what = "a parameter";
-    else if (yc_find_in(c->prev, c->n_states, name) >= 0)
+    else if (rwi_yc_find_in(c->prev, c->n_states, name) >= 0)
         what = "the previous value of a state";
-    else if (yc_find_in(c->dims, c->n_dims, name) >= 0)
+    else if (rwi_yc_find_in(c->dims, c->n_dims, name) >= 0)
         what = "a dimension";
-    else if (yc_find_node(c, name) >= 0)
+    else if (rwi_yc_find_node(c, name) >= 0)
         what = "another node";
     if (what)
-        return ydiag(RW_ERR_FORMAT, at, "the name '%s' is already used by %s in cell '%s'", name, what, c->name);
+        return rwi_ydiag(RW_ERR_FORMAT, at, "the name '%s' is already used by %s in cell '%s'", name, what, c->name);
     return RW_OK;
 }
 
@@ -70,24 +70,24 @@ rw_status yc_name_taken(compile *k, const ynode *at, const char *name)
 static rw_status node_inputs(compile *k, int idx, const ynode *in, bool project)
 {
     ycell *c = k->c;
-    if (ys_expect(in, Y_SEQ, "in") != RW_OK)
+    if (rwi_ys_expect(in, Y_SEQ, "in") != RW_OK)
         return RW_ERR_FORMAT;
     if (in->n > YC_MAX_INPUTS)
-        return ydiag(RW_ERR_FORMAT, in, "a node takes at most %d inputs", YC_MAX_INPUTS);
+        return rwi_ydiag(RW_ERR_FORMAT, in, "a node takes at most %d inputs", YC_MAX_INPUTS);
     for (int i = 0; i < in->n; i++) {
         const ynode *item = in->vals[i];
         yref r = { .kind = YREF_NODE, .at = item, .index = -1 };
         if (item->kind == Y_MAP) {
             char auto_name[160];
             snprintf(auto_name, sizeof auto_name, "%s.in%d", c->nodes[idx].name, i + 1);
-            int j = yc_add_node(k, item, project, auto_name);
+            int j = rwi_yc_add_node(k, item, project, auto_name);
             if (j < 0)
                 return RW_ERR_FORMAT;
             r.index = j;
-        } else if (item->kind == Y_SCALAR && !yis_null(item)) {
+        } else if (item->kind == Y_SCALAR && !rwi_yis_null(item)) {
             char t[256];
             bool q = false;
-            if (ys_text(k->ctx, item, "in", t, sizeof t, &q) != RW_OK)
+            if (rwi_ys_text(k->ctx, item, "in", t, sizeof t, &q) != RW_OK)
                 return RW_ERR_FORMAT;
             char *end;
             double v = strtod(t, &end);
@@ -98,7 +98,7 @@ static rw_status node_inputs(compile *k, int idx, const ynode *in, bool project)
                 k->pending[idx][i] = item;
             }
         } else {
-            return ydiag(RW_ERR_FORMAT, item, "a node input is a name, a number or a node {op: ..., in: [...]}");
+            return rwi_ydiag(RW_ERR_FORMAT, item, "a node input is a name, a number or a node {op: ..., in: [...]}");
         }
         c->nodes[idx].in[i] = r;
     }
@@ -130,18 +130,18 @@ static rw_status node_attrs(compile *k, ycnode *nd, const ynode *map)
                 if (w > 0 && (size_t)w < sizeof list - at)
                     at += (size_t)w;
             }
-            return ydiag(RW_ERR_FORMAT, map->keys[i], "op '%s' has no attribute '%s' (%s%s)%s", op->name, key,
-                         n_names ? "attributes: " : "it has none", list, ysuggest(key, names, n_names, hint, sizeof hint));
+            return rwi_ydiag(RW_ERR_FORMAT, map->keys[i], "op '%s' has no attribute '%s' (%s%s)%s", op->name, key,
+                         n_names ? "attributes: " : "it has none", list, rwi_ysuggest(key, names, n_names, hint, sizeof hint));
         }
         yattr *y = &nd->attrs[nd->n_attrs++];
         y->index = a;
         y->at = map->vals[i];
         if (op->attrs[a].type == RW_ATTR_BOOL) {
             bool b;
-            if (ys_bool(k->ctx, map->vals[i], key, &b) != RW_OK)
+            if (rwi_ys_bool(k->ctx, map->vals[i], key, &b) != RW_OK)
                 return RW_ERR_FORMAT;
-            y->value = yexpr_const(b ? 1 : 0);
-        } else if (ys_expr(k->ctx, map->vals[i], key, (const char *const *)k->c->dims, k->c->n_dims, &y->value) !=
+            y->value = rwi_yexpr_const(b ? 1 : 0);
+        } else if (rwi_ys_expr(k->ctx, map->vals[i], key, (const char *const *)k->c->dims, k->c->n_dims, &y->value) !=
                    RW_OK) {
             return RW_ERR_FORMAT;
         }
@@ -150,29 +150,29 @@ static rw_status node_attrs(compile *k, ycnode *nd, const ynode *map)
 }
 
 /* Adds the node written as `map` (and its inline inputs); returns its index or -1. */
-int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_name)
+int rwi_yc_add_node(compile *k, const ynode *map, bool project, const char *auto_name)
 {
     ycell *c = k->c;
-    if (ys_expect(map, Y_MAP, "node") != RW_OK)
+    if (rwi_ys_expect(map, Y_MAP, "node") != RW_OK)
         return -1;
-    const ynode *name_n = ymap_get(map, "name"), *op_n = NULL, *in_n = ymap_get(map, "in");
-    if (ys_need(map, "op", "node", &op_n) != RW_OK)
+    const ynode *name_n = rwi_ymap_get(map, "name"), *op_n = NULL, *in_n = rwi_ymap_get(map, "in");
+    if (rwi_ys_need(map, "op", "node", &op_n) != RW_OK)
         return -1;
     char name[160], opname[128];
     if (name_n) {
-        if (ys_text(k->ctx, name_n, "name", name, sizeof name, NULL) != RW_OK)
+        if (rwi_ys_text(k->ctx, name_n, "name", name, sizeof name, NULL) != RW_OK)
             return -1;
-        if (!yc_is_ident(name, false))
-            return ydiag(RW_ERR_FORMAT, name_n, "'%s' is not a valid node name (letters, digits and '_')", name), -1;
-        if (yc_name_taken(k, name_n, name) != RW_OK)
+        if (!rwi_yc_is_ident(name, false))
+            return rwi_ydiag(RW_ERR_FORMAT, name_n, "'%s' is not a valid node name (letters, digits and '_')", name), -1;
+        if (rwi_yc_name_taken(k, name_n, name) != RW_OK)
             return -1;
     } else if (auto_name) {
         snprintf(name, sizeof name, "%s", auto_name);
     } else {
-        ydiag(RW_ERR_FORMAT, map, "a node of cell '%s' needs a 'name'", c->name);
+        rwi_ydiag(RW_ERR_FORMAT, map, "a node of cell '%s' needs a 'name'", c->name);
         return -1;
     }
-    if (ys_text(k->ctx, op_n, "op", opname, sizeof opname, NULL) != RW_OK)
+    if (rwi_ys_text(k->ctx, op_n, "op", opname, sizeof opname, NULL) != RW_OK)
         return -1;
     const rw_op_def *op = rw_op_find(opname);
     if (!op) {
@@ -181,17 +181,17 @@ int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_nam
         for (int i = 0; i < n; i++)
             names[i] = rw_op_at(i)->name;
         char hint[128];
-        ydiag(RW_ERR_FORMAT, op_n, "unknown op '%s'%s (`rewind ops` lists the registered ops; register C ops "
-              "before loading)", opname, ysuggest(opname, names, n, hint, sizeof hint));
+        rwi_ydiag(RW_ERR_FORMAT, op_n, "unknown op '%s'%s (`rewind ops` lists the registered ops; register C ops "
+              "before loading)", opname, rwi_ysuggest(opname, names, n, hint, sizeof hint));
         return -1;
     }
     if (c->n_nodes == YC_MAX_NODES) {
-        ydiag(RW_ERR_FORMAT, map, "cell '%s' has too many nodes (at most %d)", c->name, YC_MAX_NODES);
+        rwi_ydiag(RW_ERR_FORMAT, map, "cell '%s' has too many nodes (at most %d)", c->name, YC_MAX_NODES);
         return -1;
     }
     if (c->n_nodes == c->n_alloc) {
         int cap = c->n_alloc ? c->n_alloc * 2 : 16;
-        ycnode *grown = rw_realloc(c->nodes, (size_t)cap * sizeof *grown, "cell nodes");
+        ycnode *grown = rwi_realloc(c->nodes, (size_t)cap * sizeof *grown, "cell nodes");
         if (!grown)
             return -1;
         c->nodes = grown;
@@ -204,20 +204,20 @@ int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_nam
     nd->op = op;
     nd->project = project;
     memset(k->pending[idx], 0, sizeof k->pending[idx]);
-    if (!(nd->name = rw_strdup(name, "a node name")))
+    if (!(nd->name = rwi_strdup(name, "a node name")))
         return -1;
-    if (!(nd->attrs = rw_calloc((size_t)map->n, sizeof *nd->attrs, "node attributes")))
+    if (!(nd->attrs = rwi_calloc((size_t)map->n, sizeof *nd->attrs, "node attributes")))
         return -1;
     if (node_attrs(k, nd, map) != RW_OK)
         return -1;
     if (!in_n)
-        return ydiag(RW_ERR_FORMAT, map, "node '%s' needs its inputs: 'in: [...]'", name), -1;
+        return rwi_ydiag(RW_ERR_FORMAT, map, "node '%s' needs its inputs: 'in: [...]'", name), -1;
     if (node_inputs(k, idx, in_n, project) != RW_OK)
         return -1;
     nd = &c->nodes[idx]; /* inline inputs may have moved the array */
     int n_in = nd->n_in;
     if ((op->arity >= 0 && n_in != op->arity) || (op->arity < 0 && n_in < op->min_arity)) {
-        ydiag(RW_ERR_FORMAT, in_n, "op '%s' takes %s%d input%s, got %d", op->name, op->arity < 0 ? "at least " : "",
+        rwi_ydiag(RW_ERR_FORMAT, in_n, "op '%s' takes %s%d input%s, got %d", op->name, op->arity < 0 ? "at least " : "",
               op->arity < 0 ? op->min_arity : op->arity, (op->arity < 0 ? op->min_arity : op->arity) == 1 ? "" : "s",
               n_in);
         return -1;
@@ -227,7 +227,7 @@ int yc_add_node(compile *k, const ynode *map, bool project, const char *auto_nam
 
 /* ---- resolving names, sorting, checking -------------------------------------- */
 
-rw_status yc_resolve(compile *k, int idx)
+rw_status rwi_yc_resolve(compile *k, int idx)
 {
     ycell *c = k->c;
     for (int i = 0; i < c->nodes[idx].n_in; i++) {
@@ -236,18 +236,18 @@ rw_status yc_resolve(compile *k, int idx)
             continue;
         yref *r = &c->nodes[idx].in[i];
         char t[256];
-        if (ys_text(k->ctx, item, "in", t, sizeof t, NULL) != RW_OK)
+        if (rwi_ys_text(k->ctx, item, "in", t, sizeof t, NULL) != RW_OK)
             return RW_ERR_FORMAT;
         int j;
         if (strcmp(t, c->input) == 0) {
             r->kind = YREF_INPUT;
-        } else if ((j = yc_find_in(c->params, c->n_params, t)) >= 0) {
+        } else if ((j = rwi_yc_find_in(c->params, c->n_params, t)) >= 0) {
             r->kind = YREF_PARAM;
             r->index = j;
-        } else if ((j = yc_find_in(c->prev, c->n_states, t)) >= 0) {
+        } else if ((j = rwi_yc_find_in(c->prev, c->n_states, t)) >= 0) {
             r->kind = YREF_PREV;
             r->index = j;
-        } else if ((j = yc_find_node(c, t)) >= 0 && !strchr(t, '.')) {
+        } else if ((j = rwi_yc_find_node(c, t)) >= 0 && !strchr(t, '.')) {
             r->index = j;
         } else {
             const char *names[600];
@@ -261,9 +261,9 @@ rw_status yc_resolve(compile *k, int idx)
                 if (!strchr(c->nodes[q].name, '.'))
                     names[n++] = c->nodes[q].name;
             char hint[128];
-            return ydiag(RW_ERR_FORMAT, item, "unknown input name '%s' in node '%s' (not the input, a parameter, "
+            return rwi_ydiag(RW_ERR_FORMAT, item, "unknown input name '%s' in node '%s' (not the input, a parameter, "
                          "a <state>_prev or a node of cell '%s')%s", t, c->nodes[idx].name, c->name,
-                         ysuggest(t, names, n, hint, sizeof hint));
+                         rwi_ysuggest(t, names, n, hint, sizeof hint));
         }
     }
     return RW_OK;
@@ -287,7 +287,7 @@ static rw_status cycle_error(sorter *s, int from, const yref *r)
         start++;
     int len = s->n_path - start, focus = 0;
     for (int i = 0; i < len; i++)
-        if (yc_find_in(c->states, c->n_states, c->nodes[s->path[start + i]].name) >= 0) {
+        if (rwi_yc_find_in(c->states, c->n_states, c->nodes[s->path[start + i]].name) >= 0) {
             focus = i;
             break;
         }
@@ -308,11 +308,11 @@ static rw_status cycle_error(sorter *s, int from, const yref *r)
             at += (size_t)w;
     }
     const char *target = c->nodes[s->path[start + focus]].name;
-    bool is_state = yc_find_in(c->states, c->n_states, target) >= 0;
+    bool is_state = rwi_yc_find_in(c->states, c->n_states, target) >= 0;
     char note[200];
     snprintf(note, sizeof note, "did you mean '%s_prev' (the previous value of state '%s')?", target, target);
     (void)from;
-    return ydiag_note(RW_ERR_FORMAT, ref->at, NULL, is_state ? note : NULL,
+    return rwi_ydiag_note(RW_ERR_FORMAT, ref->at, NULL, is_state ? note : NULL,
                       "'%s' depends on itself without passing through a state: %s", target, path);
 }
 
@@ -339,16 +339,16 @@ static rw_status visit(sorter *s, int i)
 }
 
 /* Puts the nodes in evaluation order (the written order where it allows). */
-rw_status yc_sort_nodes(compile *k)
+rw_status rwi_yc_sort_nodes(compile *k)
 {
     ycell *c = k->c;
     int n = c->n_nodes;
     sorter s = { .k = k };
-    s.color = rw_calloc((size_t)n, 1, "a sort");
-    s.order = rw_calloc((size_t)n, sizeof *s.order, "a sort");
-    s.path = rw_calloc((size_t)n, sizeof *s.path, "a sort");
-    int *where = rw_calloc((size_t)n, sizeof *where, "a sort");
-    ycnode *sorted = rw_calloc((size_t)n, sizeof *sorted, "a sort");
+    s.color = rwi_calloc((size_t)n, 1, "a sort");
+    s.order = rwi_calloc((size_t)n, sizeof *s.order, "a sort");
+    s.path = rwi_calloc((size_t)n, sizeof *s.path, "a sort");
+    int *where = rwi_calloc((size_t)n, sizeof *where, "a sort");
+    ycnode *sorted = rwi_calloc((size_t)n, sizeof *sorted, "a sort");
     rw_status st = s.color && s.order && s.path && where && sorted ? RW_OK : RW_ERR_NOMEM;
     for (int i = 0; i < n && st == RW_OK; i++)
         st = visit(&s, i);
@@ -368,11 +368,11 @@ rw_status yc_sort_nodes(compile *k)
         if (c->projection >= 0)
             c->projection = where[c->projection];
     }
-    rw_free(s.color);
-    rw_free(s.order);
-    rw_free(s.path);
-    rw_free(where);
-    rw_free(sorted);
+    rwi_free(s.color);
+    rwi_free(s.order);
+    rwi_free(s.path);
+    rwi_free(where);
+    rwi_free(sorted);
     return st;
 }
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "cell_graph.h"
 #include "yaml/diag.h"
 #include "rewind/ops_gather_columns.h"
@@ -14,7 +14,7 @@
 
 static ycell *of(const rw_cell *c) { return (ycell *)rw_cell_definition(c); }
 
-rw_status ycell_dims(const ycell *yc, int X, int H, const rw_model_cell_opts *o, int *dims)
+rw_status rwi_ycell_dims(const ycell *yc, int X, int H, const rw_model_cell_opts *o, int *dims)
 {
     dims[0] = X;
     dims[1] = H;
@@ -30,7 +30,7 @@ rw_status ycell_dims(const ycell *yc, int X, int H, const rw_model_cell_opts *o,
 
 static rw_status cell_dims(const rw_cell *c, int *dims)
 {
-    return ycell_dims(of(c), rw_cell_input_size(c), rw_cell_hidden(c), rw_cell_opts(c), dims);
+    return rwi_ycell_dims(of(c), rw_cell_input_size(c), rw_cell_hidden(c), rw_cell_opts(c), dims);
 }
 
 static const char *dims_note(const ycell *yc, const int *dims, char *buf, size_t len)
@@ -58,10 +58,10 @@ static rw_status pend(ycell *yc)
 static rw_status eval_size(const ycell *yc, const yexpr *e, const int *dims, const ynode *at, const char *what,
                            int *out)
 {
-    double v = yexpr_eval(e, dims);
+    double v = rwi_yexpr_eval(e, dims);
     if (!(v >= 1) || v != floor(v) || v > 1e9) {
         char note[300];
-        return ydiag_note(RW_ERR_FORMAT, at, NULL, dims_note(yc, dims, note, sizeof note),
+        return rwi_ydiag_note(RW_ERR_FORMAT, at, NULL, dims_note(yc, dims, note, sizeof note),
                           "%s of cell '%s' is %g; sizes must be whole numbers >= 1", what, yc->name, v);
     }
     *out = (int)v;
@@ -75,8 +75,8 @@ static rw_status node_error(const ycell *yc, const yinst *in, const ycnode *nd)
     char base[700], note[300];
     snprintf(base, sizeof base, "%s", rw_last_error());
     rw_status st = rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_SHAPE;
-    const ynode *at = ymap_get(nd->at, "op");
-    return ydiag_note(st, at ? at : nd->at, NULL, dims_note(yc, in->dims, note, sizeof note), "%s node '%s' of cell "
+    const ynode *at = rwi_ymap_get(nd->at, "op");
+    return rwi_ydiag_note(st, at ? at : nd->at, NULL, dims_note(yc, in->dims, note, sizeof note), "%s node '%s' of cell "
                       "'%s': %s", st == RW_ERR_SHAPE ? "shapes cannot connect in" : "cannot compute", nd->name,
                       yc->name, base);
 }
@@ -171,27 +171,27 @@ static rw_node *ystep(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **state
 
 static rw_status make_attrs(ycell *yc, yinst *in)
 {
-    if (!(in->attrs = rw_calloc((size_t)yc->n_nodes, sizeof *in->attrs, "attribute blocks")))
+    if (!(in->attrs = rwi_calloc((size_t)yc->n_nodes, sizeof *in->attrs, "attribute blocks")))
         return RW_ERR_NOMEM;
     for (int i = 0; i < yc->n_nodes; i++) {
         const ycnode *nd = &yc->nodes[i];
         const rw_op_def *op = nd->op;
         if (!op->attr_size)
             continue;
-        if (!(in->attrs[i] = rw_calloc(1, op->attr_size, "an attribute block")))
+        if (!(in->attrs[i] = rwi_calloc(1, op->attr_size, "an attribute block")))
             return RW_ERR_NOMEM;
         rw_op_default_attrs(op, in->attrs[i]);
         for (int a = 0; a < nd->n_attrs; a++) {
             const rw_attr_def *ad = &op->attrs[nd->attrs[a].index];
-            double v = yexpr_eval(&nd->attrs[a].value, in->dims);
+            double v = rwi_yexpr_eval(&nd->attrs[a].value, in->dims);
             if (!isfinite(v) || (ad->type == RW_ATTR_INT && (v != floor(v) || fabs(v) > 1e9))) {
                 char note[300];
-                return ydiag_note(RW_ERR_FORMAT, nd->attrs[a].at, NULL, dims_note(yc, in->dims, note, sizeof note),
+                return rwi_ydiag_note(RW_ERR_FORMAT, nd->attrs[a].at, NULL, dims_note(yc, in->dims, note, sizeof note),
                                   "attribute '%s' of node '%s' is %g; it must be %s", ad->name, nd->name, v,
                                   ad->type == RW_ATTR_INT ? "a whole number" : "finite");
             }
             if (rw_op_set_attr(op, in->attrs[i], ad->name, v) != RW_OK)
-                return ydiag(RW_ERR_FORMAT, nd->attrs[a].at, "%s", rw_last_error());
+                return rwi_ydiag(RW_ERR_FORMAT, nd->attrs[a].at, "%s", rw_last_error());
         }
     }
     return RW_OK;
@@ -243,7 +243,7 @@ static rw_status trial(rw_cell *c, ycell *yc, yinst *in)
     for (int k = 0; k < yc->n_states; k++) {
         const rw_node *v = env[yc->state_node[k]];
         if (v->value.dtype != RW_REAL || !rw_shape_equal(v->value.shape, rw_shape2(B, sizes[k]))) {
-            st = ydiag_note(RW_ERR_SHAPE, yc->nodes[yc->state_node[k]].at, NULL, dims_note(yc, in->dims, note,
+            st = rwi_ydiag_note(RW_ERR_SHAPE, yc->nodes[yc->state_node[k]].at, NULL, dims_note(yc, in->dims, note,
                             sizeof note), "node '%s' gives state '%s' the shape %s, but the state is [B, %d] "
                             "(here %s)", yc->states[k], yc->states[k], rw_shape_str(v->value.shape, b1, sizeof b1),
                             sizes[k], rw_shape_str(rw_shape2(B, sizes[k]), b2, sizeof b2));
@@ -252,7 +252,7 @@ static rw_status trial(rw_cell *c, ycell *yc, yinst *in)
     }
     const rw_node *out = env[yc->output];
     if (out->value.dtype != RW_REAL || out->value.shape.ndim != 2 || out->value.shape.dim[0] != B) {
-        st = ydiag_note(RW_ERR_SHAPE, yc->nodes[yc->output].at, NULL, dims_note(yc, in->dims, note, sizeof note),
+        st = rwi_ydiag_note(RW_ERR_SHAPE, yc->nodes[yc->output].at, NULL, dims_note(yc, in->dims, note, sizeof note),
                         "the output '%s' of cell '%s' must be real [B, width]; here it is %s (B = %d)",
                         yc->nodes[yc->output].name, yc->name, rw_shape_str(out->value.shape, b1, sizeof b1), B);
         goto done;
@@ -289,18 +289,18 @@ static rw_status ydeclare(rw_cell *c, rw_rng *rng)
             if (eval_size(yc, &yc->shape[p][d], dims, yc->shape_at[p][d], w, &sh.dim[d]) != RW_OK)
                 return pend(yc);
         }
-        rw_init init = rw_init_of(yc->init[p], yexpr_eval(&yc->init_a[p], dims), yexpr_eval(&yc->init_b[p], dims));
+        rw_init init = rw_init_of(yc->init[p], rwi_yexpr_eval(&yc->init_a[p], dims), rwi_yexpr_eval(&yc->init_b[p], dims));
         if (!rw_cell_param(c, yc->params[p], sh, init, rng)) {
             char base[600];
             snprintf(base, sizeof base, "%s", rw_last_error());
-            ydiag(RW_ERR_FORMAT, yc->init_at[p], "cannot make parameter '%s' of cell '%s': %s", yc->params[p],
+            rwi_ydiag(RW_ERR_FORMAT, yc->init_at[p], "cannot make parameter '%s' of cell '%s': %s", yc->params[p],
                   yc->name, base);
             return pend(yc);
         }
     }
     if (find_inst(yc, dims))
         return RW_OK; /* the same sizes were checked before */
-    yinst *in = rw_calloc(1, sizeof *in, "a cell instance");
+    yinst *in = rwi_calloc(1, sizeof *in, "a cell instance");
     if (!in)
         return pend(yc);
     memcpy(in->dims, dims, sizeof in->dims);
@@ -309,9 +309,9 @@ static rw_status ydeclare(rw_cell *c, rw_rng *rng)
     if (make_attrs(yc, in) != RW_OK || trial(c, yc, in) != RW_OK) {
         yc->inst = in->next;
         for (int i = 0; in->attrs && i < yc->n_nodes; i++)
-            rw_free(in->attrs[i]);
-        rw_free(in->attrs);
-        rw_free(in);
+            rwi_free(in->attrs[i]);
+        rwi_free(in->attrs);
+        rwi_free(in);
         return pend(yc);
     }
     return RW_OK;
@@ -323,7 +323,7 @@ static int ystate_size(const rw_cell *c, int i)
     int dims[Y_MAX_DIMS];
     if (cell_dims(c, dims) != RW_OK || i < 0 || i >= yc->n_states)
         return 0;
-    double v = yexpr_eval(&yc->state_size[i], dims);
+    double v = rwi_yexpr_eval(&yc->state_size[i], dims);
     return v >= 1 && v == floor(v) && v < 1e9 ? (int)v : 0;
 }
 
@@ -333,7 +333,7 @@ static int youtput_size(const rw_cell *c)
     return in ? in->out_width : 0;
 }
 
-rw_status ycell_setup_def(ycell *c)
+rw_status rwi_ycell_setup_def(ycell *c)
 {
     c->def.name = c->name;
     c->def.n_states = c->n_states;
@@ -346,31 +346,31 @@ rw_status ycell_setup_def(ycell *c)
     return RW_OK;
 }
 
-void ycell_free(ycell *c)
+void rwi_ycell_free(ycell *c)
 {
     if (!c)
         return;
     for (yinst *in = c->inst, *next; in; in = next) {
         next = in->next;
         for (int i = 0; in->attrs && i < c->n_nodes; i++)
-            rw_free(in->attrs[i]);
-        rw_free(in->attrs);
-        rw_free(in);
+            rwi_free(in->attrs[i]);
+        rwi_free(in->attrs);
+        rwi_free(in);
     }
     for (int i = 0; i < c->n_nodes; i++) {
-        rw_free(c->nodes[i].name);
-        rw_free(c->nodes[i].attrs);
+        rwi_free(c->nodes[i].name);
+        rwi_free(c->nodes[i].attrs);
     }
-    rw_free(c->nodes);
+    rwi_free(c->nodes);
     for (int i = 0; i < c->n_dims; i++)
-        rw_free(c->dims[i]);
+        rwi_free(c->dims[i]);
     for (int i = 0; i < c->n_states; i++) {
-        rw_free(c->states[i]);
-        rw_free(c->prev[i]);
+        rwi_free(c->states[i]);
+        rwi_free(c->prev[i]);
     }
     for (int i = 0; i < c->n_params; i++)
-        rw_free(c->params[i]);
-    rw_free(c->input);
-    rw_free(c->name);
-    rw_free(c);
+        rwi_free(c->params[i]);
+    rwi_free(c->input);
+    rwi_free(c->name);
+    rwi_free(c);
 }

@@ -54,13 +54,13 @@ static rw_status emit(rw_status status, const ysrc *src, int line, int col, size
     if (note && at < sizeof out) {
         char where[300] = "";
         if (note_at)
-            ywhere(note_at, where, sizeof where);
+            rwi_ywhere(note_at, where, sizeof where);
         snprintf(out + at, sizeof out - at, "\n  %s%snote: %s", where, where[0] ? ": " : "", note);
     }
     return rw_error(status, "%s", out);
 }
 
-rw_status ydiag_at(rw_status status, const ysrc *src, int line, int col, size_t start, size_t end, const char *fmt,
+rw_status rwi_ydiag_at(rw_status status, const ysrc *src, int line, int col, size_t start, size_t end, const char *fmt,
                    ...)
 {
     char msg[700];
@@ -85,7 +85,7 @@ static rw_status node_diag(rw_status status, const ynode *at, const ynode *note_
     return emit(status, at->src, at->line, at->col, at->start, end, note_at, note, msg);
 }
 
-rw_status ydiag(rw_status status, const ynode *at, const char *fmt, ...)
+rw_status rwi_ydiag(rw_status status, const ynode *at, const char *fmt, ...)
 {
     char msg[700];
     va_list ap;
@@ -95,7 +95,7 @@ rw_status ydiag(rw_status status, const ynode *at, const char *fmt, ...)
     return node_diag(status, at, NULL, NULL, msg);
 }
 
-rw_status ydiag_note(rw_status status, const ynode *at, const ynode *note_at, const char *note, const char *fmt, ...)
+rw_status rwi_ydiag_note(rw_status status, const ynode *at, const ynode *note_at, const char *note, const char *fmt, ...)
 {
     char msg[700];
     va_list ap;
@@ -105,7 +105,7 @@ rw_status ydiag_note(rw_status status, const ynode *at, const ynode *note_at, co
     return node_diag(status, at, note_at, note, msg);
 }
 
-const char *ywhere(const ynode *n, char *buf, size_t len)
+const char *rwi_ywhere(const ynode *n, char *buf, size_t len)
 {
     if (!n || !n->src)
         snprintf(buf, len, "?");
@@ -116,7 +116,7 @@ const char *ywhere(const ynode *n, char *buf, size_t len)
 
 /* ---- suggestions ------------------------------------------------------------ */
 
-int yedit_distance(const char *a, const char *b)
+int rwi_yedit_distance(const char *a, const char *b)
 {
     enum { MAXLEN = 64 };
     size_t n = strlen(a), m = strlen(b);
@@ -142,7 +142,7 @@ int yedit_distance(const char *a, const char *b)
     return d[n][m];
 }
 
-const char *yclosest(const char *word, const char *const *cands, int n)
+const char *rwi_yclosest(const char *word, const char *const *cands, int n)
 {
     const char *best = NULL;
     int best_d = 1 << 30;
@@ -150,7 +150,7 @@ const char *yclosest(const char *word, const char *const *cands, int n)
     for (int i = 0; i < n; i++) {
         if (!cands[i])
             continue;
-        int d = yedit_distance(word, cands[i]);
+        int d = rwi_yedit_distance(word, cands[i]);
         size_t cl = strlen(cands[i]);
         int limit = (int)((wl > cl ? wl : cl) + 2) / 3; /* about one edit in three characters */
         if (limit < 1)
@@ -163,9 +163,9 @@ const char *yclosest(const char *word, const char *const *cands, int n)
     return best;
 }
 
-const char *ysuggest(const char *word, const char *const *cands, int n, char *buf, size_t len)
+const char *rwi_ysuggest(const char *word, const char *const *cands, int n, char *buf, size_t len)
 {
-    const char *c = yclosest(word, cands, n);
+    const char *c = rwi_yclosest(word, cands, n);
     if (c)
         snprintf(buf, len, " (did you mean '%s'?)", c);
     else if (len)

@@ -14,7 +14,7 @@
 #include "yaml_doc.h"
 
 /* An error at node `at` (may be NULL: then only the message). */
-rw_status ydiag(rw_status status, const ynode *at, const char *fmt, ...)
+rw_status rwi_ydiag(rw_status status, const ynode *at, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -22,7 +22,7 @@ rw_status ydiag(rw_status status, const ynode *at, const char *fmt, ...)
 
 /* The same with a note line ("note: ...") after the excerpt; note_at may
  * point to a related location (its position then starts the note). */
-rw_status ydiag_note(rw_status status, const ynode *at, const ynode *note_at, const char *note, const char *fmt,
+rw_status rwi_ydiag_note(rw_status status, const ynode *at, const ynode *note_at, const char *note, const char *fmt,
                      ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
@@ -30,7 +30,7 @@ rw_status ydiag_note(rw_status status, const ynode *at, const ynode *note_at, co
     ;
 
 /* An error at an explicit position of a source (libyaml marks, bytes). */
-rw_status ydiag_at(rw_status status, const ysrc *src, int line, int col, size_t start, size_t end,
+rw_status rwi_ydiag_at(rw_status status, const ysrc *src, int line, int col, size_t start, size_t end,
                    const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 7, 8)))
@@ -38,15 +38,15 @@ rw_status ydiag_at(rw_status status, const ysrc *src, int line, int col, size_t 
     ;
 
 /* "name:line:col" of a node, for notes. */
-const char *ywhere(const ynode *n, char *buf, size_t len);
+const char *rwi_ywhere(const ynode *n, char *buf, size_t len);
 
 /* Optimal-string-alignment edit distance (a transposition counts 1). */
-int yedit_distance(const char *a, const char *b);
+int rwi_yedit_distance(const char *a, const char *b);
 /* The candidate closest to `word` if it is close enough to be a likely
  * typo, else NULL. `cands` holds n strings (NULLs are skipped). */
-const char *yclosest(const char *word, const char *const *cands, int n);
+const char *rwi_yclosest(const char *word, const char *const *cands, int n);
 /* Writes " (did you mean 'x'?)" into buf when a close candidate exists,
  * else "". Returns buf. */
-const char *ysuggest(const char *word, const char *const *cands, int n, char *buf, size_t len);
+const char *rwi_ysuggest(const char *word, const char *const *cands, int n, char *buf, size_t len);
 
 #endif

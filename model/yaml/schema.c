@@ -7,22 +7,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "diag.h"
 #include "schema.h"
 
-rw_status ys_expect(const ynode *n, ykind kind, const char *what)
+rw_status rwi_ys_expect(const ynode *n, ykind kind, const char *what)
 {
     static const char *const kinds[] = { "a single value", "a mapping", "a list" };
     if (n && n->kind == kind)
         return RW_OK;
     char got[128];
     bool quoted = strchr(what, '\'') != NULL; /* "cell 'c'" is already quoted */
-    return ydiag(RW_ERR_FORMAT, n, quoted ? "%s must be %s, got %s" : "'%s' must be %s, got %s", what, kinds[kind],
-                 ydescribe(n, got, sizeof got));
+    return rwi_ydiag(RW_ERR_FORMAT, n, quoted ? "%s must be %s, got %s" : "'%s' must be %s, got %s", what, kinds[kind],
+                 rwi_ydescribe(n, got, sizeof got));
 }
 
-rw_status ys_keys(const ynode *map, const char *where, const char *const *allowed)
+rw_status rwi_ys_keys(const ynode *map, const char *where, const char *const *allowed)
 {
     int n = 0;
     while (allowed[n])
@@ -35,19 +35,19 @@ rw_status ys_keys(const ynode *map, const char *where, const char *const *allowe
         if (!ok) {
             char hint[128];
             bool quoted = strchr(where, '\'') != NULL; /* "cell 'c'" is already quoted */
-            return ydiag(RW_ERR_FORMAT, map->keys[i], quoted ? "unknown key '%s' in %s%s" : "unknown key '%s' in '%s'%s",
-                         k, where, ysuggest(k, allowed, n, hint, sizeof hint));
+            return rwi_ydiag(RW_ERR_FORMAT, map->keys[i], quoted ? "unknown key '%s' in %s%s" : "unknown key '%s' in '%s'%s",
+                         k, where, rwi_ysuggest(k, allowed, n, hint, sizeof hint));
         }
     }
     return RW_OK;
 }
 
-rw_status ys_need(const ynode *map, const char *key, const char *where, const ynode **out)
+rw_status rwi_ys_need(const ynode *map, const char *key, const char *where, const ynode **out)
 {
-    *out = ymap_get(map, key);
+    *out = rwi_ymap_get(map, key);
     if (*out)
         return RW_OK;
-    return ydiag(RW_ERR_FORMAT, map, "'%s' needs the key '%s'", where, key);
+    return rwi_ydiag(RW_ERR_FORMAT, map, "'%s' needs the key '%s'", where, key);
 }
 
 /* ---- hyper references ------------------------------------------------------- */
@@ -59,7 +59,7 @@ static rw_status hyper_error(const yctx *c, const ynode *n, const char *name, si
     for (int i = 0; c->hyper && i < c->hyper->n && k < 64; i++)
         names[k++] = c->hyper->keys[i]->str;
     char hint[128];
-    ysuggest(name, names, k, hint, sizeof hint);
+    rwi_ysuggest(name, names, k, hint, sizeof hint);
     ynode at = *n;
     if (n->plain && !strchr(n->str, '\n')) { /* point at the "${" itself */
         at.col += (int)offset;
@@ -67,14 +67,14 @@ static rw_status hyper_error(const yctx *c, const ynode *n, const char *name, si
     }
     at.kind = Y_SCALAR;
     at.end = at.start + strlen(name) + 3;
-    return ydiag(RW_ERR_FORMAT, &at, "unknown hyper-parameter '%s'%s%s", name, hint,
+    return rwi_ydiag(RW_ERR_FORMAT, &at, "unknown hyper-parameter '%s'%s%s", name, hint,
                  c->hyper ? "" : " (the file has no 'hyper:' section)");
 }
 
-rw_status ys_text(const yctx *c, const ynode *n, const char *what, char *buf, size_t cap, bool *quoted)
+rw_status rwi_ys_text(const yctx *c, const ynode *n, const char *what, char *buf, size_t cap, bool *quoted)
 {
     if (!n || n->kind != Y_SCALAR)
-        return ys_expect(n, Y_SCALAR, what);
+        return rwi_ys_expect(n, Y_SCALAR, what);
     const char *s = n->str;
     size_t at = 0;
     bool q = !n->plain, lone = strncmp(s, "${", 2) == 0 && strchr(s, '}') == s + strlen(s) - 1;
@@ -82,27 +82,27 @@ rw_status ys_text(const yctx *c, const ynode *n, const char *what, char *buf, si
         if (s[i] == '$' && s[i + 1] == '{') {
             const char *close = strchr(s + i + 2, '}');
             if (!close)
-                return ydiag(RW_ERR_FORMAT, n, "'%s': '${' without a closing '}'", what);
+                return rwi_ydiag(RW_ERR_FORMAT, n, "'%s': '${' without a closing '}'", what);
             char name[128];
             size_t len = (size_t)(close - (s + i + 2));
             snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), s + i + 2);
-            const ynode *v = ymap_get(c->hyper, name);
+            const ynode *v = rwi_ymap_get(c->hyper, name);
             if (!v)
                 return hyper_error(c, n, name, i);
             if (v->kind != Y_SCALAR)
-                return ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' must be a number or a string", name);
+                return rwi_ydiag(RW_ERR_FORMAT, v, "hyper-parameter '%s' must be a number or a string", name);
             if (lone) /* "${x}" is x's value, quoted or not (flow mappings need the quotes) */
                 q = !v->plain;
             size_t vl = strlen(v->str);
             if (at + vl >= cap)
-                return ydiag(RW_ERR_FORMAT, n, "'%s' is too long", what);
+                return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' is too long", what);
             memcpy(buf + at, v->str, vl);
             at += vl;
             i += len + 3;
             continue;
         }
         if (at + 1 >= cap)
-            return ydiag(RW_ERR_FORMAT, n, "'%s' is too long", what);
+            return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' is too long", what);
         buf[at++] = s[i++];
     }
     buf[at] = '\0';
@@ -115,16 +115,16 @@ rw_status ys_text(const yctx *c, const ynode *n, const char *what, char *buf, si
 
 static rw_status got_error(const ynode *n, const char *what, const char *expected, const char *text, bool quoted)
 {
-    if (yis_null(n))
-        return ydiag(RW_ERR_FORMAT, n, "'%s' %s, got nothing (null)", what, expected);
+    if (rwi_yis_null(n))
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' %s, got nothing (null)", what, expected);
     if (n->kind != Y_SCALAR) {
         char got[64];
-        return ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, ydescribe(n, got, sizeof got));
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, rwi_ydescribe(n, got, sizeof got));
     }
-    return ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s \"%.60s\"", what, expected, quoted ? "string" : "string", text);
+    return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s \"%.60s\"", what, expected, quoted ? "string" : "string", text);
 }
 
-rw_status ys_int(const yctx *c, const ynode *n, const char *what, long lo, long hi, long *out)
+rw_status rwi_ys_int(const yctx *c, const ynode *n, const char *what, long lo, long hi, long *out)
 {
     char t[Y_TEXT_MAX], expected[96];
     bool q = false;
@@ -134,9 +134,9 @@ rw_status ys_int(const yctx *c, const ynode *n, const char *what, long lo, long 
         snprintf(expected, sizeof expected, "must be an integer >= 0");
     else
         snprintf(expected, sizeof expected, "must be an integer in [%ld, %ld]", lo, hi);
-    if (!n || n->kind != Y_SCALAR || yis_null(n))
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n))
         return got_error(n, what, expected, "", false);
-    if (ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
         return RW_ERR_FORMAT;
     char *end = NULL;
     errno = 0;
@@ -144,20 +144,20 @@ rw_status ys_int(const yctx *c, const ynode *n, const char *what, long lo, long 
     if (q || end == t || *end || errno || !isfinite(v))
         return got_error(n, what, expected, t, q);
     if (v != floor(v))
-        return ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, t);
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, t);
     if (v < (double)lo || v > (double)hi)
-        return ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, t);
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' %s, got %s", what, expected, t);
     *out = (long)v;
     return RW_OK;
 }
 
-rw_status ys_real(const yctx *c, const ynode *n, const char *what, double lo, double hi, bool hi_open, double *out)
+rw_status rwi_ys_real(const yctx *c, const ynode *n, const char *what, double lo, double hi, bool hi_open, double *out)
 {
     char t[Y_TEXT_MAX];
     bool q = false;
-    if (!n || n->kind != Y_SCALAR || yis_null(n))
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n))
         return got_error(n, what, "expects a number", "", false);
-    if (ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
         return RW_ERR_FORMAT;
     char *end = NULL;
     errno = 0;
@@ -170,19 +170,19 @@ rw_status ys_real(const yctx *c, const ynode *n, const char *what, double lo, do
             snprintf(range, sizeof range, ">= %g", lo);
         else
             snprintf(range, sizeof range, "in [%g, %g%s", lo, hi, hi_open ? ")" : "]");
-        return ydiag(RW_ERR_FORMAT, n, "'%s' must be %s, got %s", what, range, t);
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' must be %s, got %s", what, range, t);
     }
     *out = v;
     return RW_OK;
 }
 
-rw_status ys_bool(const yctx *c, const ynode *n, const char *what, bool *out)
+rw_status rwi_ys_bool(const yctx *c, const ynode *n, const char *what, bool *out)
 {
     char t[64];
     bool q = false;
-    if (!n || n->kind != Y_SCALAR || yis_null(n))
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n))
         return got_error(n, what, "must be true or false", "", false);
-    if (ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
         return RW_ERR_FORMAT;
     if (!q && strcmp(t, "true") == 0)
         *out = true;
@@ -193,20 +193,20 @@ rw_status ys_bool(const yctx *c, const ynode *n, const char *what, bool *out)
     return RW_OK;
 }
 
-rw_status ys_string(const yctx *c, const ynode *n, const char *what, char **out)
+rw_status rwi_ys_string(const yctx *c, const ynode *n, const char *what, char **out)
 {
     char t[Y_TEXT_MAX];
-    if (!n || n->kind != Y_SCALAR || yis_null(n))
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n))
         return got_error(n, what, "must be a string", "", false);
-    if (ys_text(c, n, what, t, sizeof t, NULL) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, NULL) != RW_OK)
         return RW_ERR_FORMAT;
     if (!t[0])
-        return ydiag(RW_ERR_FORMAT, n, "'%s' must not be empty", what);
-    *out = rw_strdup(t, "a model string");
+        return rwi_ydiag(RW_ERR_FORMAT, n, "'%s' must not be empty", what);
+    *out = rwi_strdup(t, "a model string");
     return *out ? RW_OK : RW_ERR_NOMEM;
 }
 
-rw_status ys_enum(const yctx *c, const ynode *n, const char *what, const char *const *names, int *out)
+rw_status rwi_ys_enum(const yctx *c, const ynode *n, const char *what, const char *const *names, int *out)
 {
     char t[256], list[512] = "", hint[128];
     int count = 0;
@@ -216,20 +216,20 @@ rw_status ys_enum(const yctx *c, const ynode *n, const char *what, const char *c
         if (w > 0 && (size_t)w < sizeof list - at)
             at += (size_t)w;
     }
-    if (!n || n->kind != Y_SCALAR || yis_null(n)) {
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n)) {
         char expected[600];
         snprintf(expected, sizeof expected, "must be one of %s", list);
         return got_error(n, what, expected, "", false);
     }
-    if (ys_text(c, n, what, t, sizeof t, NULL) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, NULL) != RW_OK)
         return RW_ERR_FORMAT;
     for (int i = 0; i < count; i++)
         if (strcmp(t, names[i]) == 0) {
             *out = i;
             return RW_OK;
         }
-    return ydiag(RW_ERR_FORMAT, n, "unknown %s '%s' (expected one of: %s)%s", what, t, list,
-                 ysuggest(t, names, count, hint, sizeof hint));
+    return rwi_ydiag(RW_ERR_FORMAT, n, "unknown %s '%s' (expected one of: %s)%s", what, t, list,
+                 rwi_ysuggest(t, names, count, hint, sizeof hint));
 }
 
 /* ---- size expressions ----------------------------------------------------------- */
@@ -256,7 +256,7 @@ static void push(eparse *p, char op, int dim, double v)
     if (p->st != RW_OK)
         return;
     if (p->e->n == Y_EXPR_MAX) {
-        p->st = ydiag(RW_ERR_FORMAT, p->at, "'%s': the expression is too long", p->what);
+        p->st = rwi_ydiag(RW_ERR_FORMAT, p->at, "'%s': the expression is too long", p->what);
         return;
     }
     p->e->t[p->e->n].op = op;
@@ -268,7 +268,7 @@ static void push(eparse *p, char op, int dim, double v)
 static rw_status esyntax(eparse *p, const char *msg)
 {
     if (p->st == RW_OK)
-        p->st = ydiag(RW_ERR_FORMAT, p->at, "'%s': %s at character %zu of \"%s\"", p->what, msg, p->i + 1, p->s);
+        p->st = rwi_ydiag(RW_ERR_FORMAT, p->at, "'%s': %s at character %zu of \"%s\"", p->what, msg, p->i + 1, p->s);
     return p->st;
 }
 
@@ -316,8 +316,8 @@ static void expr_atom(eparse *p)
                 if (w > 0 && (size_t)w < sizeof list - at)
                     at += (size_t)w;
             }
-            p->st = ydiag(RW_ERR_FORMAT, p->at, "'%s': unknown dimension '%s' (known here: %s)%s", p->what, name,
-                          p->n_dims ? list : "none", ysuggest(name, p->dims, p->n_dims, hint, sizeof hint));
+            p->st = rwi_ydiag(RW_ERR_FORMAT, p->at, "'%s': unknown dimension '%s' (known here: %s)%s", p->what, name,
+                          p->n_dims ? list : "none", rwi_ysuggest(name, p->dims, p->n_dims, hint, sizeof hint));
         }
     } else {
         esyntax(p, *s ? "unexpected character" : "unexpected end");
@@ -352,7 +352,7 @@ static void expr_sum(eparse *p)
     }
 }
 
-rw_status ys_expr_str(const ynode *at, const char *what, const char *text, const char *const *dims, int n_dims,
+rw_status rwi_ys_expr_str(const ynode *at, const char *what, const char *text, const char *const *dims, int n_dims,
                       yexpr *out)
 {
     eparse p = { .s = text, .e = out, .dims = dims, .n_dims = n_dims, .at = at, .what = what };
@@ -364,20 +364,20 @@ rw_status ys_expr_str(const ynode *at, const char *what, const char *text, const
     return p.st;
 }
 
-rw_status ys_expr(const yctx *c, const ynode *n, const char *what, const char *const *dims, int n_dims, yexpr *out)
+rw_status rwi_ys_expr(const yctx *c, const ynode *n, const char *what, const char *const *dims, int n_dims, yexpr *out)
 {
     char t[512];
     bool q = false;
-    if (!n || n->kind != Y_SCALAR || yis_null(n))
+    if (!n || n->kind != Y_SCALAR || rwi_yis_null(n))
         return got_error(n, what, "must be a number or a size expression such as 3*H", "", false);
-    if (ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
+    if (rwi_ys_text(c, n, what, t, sizeof t, &q) != RW_OK)
         return RW_ERR_FORMAT;
     if (q)
         return got_error(n, what, "must be a number or a size expression such as 3*H", t, q);
-    return ys_expr_str(n, what, t, dims, n_dims, out);
+    return rwi_ys_expr_str(n, what, t, dims, n_dims, out);
 }
 
-double yexpr_eval(const yexpr *e, const int *dims)
+double rwi_yexpr_eval(const yexpr *e, const int *dims)
 {
     double st[Y_EXPR_MAX];
     int sp = 0;
@@ -397,7 +397,7 @@ double yexpr_eval(const yexpr *e, const int *dims)
     return sp == 1 ? st[0] : NAN;
 }
 
-yexpr yexpr_const(double v)
+yexpr rwi_yexpr_const(double v)
 {
     yexpr e = { 0 };
     e.n = 1;

@@ -12,24 +12,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "diag.h"
 #include "yaml_doc.h"
 #include "yhash.h"
 
 #define Y_MAX_DEPTH 64
 
-ysrc *yheap_source(yheap *h, const char *name, const char *text, size_t len)
+ysrc *rwi_yheap_source(yheap *h, const char *name, const char *text, size_t len)
 {
-    ysrc *s = rw_calloc(1, sizeof *s, "a model source");
+    ysrc *s = rwi_calloc(1, sizeof *s, "a model source");
     if (!s)
         return NULL;
-    s->name = rw_strdup(name, "a model source name");
-    s->text = rw_malloc(len + 1, "a model source text");
+    s->name = rwi_strdup(name, "a model source name");
+    s->text = rwi_malloc(len + 1, "a model source text");
     if (!s->name || !s->text) {
-        rw_free(s->name);
-        rw_free(s->text);
-        rw_free(s);
+        rwi_free(s->name);
+        rwi_free(s->text);
+        rwi_free(s);
         return NULL;
     }
     memcpy(s->text, text, len);
@@ -40,9 +40,9 @@ ysrc *yheap_source(yheap *h, const char *name, const char *text, size_t len)
     return s;
 }
 
-ynode *ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const char *str)
+ynode *rwi_ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const char *str)
 {
-    ynode *n = rw_calloc(1, sizeof *n, "a YAML node");
+    ynode *n = rwi_calloc(1, sizeof *n, "a YAML node");
     if (!n)
         return NULL;
     n->kind = kind;
@@ -51,8 +51,8 @@ ynode *ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const
     n->col = col;
     n->expanded = 1;
     n->plain = true;
-    if (kind == Y_SCALAR && !(n->str = rw_strdup(str ? str : "", "a YAML scalar"))) {
-        rw_free(n);
+    if (kind == Y_SCALAR && !(n->str = rwi_strdup(str ? str : "", "a YAML scalar"))) {
+        rwi_free(n);
         return NULL;
     }
     n->all_next = h->nodes;
@@ -60,16 +60,16 @@ ynode *ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const
     return n;
 }
 
-rw_status ynode_append(ynode *c, ynode *key, ynode *val)
+rw_status rwi_ynode_append(ynode *c, ynode *key, ynode *val)
 {
     if (c->n == c->cap) {
         int cap = c->cap ? c->cap * 2 : 4;
-        ynode **vals = rw_realloc(c->vals, (size_t)cap * sizeof *vals, "YAML items");
+        ynode **vals = rwi_realloc(c->vals, (size_t)cap * sizeof *vals, "YAML items");
         if (!vals)
             return RW_ERR_NOMEM;
         c->vals = vals;
         if (c->kind == Y_MAP) {
-            ynode **keys = rw_realloc(c->keys, (size_t)cap * sizeof *keys, "YAML keys");
+            ynode **keys = rwi_realloc(c->keys, (size_t)cap * sizeof *keys, "YAML keys");
             if (!keys)
                 return RW_ERR_NOMEM;
             c->keys = keys;
@@ -82,28 +82,28 @@ rw_status ynode_append(ynode *c, ynode *key, ynode *val)
     return RW_OK;
 }
 
-void yheap_free(yheap *h)
+void rwi_yheap_free(yheap *h)
 {
     if (!h)
         return;
     for (ynode *n = h->nodes, *next; n; n = next) {
         next = n->all_next;
-        rw_free(n->str);
-        rw_free(n->keys);
-        rw_free(n->vals);
-        rw_free(n);
+        rwi_free(n->str);
+        rwi_free(n->keys);
+        rwi_free(n->vals);
+        rwi_free(n);
     }
     for (ysrc *s = h->srcs, *next; s; s = next) {
         next = s->next;
-        rw_free(s->name);
-        rw_free(s->text);
-        rw_free(s);
+        rwi_free(s->name);
+        rwi_free(s->text);
+        rwi_free(s);
     }
     h->nodes = NULL;
     h->srcs = NULL;
 }
 
-ynode *ymap_get(const ynode *map, const char *key)
+ynode *rwi_ymap_get(const ynode *map, const char *key)
 {
     if (!map || map->kind != Y_MAP)
         return NULL;
@@ -113,7 +113,7 @@ ynode *ymap_get(const ynode *map, const char *key)
     return NULL;
 }
 
-const ynode *ymap_key(const ynode *map, const char *key)
+const ynode *rwi_ymap_key(const ynode *map, const char *key)
 {
     if (!map || map->kind != Y_MAP)
         return NULL;
@@ -123,14 +123,14 @@ const ynode *ymap_key(const ynode *map, const char *key)
     return NULL;
 }
 
-bool yis_null(const ynode *n)
+bool rwi_yis_null(const ynode *n)
 {
     return n && n->kind == Y_SCALAR && n->plain &&
            (!n->str[0] || !strcmp(n->str, "~") || !strcmp(n->str, "null") || !strcmp(n->str, "Null") ||
             !strcmp(n->str, "NULL"));
 }
 
-const char *ydescribe(const ynode *n, char *buf, size_t len)
+const char *rwi_ydescribe(const ynode *n, char *buf, size_t len)
 {
     if (!n) {
         snprintf(buf, len, "nothing");
@@ -138,7 +138,7 @@ const char *ydescribe(const ynode *n, char *buf, size_t len)
         snprintf(buf, len, "a mapping");
     } else if (n->kind == Y_SEQ) {
         snprintf(buf, len, "a list");
-    } else if (yis_null(n)) {
+    } else if (rwi_yis_null(n)) {
         snprintf(buf, len, "null (no value)");
     } else {
         char *end = NULL;
@@ -178,7 +178,7 @@ typedef struct yparser {
 
 static rw_status event_error(yparser *y, const yaml_event_t *ev, const char *fmt, const char *arg)
 {
-    return ydiag_at(RW_ERR_FORMAT, y->src, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+    return rwi_ydiag_at(RW_ERR_FORMAT, y->src, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                     ev->start_mark.index, ev->end_mark.index, fmt, arg);
 }
 
@@ -192,7 +192,7 @@ static rw_status syntax_error(yparser *y)
                  (int)p->context_mark.line + 1 + y->src->line_offset, (int)p->context_mark.column + 1);
     else
         snprintf(what, sizeof what, "%s", p->problem ? p->problem : p->context ? p->context : "unreadable YAML");
-    return ydiag_at(RW_ERR_FORMAT, y->src, (int)m->line + 1, (int)m->column + 1, m->index, m->index + 1,
+    return rwi_ydiag_at(RW_ERR_FORMAT, y->src, (int)m->line + 1, (int)m->column + 1, m->index, m->index + 1,
                     "YAML syntax: %s", what);
 }
 
@@ -238,7 +238,7 @@ static const char *event_anchor(const yaml_event_t *ev)
 
 static anchor *find_anchor(yparser *y, const char *name)
 {
-    uintptr_t i = (uintptr_t)yhash_get(&y->anchor_index, NULL, name);
+    uintptr_t i = (uintptr_t)rwi_yhash_get(&y->anchor_index, NULL, name);
     return i ? &y->anchors[i - 1] : NULL;
 }
 
@@ -247,18 +247,18 @@ static int add_anchor(yparser *y, const char *name)
 {
     if (y->n_anchors == y->cap_anchors) {
         int cap = y->cap_anchors ? y->cap_anchors * 2 : 8;
-        anchor *a = rw_realloc(y->anchors, (size_t)cap * sizeof *a, "YAML anchors");
+        anchor *a = rwi_realloc(y->anchors, (size_t)cap * sizeof *a, "YAML anchors");
         if (!a)
             return -1;
         y->anchors = a;
         y->cap_anchors = cap;
     }
     anchor *a = &y->anchors[y->n_anchors];
-    if (!(a->name = rw_strdup(name, "a YAML anchor")))
+    if (!(a->name = rwi_strdup(name, "a YAML anchor")))
         return -1;
     a->node = NULL;
-    if (yhash_put(&y->anchor_index, NULL, a->name, (void *)(uintptr_t)(y->n_anchors + 1)) != RW_OK) {
-        rw_free(a->name);
+    if (rwi_yhash_put(&y->anchor_index, NULL, a->name, (void *)(uintptr_t)(y->n_anchors + 1)) != RW_OK) {
+        rwi_free(a->name);
         return -1;
     }
     return y->n_anchors++;
@@ -267,7 +267,7 @@ static int add_anchor(yparser *y, const char *name)
 /* Appends key -> val to a mapping being read, indexing the key. */
 static rw_status map_append(yparser *y, ynode *map, ynode *key, ynode *val)
 {
-    if (yhash_put(&y->keys, map, key->str, key) != RW_OK || ynode_append(map, key, val) != RW_OK)
+    if (rwi_yhash_put(&y->keys, map, key->str, key) != RW_OK || rwi_ynode_append(map, key, val) != RW_OK)
         return RW_ERR_NOMEM;
     return RW_OK;
 }
@@ -277,7 +277,7 @@ static rw_status parse_node(yparser *y, yaml_event_t *ev, int depth, ynode **out
 static rw_status merge_into(yparser *y, ynode *map, const ynode *from)
 {
     for (int i = 0; i < from->n; i++)
-        if (!yhash_get(&y->keys, map, from->keys[i]->str) &&
+        if (!rwi_yhash_get(&y->keys, map, from->keys[i]->str) &&
             map_append(y, map, from->keys[i], from->vals[i]) != RW_OK)
             return RW_ERR_NOMEM;
     return RW_OK;
@@ -295,12 +295,12 @@ static rw_status apply_merges(yparser *y, ynode *map, ynode **merges, int n_merg
         }
         for (int i = 0; m->kind == Y_SEQ && i < m->n; i++) {
             if (m->vals[i]->kind != Y_MAP)
-                return ydiag(RW_ERR_FORMAT, m->vals[i], "'<<' merges mappings; this item is not one");
+                return rwi_ydiag(RW_ERR_FORMAT, m->vals[i], "'<<' merges mappings; this item is not one");
             if (merge_into(y, map, m->vals[i]) != RW_OK)
                 return RW_ERR_NOMEM;
         }
         if (m->kind == Y_SCALAR)
-            return ydiag(RW_ERR_FORMAT, m, "'<<' merges a mapping (or a list of mappings), e.g. '<<: *defaults'");
+            return rwi_ydiag(RW_ERR_FORMAT, m, "'<<' merges a mapping (or a list of mappings), e.g. '<<: *defaults'");
     }
     return RW_OK;
 }
@@ -328,20 +328,20 @@ static rw_status parse_map(yparser *y, ynode *map, int depth)
         if (s != RW_OK)
             return s;
         if (key->kind != Y_SCALAR)
-            return ydiag(RW_ERR_FORMAT, key, "mapping keys must be plain strings");
+            return rwi_ydiag(RW_ERR_FORMAT, key, "mapping keys must be plain strings");
         if (next_event(y, &ev) != RW_OK || parse_node(y, &ev, depth + 1, &val) != RW_OK)
             return RW_ERR_FORMAT;
         if (key->plain && strcmp(key->str, "<<") == 0) {
             if (n_merges == (int)(sizeof merges / sizeof merges[0]))
-                return ydiag(RW_ERR_FORMAT, key, "too many '<<' merge keys in one mapping");
+                return rwi_ydiag(RW_ERR_FORMAT, key, "too many '<<' merge keys in one mapping");
             merges[n_merges++] = val;
             continue;
         }
-        const ynode *first = yhash_get(&y->keys, map, key->str);
+        const ynode *first = rwi_yhash_get(&y->keys, map, key->str);
         if (first) {
             char where[256];
-            return ydiag_note(RW_ERR_FORMAT, key, first, "first defined here", "duplicate key '%s' (first at %s)",
-                              key->str, ywhere(first, where, sizeof where));
+            return rwi_ydiag_note(RW_ERR_FORMAT, key, first, "first defined here", "duplicate key '%s' (first at %s)",
+                              key->str, rwi_ywhere(first, where, sizeof where));
         }
         if (map_append(y, map, key, val) != RW_OK)
             return RW_ERR_NOMEM;
@@ -363,7 +363,7 @@ static rw_status parse_seq(yparser *y, ynode *seq, int depth)
         ynode *item = NULL;
         if (parse_node(y, &ev, depth + 1, &item) != RW_OK)
             return RW_ERR_FORMAT;
-        if (ynode_append(seq, NULL, item) != RW_OK)
+        if (rwi_ynode_append(seq, NULL, item) != RW_OK)
             return RW_ERR_NOMEM;
     }
 }
@@ -372,7 +372,7 @@ static rw_status count_node(yparser *y, const yaml_event_t *ev, size_t n)
 {
     y->total += n;
     if (y->total > y->h->alias_cap)
-        return ydiag_at(RW_ERR_FORMAT, y->src, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+        return rwi_ydiag_at(RW_ERR_FORMAT, y->src, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
                         ev->start_mark.index, ev->end_mark.index, "aliases expand the document to more than %zu "
                         "nodes; rewind refuses such files (an alias bomb?)", y->h->alias_cap);
     return RW_OK;
@@ -415,7 +415,7 @@ static rw_status parse_node(yparser *y, yaml_event_t *ev, int depth, ynode **out
         s = event_error(y, ev, "a string holds a NUL character%s", "");
         goto done;
     }
-    ynode *n = ynode_new(y->h, kind, y->src, line, col, kind == Y_SCALAR ? (const char *)ev->data.scalar.value : NULL);
+    ynode *n = rwi_ynode_new(y->h, kind, y->src, line, col, kind == Y_SCALAR ? (const char *)ev->data.scalar.value : NULL);
     if (!n) {
         s = RW_ERR_NOMEM;
         goto done;
@@ -447,7 +447,7 @@ done:
     return s;
 }
 
-ynode *yparse(yheap *h, const ysrc *src)
+ynode *rwi_yparse(yheap *h, const ysrc *src)
 {
     yparser y = { .h = h, .src = src };
     if (!h->alias_cap)
@@ -479,14 +479,14 @@ ynode *yparse(yheap *h, const ysrc *src)
     }
     yaml_parser_delete(&y.p);
     for (int i = 0; i < y.n_anchors; i++)
-        rw_free(y.anchors[i].name);
-    rw_free(y.anchors);
-    yhash_free(&y.anchor_index);
-    yhash_free(&y.keys);
+        rwi_free(y.anchors[i].name);
+    rwi_free(y.anchors);
+    rwi_yhash_free(&y.anchor_index);
+    rwi_yhash_free(&y.keys);
     if (s != RW_OK)
         return NULL;
     if (!root) {
-        ydiag_at(RW_ERR_FORMAT, src, 1 + src->line_offset, 1 + src->col_offset, 0, 0,
+        rwi_ydiag_at(RW_ERR_FORMAT, src, 1 + src->line_offset, 1 + src->col_offset, 0, 0,
                  "empty document: expected a mapping that starts with 'format: rewind/1'");
         return NULL;
     }

@@ -48,23 +48,23 @@ typedef struct yheap {
 #define Y_DEFAULT_ALIAS_CAP 100000
 
 /* Registers a source (copies name and text). NULL on allocation failure. */
-ysrc *yheap_source(yheap *h, const char *name, const char *text, size_t len);
+ysrc *rwi_yheap_source(yheap *h, const char *name, const char *text, size_t len);
 /* Parses one document from src into a tree. NULL with an
  * "name:line:col: error: ..." message (RW_ERR_FORMAT) on any problem. */
-ynode *yparse(yheap *h, const ysrc *src);
+ynode *rwi_yparse(yheap *h, const ysrc *src);
 /* A new node owned by the heap (scalars copy `str`). */
-ynode *ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const char *str);
+ynode *rwi_ynode_new(yheap *h, ykind kind, const ysrc *src, int line, int col, const char *str);
 /* Appends an entry to a map (key must be a scalar) or an item to a sequence. */
-rw_status ynode_append(ynode *container, ynode *key, ynode *val);
-void yheap_free(yheap *h);
+rw_status rwi_ynode_append(ynode *container, ynode *key, ynode *val);
+void rwi_yheap_free(yheap *h);
 
 /* The value of `key` in a map, or NULL (also when n is not a map). */
-ynode *ymap_get(const ynode *map, const char *key);
+ynode *rwi_ymap_get(const ynode *map, const char *key);
 /* The key node of `key` in a map, or NULL. */
-const ynode *ymap_key(const ynode *map, const char *key);
+const ynode *rwi_ymap_key(const ynode *map, const char *key);
 /* A plain null: empty, "~", "null" or "Null"/"NULL". */
-bool yis_null(const ynode *n);
+bool rwi_yis_null(const ynode *n);
 /* "a mapping", "a sequence", "string \"x\"", "number 3", "null", ... */
-const char *ydescribe(const ynode *n, char *buf, size_t len);
+const char *rwi_ydescribe(const ynode *n, char *buf, size_t len);
 
 #endif

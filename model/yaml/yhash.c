@@ -1,6 +1,6 @@
 /* Open addressing with linear probing, kept at most half full. */
 #include <string.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "yhash.h"
 
 static uint64_t hash_of(const void *owner, const char *str)
@@ -20,7 +20,7 @@ static yhash_slot *find_slot(yhash_slot *slots, size_t cap, const void *owner, c
     }
 }
 
-void *yhash_get(const yhash *t, const void *owner, const char *str)
+void *rwi_yhash_get(const yhash *t, const void *owner, const char *str)
 {
     if (!t->cap)
         return NULL;
@@ -31,19 +31,19 @@ void *yhash_get(const yhash *t, const void *owner, const char *str)
 static rw_status grow(yhash *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    yhash_slot *slots = rw_calloc(cap, sizeof *slots, "a YAML hash table");
+    yhash_slot *slots = rwi_calloc(cap, sizeof *slots, "a YAML hash table");
     if (!slots)
         return RW_ERR_NOMEM;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i].str)
             *find_slot(slots, cap, t->slots[i].owner, t->slots[i].str, t->slots[i].hash) = t->slots[i];
-    rw_free(t->slots);
+    rwi_free(t->slots);
     t->slots = slots;
     t->cap = cap;
     return RW_OK;
 }
 
-rw_status yhash_put(yhash *t, const void *owner, const char *str, void *value)
+rw_status rwi_yhash_put(yhash *t, const void *owner, const char *str, void *value)
 {
     if (2 * (t->n + 1) > t->cap && grow(t) != RW_OK)
         return RW_ERR_NOMEM;
@@ -55,8 +55,8 @@ rw_status yhash_put(yhash *t, const void *owner, const char *str, void *value)
     return RW_OK;
 }
 
-void yhash_free(yhash *t)
+void rwi_yhash_free(yhash *t)
 {
-    rw_free(t->slots);
+    rwi_free(t->slots);
     *t = (yhash){ 0 };
 }

@@ -25,9 +25,9 @@ typedef struct yhash {
 } yhash;
 
 /* The value stored for (owner, str), or NULL. */
-void *yhash_get(const yhash *t, const void *owner, const char *str);
+void *rwi_yhash_get(const yhash *t, const void *owner, const char *str);
 /* Stores value for (owner, str), replacing an earlier one. RW_ERR_NOMEM on failure. */
-rw_status yhash_put(yhash *t, const void *owner, const char *str, void *value);
-void yhash_free(yhash *t);
+rw_status rwi_yhash_put(yhash *t, const void *owner, const char *str, void *value);
+void rwi_yhash_free(yhash *t);
 
 #endif

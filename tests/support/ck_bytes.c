@@ -64,5 +64,5 @@ size_t rwt_ck_section(const unsigned char *b, size_t len, const char *tag)
 void rwt_ck_reseal(unsigned char *b, size_t len)
 {
     put_le(b + 16, len, 8);
-    put_le(b + len - 4, rw_crc32_update(0, b, len - 4), 4);
+    put_le(b + len - 4, rwi_crc32_update(0, b, len - 4), 4);
 }

@@ -38,7 +38,7 @@ static rw_status report(const rw_param *p, bool grad, size_t at)
                     rw_shape_str(t->shape, shape, sizeof shape));
 }
 
-rw_status rw_train_check_finite(const rw_params *P, bool grads_and_loss, double loss)
+rw_status rwi_train_check_finite(const rw_params *P, bool grads_and_loss, double loss)
 {
     int n = rw_params_count(P);
     size_t at;
@@ -56,7 +56,7 @@ rw_status rw_train_check_finite(const rw_params *P, bool grads_and_loss, double 
     return RW_OK;
 }
 
-void rw_train_copy_params(rw_params *P, rw_real *buf, bool restore)
+void rwi_train_copy_params(rw_params *P, rw_real *buf, bool restore)
 {
     int n = rw_params_count(P);
     for (int i = 0; i < n; i++) {

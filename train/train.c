@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
-#include "../core/alloc.h"
+#include "rewind_internal/alloc.h"
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
 #include "train_internal.h"
@@ -27,6 +27,7 @@ typedef struct trainer {
     long last_saved;        /* the step of the last checkpoint (-1: none) */
     int bad;                /* validations in a row without improvement */
     double valid_loss;
+    double metric_values[RW_TRAIN_MAX_METRICS]; /* at the latest validation */
     rw_train_result r;
 } trainer;
 
@@ -73,7 +74,7 @@ static rw_status check_opts(rw_params *P, rw_optim *opt, const rw_train_source *
     if (o->checkpoint_every > 0 && !o->checkpoint_path)
         return rw_error(RW_ERR_ARG, "rw_train: checkpoint_every %ld without a checkpoint_path",
                         o->checkpoint_every);
-    return RW_OK;
+    return rwi_train_metrics_check(o);
 }
 
 static double elapsed(const trainer *t)
@@ -83,16 +84,20 @@ static double elapsed(const trainer *t)
     return (double)(now.tv_sec - t->t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t->t0.tv_nsec);
 }
 
-/* Writes one log row; a failed write is an I/O error. */
+/* Writes one log row (validation rows carry the metrics); a failed write is an I/O error. */
 static rw_status log_row(trainer *t, const char *split, double loss, double grad_norm, double lr)
 {
     if (!t->log)
         return RW_OK;
     int n;
     if (grad_norm >= 0)
-        n = fprintf(t->log, "%ld,%d,%s,%.9g,%.17g,%.10g\n", t->step, t->epoch, split, loss, grad_norm, lr);
+        n = fprintf(t->log, "%ld,%d,%s,%.9g,%.17g,%.10g", t->step, t->epoch, split, loss, grad_norm, lr);
     else
-        n = fprintf(t->log, "%ld,%d,%s,%.9g,,\n", t->step, t->epoch, split, loss);
+        n = fprintf(t->log, "%ld,%d,%s,%.9g,,", t->step, t->epoch, split, loss);
+    if (n >= 0)
+        n = rwi_train_metrics_log(t->log, t->o, false, grad_norm >= 0 ? NULL : t->metric_values);
+    if (n >= 0)
+        n = fputc('\n', t->log);
     if (n < 0 || fflush(t->log) != 0)
         return rw_error(RW_ERR_IO, "rw_train: cannot write the log '%s': %s", t->o->log_path, strerror(errno));
     return RW_OK;
@@ -133,6 +138,7 @@ static rw_status validate(trainer *t, double *out)
     double sum = 0, weights = 0;
     long batches = 0;
     rw_graph_set_training(t->g, false);
+    rwi_train_metrics_start(t->o);
     if (v->start_epoch && (s = v->start_epoch(v->ctx, t->epoch)) != RW_OK) {
         s = callback_failed(t, s, "the validation source's start_epoch", true);
         goto done;
@@ -153,6 +159,10 @@ static rw_status validate(trainer *t, double *out)
             s = callback_failed(t, RW_OK, "the loss callback", true);
             goto done;
         }
+        if ((s = rwi_train_metrics_observe(t->o, t->g, batch, L, t->loss_ctx)) != RW_OK) {
+            s = callback_failed(t, s, "the metrics' observe callback", true);
+            goto done;
+        }
         double w = v->weight ? v->weight(v->ctx, batch) : 1.0;
         sum += w * (double)rw_scalar(L);
         weights += w;
@@ -164,6 +174,7 @@ static rw_status validate(trainer *t, double *out)
         goto done;
     }
     *out = sum / weights;
+    rwi_train_metrics_read(t->o, t->metric_values);
 done:
     rw_graph_reset(t->g);
     rw_graph_set_training(t->g, true);
@@ -190,7 +201,7 @@ static rw_status validate_and_track(trainer *t, bool *stop_early)
         t->r.best_step = t->step;
         t->bad = 0;
         if (t->best)
-            rw_train_copy_params(t->P, t->best, false);
+            rwi_train_copy_params(t->P, t->best, false);
     } else {
         t->bad++;
     }
@@ -206,6 +217,7 @@ static void report(trainer *t, double loss, double grad_norm, double lr, bool va
         .step = t->step, .epoch = t->epoch, .loss = loss, .grad_norm = grad_norm, .lr = lr,
         .tokens = t->tokens, .seconds = elapsed(t), .valid_loss = t->valid_loss,
         .best_valid_loss = t->r.best_valid_loss, .best_step = t->r.best_step, .validated = validated,
+        .metric_count = t->o->metric_count, .metric_list = t->o->metric_list, .metric_values = t->metric_values,
     };
     t->o->progress(&p, t->o->progress_ctx);
 }
@@ -219,7 +231,9 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
         if (!isfinite(lr) || lr < 0)
             return rw_error(RW_ERR_ARG, "rw_train: step %ld (epoch %d): the learning-rate callback gave %g",
                             t->step + 1, t->epoch, lr);
-        rw_optim_set_lr(t->opt, lr);
+        rw_status st = rw_optim_set_lr(t->opt, lr);
+        if (st != RW_OK)
+            return st;
     }
     *lr_out = rw_optim_lr(t->opt);
     rw_graph_reset(t->g);
@@ -232,7 +246,7 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
     if (s != RW_OK)
         return callback_failed(t, s, "backward from the loss", false);
     *loss_out = (double)rw_scalar(L);
-    if (o->check_finite && (s = rw_train_check_finite(t->P, true, *loss_out)) != RW_OK) {
+    if (o->check_finite && (s = rwi_train_check_finite(t->P, true, *loss_out)) != RW_OK) {
         rw_error_prefix("rw_train: step %ld (epoch %d)", t->step + 1, t->epoch);
         return s;
     }
@@ -243,7 +257,7 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
         rw_error_prefix("rw_train: step %ld (epoch %d)", t->step + 1, t->epoch);
         return s;
     }
-    if (o->check_finite && (s = rw_train_check_finite(t->P, false, 0)) != RW_OK) {
+    if (o->check_finite && (s = rwi_train_check_finite(t->P, false, 0)) != RW_OK) {
         rw_error_prefix("rw_train: step %ld (epoch %d), after the update", t->step + 1, t->epoch);
         return s;
     }
@@ -353,7 +367,8 @@ static rw_status open_log(trainer *t)
     t->log = fopen(t->o->log_path, "w");
     if (!t->log)
         return rw_error(RW_ERR_IO, "rw_train: cannot open the log '%s': %s", t->o->log_path, strerror(errno));
-    if (fprintf(t->log, "step,epoch,split,loss,grad_norm,lr\n") < 0 || fflush(t->log) != 0)
+    if (fprintf(t->log, "step,epoch,split,loss,grad_norm,lr") < 0 || rwi_train_metrics_log(t->log, t->o, true, NULL) < 0 ||
+        fputc('\n', t->log) < 0 || fflush(t->log) != 0)
         return rw_error(RW_ERR_IO, "rw_train: cannot write the log '%s': %s", t->o->log_path, strerror(errno));
     return RW_OK;
 }
@@ -364,7 +379,7 @@ static rw_status finish(trainer *t, rw_status s)
     if (s == RW_OK && t->o->checkpoint_path && t->last_saved != t->step)
         s = save_checkpoint(t);
     if (s == RW_OK && t->best && t->r.best_step >= 0 && !t->o->keep_last) {
-        rw_train_copy_params(t->P, t->best, true);
+        rwi_train_copy_params(t->P, t->best, true);
         t->r.restored_best = true;
     }
     if (t->log && fclose(t->log) != 0 && s == RW_OK)
@@ -382,6 +397,8 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
         .r = { .last_loss = NAN, .best_valid_loss = NAN, .best_step = -1, .reason = RW_TRAIN_ERROR },
     };
     rw_status s = check_opts(P, opt, &train, loss, o);
+    for (int i = 0; i < RW_TRAIN_MAX_METRICS; i++)
+        t.metric_values[i] = NAN;
     if (s == RW_OK) {
         t.step = t.r.last_step = o->start_step;
         t.epoch = o->start_epoch;
@@ -391,12 +408,12 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
             s = rw_last_status();
     }
     if (s == RW_OK && o->valid && !o->keep_last &&
-        !(t.best = rw_malloc(rw_params_size(P) * sizeof(rw_real), "the best parameters")))
+        !(t.best = rwi_malloc(rw_params_size(P) * sizeof(rw_real), "the best parameters")))
         s = RW_ERR_NOMEM;
     if (s == RW_OK)
         s = open_log(&t);
     if (s == RW_OK && o->lr > 0 && !o->lr_fn)
-        rw_optim_set_lr(opt, o->lr);
+        s = rw_optim_set_lr(opt, o->lr);
     if (s == RW_OK)
         s = run(&t);
     s = finish(&t, s);
@@ -406,6 +423,6 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
     if (result)
         *result = t.r;
     rw_graph_free(t.g);
-    rw_free(t.best);
+    rwi_free(t.best);
     return s;
 }

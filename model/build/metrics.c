@@ -1,0 +1,67 @@
+/* train.metrics: which metrics rw_train computes at each validation, and
+ * the observe callback that feeds them the logits rw_model_loss scored. */
+#include <stdio.h>
+#include "yaml/diag.h"
+#include "model_internal.h"
+
+rw_status rwi_mparse_metrics(rw_model *m, const ynode *list)
+{
+    rw_model_train_config *t = &m->train;
+    if (rwi_ys_expect(list, Y_SEQ, "metrics") != RW_OK)
+        return RW_ERR_FORMAT;
+    int max = (int)(sizeof t->metrics / sizeof t->metrics[0]);
+    if (list->n > max)
+        return rwi_ydiag(RW_ERR_FORMAT, list, "'metrics' lists %d metrics; at most %d", list->n, max);
+    t->n_metrics = 0;
+    for (int i = 0; i < list->n; i++) {
+        const ynode *item = list->vals[i];
+        char name[64];
+        rw_metric metric;
+        if (rwi_ys_text(&m->ctx, item, "metrics", name, sizeof name, NULL) != RW_OK)
+            return RW_ERR_FORMAT;
+        if (rw_metric_parse(name, &metric) != RW_OK)
+            return rwi_ydiag(RW_ERR_FORMAT, item, "%s", rw_last_error());
+        /* every output of a model file is a class (token or label) today */
+        if (rw_metric_is_regression(metric))
+            return rwi_ydiag(RW_ERR_FORMAT, item, "metric '%s' needs real-valued predictions; this model's output "
+                         "predicts classes (use accuracy, topK, perplexity, f1, precision or recall)", name);
+        for (int k = 0; k < t->n_metrics; k++)
+            if (t->metrics[k].kind == metric.kind && t->metrics[k].k == metric.k)
+                return rwi_ydiag(RW_ERR_FORMAT, item, "metric '%s' is listed twice", name);
+        t->metrics[t->n_metrics++] = metric;
+    }
+    return RW_OK;
+}
+
+/* rw_train's observe: the logits and targets of the loss just built on g. */
+static rw_status observe(rw_graph *g, void *batch, rw_node *loss, rw_metrics *metrics, void *ctx)
+{
+    rw_model *m = ctx;
+    (void)g;
+    (void)batch;
+    (void)loss;
+    if (!m->last_logits || !m->last_want)
+        return rw_error(RW_ERR_STATE, "model '%s': no logits to score (the loss was not built by rw_model_loss)",
+                        m->name);
+    rw_status s = rw_metrics_add_scores(metrics, &m->last_logits->value, m->last_want, NULL);
+    m->last_logits = NULL;
+    m->last_want = NULL;
+    return s;
+}
+
+rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o)
+{
+    const rw_model_train_config *t = &m->train;
+    if (t->n_metrics == 0 || !m->has_layers)
+        return RW_OK;
+    if (!o->valid)
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(m->train_at, "metrics"), "model '%s': 'metrics' are computed at "
+                     "validation, and the data has no validation split", m->name);
+    if (!m->metrics && !(m->metrics = rw_metrics_new(m->layers[m->n_layers - 1].out_width)))
+        return rw_last_status();
+    o->metrics = m->metrics;
+    o->observe = observe;
+    o->metric_list = t->metrics;
+    o->metric_count = t->n_metrics;
+    return RW_OK;
+}
