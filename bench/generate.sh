@@ -1,6 +1,8 @@
 #!/bin/sh
 # Generation speed, side by side: rewind's batch-1 sampling (bench/generate_bench,
-# the path of `rewind sample`) against an eager PyTorch loop (bench/torch_generate.py),
+# the path of `rewind sample`) and its greedy and beam-search decoding
+# (bench/decode_bench, layers/decode.c, K beams as one batch) against eager
+# PyTorch loops (bench/torch_generate.py),
 # alternating, medians of REPEATS, both on the same BLIS kernels (the ones rewind
 # selects, passed to PyTorch as BLIS_ARCH_TYPE), one thread.
 #
@@ -36,3 +38,24 @@ for cfg in "256 1 20000" "512 2 5000"; do
     rw=$(median < "$out.rw"); pt=$(median < "$out.pt")
     printf "%-8s %6s %12.0f %12.0f %7.2f\n" "H=$1" "$2" "$rw" "$pt" "$(echo "$rw $pt" | awk '{print $1 / $2}')"
 done
+
+# Decoding: output tokens/s of greedy (K = 1) and beam search with K beams, and
+# each one's cost per output token relative to rewind's greedy decoding.
+printf "\n%-8s %12s %12s %7s %14s\n" decode rewind_tok/s torch_tok/s ratio cost_vs_greedy
+greedy=""
+for K in 1 4 8; do
+    : > "$out.rw"; : > "$out.pt"
+    i=0
+    while [ "$i" -lt "$repeats" ]; do
+        RW_BLIS_ARCH="$arch" "$build/bench/decode_bench" --beam "$K" --length 300 \
+            | sed -n 's/.*"tokens_per_sec": \([0-9.]*\).*/\1/p' >> "$out.rw"
+        if [ "$K" = 1 ]; then tb=""; else tb="--beam $K"; fi
+        BLIS_ARCH_TYPE="$id" /usr/bin/python3 "$here/torch_generate.py" --length 300 $tb | cps >> "$out.pt"
+        i=$((i + 1))
+    done
+    rw=$(median < "$out.rw"); pt=$(median < "$out.pt")
+    [ -n "$greedy" ] || greedy="$rw"
+    printf "%-8s %12.0f %12.0f %7.2f %14.2f\n" "K=$K" "$rw" "$pt" "$(echo "$rw $pt" | awk '{print $1 / $2}')" \
+        "$(echo "$greedy $rw" | awk '{print $1 / $2}')"
+done
+echo "(PyTorch K=1 row: batch-1 sampling with multinomial; rewind K=1: greedy decoding)"

@@ -23,6 +23,7 @@ p.add_argument("--warmup", type=int, default=200, help="untimed characters first
 p.add_argument("--temperature", type=float, default=0.8)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--beam", type=int, default=0, help="K > 0: beam search with K beams (output tokens/s) instead of sampling")
 args = p.parse_args()
 # The thread count must reach the BLAS before it loads (see torch_rnn.py).
 for var in ("OMP_NUM_THREADS", "BLIS_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -45,13 +46,32 @@ def generate(n, token, state):
     return token, state
 
 
+def beam_search(n, k):
+    """n steps of beam search, K beams as one batch: keep the K best extensions, reorder the state."""
+    tokens = torch.zeros(1, dtype=torch.long)
+    scores = torch.zeros(1)
+    state = None
+    for _ in range(n):
+        y, state = lstm(emb(tokens.view(1, -1)), state)
+        logp = torch.log_softmax(head(y[0]), -1) + scores[:, None]
+        scores, idx = logp.view(-1).topk(k)
+        parent, tokens = idx // args.vocab, idx % args.vocab
+        state = tuple(s.index_select(1, parent) for s in state)
+
+
 with torch.no_grad():
-    token = torch.zeros(1, dtype=torch.long)
-    token, state = generate(args.warmup, token, None)
-    t0 = time.perf_counter()
-    generate(args.length, token, state)
-    secs = time.perf_counter() - t0
+    if args.beam > 0:
+        beam_search(args.warmup, args.beam)
+        t0 = time.perf_counter()
+        beam_search(args.length, args.beam)
+        secs = time.perf_counter() - t0
+    else:
+        token = torch.zeros(1, dtype=torch.long)
+        token, state = generate(args.warmup, token, None)
+        t0 = time.perf_counter()
+        generate(args.length, token, state)
+        secs = time.perf_counter() - t0
 print(json.dumps({"framework": "pytorch", "vocab": args.vocab, "emb": args.emb, "hidden": args.hidden,
-                  "layers": args.layers, "length": args.length, "threads": args.threads,
+                  "layers": args.layers, "length": args.length, "beam": args.beam, "threads": args.threads,
                   "seconds": round(secs, 3), "chars_per_sec": round(args.length / secs, 1),
                   "torch": torch.__version__, "blis_arch_type": os.environ.get("BLIS_ARCH_TYPE", "")}))

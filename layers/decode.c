@@ -122,19 +122,20 @@ static int by_score(const void *a, const void *b)
 }
 
 /* Indices of the k best of total[0..n-1], best first; ties keep the lower
- * index (so width 1 picks exactly greedy's argmax). */
+ * index (so width 1 picks exactly greedy's argmax). One pass with an
+ * insertion into the sorted list of the best so far: O(n k), k is small. */
 static void top_k(const double *total, int n, int k, int *best)
 {
-    for (int j = 0; j < k; j++) {
-        int b = -1;
-        for (int i = 0; i < n; i++) {
-            bool taken = false;
-            for (int q = 0; q < j && !taken; q++)
-                taken = best[q] == i;
-            if (!taken && (b < 0 || total[i] > total[b]))
-                b = i;
+    int have = 0;
+    for (int i = 0; i < n; i++) {
+        if (have == k && !(total[i] > total[best[k - 1]]))
+            continue;
+        int at = have < k ? have++ : k - 1;
+        while (at > 0 && total[i] > total[best[at - 1]]) { /* strictly: an equal earlier index stays ahead */
+            best[at] = best[at - 1];
+            at--;
         }
-        best[j] = b;
+        best[at] = i;
     }
 }
 

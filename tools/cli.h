@@ -23,6 +23,7 @@ int cmd_check(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cells(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* plugins.c: loads every "--plugin PATH" (or --plugin=PATH), wherever it is
@@ -32,6 +33,8 @@ int plugins_load_from_args(int *argc, char **argv);
 /* The rw_model_load_opts.load_plugin of every command: loads a model file's
  * `plugins:` entry (once, also when --plugin named the same file). */
 rw_status plugins_load_for_model(const char *path, void *ctx);
+int cmd_translate(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

@@ -32,6 +32,10 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
     char *text = rw_model_generate(m, prime, length, temperature, top_k, &rng);
     if (!text)
         return rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_STATE;
+    const char *stop = rw_model_generate_config_of(m)->stop_at;
+    char *at = stop ? strstr(text, stop) : NULL;
+    if (at) /* generate.stop_at: the text ends with its first occurrence */
+        at[strlen(stop)] = '\0';
     fprintf(out, "%s%s\n", prime ? prime : "", text);
     fflush(out);
     free(text);

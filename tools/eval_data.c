@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eval.h"
+#include "walk.h"
+#include "seq2seq_tools.h"
 
 enum { EVAL_STREAMS = 16, EVAL_BATCH = 32 };
 
@@ -39,6 +41,8 @@ static rw_status score(rw_graph *g, rw_model *m, const rw_model_batch *b, double
         int label = b->labels->idata[i];
         r->loss_sum += log(sum) + (double)row[best] - (double)row[label];
         r->correct += best == label;
+        if (r->metrics)
+            eval_metrics_class(r->metrics, best, label);
     }
     r->weight += B;
     r->count += B;
@@ -223,6 +227,8 @@ static rw_status eval_tsv(rw_model *m, const char *path, eval_result *r)
 rw_status eval_files(rw_model *m, const char *const *paths, int n, eval_result *r)
 {
     rw_data_kind kind = rw_model_data_config_of(m)->kind;
+    if (kind == RW_DATA_TSV_SEQ2SEQ)
+        return seq2seq_eval_files(m, paths, n, r); /* seq2seq_eval.c */
     if (kind != RW_DATA_CHARS && kind != RW_DATA_TSV_CLASSIFY)
         return rw_error(RW_ERR_ARG, "model '%s': scoring data files is supported for data kinds chars and "
                         "tsv_classify only", rw_model_name(m));

@@ -86,6 +86,20 @@ RW_API int rw_vocab_encode(const rw_vocab *v, const char *text, int32_t *ids);
 /* ASCII-lowercases s in place. */
 RW_API void rw_lowercase(char *s);
 
+/* ---- special tokens (sequence-to-sequence vocabularies) -------------------- */
+
+/* Ids of the specials in a vocabulary made by rw_vocab_add_specials. */
+enum { RW_VOCAB_PAD = 0, RW_VOCAB_BOS = 1, RW_VOCAB_EOS = 2, RW_VOCAB_UNK = 3, RW_VOCAB_SPECIALS = 4 };
+/* Puts "<pad>", "<s>", "</s>", "<unk>" in front of v as ids 0..3 (an
+ * existing "<unk>" moves there; the other tokens keep their order). A
+ * byte vocabulary stays one: the specials are its only longer tokens, so
+ * text is still read byte by byte. No-op when v already has them. */
+RW_API rw_status rw_vocab_add_specials(rw_vocab *v);
+/* True when ids 0..3 of v are the four specials. */
+RW_API bool rw_vocab_has_specials(const rw_vocab *v);
+/* "<pad>", "<s>", "</s>", "<unk>" for ids 0..3, else NULL. */
+RW_API const char *rw_vocab_special_name(int id);
+
 /* ---- saved as text ----------------------------------------------------------- */
 
 /* "rewind-vocab 1\n", then "tokens <n>[ bytes]\n" and one token a line,

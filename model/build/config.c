@@ -235,7 +235,7 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
 rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
-                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics",
+                                        "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics", "teacher_forcing",
                                         NULL };
     rw_model_train_config *x = &m->train;
     *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
@@ -286,6 +286,8 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
         return RW_ERR_FORMAT;
     if ((n = rwi_ymap_get(t, "metrics")) && rwi_mparse_metrics(m, n) != RW_OK)
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "teacher_forcing")) && rwi_ms2s_parse_teacher_forcing(m, n) != RW_OK) /* graph_parse.c */
+        return RW_ERR_FORMAT;
     return RW_OK;
 }
 
@@ -294,8 +296,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", NULL };
-    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
+                                         "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
     const yctx *c = &m->ctx;
     rw_model_data_config *x = &m->data;
@@ -336,6 +339,8 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
         if ((n = rwi_ymap_get(d, "test")) && rwi_mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
             return rw_last_status();
     }
+    if (rwi_mparse_line_markers(m, d) != RW_OK)
+        return RW_ERR_FORMAT;
     if (rwi_ymap_get(d, "valid") && rwi_ymap_get(d, "valid_fraction"))
         return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
     return RW_OK;
@@ -343,59 +348,36 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 
 rw_status rwi_mparse_generate(rw_model *m, const ynode *g)
 {
-    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", NULL };
-    static const char *const methods[] = { "sample", "greedy", NULL };
+    static const char *const keys[] = { "method", "temperature", "top_k", "max_length", "prime", "stop_at",
+                                        "beam_width", "length_norm", NULL };
+    static const char *const methods[] = { "sample", "greedy", "beam", NULL };
     const yctx *c = &m->ctx;
     rw_model_generate_config *x = &m->gen;
     x->temperature = 1.0;
     x->max_length = 200;
+    x->beam_width = 4;
     if (!g)
         return RW_OK;
     const ynode *n;
     int k = 0;
-    long top_k = 0, len = 200;
+    long top_k = 0, len = 200, beam = 4;
     if (rwi_ys_expect(g, Y_MAP, "generate") || rwi_ys_keys(g, "generate", keys) ||
         ((n = rwi_ymap_get(g, "method")) && rwi_ys_enum(c, n, "method", methods, &k)) ||
         opt_real(c, g, "temperature", 1e-6, 1e6, false, &x->temperature) || opt_long(c, g, "top_k", 0, &top_k) ||
-        opt_long(c, g, "max_length", 1, &len))
+        opt_long(c, g, "max_length", 1, &len) || opt_long(c, g, "beam_width", 1, &beam) ||
+        opt_real(c, g, "length_norm", 0, 10, false, &x->length_norm))
         return RW_ERR_FORMAT;
     x->greedy = k == 1;
+    m->gen_method_given = rwi_ymap_get(g, "method") != NULL;
+    x->beam = k == 2;
+    x->beam_width = (int)beam;
     x->top_k = (int)top_k;
     x->max_length = (int)len;
     if ((n = rwi_ymap_get(g, "prime")) && !rwi_yis_null(n) && n->str[0] && rwi_ys_string(c, n, "prime", &x->prime) != RW_OK)
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(g, "stop_at")) && rwi_ys_string(c, n, "stop_at", &x->stop_at) != RW_OK)
+        return RW_ERR_FORMAT;
     return RW_OK;
-}
-
-rw_status rwi_mparse_regularize(rw_model *m, const ynode *r)
-{
-    static const char *const keys[] = { "norm_stabilizer", NULL }, *const nk[] = { "beta", "on", NULL };
-    if (!r)
-        return RW_OK;
-    const yctx *c = &m->ctx;
-    const ynode *ns, *on, *beta;
-    if (rwi_ys_expect(r, Y_MAP, "regularize") || rwi_ys_keys(r, "regularize", keys) ||
-        rwi_ys_need(r, "norm_stabilizer", "regularize", &ns) || rwi_ys_expect(ns, Y_MAP, "norm_stabilizer") ||
-        rwi_ys_keys(ns, "norm_stabilizer", nk) || rwi_ys_need(ns, "beta", "norm_stabilizer", &beta) ||
-        rwi_ys_need(ns, "on", "norm_stabilizer", &on))
-        return RW_ERR_FORMAT;
-    double b;
-    char name[128];
-    if (rwi_ys_real(c, beta, "beta", 0, 1e9, false, &b) || rwi_ys_text(c, on, "on", name, sizeof name, NULL))
-        return RW_ERR_FORMAT;
-    const char *names[M_MAX_LAYERS];
-    for (int i = 0; i < m->n_layers; i++) {
-        names[i] = m->layers[i].name;
-        if (!strcmp(names[i], name)) {
-            if (m->layers[i].kind != ML_RNN)
-                return rwi_ydiag(RW_ERR_FORMAT, on, "the norm stabilizer applies to a recurrent layer; '%s' is not one",
-                             name);
-            m->layers[i].norm_stabilizer = b;
-            return RW_OK;
-        }
-    }
-    char hint[128];
-    return rwi_ydiag(RW_ERR_FORMAT, on, "unknown layer '%s'%s", name, rwi_ysuggest(name, names, m->n_layers, hint, sizeof hint));
 }
 
 void rwi_mconfig_free(rw_model *m)
@@ -406,4 +388,7 @@ void rwi_mconfig_free(rw_model *m)
     rwi_free(m->train.checkpoint_path);
     rwi_free(m->train.log_path);
     rwi_free(m->gen.prime);
+    rwi_free(m->bos);
+    rwi_free(m->eos);
+    rwi_free(m->gen.stop_at);
 }

@@ -1,0 +1,52 @@
+/* Internal: a model.graph encoder-decoder, parsed (graph_parse.c) and
+ * mapped onto rw_seq2seq (seq2seq_model.c). */
+#ifndef RW_MODEL_SEQ2SEQ_INTERNAL_H
+#define RW_MODEL_SEQ2SEQ_INTERNAL_H
+
+#include "rewind/seq2seq.h"
+#include "model_internal.h"
+
+#define G_MAX_NODES 16
+
+typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR } gkind;
+
+/* One named node of model.graph (the inputs 'source' and 'target' are nodes 0 and 1). */
+typedef struct gnode {
+    char name[64];
+    gkind kind;
+    char type[64];           /* "embedding", "lstm", "linear", "source", ... */
+    const ynode *at;         /* the node's item in the graph list */
+    const ynode *layer_at;   /* its layer: mapping */
+    int n_in;
+    int in[2];
+    const ynode *in_at[2];
+    int size;                /* width; 0 with size_vocab */
+    bool size_vocab;
+    int stack;               /* recurrent: layers */
+    bool bidirectional;
+    bool last_only;          /* recurrent: output: last (one vector per sequence) */
+    const rw_cell_def *cell;
+    /* a decoder's initial_state and attention */
+    int init_from;           /* node index, or -1 (zeros) */
+    const ynode *init_at;
+    rw_bridge_opts bridge;
+    const ynode *att_at;
+    int att_keys;            /* node index, or -1 without attention */
+    rw_attention_score score;
+    int att_hidden;
+    bool input_feeding;
+} gnode;
+
+struct ms2s {
+    bool graph;              /* model.graph was given (not only train.teacher_forcing) */
+    int n;
+    gnode nodes[G_MAX_NODES];
+    int enc, tgt_emb, dec, head;
+    rw_teacher_forcing tf;
+    const ynode *tf_at;
+    rw_seq2seq_opts o;       /* vocabularies, bos and eos filled in at build */
+    rw_seq2seq *net;
+    long step;               /* training batches seen: the teacher-forcing schedule's clock */
+};
+
+#endif
