@@ -37,6 +37,8 @@
 #include "rewind/cell.h"
 #include "rewind/cells.h"
 #include "rewind/rnn.h"
+#include "rewind/regularize.h"
+#include "rewind/diagnostics.h"
 #include "rewind/attention.h"
 #include "rewind/seq2seq.h"
 #include "rewind/decode.h"
@@ -49,5 +51,6 @@
 #include "rewind/dist.h"
 #include "rewind/model.h"
 #include "rewind/model_seq2seq.h"
+#include "rewind/model_diagnostics.h"
 
 #endif

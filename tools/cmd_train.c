@@ -56,8 +56,11 @@ typedef struct train_run {
     char *ck_default;             /* runs/<name>/last.rwc when the file names no checkpoint */
     char *best_path;              /* where the best parameters were saved, if apart */
     char *model_dir, *sets_text;  /* metadata values we own */
-    const char *meta_keys[8];
-    const char *meta_values[8];
+    const char *meta_keys[10];
+    const char *meta_values[10];
+    int state_meta;               /* index of META_STATE in meta_values, or -1 */
+    char *state_text;             /* the carried state after the last step (meta value) */
+    char *resume_state;           /* the carried state read from the checkpoint */
     long steps, epochs, threads, ck_every;
     bool has_steps, has_epochs, has_threads, has_ck_every;
     long start_step;
@@ -99,6 +102,12 @@ static rw_status add_metadata(train_run *r)
     if (r->n_sets) {
         r->meta_keys[n] = META_SETS;
         r->meta_values[n++] = r->sets_text;
+    }
+    r->state_meta = -1;
+    if (rw_model_train_state(r->m)) {
+        r->state_meta = n;
+        r->meta_keys[n] = META_STATE;
+        r->meta_values[n++] = "";
     }
     o->checkpoint_meta_keys = r->meta_keys;
     o->checkpoint_meta_values = r->meta_values;
@@ -143,6 +152,15 @@ static rw_status setup(train_run *r)
         return rw_last_status();
     if (path_make_parents(o->checkpoint_path) != RW_OK)
         return rw_last_status();
+    /* parameters and up to two optimizer slots each, the model text, slack */
+    unsigned long long need = 3ull * rw_params_size(rw_model_params(m)) * sizeof(rw_real) +
+                              strlen(rw_model_text(m)) + (64u << 10);
+    if (checkpoint_dir_ready(o->checkpoint_path, need) != RW_OK)
+        return rw_last_status();
+    int stale = checkpoint_clean_stale(o->checkpoint_path);
+    if (stale)
+        fprintf(stderr, "rewind: removed %d temporary checkpoint file%s left by killed runs\n", stale,
+                stale == 1 ? "" : "s");
     return add_metadata(r);
 }
 
@@ -160,6 +178,11 @@ static rw_status resume(train_run *r)
     if (text && strcmp(text, rw_model_text(r->m)) != 0)
         fprintf(stderr, "rewind train: warning: '%s' changed since the checkpoint was saved; resuming with the "
                 "file as it is now\n", r->model_path);
+    const char *state = rw_checkpoint_meta(ck, META_STATE);
+    if (state && !(r->resume_state = strdup(state))) {
+        rw_checkpoint_close(ck);
+        return rw_error(RW_ERR_NOMEM, "out of memory");
+    }
     const char *sets = rw_checkpoint_meta(ck, META_SETS);
     if (strcmp(sets ? sets : "", r->sets_text) != 0)
         fprintf(stderr, "rewind train: warning: the checkpoint was trained with the settings [%s], this run has "
@@ -178,6 +201,8 @@ static rw_status resume(train_run *r)
     r->o.start_step = r->start_step;
     r->o.start_epoch = r->start_epoch;
     r->train = resume_wrap(&r->rs, r->train, r->start_epoch, r->skip);
+    r->rs.state = rw_model_train_state(r->m);
+    r->rs.state_text = r->resume_state;
     return RW_OK;
 }
 
@@ -303,6 +328,24 @@ static void print_sample(train_run *r)
     }
 }
 
+/* After each step (before rw_train saves a checkpoint): the carried state
+ * into the checkpoint's metadata, then the progress line. */
+static void after_step(const rw_train_progress *tp, void *ctx)
+{
+    train_run *r = ctx;
+    if (r->state_meta >= 0) {
+        char *text = rw_model_state_save(rw_model_train_state(r->m));
+        if (text) {
+            free(r->state_text);
+            r->state_text = text;
+            r->meta_values[r->state_meta] = text;
+        } else {
+            rw_error_clear(); /* the previous state stays; resuming then differs, nothing is lost */
+        }
+    }
+    curves_progress(tp, &r->curves); /* the progress line too */
+}
+
 static int run(train_run *r)
 {
     if (r->has_threads && rw_set_threads((int)r->threads) != RW_OK) {
@@ -329,8 +372,8 @@ static int run(train_run *r)
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;
     }
-    r->o.progress = curves_progress;
-    r->o.progress_ctx = &r->curves;
+    r->o.progress = after_step;
+    r->o.progress_ctx = r;
     r->o.stop = &interrupt_flag;
     if (rw_dist_size() > 1) {
         rw_dist_train_setup(&r->dist, &r->o);
@@ -394,6 +437,8 @@ int cmd_train(int argc, char **argv)
     free(r.best_path);
     free(r.model_dir);
     free(r.sets_text);
+    free(r.state_text);
+    free(r.resume_state);
     cli_args_free(&r.a);
     return dist_leave(st);
 }
