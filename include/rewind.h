@@ -37,6 +37,8 @@
 #include "rewind/cell.h"
 #include "rewind/cells.h"
 #include "rewind/rnn.h"
+#include "rewind/regularize.h"
+#include "rewind/diagnostics.h"
 #include "rewind/attention.h"
 #include "rewind/seq2seq.h"
 #include "rewind/decode.h"
@@ -46,7 +48,9 @@
 #include "rewind/checkpoint.h"
 #include "rewind/metrics.h"
 #include "rewind/train.h"
+#include "rewind/dist.h"
 #include "rewind/model.h"
 #include "rewind/model_seq2seq.h"
+#include "rewind/model_diagnostics.h"
 
 #endif

@@ -7,6 +7,7 @@
 #include "rewind/ops_reduce.h"
 #include "rewind/ops_shape.h"
 #include "rewind/seq2seq.h"
+#include "rnn_internal.h"
 
 struct rw_bridge {
     rw_bridge_opts o;
@@ -37,6 +38,10 @@ rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *enc, cons
     if (!P || !name || !enc || !dec || !rng || rw_rnn_directions(dec) != 1) {
         rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): needs a store, an encoder, a unidirectional decoder and a generator",
                  name ? name : "(null)");
+        return NULL;
+    }
+    if (rw_rnn_directions(enc) == 2 && enc->o.merge != RW_DIRS_CONCAT) { /* the bridge merges the directions itself */
+        rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): the encoder must keep its directions apart (merge concat)", name);
         return NULL;
     }
     rw_bridge *br = rwi_calloc(1, sizeof *br, "a bridge");

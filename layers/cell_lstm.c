@@ -24,6 +24,17 @@ static gates layout(const rw_lstm_opts *o)
     return k;
 }
 
+/* The sigmoid gates present (i, f, o), for full gate recurrence. */
+static int sigmoid_gates(gates k) { return (k.i >= 0) + (k.f >= 0) + (k.o >= 0); }
+
+/* State 1 is c, or [c, previous gates] with full gate recurrence. */
+static int lstm_state_size(const rw_cell *c, int i)
+{
+    const rw_lstm_opts *o = opts_of(c);
+    int H = rw_cell_hidden(c);
+    return i == 1 && o->full_gate_recurrence ? (1 + sigmoid_gates(layout(o))) * H : H;
+}
+
 static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
 {
     const rw_lstm_opts *o = opts_of(c);
@@ -46,6 +57,10 @@ static rw_status lstm_declare(rw_cell *c, rw_rng *rng)
             RW_CELL_PARAM(c, "p_f", rw_shape1(H), zeros, rng);
         if (k.o >= 0)
             RW_CELL_PARAM(c, "p_o", rw_shape1(H), zeros, rng);
+    }
+    if (o->full_gate_recurrence) {
+        int S = sigmoid_gates(k) * H;
+        RW_CELL_PARAM(c, "R", rw_shape2(S, S), rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), rng);
     }
     if (o->layer_norm) {
         RW_CELL_PARAM(c, "ln_x.gain", rw_shape1(G), ones, rng);
@@ -75,12 +90,23 @@ static rw_node *peep(rw_graph *g, const rw_cell *c, rw_node *a, const char *p, r
     return opts_of(c)->peephole ? rw_add(g, a, rw_mul(g, rw_p(g, c, p), cell)) : a;
 }
 
+/* a + the gate's block of the previous gates' contribution (none without FGR) */
+static rw_node *from_gates(rw_graph *g, rw_node *a, rw_node *fgr, int block, int H)
+{
+    return fgr ? rw_add(g, a, rw_slice(g, fgr, -1, block * H, H)) : a;
+}
+
 static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **state)
 {
     const rw_lstm_opts *o = opts_of(c);
     gates k = layout(o);
     int H = rw_cell_hidden(c);
-    rw_node *h_prev = state[0], *c_prev = state[1];
+    rw_node *h_prev = state[0], *c_prev = state[1], *fgr = NULL;
+    if (o->full_gate_recurrence) { /* the previous gates' part of each sigmoid gate's pre-activation */
+        int S = sigmoid_gates(k) * H;
+        c_prev = rw_slice(g, state[1], -1, 0, H);
+        fgr = rw_matmul_ex(g, rw_slice(g, state[1], -1, H, S), rw_p(g, c, "R"), false, true);
+    }
     rw_node *pre;
     if (o->layer_norm)
         pre = rw_add(g, rw_add(g, xp, rw_layer_norm_gain(g, rw_cell_recur(g, c, h_prev, "U"), rw_p(g, c, "ln_h.gain"))),
@@ -88,8 +114,11 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     else
         pre = rw_cell_recur_add(g, c, h_prev, "U", xp);
 
-    rw_node *i = k.i >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.i, H), "p_i", c_prev)) : NULL;
-    rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, gate(g, pre, k.f, H), "p_f", c_prev)) : NULL;
+    int s = 0; /* the next sigmoid gate's block in fgr */
+    rw_node *i = k.i >= 0 ? rw_sigmoid(g, peep(g, c, from_gates(g, gate(g, pre, k.i, H), fgr, s++, H), "p_i", c_prev))
+                          : NULL;
+    rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, from_gates(g, gate(g, pre, k.f, H), fgr, s++, H), "p_f", c_prev))
+                          : NULL;
     rw_node *cand = gate(g, pre, k.g, H);
     if (o->input_activation != RW_ACT_NONE)
         cand = rw_tanh(g, cand);
@@ -106,11 +135,21 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     rw_node *shown = o->layer_norm ? rw_layer_norm_affine(g, cell, rw_p(g, c, "ln_c.gain"), rw_p(g, c, "ln_c.bias")) : cell;
     if (o->output_activation != RW_ACT_NONE)
         shown = rw_tanh(g, shown);
-    rw_node *h = shown;
-    if (k.o >= 0)
-        h = rw_mul(g, rw_sigmoid(g, peep(g, c, gate(g, pre, k.o, H), "p_o", cell)), shown);
+    rw_node *h = shown, *og = NULL;
+    if (k.o >= 0) {
+        og = rw_sigmoid(g, peep(g, c, from_gates(g, gate(g, pre, k.o, H), fgr, s, H), "p_o", cell));
+        h = rw_mul(g, og, shown);
+    }
     state[0] = h;
     state[1] = cell;
+    if (fgr) {
+        rw_node *parts[4] = { cell }, *present[3] = { i, f, og };
+        int n = 1;
+        for (int j = 0; j < 3; j++)
+            if (present[j])
+                parts[n++] = present[j];
+        state[1] = rw_concat(g, parts, n, -1);
+    }
     return h;
 }
 
@@ -118,6 +157,10 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
 static rw_status lstm_check(const void *opts, const char **blame)
 {
     const rw_lstm_opts *o = opts;
+    if (o->full_gate_recurrence && sigmoid_gates(layout(o)) == 0) {
+        *blame = "full_gate_recurrence";
+        return rw_error(RW_ERR_ARG, "full_gate_recurrence needs at least one of the input, forget and output gates");
+    }
     if (!o->coupled_gates || (o->input_gate && o->forget_gate))
         return RW_OK;
     *blame = "coupled_gates";
@@ -136,11 +179,12 @@ static const rw_cell_option lstm_options[] = {
     RW_CELL_OPTION_BOOL(rw_lstm_opts, output_gate, "false fixes o at 1"),
     RW_CELL_OPTION_ENUM(rw_lstm_opts, input_activation, tanh_or_none, "of the candidate g"),
     RW_CELL_OPTION_ENUM(rw_lstm_opts, output_activation, tanh_or_none, "of the cell before the output gate"),
+    RW_CELL_OPTION_BOOL(rw_lstm_opts, full_gate_recurrence, "gates also read the previous gates (R; state 1 is [c, gates])"),
 };
 
 const rw_cell_def rw_lstm_cell = {
     .name = "lstm", .doc = "LSTM, gates (i, f, g, o) as PyTorch, with the odyssey's variants", .n_states = 2,
-    .declare = lstm_declare, .project = lstm_project, .step = lstm_step, .accepts_ids = true,
+    .declare = lstm_declare, .state_size = lstm_state_size, .project = lstm_project, .step = lstm_step, .accepts_ids = true,
     .opts_size = sizeof(rw_lstm_opts), .opts_defaults = &lstm_defaults,
     .options = lstm_options, .n_options = RW_COUNT_OPTIONS(lstm_options), .check = lstm_check,
 };

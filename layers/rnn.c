@@ -4,11 +4,12 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rnn_internal.h"
+#include "rnn_regularize.h"
+#include "readout.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
 #include "rewind/ops_mask.h"
-#include "rewind/ops_norm.h"
 #include "rewind/ops_dropout.h"
 
 /* The spec with its defaults filled in and its cell resolved, or an error. */
@@ -26,9 +27,10 @@ static rw_status resolve(const rw_rnn_spec *spec, rw_rnn_spec *o)
         return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): no cell named '%s' is registered", name, o->cell_name);
     o->cell_name = NULL;
     if (!o->name || !o->cell || o->layers < 1 || o->layers > RW_RNN_MAX_LAYERS || o->dropout < 0 ||
-        o->dropout >= 1 || o->vocab < 0)
-        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout in "
-                        "[0, 1) (got %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout);
+        o->dropout >= 1 || o->vocab < 0 || o->merge < RW_DIRS_CONCAT || o->merge > RW_DIRS_MEAN || !(o->recurrent_dropout >= 0 && o->recurrent_dropout < 1))
+        return rw_error(RW_ERR_ARG, "rw_rnn_new('%s'): needs a name, a cell, 1..%d layers (got %d) and dropout and "
+                        "recurrent_dropout in [0, 1) (got %g, %g)", name, RW_RNN_MAX_LAYERS, o->layers, o->dropout,
+                        o->recurrent_dropout);
     if (o->vocab > 0)
         o->input_size = o->vocab;
     return RW_OK;
@@ -75,7 +77,7 @@ rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
                     goto fail;
             }
         }
-        in = rw_cell_output_size(r->cells[l][0]) * r->dirs;
+        in = rw_cell_output_size(r->cells[l][0]) * (o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
     }
     return r;
 fail:
@@ -96,7 +98,10 @@ void rw_rnn_free(rw_rnn *r)
 
 int rw_rnn_layers(const rw_rnn *r) { return r->layers; }
 int rw_rnn_directions(const rw_rnn *r) { return r->dirs; }
-int rw_rnn_output_size(const rw_rnn *r) { return rw_cell_output_size(r->cells[r->layers - 1][0]) * r->dirs; }
+int rw_rnn_output_size(const rw_rnn *r)
+{
+    return rw_cell_output_size(r->cells[r->layers - 1][0]) * (r->o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
+}
 rw_cell *rw_rnn_cell(const rw_rnn *r, int layer, int dir)
 {
     return layer >= 0 && layer < r->layers && dir >= 0 && dir < r->dirs ? r->cells[layer][dir] : NULL;
@@ -112,6 +117,7 @@ typedef struct run {
     rw_node **masks;    /* [T] real [B] leaves, or NULL without lengths */
     rw_node **steps;    /* scratch: [T] per-step inputs */
     rw_node **outs[2];  /* [T] per-step outputs of the current layer, per direction */
+    rw_node **hidden;   /* keep_hidden_grads: rw_seq.hidden */
 } run;
 
 static rw_node *initial_state(run *u, int l, int d, int s)
@@ -177,15 +183,21 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     for (int k = 0; k < ns; k++)
         if (!(state[k] = initial_state(u, l, d, k)))
             return rw_last_status();
-    rw_node *zero_out = NULL;
+    rw_node *zero_out = NULL, *h_mask = NULL;
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
         memcpy(prev, state, sizeof prev);
+        if (!(state[0] = rwi_rnn_drop_recurrent(g, &r->o, u->o->rng, state[0], &h_mask)))
+            return rw_last_status();
         rw_node *out = def->step(g, cell, u->steps[t], state);
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
             return rw_last_status();
+        }
+        if (u->hidden) { /* diagnostics: dL/dh_t survives rw_backward */
+            out->keep_grad = true;
+            u->hidden[(l * r->dirs + d) * T + t] = out;
         }
         if (u->masks) { /* padded steps change neither the state nor the output */
             if (!zero_out && !(zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
@@ -212,8 +224,7 @@ static rw_node *layer_outputs(run *u)
     rw_node *fw = rw_stack(u->g, u->outs[0], u->T);
     if (u->r->dirs == 1)
         return fw;
-    rw_node *both[2] = { fw, rw_stack(u->g, u->outs[1], u->T) };
-    return rw_concat(u->g, both, 2, -1);
+    return rwi_rnn_merge_dirs(u->g, u->r->o.merge, fw, rw_stack(u->g, u->outs[1], u->T));
 }
 
 static rw_node *between_layers_dropout(run *u, rw_node *x)
@@ -269,6 +280,9 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     u.steps = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.steps);
     u.outs[0] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[0]);
     u.outs[1] = rw_arena_alloc(arena, (size_t)u.T * sizeof *u.outs[1]);
+    if (o->keep_hidden_grads && u.T > 0 &&
+        !(s.hidden = u.hidden = rw_arena_calloc(arena, (size_t)r->layers * r->dirs * u.T * sizeof *u.hidden)))
+        return fail;
     if (!s.final || !u.steps || !u.outs[0] || !u.outs[1] || make_masks(&u) != RW_OK)
         return fail;
 
@@ -292,10 +306,14 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     }
     if (o->output != RW_OUTPUT_LAST)
         s.outputs = input;
-    s.last = r->dirs == 2 ? rw_concat(g, last, 2, -1) : last[0];
-    if (o->norm_stabilizer > 0 && u.T >= 2)
-        s.penalty = rw_norm_stabilizer(g, u.outs[0], u.T, o->norm_stabilizer);
-    if (!s.last || (o->norm_stabilizer > 0 && u.T >= 2 && !s.penalty))
+    s.last = r->dirs == 2 ? rwi_rnn_merge_dirs(g, r->o.merge, last[0], last[1]) : last[0];
+    if (o->pool != RW_POOL_NONE &&
+        !(s.pooled = s.outputs ? rwi_rnn_pool(g, o->pool, s.outputs, o->lengths) : NULL)) {
+        if (!s.outputs)
+            rw_error(RW_ERR_ARG, "rnn '%s': a pooled read-out needs the outputs of every step (RW_OUTPUT_ALL)", r->name);
+        return fail;
+    }
+    if (!s.last || rwi_rnn_hidden_penalty(g, u.outs, r->dirs, u.T, o->lengths, o, &s.penalty) != RW_OK)
         return fail;
     s.steps = u.T;
     s.batch = u.B;

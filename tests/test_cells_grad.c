@@ -106,7 +106,11 @@ Test(cells_grad, jordan_and_both_recurrences)
 Test(cells_grad, lstm_variants)
 {
     rw_lstm_opts std = RW_LSTM_DEFAULTS, peep = std, cifg = std, nig = std, nfg = std, nog = std, niaf = std,
-                 noaf = std, ln = std, fb = std;
+                 noaf = std, ln = std, fb = std, fgr = std, fgr_cifg = std, fgr_nog = std;
+    fgr.full_gate_recurrence = true;
+    fgr_cifg.full_gate_recurrence = fgr_cifg.coupled_gates = fgr_cifg.peephole = true;
+    fgr_nog.full_gate_recurrence = fgr_nog.layer_norm = true;
+    fgr_nog.output_gate = false;
     peep.peephole = true;
     cifg.coupled_gates = cifg.peephole = true;
     nig.input_gate = false;
@@ -123,6 +127,9 @@ Test(cells_grad, lstm_variants)
         BASIC("lstm no input activation", &rw_lstm_cell, &niaf),
         BASIC("lstm no output activation", &rw_lstm_cell, &noaf),
         BASIC("lstm layer norm + peephole", &rw_lstm_cell, &ln), BASIC("lstm forget bias 2", &rw_lstm_cell, &fb),
+        BASIC("lstm full gate recurrence", &rw_lstm_cell, &fgr),
+        BASIC("lstm full gate recurrence, coupled + peephole", &rw_lstm_cell, &fgr_cifg),
+        BASIC("lstm full gate recurrence, layer norm, no output gate", &rw_lstm_cell, &fgr_nog),
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         check(&specs[i]);
@@ -160,7 +167,12 @@ Test(cells_grad, stacked_bidirectional_padded)
     s5.stabilizer = 2.0;
     spec s6 = PLAIN("lstm over token ids", &rw_lstm_cell);
     s6.rnn = (rw_rnn_spec){ .vocab = 5 };
-    spec specs[] = { s1, s2, s3, s4, s5, s6 };
+    static rw_lstm_opts fgr = RW_LSTM_DEFAULTS;
+    fgr.full_gate_recurrence = true;
+    spec s7 = s3;
+    s7.what = "lstm full gate recurrence, bidirectional 2 layers padded";
+    s7.cell_opts = &fgr;
+    spec specs[] = { s1, s2, s3, s4, s5, s6, s7 };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         check(&specs[i]);
 }

@@ -14,6 +14,7 @@ typedef struct command {
 static const command commands[] = {
     { "train", cmd_train, "train a model defined in a YAML file, with checkpoints (Ctrl-C saves and stops)" },
     { "sample", cmd_sample, "generate text from a trained language model's checkpoint" },
+    { "predict", cmd_predict, "per-example predictions of a checkpoint on data files, as TSV" },
     { "translate", cmd_translate, "translate source lines with an encoder-decoder's checkpoint (beam search, n best)" },
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
@@ -21,6 +22,7 @@ static const command commands[] = {
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
     { "cells", cmd_cells, "list the registered recurrent cells and their options" },
     { "report", cmd_report, "write one self-contained HTML page about a training run (curves, model, samples)" },
+    { "diagnose", cmd_diagnose, "plot ||dL/dh_t|| against t (vanishing/exploding gradients), spectral radii" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

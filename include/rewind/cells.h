@@ -65,6 +65,11 @@ typedef struct rw_lstm_opts {
     bool coupled_gates;     /* f = 1 - i (CIFG) */
     bool input_gate, forget_gate, output_gate;   /* false fixes the gate at 1; default true */
     rw_activation input_activation, output_activation; /* RW_ACT_TANH (default) or RW_ACT_NONE */
+    /* FGR (Greff et al. 2017): the sigmoid gates also read the previous
+     * step's gate values, a_t += [i, f, o]_{t-1} R^T (param R [S*H, S*H] for
+     * the S gates present). The previous gates then ride in state 1 after c:
+     * state 1 is [c, i, f, o] of width (1 + S) * H. */
+    bool full_gate_recurrence;
 } rw_lstm_opts;
 #define RW_LSTM_DEFAULTS { .forget_bias = 1.0, .input_gate = true, .forget_gate = true, .output_gate = true }
 extern RW_API const rw_cell_def rw_lstm_cell;

@@ -32,6 +32,13 @@ typedef enum rw_initial_state {
     RW_STATE_LEARNED,     /* a parameter "<name>.l<k>.<dir>.s<i>" per layer, direction and state */
 } rw_initial_state;
 
+/* How a bidirectional network combines its two directions' outputs. */
+typedef enum rw_dir_merge {
+    RW_DIRS_CONCAT = 0,       /* [fw; bw], width 2W */
+    RW_DIRS_SUM,              /* fw + bw, width W */
+    RW_DIRS_MEAN,             /* (fw + bw) / 2, width W */
+} rw_dir_merge;
+
 /* What to build. Zero is the default for every field but name, the cell,
  * hidden and the input width (input_size, or vocab for token ids):
  *
@@ -54,9 +61,11 @@ typedef struct rw_rnn_spec {
     int vocab;                /* or > 0: the input is int32 token ids in [0, vocab) */
     int hidden;               /* H: each cell's hidden size */
     int layers;               /* stacked layers; 0 means 1 */
-    bool bidirectional;       /* forward and backward runs, outputs concatenated [.., 2H] */
+    bool bidirectional;       /* forward and backward runs, outputs merged as `merge` says */
+    rw_dir_merge merge;       /* concat (default), sum or mean; for outputs, last and the next layer's input */
     double dropout;           /* between stacked layers (on each layer's input but the first) */
-    bool variational;         /* one dropout mask per sequence, reused at every step */
+    double recurrent_dropout; /* on h_{t-1} as each cell reads it (state 0; the carried state is not dropped) */
+    bool variational;         /* one dropout mask per sequence, reused at every step (both dropouts above) */
     bool residual;            /* layer input added to its output when the widths agree */
     rw_initial_state initial_state;
 } rw_rnn_spec;
@@ -86,23 +95,46 @@ typedef enum rw_output_mode {
     RW_OUTPUT_LAST,           /* only `last` (many-to-one): skip stacking the top layer's outputs */
 } rw_output_mode;
 
+/* A read-out pooled over each sequence's valid steps (F22), in rw_seq.pooled. */
+typedef enum rw_pool {
+    RW_POOL_NONE = 0,
+    RW_POOL_MEAN,             /* 1/len_b sum_t h_t (a sequence of length 0 gives 0) */
+    RW_POOL_MAX,              /* elementwise max over the valid steps (0 for length 0) */
+    RW_POOL_SUM,              /* sum_t h_t */
+} rw_pool;
+
 typedef struct rw_run_opts {
     rw_node *lengths;         /* int32 [B]: valid steps per sequence; NULL = all T */
     rw_carry *carry;          /* initial states from here (and rw_carry_keep afterwards) */
     rw_node *const *initial;  /* or given initial states: [layers * dirs * n_states] nodes [B, size] */
     rw_rng *rng;              /* for dropout; required when dropout > 0 in training mode */
     rw_output_mode output;
-    double norm_stabilizer;   /* beta > 0: s.penalty = beta/T sum (||h_t|| - ||h_{t-1}||)^2 on the top layer */
+    rw_pool pool;             /* also a pooled read-out of the top outputs (needs RW_OUTPUT_ALL) */
+    /* Penalties on the top layer's outputs h_t (every direction), summed into
+     * s.penalty. Each sequence b counts only its valid steps t < len_b, and
+     * the batch's penalty is the mean over its B sequences, so a padded
+     * batch's penalty is the mean of each sequence's penalty alone. */
+    double hidden_l2;         /* alpha: alpha/B sum_b sum_t ||h_t||^2 (activation regularization) */
+    double hidden_diff_l2;    /* beta: beta/B sum_b sum_{t>=1} ||h_t - h_{t-1}||^2 (temporal activation reg.) */
+    double norm_stabilizer;   /* beta: beta/B sum_b 1/len_b sum_{t>=1} (||h_t|| - ||h_{t-1}||)^2 */
+    /* Diagnostics: keep dL/dh_t of every layer, direction and step through
+     * rw_backward (intermediate gradients are otherwise recycled); read them
+     * with rw_rnn_grad_norms (rewind/diagnostics.h). */
+    bool keep_hidden_grads;
 } rw_run_opts;
 
 typedef struct rw_seq {
-    rw_node *outputs;         /* [T, B, W]: top layer, directions concatenated; zero at padded steps */
+    rw_node *outputs;         /* [T, B, W]: top layer, directions merged; zero at padded steps */
+    rw_node *pooled;          /* [B, W]: the pooled read-out when opts.pool asks for one, else NULL */
     rw_node *last;            /* [B, W]: each sequence's output at its last valid step (backward
                                  direction: at step 0) */
     rw_node **final;          /* [layers * dirs * n_states] final states, each [B, size] */
     int n_final;
-    rw_node *penalty;         /* the norm-stabilizer term, when asked for, else NULL */
+    rw_node *penalty;         /* the penalties of rw_run_opts, when asked for (and T >= 2 for the
+                                 differences), else NULL: add it to the loss */
     int steps, batch;
+    rw_node **hidden;         /* keep_hidden_grads: each cell's output h_t before padding masks, at
+                                 [(layer * dirs + dir) * steps + t]; else NULL */
 } rw_seq;
 
 /* Unrolls the network over xs. On error every node in the result is NULL

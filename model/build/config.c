@@ -296,8 +296,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", NULL };
-    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
+                                         "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
     const yctx *c = &m->ctx;
     rw_model_data_config *x = &m->data;
@@ -338,6 +339,8 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
         if ((n = rwi_ymap_get(d, "test")) && rwi_mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
             return rw_last_status();
     }
+    if (rwi_mparse_line_markers(m, d) != RW_OK)
+        return RW_ERR_FORMAT;
     if (rwi_ymap_get(d, "valid") && rwi_ymap_get(d, "valid_fraction"))
         return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
     return RW_OK;
@@ -377,37 +380,6 @@ rw_status rwi_mparse_generate(rw_model *m, const ynode *g)
     return RW_OK;
 }
 
-rw_status rwi_mparse_regularize(rw_model *m, const ynode *r)
-{
-    static const char *const keys[] = { "norm_stabilizer", NULL }, *const nk[] = { "beta", "on", NULL };
-    if (!r)
-        return RW_OK;
-    const yctx *c = &m->ctx;
-    const ynode *ns, *on, *beta;
-    if (rwi_ys_expect(r, Y_MAP, "regularize") || rwi_ys_keys(r, "regularize", keys) ||
-        rwi_ys_need(r, "norm_stabilizer", "regularize", &ns) || rwi_ys_expect(ns, Y_MAP, "norm_stabilizer") ||
-        rwi_ys_keys(ns, "norm_stabilizer", nk) || rwi_ys_need(ns, "beta", "norm_stabilizer", &beta) ||
-        rwi_ys_need(ns, "on", "norm_stabilizer", &on))
-        return RW_ERR_FORMAT;
-    double b;
-    char name[128];
-    if (rwi_ys_real(c, beta, "beta", 0, 1e9, false, &b) || rwi_ys_text(c, on, "on", name, sizeof name, NULL))
-        return RW_ERR_FORMAT;
-    const char *names[M_MAX_LAYERS];
-    for (int i = 0; i < m->n_layers; i++) {
-        names[i] = m->layers[i].name;
-        if (!strcmp(names[i], name)) {
-            if (m->layers[i].kind != ML_RNN)
-                return rwi_ydiag(RW_ERR_FORMAT, on, "the norm stabilizer applies to a recurrent layer; '%s' is not one",
-                             name);
-            m->layers[i].norm_stabilizer = b;
-            return RW_OK;
-        }
-    }
-    char hint[128];
-    return rwi_ydiag(RW_ERR_FORMAT, on, "unknown layer '%s'%s", name, rwi_ysuggest(name, names, m->n_layers, hint, sizeof hint));
-}
-
 void rwi_mconfig_free(rw_model *m)
 {
     rw_file_list_free(&m->data.train);
@@ -416,5 +388,7 @@ void rwi_mconfig_free(rw_model *m)
     rwi_free(m->train.checkpoint_path);
     rwi_free(m->train.log_path);
     rwi_free(m->gen.prime);
+    rwi_free(m->bos);
+    rwi_free(m->eos);
     rwi_free(m->gen.stop_at);
 }

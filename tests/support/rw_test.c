@@ -1,6 +1,22 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "rw_test.h"
+
+char *rwt_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)(n > 0 ? n : 0) + 1);
+    cr_assert_not_null(s);
+    size_t got = fread(s, 1, (size_t)(n > 0 ? n : 0), f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
 
 rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi)
 {
@@ -71,4 +87,20 @@ rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep)
         rw_tensor_free(d.aux[i]);
     }
     return st;
+}
+
+rw_rnn *rwt_rnn_perturbed(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spec, int X, int H, uint64_t seed)
+{
+    rw_rng rng = rw_rng_seed(seed);
+    spec.name = "r";
+    spec.cell = cell;
+    spec.input_size = X;
+    spec.hidden = H;
+    rw_rnn *r = rw_rnn_new(P, &spec, &rng);
+    for (int i = 0; r && i < rw_params_count(P); i++) {
+        rw_tensor *v = rw_params_at(P, i)->value;
+        for (size_t k = 0; k < v->size; k++)
+            v->data[k] += (rw_real)(0.3 * (rw_rng_uniform(&rng) - 0.5));
+    }
+    return r;
 }

@@ -13,6 +13,8 @@ rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi);
 rw_tensor *rwt_uniform_away(rw_rng *rng, rw_shape shape, double lo, double hi, double gap);
 /* An int32 tensor with values in [lo, hi). */
 rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi);
+/* The whole of a file as a string (malloc'd); the test fails when it cannot be read. */
+char *rwt_read_file(const char *path);
 
 /* Tolerance for comparing results of the library against plain C. */
 #ifdef RW_DOUBLE
@@ -60,5 +62,11 @@ rw_status rwt_run_grad_case(const rwt_grad_case *c, rw_gradcheck_report *rep);
         rwt_register_grad_cases(family##_grad_cases,                                  \
                                 (int)(sizeof family##_grad_cases / sizeof family##_grad_cases[0])); \
     }
+
+/* A network "r" of `cell` over real inputs [T, B, X] with hidden H (the
+ * other fields from `spec`), seeded, every parameter moved off its initial
+ * value (zeros, identity) by up to +-0.15 so nothing is trivially zero.
+ * NULL (with rw_last_error) if it cannot be built. */
+rw_rnn *rwt_rnn_perturbed(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spec, int X, int H, uint64_t seed);
 
 #endif

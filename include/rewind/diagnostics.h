@@ -1,0 +1,48 @@
+/* rewind/diagnostics.h - measuring the vanishing and exploding gradient
+ * (F80): ||dL/dh_t|| for every step of a run, and the spectral radius of
+ * recurrent weight matrices.
+ *
+ *     rw_seq s = rw_rnn_run(g, rnn, xs, &(rw_run_opts){ .keep_hidden_grads = true });
+ *     rw_node *loss = ...;                       // e.g. a loss on the last step only
+ *     rw_backward(g, loss);
+ *     double norms[50];                          // one per step
+ *     rw_rnn_grad_norms(rnn, &s, 0, 0, norms);   // layer 0, forward direction
+ *     printf("decay over the run: %g\n", norms[0] / norms[49]);
+ *
+ *     double rho[4];                             // LSTM: one per gate block of U
+ *     int n = rw_rnn_recurrent_radii(rnn, 0, 0, rho, 4);
+ */
+#ifndef REWIND_DIAGNOSTICS_H
+#define REWIND_DIAGNOSTICS_H
+
+#include "rewind/export.h"
+
+#include <stdint.h>
+#include "rewind/rnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* After rw_backward of a run made with keep_hidden_grads: norms[t] (t <
+ * s->steps) is the Frobenius norm over the batch of dL/dh_t of the given
+ * layer and direction (0 where no gradient reached). RW_ERR_ARG when the run
+ * kept no gradients or layer/dir are out of range. */
+RW_API rw_status rw_rnn_grad_norms(const rw_rnn *rnn, const rw_seq *s, int layer, int dir, double *norms);
+
+/* The spectral radius (largest |eigenvalue|) of the n x n block of `m`
+ * starting at row `row0` (columns 0..n-1), by power iteration with
+ * Gelfand's formula rho = lim ||A^k v||^(1/k), so complex eigenvalue pairs
+ * (rotations) are measured too. -1 and RW_ERR_ARG if the block does not fit. */
+RW_API double rw_spectral_radius(const rw_tensor *m, int row0, int n, int iters, uint64_t seed);
+
+/* The spectral radius of every square H x H block of the cell's recurrent
+ * matrix U (a cell without U, e.g. jordan, has none): LSTM gives 4 (i, f,
+ * g, o), GRU 2 (r, z) plus Un's if it has one, Elman 1. Writes at most max,
+ * returns how many there are. */
+RW_API int rw_rnn_recurrent_radii(const rw_rnn *rnn, int layer, int dir, double *out, int max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
