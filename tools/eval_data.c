@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eval.h"
+#include "walk.h"
 #include "seq2seq_tools.h"
 
 enum { EVAL_STREAMS = 16, EVAL_BATCH = 32 };
@@ -53,6 +54,8 @@ static rw_status score(rw_graph *g, rw_model *m, const rw_model_batch *b, double
         int label = b->labels->idata[i];
         r->loss_sum += log(sum) + (double)row[best] - (double)row[label];
         r->correct += best == label;
+        if (r->metrics)
+            eval_metrics_class(r->metrics, best, label);
     }
     r->weight += B;
     r->count += B;
