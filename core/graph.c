@@ -3,6 +3,7 @@
 #include "rewind_internal/alloc.h"
 #include "graph_internal.h"
 #include "rewind_internal/graph_child.h"
+#include "rewind_internal/backward.h"
 #include "rewind/op.h"
 #include "rewind/param.h"
 
@@ -181,6 +182,15 @@ static void grad_release(rw_graph *g, void *p, size_t bytes)
     }
     memcpy(p, &g->buckets[i].head, sizeof(void *));
     g->buckets[i].head = p;
+}
+
+void rwi_backward_release_grad(rw_node *n)
+{
+    if (!n->grad || n->param)
+        return;
+    grad_release(n->graph, n->grad, n->value.size * sizeof(rw_real));
+    n->grad = NULL;
+    n->keep_grad = false;
 }
 
 static rw_status run_backward(rw_graph *g, rw_node *out)

@@ -29,6 +29,7 @@ struct rw_batcher {
     int32_t *src_buf, *tgt_buf;               /* [max_len * B] */
     int32_t *len_buf, *tlen_buf, *label_buf;  /* [B] */
     int *index_buf;                           /* [B] */
+    rw_real *feat_buf, *val_buf;              /* real data: [max_len * B * F], [(max_len *) B * K] */
     rw_batch batch;
 };
 
@@ -96,8 +97,12 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
     b->tlen_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's target lengths");
     b->label_buf = rwi_malloc(ub * sizeof(int32_t), "a batcher's labels");
     b->index_buf = rwi_malloc(ub * sizeof(int), "a batcher's indices");
+    size_t F = (size_t)rw_seqdata_feature_width(d), K = (size_t)rw_seqdata_value_width(d);
+    size_t val_cap = K * ub * (rw_seqdata_values_per_step(d) ? (size_t)rw_seqdata_max_source_len(d) : 1);
+    b->feat_buf = F ? rwi_malloc(src_cap * F * sizeof(rw_real), "a batcher's feature buffer") : NULL;
+    b->val_buf = K ? rwi_malloc(val_cap * sizeof(rw_real), "a batcher's real targets") : NULL;
     if (!b->order || !b->batch_perm || !b->keys || !b->src_buf || (tgt_cap && !b->tgt_buf) || !b->len_buf ||
-        !b->tlen_buf || !b->label_buf || !b->index_buf) {
+        !b->tlen_buf || !b->label_buf || !b->index_buf || (F && !b->feat_buf) || (K && !b->val_buf)) {
         rw_batcher_free(b);
         return NULL;
     }
@@ -117,6 +122,8 @@ void rw_batcher_free(rw_batcher *b)
     rwi_free(b->tlen_buf);
     rwi_free(b->label_buf);
     rwi_free(b->index_buf);
+    rwi_free(b->feat_buf);
+    rwi_free(b->val_buf);
     rwi_free(b);
 }
 
@@ -220,6 +227,41 @@ static int pad(const rw_batcher *b, int first, int size, bool target, int32_t *b
     return T;
 }
 
+/* Pads `per_step` rows of `width` reals of each example (or one row when
+ * !per_step) into buf [T, size, width] (or [size, width]), zeros past each end. */
+static void pad_real_rows(const rw_batcher *b, const rw_batch *x, bool features, int width, bool per_step,
+                          rw_real *buf)
+{
+    int T = per_step ? x->source_len : 1, size = x->size;
+    size_t w = (size_t)width;
+    memset(buf, 0, (size_t)T * (size_t)size * w * sizeof *buf);
+    for (int j = 0; j < size; j++) {
+        int i = x->indices[j], len = per_step ? x->lengths.idata[j] : 1;
+        const rw_real *v = features ? rw_seqdata_features(b->data, i) : rw_seqdata_values(b->data, i);
+        for (int t = 0; t < len; t++)
+            memcpy(buf + ((size_t)t * (size_t)size + (size_t)j) * w, v + (size_t)t * w, w * sizeof *buf);
+    }
+}
+
+/* The real features and targets of a batch (nothing for token data). */
+static void pad_reals(const rw_batcher *b, rw_batch *x)
+{
+    int F = rw_seqdata_feature_width(b->data), K = rw_seqdata_value_width(b->data);
+    bool per_step = rw_seqdata_values_per_step(b->data);
+    x->features = (rw_tensor){ .dtype = RW_REAL };
+    x->values = (rw_tensor){ .dtype = RW_REAL };
+    if (F) {
+        pad_real_rows(b, x, true, F, true, b->feat_buf);
+        rw_shape s = rw_shape3(x->source_len, x->size, F);
+        x->features = (rw_tensor){ .dtype = RW_REAL, .shape = s, .size = rw_shape_size(s), .data = b->feat_buf };
+    }
+    if (K) {
+        pad_real_rows(b, x, false, K, per_step, b->val_buf);
+        rw_shape s = per_step ? rw_shape3(x->source_len, x->size, K) : rw_shape2(x->size, K);
+        x->values = (rw_tensor){ .dtype = RW_REAL, .shape = s, .size = rw_shape_size(s), .data = b->val_buf };
+    }
+}
+
 const rw_batch *rw_batcher_next(rw_batcher *b)
 {
     if (!b) {
@@ -260,6 +302,7 @@ const rw_batch *rw_batcher_next(rw_batcher *b)
     }
     x->labels = view(b->label_buf, rw_shape1(size));
     x->indices = b->index_buf;
+    pad_reals(b, x);
     return x;
 }
 

@@ -2,12 +2,14 @@
  * example lives in one growing array, and each example records where its
  * source and target start. */
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
 
 typedef struct example {
     size_t src_at, tgt_at;   /* offsets into tokens */
+    size_t feat_at, val_at;  /* offsets into reals (real-valued datasets only) */
     int src_len, tgt_len;
     int32_t label;
 } example;
@@ -19,6 +21,11 @@ struct rw_seqdata {
     size_t ntokens, tokens_cap;
     bool has_targets;
     int max_src, max_tgt;
+    /* real-valued data (rw_seqdata_set_reals): features and real targets */
+    int feature_width, value_width;
+    bool values_per_step, reals_set;
+    rw_real *reals;
+    size_t nreals, reals_cap;
 };
 
 rw_seqdata *rw_seqdata_new(void) { return rwi_calloc(1, sizeof(rw_seqdata), "a sequence dataset"); }
@@ -29,6 +36,7 @@ void rw_seqdata_free(rw_seqdata *d)
         return;
     rwi_free(d->ex);
     rwi_free(d->tokens);
+    rwi_free(d->reals);
     rwi_free(d);
 }
 
@@ -71,11 +79,9 @@ static rw_status reserve(rw_seqdata *d, size_t more_tokens)
     return RW_OK;
 }
 
-rw_status rw_seqdata_add(rw_seqdata *d, const int32_t *src, int src_len,
-                         const int32_t *tgt, int tgt_len, int32_t label)
+static rw_status add_tokens(rw_seqdata *d, const int32_t *src, int src_len, const int32_t *tgt, int tgt_len,
+                            int32_t label)
 {
-    if (!d)
-        return rw_error(RW_ERR_ARG, "rw_seqdata_add: NULL dataset");
     int at = d->count;
     rw_status s = check_tokens(at, "source", src, src_len);
     if (s != RW_OK)
@@ -110,6 +116,17 @@ rw_status rw_seqdata_add(rw_seqdata *d, const int32_t *src, int src_len,
     if (tgt_len > d->max_tgt)
         d->max_tgt = tgt_len;
     return RW_OK;
+}
+
+rw_status rw_seqdata_add(rw_seqdata *d, const int32_t *src, int src_len,
+                         const int32_t *tgt, int tgt_len, int32_t label)
+{
+    if (!d)
+        return rw_error(RW_ERR_ARG, "rw_seqdata_add: NULL dataset");
+    if (d->feature_width || d->value_width)
+        return rw_error(RW_ERR_ARG, "rw_seqdata_add: example %d: the dataset holds real values; add examples with "
+                        "rw_seqdata_add_example", d->count);
+    return add_tokens(d, src, src_len, tgt, tgt_len, label);
 }
 
 int rw_seqdata_count(const rw_seqdata *d) { return d ? d->count : 0; }
@@ -148,3 +165,102 @@ int32_t rw_seqdata_label(const rw_seqdata *d, int i)
 int rw_seqdata_max_source_len(const rw_seqdata *d) { return d ? d->max_src : 0; }
 
 int rw_seqdata_max_target_len(const rw_seqdata *d) { return d ? d->max_tgt : 0; }
+
+/* ---- real-valued data ---------------------------------------------------------- */
+
+rw_status rw_seqdata_set_reals(rw_seqdata *d, int feature_width, int value_width, bool values_per_step)
+{
+    if (!d || feature_width < 0 || value_width < 0 || feature_width > (1 << 20) || value_width > (1 << 20))
+        return rw_error(RW_ERR_ARG, "rw_seqdata_set_reals: needs a dataset and widths 0 .. 2^20 (got %d, %d)",
+                        feature_width, value_width);
+    if (d->count)
+        return rw_error(RW_ERR_STATE, "rw_seqdata_set_reals: the dataset already has %d examples", d->count);
+    d->feature_width = feature_width;
+    d->value_width = value_width;
+    d->values_per_step = values_per_step && value_width > 0;
+    d->reals_set = true;
+    return RW_OK;
+}
+
+static rw_status reserve_reals(rw_seqdata *d, size_t more)
+{
+    if (d->nreals + more <= d->reals_cap)
+        return RW_OK;
+    size_t cap = d->reals_cap ? d->reals_cap : 1024;
+    while (cap < d->nreals + more)
+        cap *= 2;
+    rw_real *grown = rwi_realloc(d->reals, cap * sizeof *grown, "the dataset's real values");
+    if (!grown)
+        return RW_ERR_NOMEM;
+    d->reals = grown;
+    d->reals_cap = cap;
+    return RW_OK;
+}
+
+static rw_status check_reals(int at, const char *what, const rw_real *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite((double)v[i]))
+            return rw_error(RW_ERR_ARG, "rw_seqdata_add_example: example %d: %s value %zu is not finite", at, what, i);
+    return RW_OK;
+}
+
+rw_status rw_seqdata_add_example(rw_seqdata *d, const rw_example *e)
+{
+    if (!d || !e)
+        return rw_error(RW_ERR_ARG, "rw_seqdata_add_example: NULL %s", d ? "example" : "dataset");
+    int at = d->count, F = d->feature_width, K = d->value_width;
+    if ((e->features || e->values) && !d->reals_set)
+        return rw_error(RW_ERR_STATE, "rw_seqdata_add_example: example %d has real values; call "
+                        "rw_seqdata_set_reals first", at);
+    if (!e->features == (F > 0) || !e->values == (K > 0) || (e->features && e->source))
+        return rw_error(RW_ERR_ARG, "rw_seqdata_add_example: example %d: the dataset has %s features and %s real "
+                        "targets; give %s, %s", at, F ? "real" : "token", K ? "" : "no",
+                        F ? "features (and no source tokens)" : "source tokens", K ? "values" : "no values");
+    if (e->len < 1 || e->len > (1 << 24))
+        return rw_error(RW_ERR_ARG, "rw_seqdata_add_example: example %d: length %d; it must be >= 1", at, e->len);
+    size_t nf = (size_t)e->len * (size_t)F, nv = (size_t)K * (d->values_per_step ? (size_t)e->len : 1);
+    rw_status s = check_reals(at, "feature", e->features, e->features ? nf : 0);
+    if (s == RW_OK)
+        s = check_reals(at, "target", e->values, e->values ? nv : 0);
+    if (s != RW_OK)
+        return s;
+    int32_t *marks = NULL;
+    const int32_t *src = e->source;
+    if (F) { /* real features: the source tokens only mark the steps */
+        if (!(marks = rwi_calloc((size_t)e->len, sizeof *marks, "step marks")))
+            return RW_ERR_NOMEM;
+        src = marks;
+    }
+    if ((s = reserve_reals(d, nf + nv)) == RW_OK)
+        s = add_tokens(d, src, e->len, e->target, e->target_len, e->label);
+    rwi_free(marks);
+    if (s != RW_OK)
+        return s;
+    example *x = &d->ex[at];
+    x->feat_at = d->nreals;
+    if (nf)
+        memcpy(d->reals + d->nreals, e->features, nf * sizeof(rw_real));
+    d->nreals += nf;
+    x->val_at = d->nreals;
+    if (nv)
+        memcpy(d->reals + d->nreals, e->values, nv * sizeof(rw_real));
+    d->nreals += nv;
+    return RW_OK;
+}
+
+int rw_seqdata_feature_width(const rw_seqdata *d) { return d ? d->feature_width : 0; }
+
+int rw_seqdata_value_width(const rw_seqdata *d) { return d ? d->value_width : 0; }
+
+bool rw_seqdata_values_per_step(const rw_seqdata *d) { return d && d->values_per_step; }
+
+const rw_real *rw_seqdata_features(const rw_seqdata *d, int i)
+{
+    return d && i >= 0 && i < d->count && d->feature_width ? d->reals + d->ex[i].feat_at : NULL;
+}
+
+const rw_real *rw_seqdata_values(const rw_seqdata *d, int i)
+{
+    return d && i >= 0 && i < d->count && d->value_width ? d->reals + d->ex[i].val_at : NULL;
+}

@@ -300,6 +300,14 @@ static rw_status read_list(const char **p, const char *label, rw_vocab *v)
     if (sscanf(*p, " %15[a-z]", kind) == 1 && !strcmp(kind, "bytes"))
         v->bytes = true;
     *p = strchr(*p, '\n');
+    /* one token a line: a count larger than the lines present is refused
+     * before anything is allocated for it (a 40-byte 'tokens 100000000' in
+     * an untrusted checkpoint must not cost 800 MB) */
+    int lines = 0;
+    for (const char *s = *p ? *p + 1 : NULL; s && lines < n && (s = strchr(s, '\n')) != NULL; s++)
+        lines++;
+    if (*p && lines < n)
+        return rw_error(RW_ERR_FORMAT, "saved vocabulary: '%s %d' but only %d lines follow", label, n, lines);
     if (!*p || alloc_tokens(v, n) != RW_OK)
         return rw_last_status() != RW_OK ? rw_last_status() : rw_error(RW_ERR_FORMAT, "saved vocabulary: truncated");
     (*p)++;

@@ -48,6 +48,7 @@
 #include "rewind/checkpoint.h"
 #include "rewind/metrics.h"
 #include "rewind/train.h"
+#include "rewind/dist.h"
 #include "rewind/model.h"
 #include "rewind/model_seq2seq.h"
 #include "rewind/model_diagnostics.h"

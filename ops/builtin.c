@@ -5,7 +5,8 @@
 #include "rewind_internal/op_table.h"
 
 extern const rw_op_family rwi_family_elementwise_arith, rwi_family_matmul, rwi_family_reduce, rwi_family_loss;
-extern const rw_op_family rwi_family_shape, rwi_family_gather, rwi_family_mask, rwi_family_batched_matmul;
+extern const rw_op_family rwi_family_shape_view, rwi_family_shape_join;
+extern const rw_op_family rwi_family_gather, rwi_family_mask, rwi_family_batched_matmul;
 extern const rw_op_family rwi_family_norm, rwi_family_regularize;
 extern const rw_op_family rwi_family_gather_columns;
 extern const rw_op_family rwi_family_elementwise_unary, rwi_family_softmax;
@@ -16,7 +17,8 @@ static const rw_op_family *const families[] = {
     &rwi_family_matmul,
     &rwi_family_reduce,
     &rwi_family_loss,
-    &rwi_family_shape, &rwi_family_gather, &rwi_family_mask, &rwi_family_batched_matmul,
+    &rwi_family_shape_view, &rwi_family_shape_join,
+    &rwi_family_gather, &rwi_family_mask, &rwi_family_batched_matmul,
     &rwi_family_norm,
     &rwi_family_regularize,
     &rwi_family_gather_columns,

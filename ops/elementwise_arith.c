@@ -12,36 +12,37 @@
  * The output is s.reps blocks of s.block elements (rw_bcast_of); an operand
  * either spans the whole output (full) or is one block repeated. */
 
-/* y = f(a, b) over the broadcast operands */
-static inline void binary_forward(rw_node *n, rw_real (*f)(rw_real a, rw_real b))
+/* y[r, j] = f(a, b) for j in [lo, hi) of every block r */
+static inline void binary_forward(rw_node *n, rw_real (*f)(rw_real a, rw_real b), size_t lo, size_t hi)
 {
     rw_bcast s = rw_bcast_of(n);
     for (size_t r = 0; r < s.reps; r++) {
         const rw_real *a = n->in[0]->value.data + (s.a_full ? r * s.block : 0);
         const rw_real *b = n->in[1]->value.data + (s.b_full ? r * s.block : 0);
         rw_real *y = n->value.data + r * s.block;
-        for (size_t j = 0; j < s.block; j++)
+        for (size_t j = lo; j < hi; j++)
             y[j] = f(a[j], b[j]);
     }
 }
 
-/* d(operand) += sign * dy, summed over the repeats when it is broadcast. */
-static void accumulate(rw_real *grad, bool full, const rw_real *dy, rw_bcast s, rw_real sign)
+/* d(operand)[j] += sign * dy[r, j] for j in [lo, hi), summed over the
+ * repeats r when the operand is broadcast. */
+static void accumulate(rw_real *grad, bool full, const rw_real *dy, rw_bcast s, rw_real sign, size_t lo, size_t hi)
 {
     if (!grad)
         return;
     for (size_t r = 0; r < s.reps; r++) {
         rw_real *g = grad + (full ? r * s.block : 0);
         const rw_real *d = dy + r * s.block;
-        for (size_t j = 0; j < s.block; j++)
+        for (size_t j = lo; j < hi; j++)
             g[j] += sign * d[j];
     }
 }
 
-/* da += fa(dy, a, b), db += fb(dy, a, b), each gradient summed over the
- * repeats when its operand is broadcast. */
+/* da += fa(dy, a, b), db += fb(dy, a, b) for j in [lo, hi) of every block,
+ * each gradient summed over the repeats when its operand is broadcast. */
 static inline void binary_backward(rw_node *n, rw_real (*fa)(rw_real dy, rw_real a, rw_real b),
-                                   rw_real (*fb)(rw_real dy, rw_real a, rw_real b))
+                                   rw_real (*fb)(rw_real dy, rw_real a, rw_real b), size_t lo, size_t hi)
 {
     rw_bcast s = rw_bcast_of(n);
     rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
@@ -50,12 +51,19 @@ static inline void binary_backward(rw_node *n, rw_real (*fa)(rw_real dy, rw_real
         const rw_real *a = n->in[0]->value.data + ao, *b = n->in[1]->value.data + bo;
         const rw_real *dy = n->grad + r * s.block;
         if (ga)
-            for (size_t j = 0; j < s.block; j++)
+            for (size_t j = lo; j < hi; j++)
                 ga[ao + j] += fa(dy[j], a[j], b[j]);
         if (gb)
-            for (size_t j = 0; j < s.block; j++)
+            for (size_t j = lo; j < hi; j++)
                 gb[bo + j] += fb(dy[j], a[j], b[j]);
     }
+}
+
+/* Runs piece over the columns of a block (every repeat at once), split
+ * across threads when the block is long. */
+static void by_columns(rw_node *n, void (*piece)(void *node, size_t lo, size_t hi))
+{
+    rwi_op_pieces(n, rw_bcast_of(n).block, RWI_GRAIN_ARITH, piece);
 }
 
 static rw_node *binary(rw_graph *g, const rw_op_def *def, rw_node *a, rw_node *b)
@@ -68,15 +76,18 @@ static rw_node *binary(rw_graph *g, const rw_op_def *def, rw_node *a, rw_node *b
 
 static rw_real add_of(rw_real a, rw_real b) { return a + b; }
 
-static void add_forward(rw_node *n) { binary_forward(n, add_of); }
+static void add_forward_piece(void *n, size_t lo, size_t hi) { binary_forward(n, add_of, lo, hi); }
+static void add_forward(rw_node *n) { by_columns(n, add_forward_piece); }
 
 /* da += dy, db += dy */
-static void add_backward(rw_node *n)
+static void add_backward_piece(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     rw_bcast s = rw_bcast_of(n);
-    accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1);
-    accumulate(n->in[1]->grad, s.b_full, n->grad, s, 1);
+    accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1, lo, hi);
+    accumulate(n->in[1]->grad, s.b_full, n->grad, s, 1, lo, hi);
 }
+static void add_backward(rw_node *n) { by_columns(n, add_backward_piece); }
 
 static const rw_op_def add_def = {
     .fills_output = true,
@@ -89,15 +100,18 @@ rw_node *rw_add(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &add_def
 
 static rw_real sub_of(rw_real a, rw_real b) { return a - b; }
 
-static void sub_forward(rw_node *n) { binary_forward(n, sub_of); }
+static void sub_forward_piece(void *n, size_t lo, size_t hi) { binary_forward(n, sub_of, lo, hi); }
+static void sub_forward(rw_node *n) { by_columns(n, sub_forward_piece); }
 
 /* da += dy, db -= dy */
-static void sub_backward(rw_node *n)
+static void sub_backward_piece(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     rw_bcast s = rw_bcast_of(n);
-    accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1);
-    accumulate(n->in[1]->grad, s.b_full, n->grad, s, -1);
+    accumulate(n->in[0]->grad, s.a_full, n->grad, s, 1, lo, hi);
+    accumulate(n->in[1]->grad, s.b_full, n->grad, s, -1, lo, hi);
 }
+static void sub_backward(rw_node *n) { by_columns(n, sub_backward_piece); }
 
 static const rw_op_def sub_def = {
     .fills_output = true,
@@ -110,12 +124,14 @@ rw_node *rw_sub(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &sub_def
 
 static rw_real mul_of(rw_real a, rw_real b) { return a * b; }
 
-static void mul_forward(rw_node *n) { binary_forward(n, mul_of); }
+static void mul_forward_piece(void *n, size_t lo, size_t hi) { binary_forward(n, mul_of, lo, hi); }
+static void mul_forward(rw_node *n) { by_columns(n, mul_forward_piece); }
 
 /* da += dy * b, db += dy * a */
 static rw_real mul_grad_a(rw_real dy, rw_real a, rw_real b) { (void)a; return dy * b; }
 static rw_real mul_grad_b(rw_real dy, rw_real a, rw_real b) { (void)b; return dy * a; }
-static void mul_backward(rw_node *n) { binary_backward(n, mul_grad_a, mul_grad_b); }
+static void mul_backward_piece(void *n, size_t lo, size_t hi) { binary_backward(n, mul_grad_a, mul_grad_b, lo, hi); }
+static void mul_backward(rw_node *n) { by_columns(n, mul_backward_piece); }
 
 static const rw_op_def mul_def = {
     .fills_output = true,
@@ -128,12 +144,14 @@ rw_node *rw_mul(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &mul_def
 
 static rw_real div_of(rw_real a, rw_real b) { return a / b; }
 
-static void div_forward(rw_node *n) { binary_forward(n, div_of); }
+static void div_forward_piece(void *n, size_t lo, size_t hi) { binary_forward(n, div_of, lo, hi); }
+static void div_forward(rw_node *n) { by_columns(n, div_forward_piece); }
 
 /* da += dy / b, db -= dy * a / b^2 */
 static rw_real div_grad_a(rw_real dy, rw_real a, rw_real b) { (void)a; return dy / b; }
 static rw_real div_grad_b(rw_real dy, rw_real a, rw_real b) { return -(dy * a / (b * b)); }
-static void div_backward(rw_node *n) { binary_backward(n, div_grad_a, div_grad_b); }
+static void div_backward_piece(void *n, size_t lo, size_t hi) { binary_backward(n, div_grad_a, div_grad_b, lo, hi); }
+static void div_backward(rw_node *n) { by_columns(n, div_backward_piece); }
 
 static const rw_op_def div_def = {
     .name = "div", .arity = 2, .shape = rwi_op_binary_shape, .forward = div_forward, .backward = div_backward,

@@ -18,21 +18,26 @@ static rw_node *unary(rw_graph *g, const rw_op_def *def, rw_node *x) { return rw
 
 /* ---- tanh: y = tanh x ----------------------------------------------------- */
 
-static void tanh_forward(rw_node *n)
+static void tanh_forward_piece(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     const rw_real *restrict x = n->in[0]->value.data;
     rw_real *restrict y = n->value.data;
-    for (size_t i = 0; i < n->value.size; i++)
+    for (size_t i = lo; i < hi; i++)
         y[i] = rw_fast_tanh(x[i]);
 }
+static void tanh_forward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, tanh_forward_piece); }
 
 /* dx += dy * (1 - y^2) */
-static void tanh_backward(rw_node *n)
+static void tanh_backward_piece(void *node, size_t lo, size_t hi)
 {
-    const rw_real *y = n->value.data;
-    for (size_t i = 0; i < n->value.size; i++)
-        n->in[0]->grad[i] += n->grad[i] * (1 - y[i] * y[i]);
+    rw_node *n = node;
+    const rw_real *restrict y = n->value.data, *restrict dy = n->grad;
+    rw_real *restrict dx = n->in[0]->grad;
+    for (size_t i = lo; i < hi; i++)
+        dx[i] += dy[i] * (1 - y[i] * y[i]);
 }
+static void tanh_backward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, tanh_backward_piece); }
 
 static const rw_op_def tanh_def = {
     .fills_output = true,
@@ -43,21 +48,26 @@ rw_node *rw_tanh(rw_graph *g, rw_node *x) { return unary(g, &tanh_def, x); }
 
 /* ---- sigmoid: y = 1 / (1 + e^-x) ------------------------------------------ */
 
-static void sigmoid_forward(rw_node *n)
+static void sigmoid_forward_piece(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     const rw_real *restrict x = n->in[0]->value.data;
     rw_real *restrict y = n->value.data;
-    for (size_t i = 0; i < n->value.size; i++)
+    for (size_t i = lo; i < hi; i++)
         y[i] = rw_fast_sigmoid(x[i]);
 }
+static void sigmoid_forward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, sigmoid_forward_piece); }
 
 /* dx += dy * y * (1 - y) */
-static void sigmoid_backward(rw_node *n)
+static void sigmoid_backward_piece(void *node, size_t lo, size_t hi)
 {
-    const rw_real *y = n->value.data;
-    for (size_t i = 0; i < n->value.size; i++)
-        n->in[0]->grad[i] += n->grad[i] * y[i] * (1 - y[i]);
+    rw_node *n = node;
+    const rw_real *restrict y = n->value.data, *restrict dy = n->grad;
+    rw_real *restrict dx = n->in[0]->grad;
+    for (size_t i = lo; i < hi; i++)
+        dx[i] += dy[i] * y[i] * (1 - y[i]);
 }
+static void sigmoid_backward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, sigmoid_backward_piece); }
 
 static const rw_op_def sigmoid_def = {
     .fills_output = true,

@@ -23,12 +23,14 @@ static rw_status gather_columns_shape(const rw_node *n, rw_shape *out, rw_dtype 
     return RW_OK;
 }
 
-static void gather_columns_forward(rw_node *n)
+/* rows [lo, hi) of y: y[r, :] = w[:, ids[r]] */
+static void gather_columns_forward_piece(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
     const rw_real *w = n->in[0]->value.data;
     const int32_t *ids = n->in[1]->value.idata;
-    for (size_t r = 0; r < n->in[1]->value.size; r++) {
+    for (size_t r = lo; r < hi; r++) {
         rw_real *y = n->value.data + r * (size_t)G;
         if (ids[r] < 0)
             continue; /* the output was zero-filled */
@@ -37,8 +39,17 @@ static void gather_columns_forward(rw_node *n)
     }
 }
 
-static void gather_columns_backward(rw_node *n)
+/* the rows split across threads: each writes its own */
+static void gather_columns_forward(rw_node *n)
 {
+    size_t G = (size_t)n->in[0]->value.shape.dim[0];
+    rwi_parallel_for(n->in[1]->value.size, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, n);
+}
+
+/* table rows [lo, hi): dw[k, ids[r]] += dy[r, k] for every r in order */
+static void gather_columns_backward_piece(void *node, size_t lo, size_t hi)
+{
+    rw_node *n = node;
     int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
     rw_real *gw = n->in[0]->grad;
     const int32_t *ids = n->in[1]->value.idata;
@@ -46,9 +57,18 @@ static void gather_columns_backward(rw_node *n)
         const rw_real *dy = n->grad + r * (size_t)G;
         if (ids[r] < 0)
             continue;
-        for (int k = 0; k < G; k++)
-            gw[(size_t)k * (size_t)V + (size_t)ids[r]] += dy[k];
+        for (size_t k = lo; k < hi; k++)
+            gw[k * (size_t)V + (size_t)ids[r]] += dy[k];
     }
+}
+
+/* split by table rows k, not by ids (two ids may be equal): each element of
+ * dw sums its terms in the same order whatever the split */
+static void gather_columns_backward(rw_node *n)
+{
+    size_t rows = n->in[1]->value.size;
+    rwi_parallel_for((size_t)n->in[0]->value.shape.dim[0], RWI_GRAIN_ARITH / (rows + 1) + 1, 16,
+                     gather_columns_backward_piece, n);
 }
 
 static const rw_op_def gather_columns_def = {

@@ -1,6 +1,8 @@
 /* GEMM through BLIS for matmul, matmul_add and their deferred weight
  * gradients, and the number of threads those products may use. */
 #include "gemm.h"
+#include "gemm_small.h"
+#include "rewind_internal/parallel.h"
 #include "rewind/blas.h"
 #include "rewind/ops_matmul.h"
 
@@ -14,7 +16,9 @@ static int blis_threads = 1;
  * products of a recurrent step are skinny ([batch, H] x [H, 4H]), where its
  * default small-matrix path is markedly slower (see bench/README.md). */
 /* Products with at most this many rows (batch-1 generation, a few beams)
- * run as one GEMV per row. A GEMM packs all of B (a whole weight matrix)
+ * go first to the small-row kernel (gemm_small.c: a weight used as W^T,
+ * float); what it does not take (double, B not transposed, strided A rows)
+ * runs as one GEMV per row. A GEMM packs all of B (a whole weight matrix)
  * at every call, which for one row costs ten times the arithmetic: on the
  * skx kernels [1, 256] x [256, 1024] takes 133 us as a GEMM, 11.5 us as a
  * GEMV, and 8 GEMVs still beat one GEMM (bench/README.md). */
@@ -38,6 +42,8 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
              inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc)
 {
     rw_real one = 1;
+    if (rwi_gemm_small(rwi_gemm_small_kernel(), m, n, k, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc))
+        return; /* a few rows against a weight W^T: gemm_small.c */
     rw_blas_prepare(); /* BLIS's kernel set is chosen before its first call */
     if (m <= RW_GEMV_MAX_ROWS && k > 0) {
         gemv_rows(m, n, k, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
@@ -60,14 +66,17 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
 }
 
 
+/* Threads are rewind's own pool (core/parallel.c): it splits products by
+ * columns (gemm_split.c) and long elementwise loops, while BLIS itself stays
+ * on one thread (blis_threads is left at 1). Debian's BLIS threads through
+ * OpenMP, whose idle threads spin after every product and would take the
+ * cores the pool's pieces need. */
 rw_status rw_set_threads(int n)
 {
     if (n < 1)
         return rw_error(RW_ERR_ARG, "rw_set_threads: the number of threads must be at least 1, not %d", n);
-    blis_threads = n;
-    rw_blas_prepare();
-    bli_thread_set_num_threads(blis_threads);
+    rwi_parallel_set_threads(n);
     return RW_OK;
 }
 
-int rw_get_threads(void) { return blis_threads; }
+int rw_get_threads(void) { return rwi_parallel_threads(); }

@@ -19,4 +19,10 @@ typedef struct rw_strided {
 void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b, inc_t rsb,
              inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc);
 
+/* rwi_gemm split by columns across the thread pool (gemm_split.c): each
+ * piece is one single-threaded rwi_gemm on C[:, lo:hi] and B[:, lo:hi], so
+ * every element of C is computed as by one rwi_gemm, whatever the split. */
+void rwi_gemm_split(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b,
+                    inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc);
+
 #endif

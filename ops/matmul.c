@@ -81,7 +81,7 @@ static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 static void matmul_forward(rw_node *n)
 {
     dims d = dims_of(n);
-    rwi_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
+    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
             n->value.data, d.n, 1);
 }
 
@@ -92,10 +92,10 @@ static void matmul_backward(rw_node *n)
     const rw_real *a = n->in[0]->value.data, *b = n->in[1]->value.data, *dc = n->grad;
     rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
     if (ga) /* d op(A) [M,K] += dC [M,N] op(B)^T [N,K] */
-        rwi_gemm(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
+        rwi_gemm_split(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
     /* d op(B) [K,N] += op(A)^T [K,M] dC [M,N] */
     if (gb && !rwi_matmul_defer_weight_grad(n, d.a, d.b, d.m, d.k, d.n))
-        rwi_gemm(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
+        rwi_gemm_split(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
 }
 
 static const rw_op_def matmul_def = {
@@ -142,7 +142,7 @@ static void matmul_add_forward(rw_node *n)
         for (dim_t r = 0; r < d.m; r++)
             memcpy(n->value.data + (size_t)r * (size_t)d.n, c, (size_t)d.n * sizeof(rw_real));
     }
-    rwi_gemm(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
+    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
             n->value.data, d.n, 1);
 }
 

@@ -11,27 +11,37 @@
  * How: matmul's backward calls rwi_matmul_defer_weight_grad instead of
  * computing the term. The first term of a weight registers one group with
  * the core's rw_backward_defer (keyed by the weight's gradient buffer);
- * later terms join it. At the end of the pass the core runs the group,
- * which copies the terms' rows together and does the one GEMM (or, with a
- * single term, the GEMM on it directly).
+ * later terms join it. Once the waiting terms hold CHUNK_ROWS rows, the
+ * group copies their rows together, does the one GEMM and gives their dC_t
+ * buffers back to the pass (so at most a chunk of them is kept, and the
+ * copies are one chunk, reused); at the end of the pass the core runs the
+ * group for the rest. A single waiting term needs no copy.
  *
  * Why it stays correct:
  *  - only parameter leaves are deferred: no backward reads a leaf's
  *    gradient, so nothing can observe it before the group has run;
  *  - the terms keep pointers to A_t (a node value, never overwritten) and
  *    dC_t, whose buffer the core would recycle once its node's backward has
- *    run; keep_grad tells it not to;
+ *    run; keep_grad tells it not to, until the group has used it;
  *  - a term whose weight is used with another layout, or for which no
- *    memory is left, is computed at once, as without deferral; so is the
- *    whole group if the gathered copies cannot be allocated.
+ *    memory is left, is computed at once, as without deferral; so is a
+ *    chunk if its gathered copies cannot be allocated.
  * The sum is the same; only the order of the floating-point additions
- * inside it differs from T separate products. */
+ * inside it differs from T separate products (and it is the same at any
+ * number of threads). */
 #include <string.h>
 #include "matmul_wgrad.h"
+#include "rewind_internal/backward.h"
 #include "rewind/param.h"
+
+/* rows of the waiting terms that make a chunk: large enough for a GEMM at
+ * full speed (an inner dimension of 1024), small enough that the kept dC_t
+ * and the gathered copies stay a few MiB */
+#define CHUNK_ROWS 1024
 
 typedef struct wgrad_term {
     struct wgrad_term *next;
+    rw_node *node;          /* whose gradient is dC_t */
     const rw_real *a, *dc;
     inc_t rs, cs;           /* op(A) [m, k] */
     dim_t m;
@@ -41,49 +51,75 @@ typedef struct wgrad_group {
     rw_defer base;          /* key: the gradient buffer */
     rw_real *grad;
     rw_strided b;           /* op(B)'s strides on the gradient buffer */
-    dim_t k, n, rows;
-    wgrad_term *terms;      /* newest first */
+    dim_t k, n, rows;       /* rows: of the waiting terms */
+    wgrad_term *terms;      /* waiting, newest first */
+    rw_real *gathered_a, *gathered_c;   /* room for `capacity` rows, made at the first chunk */
+    dim_t capacity;
 } wgrad_group;
 
 /* d op(B) += op(A_t)^T dC_t for one term, now */
 static void wgrad_one(const wgrad_group *grp, const wgrad_term *t)
 {
-    rwi_gemm(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    rwi_gemm_split(grp->k, grp->n, t->m, t->a, t->cs, t->rs, t->dc, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+}
+
+/* The room for the gathered rows, or false (out of memory: one product per term). */
+static bool gather_room(wgrad_group *grp, rw_graph *g)
+{
+    if (grp->gathered_a && grp->rows <= grp->capacity)
+        return true;
+    dim_t cap = grp->rows > CHUNK_ROWS ? grp->rows : CHUNK_ROWS;
+    rw_arena *arena = rw_graph_arena(g);
+    rw_real *A = rw_arena_alloc(arena, (size_t)cap * (size_t)grp->k * sizeof(rw_real));
+    rw_real *C = A ? rw_arena_alloc(arena, (size_t)cap * (size_t)grp->n * sizeof(rw_real)) : NULL;
+    if (!C)
+        return false;
+    grp->gathered_a = A;
+    grp->gathered_c = C;
+    grp->capacity = cap;
+    return true;
+}
+
+/* All waiting terms into the gradient: one GEMM over their rows stacked
+ * (A [rows, k] holds every op(A_t) row by row, C [rows, n] every dC_t);
+ * then their dC_t buffers go back to the pass. */
+static void wgrad_run(wgrad_group *grp, rw_graph *g)
+{
+    wgrad_term *t = grp->terms;
+    if (!t)
+        return;
+    if (!t->next) {
+        wgrad_one(grp, t);
+    } else if (!gather_room(grp, g)) {
+        for (; t; t = t->next)
+            wgrad_one(grp, t);
+    } else {
+        rw_real *A = grp->gathered_a, *C = grp->gathered_c;
+        dim_t row = 0;
+        for (; t; t = t->next) {
+            for (dim_t i = 0; i < t->m; i++, row++) {
+                rw_real *dst = A + (size_t)row * (size_t)grp->k;
+                if (t->cs == 1) {
+                    memcpy(dst, t->a + (size_t)i * (size_t)t->rs, (size_t)grp->k * sizeof(rw_real));
+                } else {
+                    for (dim_t j = 0; j < grp->k; j++)
+                        dst[j] = t->a[(size_t)i * (size_t)t->rs + (size_t)j * (size_t)t->cs];
+                }
+            }
+            memcpy(C + (size_t)(row - t->m) * (size_t)grp->n, t->dc,
+                   (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
+        }
+        rwi_gemm_split(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+    }
+    for (t = grp->terms; t; t = t->next)
+        if (t->node->keep_grad) /* (the newest term's node may still be inside its backward) */
+            rwi_backward_release_grad(t->node);
+    grp->terms = NULL;
+    grp->rows = 0;
 }
 
 /* Run by the core at the end of the backward pass. */
-static void wgrad_flush(rw_defer *d, rw_graph *g)
-{
-    wgrad_group *grp = (wgrad_group *)d;
-    wgrad_term *t = grp->terms;
-    if (!t->next) { /* one term: no gathering needed */
-        wgrad_one(grp, t);
-        return;
-    }
-    rw_arena *arena = rw_graph_arena(g);
-    rw_real *A = rw_arena_alloc(arena, (size_t)grp->rows * (size_t)grp->k * sizeof(rw_real));
-    rw_real *C = rw_arena_alloc(arena, (size_t)grp->rows * (size_t)grp->n * sizeof(rw_real));
-    if (!A || !C) { /* out of memory: fall back to one product per term */
-        for (; t; t = t->next)
-            wgrad_one(grp, t);
-        return;
-    }
-    /* A [rows, k] holds every op(A_t) row by row, C [rows, n] every dC_t. */
-    dim_t row = 0;
-    for (; t; t = t->next) {
-        for (dim_t i = 0; i < t->m; i++, row++) {
-            rw_real *dst = A + (size_t)row * (size_t)grp->k;
-            if (t->cs == 1) {
-                memcpy(dst, t->a + (size_t)i * (size_t)t->rs, (size_t)grp->k * sizeof(rw_real));
-            } else {
-                for (dim_t j = 0; j < grp->k; j++)
-                    dst[j] = t->a[(size_t)i * (size_t)t->rs + (size_t)j * (size_t)t->cs];
-            }
-        }
-        memcpy(C + (size_t)(row - t->m) * (size_t)grp->n, t->dc, (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
-    }
-    rwi_gemm(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
-}
+static void wgrad_flush(rw_defer *d, rw_graph *g) { wgrad_run((wgrad_group *)d, g); }
 
 bool rwi_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t m, dim_t k, dim_t nn)
 {
@@ -105,10 +141,14 @@ bool rwi_matmul_defer_weight_grad(rw_node *n, rw_strided a, rw_strided b, dim_t 
                               .k = k, .n = nn };
         rw_backward_defer(g, &grp->base);
     }
-    *t = (wgrad_term){ .next = grp->terms, .a = n->in[0]->value.data, .dc = n->grad, .rs = a.rs, .cs = a.cs,
-                       .m = m };
+    *t = (wgrad_term){ .next = grp->terms, .node = n, .a = n->in[0]->value.data, .dc = n->grad, .rs = a.rs,
+                       .cs = a.cs, .m = m };
     grp->terms = t;
     grp->rows += m;
-    n->keep_grad = true; /* the flush reads dC at the end of the pass */
+    if (grp->rows >= CHUNK_ROWS) {
+        wgrad_run(grp, g); /* n's own gradient is released by the core when its backward returns */
+        return true;
+    }
+    n->keep_grad = true; /* a later chunk, or the end of the pass, reads dC */
     return true;
 }

@@ -109,6 +109,20 @@ static inline void rw_unary_backward(rw_node *n, rw_real (*dfdx)(rw_real x, rw_r
         gx[i] += n->grad[i] * dfdx(xs[i], ys[i], k);
 }
 
+/* ---- splitting an op's loop across the thread pool ------------------------
+ * piece(node, lo, hi) does elements [lo, hi) of the op's loop over `count`
+ * elements; it runs as one piece, or as one per thread when the loop has
+ * at least two pieces of `grain` (RWI_GRAIN_*, rewind_internal/parallel.h). A piece computes each element
+ * exactly as the whole loop would, so results do not depend on the number
+ * of threads; a piece never sums over elements another piece may touch. */
+#include "rewind_internal/parallel.h"
+
+static inline void rwi_op_pieces(rw_node *n, size_t count, size_t grain,
+                                 void (*piece)(void *node, size_t lo, size_t hi))
+{
+    rwi_parallel_for(count, grain, 16, piece, n);
+}
+
 /* The attribute struct of a node, typed. */
 #define RW_ATTRS(n, type) ((const type *)(n)->attrs)
 

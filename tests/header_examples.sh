@@ -1,19 +1,25 @@
 #!/bin/sh
-# Compiles the usage examples in the comments of the cell and sequence-runner
-# headers, so that they cannot drift from the API. An example is a run of
+# Compiles the usage examples in the comments of the cell, sequence-runner
+# and data-parallel headers, so that they cannot drift from the API. An example is a run of
 # comment lines indented by four more spaces (" *     code"). A block that
 # defines something ("static ..." or "typedef ...") is placed at file scope;
 # any other block becomes the body of a function that has P, rng, V, g and
-# ids at hand. Usage: header_examples.sh CC SOURCE_DIR BINARY_DIR
+# ids at hand. model.h: only its blocks that define a function are compiled
+# (its other snippets are fragments of a program).
+# Usage: header_examples.sh CC SOURCE_DIR BINARY_DIR
 cc=$1 src=$2 bin=$3
 out=$(mktemp -d) || exit 1
 trap 'rm -rf "$out"' EXIT
-for h in cell.h cells.h rnn.h; do
-  awk '
+for h in cell.h cells.h rnn.h dist.h model.h; do
+  only_static=0
+  [ "$h" = model.h ] && only_static=1
+  awk -v only_static=$only_static '
     function emit() {
       n++
       if (block ~ /(^|\n)    (static|typedef) /)
         filescope = filescope block "\n"
+      else if (only_static)
+        n = n
       else
         body = body "static void example_" n "(rw_params *P, rw_rng rng, int V, rw_graph *g, rw_node *ids)\n{\n" \
                block "    (void)P; (void)rng; (void)V; (void)g; (void)ids;\n}\n"

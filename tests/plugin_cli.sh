@@ -35,3 +35,23 @@ if [ -f "$libm" ]; then
 fi
 expect_error "rewind_plugin_init() failed (returned 1): .*already registered\|rewind_plugin_init() failed" \
     --plugin "$plugin" --plugin "$plugin"
+
+# plugins: in the model file, relative to the file: loaded before the
+# layers are resolved, by train and by eval from the checkpoint.
+mkdir "$dir/yaml"
+cp "$plugin" "$dir/yaml/swish.so"
+sed -e "s|^train: \.\./\.\./models/data|train: $src/models/data|" \
+    -e "s|  train: \.\./\.\./models/data|  train: $src/models/data|" \
+    -e 's|^format: rewind/1$|format: rewind/1\nplugins: [swish.so]|' \
+    "$src/examples/plugin/swish_classifier.yaml" >"$dir/yaml/model.yaml"
+"$rewind" train "$dir/yaml/model.yaml" --steps 10 --checkpoint "$dir/yaml/run/last.rwc" --quiet 2>"$dir/train.err" || {
+    cat "$dir/train.err"; fail "training with plugins: in the model file"; }
+"$rewind" eval "$dir/yaml/run/last.rwc" >"$dir/out" 2>&1 || fail "eval with plugins: $(cat "$dir/out")"
+echo "ok: plugins: [swish.so] in the model file: trained and evaluated"
+"$rewind" --plugin "$dir/yaml/swish.so" check "$dir/yaml/model.yaml" >"$dir/out" 2>&1 ||
+    fail "--plugin and plugins: naming the same plugin: $(cat "$dir/out")"
+sed 's|^plugins: \[swish.so\]$|plugins:\n  - missing.so|' "$dir/yaml/model.yaml" >"$dir/yaml/missing.yaml"
+if "$rewind" train "$dir/yaml/missing.yaml" --steps 1 >"$dir/out" 2>&1; then fail "a missing plugin file trained"; fi
+grep -q "missing.yaml:7:5: error: plugin 'missing.so' not found" "$dir/out" ||
+    fail "missing plugin: want a positioned error, got: $(cat "$dir/out")"
+echo "ok: a missing plugin file is an error at its position"

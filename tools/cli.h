@@ -12,6 +12,7 @@
 #define REWIND_TOOLS_CLI_H
 
 #include <stdbool.h>
+#include <rewind/error.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -22,12 +23,16 @@ int cmd_check(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_cells(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* plugins.c: loads every "--plugin PATH" (or --plugin=PATH), wherever it is
  * on the command line, and removes it from argv. -1 to go on, else the exit
  * status (a clear message was printed). */
 int plugins_load_from_args(int *argc, char **argv);
+/* The rw_model_load_opts.load_plugin of every command: loads a model file's
+ * `plugins:` entry (once, also when --plugin named the same file). */
+rw_status plugins_load_for_model(const char *path, void *ctx);
 int cmd_translate(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 

@@ -27,6 +27,9 @@ static const char *data_kind_name(rw_data_kind k)
     case RW_DATA_CHARS: return "chars";
     case RW_DATA_TSV_CLASSIFY: return "tsv_classify";
     case RW_DATA_TSV_SEQ2SEQ: return "tsv_seq2seq";
+    case RW_DATA_TSV_VECTORS: return "tsv_vectors";
+    case RW_DATA_TSV_TAGGING: return "tsv_tagging";
+    case RW_DATA_LINES: return "lines";
     }
     return "?";
 }

@@ -9,17 +9,19 @@
 #include "cli.h"
 #include "eval.h"
 #include "load.h"
+#include "walk.h"
 
 static const cli_opt opts[] = {
     { "data", "FILE", true, "score this file instead (the format of the model's data: kind)" },
     { "checkpoint", "PATH", false, "for MODEL.yaml: the parameters (default: train.checkpoint, else "
                                    "runs/<name>/last.rwc)" },
     { "set", "PATH=VALUE", true, "for MODEL.yaml: override a setting of the file" },
+    { "mc-dropout", "N", false, "Monte-Carlo dropout: average the probabilities of N passes with dropout on" },
 };
 
 static const cli_command eval_cmd = {
     .name = "eval",
-    .usage = "CHECKPOINT|MODEL.yaml [--data FILE ...] [--checkpoint PATH] [--set PATH=VALUE ...]",
+    .usage = "CHECKPOINT|MODEL.yaml [--data FILE ...] [--checkpoint PATH] [--set PATH=VALUE ...] [--mc-dropout N]",
     .summary = "Scores a trained model: the mean loss per target (cross-entropy, in nats) and, for a token\n"
                "model, its perplexity and bits per token; for a classifier, its accuracy. Without --data it\n"
                "scores the validation data (the valid files or the held-out valid_fraction) and the test\n"
@@ -42,7 +44,40 @@ static void report(const rw_model *m, const char *what, const eval_result *r)
         printf("  perplexity %.3f  bits/token %.4f  (%.0f targets)", exp(loss), loss / log(2.0), r->weight);
     if (r->skipped)
         printf("  [%ld empty examples skipped]", r->skipped);
+    if (r->metrics)
+        eval_metrics_print_classes(stdout, r->metrics, rw_model_label, m);
     printf("\n");
+}
+
+static bool examples_kind(const rw_model *m)
+{
+    rw_data_kind k = rw_model_data_config_of(m)->kind;
+    return k == RW_DATA_LINES || k == RW_DATA_TSV_TAGGING || k == RW_DATA_TSV_VECTORS ||
+           rw_model_target_kind(m) == RW_TARGET_ALIGNED;
+}
+
+/* The example kinds: --data files, else the validation examples and the test files. */
+static int evaluate_examples(rw_model *m, const cli_args *a)
+{
+    int n_data;
+    const char *const *data = cli_get_all(a, "data", &n_data);
+    const rw_model_files *test = &rw_model_data_config_of(m)->test;
+    const rw_seqdata *valid = n_data ? NULL : rw_model_examples(m, RW_SPLIT_VALID);
+    if (valid && eval_examples(m, valid, "valid") != RW_OK)
+        return EXIT_FAIL;
+    const char *const *files = n_data ? data : (const char *const *)test->paths;
+    int n = n_data ? n_data : test->count;
+    if (!n && !valid) {
+        rw_error(RW_ERR_ARG, "model '%s' has no validation or test data; score a file with --data FILE",
+                 rw_model_name(m));
+        return EXIT_FAIL;
+    }
+    if (!n)
+        return EXIT_OK;
+    rw_seqdata *d = rw_model_read_examples(m, files, n);
+    rw_status st = d ? eval_examples(m, d, n_data ? (n == 1 ? files[0] : "data") : "test") : rw_last_status();
+    rw_seqdata_free(d);
+    return st == RW_OK ? EXIT_OK : EXIT_FAIL;
 }
 
 /* MODEL.yaml: the model with its data (which gives the vocabulary), and its
@@ -78,9 +113,18 @@ static rw_model *from_yaml(const cli_args *a)
     return m;
 }
 
-static int evaluate(rw_model *m, const cli_args *a)
+static int evaluate_split(rw_model *m, const cli_args *a, eval_metrics *e)
 {
-    eval_result r = { 0 };
+    bool ok = true;
+    long mc = 0;
+    cli_long(a, "mc-dropout", 1, 10000, &mc, &ok);
+    if (!ok)
+        return EXIT_USAGE;
+    if (mc > 0 && rw_model_is_seq2seq(m)) {
+        rw_error(RW_ERR_ARG, "--mc-dropout: not available for an encoder-decoder");
+        return EXIT_FAIL;
+    }
+    eval_result r = { .mc_passes = (int)mc, .metrics = e };
     int n_data;
     const char *const *data = cli_get_all(a, "data", &n_data);
     if (n_data) {
@@ -102,7 +146,9 @@ static int evaluate(rw_model *m, const cli_args *a)
     }
     const rw_model_files *test = &rw_model_data_config_of(m)->test;
     if (test->count) {
-        eval_result t = { 0 };
+        if (e)
+            eval_metrics_reset(e);
+        eval_result t = { .mc_passes = (int)mc, .metrics = e };
         if (eval_files(m, (const char *const *)test->paths, test->count, &t) != RW_OK)
             return EXIT_FAIL;
         report(m, "test", &t);
@@ -114,6 +160,18 @@ static int evaluate(rw_model *m, const cli_args *a)
         return EXIT_FAIL;
     }
     return EXIT_OK;
+}
+
+static int evaluate(rw_model *m, const cli_args *a)
+{
+    if (examples_kind(m))
+        return evaluate_examples(m, a);
+    eval_metrics e;
+    bool per_class = rw_model_classes(m) > 0 && eval_metrics_init(&e, rw_model_classes(m)) == RW_OK;
+    int st = evaluate_split(m, a, per_class ? &e : NULL);
+    if (per_class)
+        eval_metrics_free(&e);
+    return st;
 }
 
 int cmd_eval(int argc, char **argv)

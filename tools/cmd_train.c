@@ -10,6 +10,7 @@
 #include <rewind.h>
 #include "cli.h"
 #include "curves.h"
+#include "dist_run.h"
 #include "load.h"
 #include "seq2seq_tools.h"
 #include "train_support.h"
@@ -36,7 +37,9 @@ static const cli_command train_cmd = {
                "'rewind sample' and 'rewind eval' work from the checkpoint alone. Ctrl-C (or SIGTERM)\n"
                "finishes the current step, saves the checkpoint and exits with status 0; a second Ctrl-C\n"
                "quits at once. --resume goes on from the saved step. --steps and --epochs replace the\n"
-               "file's length. A language model prints a sample of generated text at the end.",
+               "file's length. A language model prints a sample of generated text at the end.\n"
+               "Under 'mpirun -np K' the K processes train together, each on 1/K of every batch;\n"
+               "rank 0 alone prints, logs and saves (docs/scaling.md).",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -53,8 +56,11 @@ typedef struct train_run {
     char *ck_default;             /* runs/<name>/last.rwc when the file names no checkpoint */
     char *best_path;              /* where the best parameters were saved, if apart */
     char *model_dir, *sets_text;  /* metadata values we own */
-    const char *meta_keys[8];
-    const char *meta_values[8];
+    const char *meta_keys[10];
+    const char *meta_values[10];
+    int state_meta;               /* index of META_STATE in meta_values, or -1 */
+    char *state_text;             /* the carried state after the last step (meta value) */
+    char *resume_state;           /* the carried state read from the checkpoint */
     long steps, epochs, threads, ck_every;
     bool has_steps, has_epochs, has_threads, has_ck_every;
     long start_step;
@@ -62,6 +68,8 @@ typedef struct train_run {
     long skip;
     progress prog;
     curves curves;                /* curves.svg beside the checkpoint */
+    dist_source shard;            /* under mpirun: this process' columns of each batch */
+    rw_dist_train dist;
 } train_run;
 
 static bool parse_numbers(train_run *r)
@@ -94,6 +102,12 @@ static rw_status add_metadata(train_run *r)
     if (r->n_sets) {
         r->meta_keys[n] = META_SETS;
         r->meta_values[n++] = r->sets_text;
+    }
+    r->state_meta = -1;
+    if (rw_model_train_state(r->m)) {
+        r->state_meta = n;
+        r->meta_keys[n] = META_STATE;
+        r->meta_values[n++] = "";
     }
     o->checkpoint_meta_keys = r->meta_keys;
     o->checkpoint_meta_values = r->meta_values;
@@ -138,6 +152,15 @@ static rw_status setup(train_run *r)
         return rw_last_status();
     if (path_make_parents(o->checkpoint_path) != RW_OK)
         return rw_last_status();
+    /* parameters and up to two optimizer slots each, the model text, slack */
+    unsigned long long need = 3ull * rw_params_size(rw_model_params(m)) * sizeof(rw_real) +
+                              strlen(rw_model_text(m)) + (64u << 10);
+    if (checkpoint_dir_ready(o->checkpoint_path, need) != RW_OK)
+        return rw_last_status();
+    int stale = checkpoint_clean_stale(o->checkpoint_path);
+    if (stale)
+        fprintf(stderr, "rewind: removed %d temporary checkpoint file%s left by killed runs\n", stale,
+                stale == 1 ? "" : "s");
     return add_metadata(r);
 }
 
@@ -155,6 +178,11 @@ static rw_status resume(train_run *r)
     if (text && strcmp(text, rw_model_text(r->m)) != 0)
         fprintf(stderr, "rewind train: warning: '%s' changed since the checkpoint was saved; resuming with the "
                 "file as it is now\n", r->model_path);
+    const char *state = rw_checkpoint_meta(ck, META_STATE);
+    if (state && !(r->resume_state = strdup(state))) {
+        rw_checkpoint_close(ck);
+        return rw_error(RW_ERR_NOMEM, "out of memory");
+    }
     const char *sets = rw_checkpoint_meta(ck, META_SETS);
     if (strcmp(sets ? sets : "", r->sets_text) != 0)
         fprintf(stderr, "rewind train: warning: the checkpoint was trained with the settings [%s], this run has "
@@ -173,6 +201,8 @@ static rw_status resume(train_run *r)
     r->o.start_step = r->start_step;
     r->o.start_epoch = r->start_epoch;
     r->train = resume_wrap(&r->rs, r->train, r->start_epoch, r->skip);
+    r->rs.state = rw_model_train_state(r->m);
+    r->rs.state_text = r->resume_state;
     return RW_OK;
 }
 
@@ -298,6 +328,24 @@ static void print_sample(train_run *r)
     }
 }
 
+/* After each step (before rw_train saves a checkpoint): the carried state
+ * into the checkpoint's metadata, then the progress line. */
+static void after_step(const rw_train_progress *tp, void *ctx)
+{
+    train_run *r = ctx;
+    if (r->state_meta >= 0) {
+        char *text = rw_model_state_save(rw_model_train_state(r->m));
+        if (text) {
+            free(r->state_text);
+            r->state_text = text;
+            r->meta_values[r->state_meta] = text;
+        } else {
+            rw_error_clear(); /* the previous state stays; resuming then differs, nothing is lost */
+        }
+    }
+    curves_progress(tp, &r->curves); /* the progress line too */
+}
+
 static int run(train_run *r)
 {
     if (r->has_threads && rw_set_threads((int)r->threads) != RW_OK) {
@@ -312,7 +360,9 @@ static int run(train_run *r)
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;
     }
-    bool quiet = cli_has(&r->a, "quiet");
+    bool quiet = cli_has(&r->a, "quiet") || rw_dist_rank() != 0;
+    if (rw_dist_size() > 1)
+        r->train = dist_source_wrap(&r->shard, r->m, r->train);
     long total = total_steps(r);
     if (!quiet)
         print_header(r, total);
@@ -322,14 +372,22 @@ static int run(train_run *r)
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;
     }
-    r->o.progress = curves_progress;
-    r->o.progress_ctx = &r->curves;
+    r->o.progress = after_step;
+    r->o.progress_ctx = r;
     r->o.stop = &interrupt_flag;
+    if (rw_dist_size() > 1) {
+        rw_dist_train_setup(&r->dist, &r->o);
+        if (!quiet)
+            fprintf(stderr, "rewind: %d processes, each on 1/%d of every batch (rank 0 prints and saves)\n",
+                    rw_dist_size(), rw_dist_size());
+    }
     rw_train_result res;
     interrupt_install();
     rw_status s = rw_train(rw_model_params(r->m), r->opt, r->train, rw_model_loss_fn, r->m, &r->o, &res);
     interrupt_restore();
     progress_finish(&r->prog);
+    if (rw_dist_rank() != 0) /* the files and reports are rank 0's */
+        return s == RW_OK ? EXIT_OK : EXIT_FAIL;
     if (s == RW_OK && curves_write(&r->curves) != RW_OK) {
         fprintf(stderr, "rewind: warning: %s\n", rw_last_error());
         rw_error_clear();
@@ -357,16 +415,21 @@ int cmd_train(int argc, char **argv)
 {
     train_run r;
     memset(&r, 0, sizeof r);
+    if (dist_join(&argc, &argv) != RW_OK) {
+        cli_error("train", "%s", rw_last_error());
+        return EXIT_FAIL;
+    }
     int st = cli_parse(&train_cmd, argc, argv, &r.a);
     if (st >= 0)
-        return st;
+        return dist_leave(st);
     if (!parse_numbers(&r)) {
         cli_args_free(&r.a);
-        return EXIT_USAGE;
+        return dist_leave(EXIT_USAGE);
     }
     r.model_path = r.a.pos[0];
     r.sets = cli_get_all(&r.a, "set", &r.n_sets);
     st = run(&r);
+    dist_source_free(&r.shard);
     rw_optim_free(r.opt);
     rw_model_free(r.m);
     curves_free(&r.curves);
@@ -374,6 +437,8 @@ int cmd_train(int argc, char **argv)
     free(r.best_path);
     free(r.model_dir);
     free(r.sets_text);
+    free(r.state_text);
+    free(r.resume_state);
     cli_args_free(&r.a);
-    return st;
+    return dist_leave(st);
 }

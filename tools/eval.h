@@ -12,6 +12,8 @@ typedef struct eval_result {
     long correct;       /* classifiers: examples whose likeliest class is the label */
     long count;         /* classifiers: examples scored */
     long skipped;       /* examples left out (no tokens) */
+    int mc_passes;      /* set by the caller: > 0 scores Monte-Carlo dropout over that many passes */
+    struct eval_metrics *metrics; /* classifiers: per-class counts (walk.h), or NULL */
 } eval_result;
 
 /* Runs every batch of `src` (a source of rw_model_batch) in evaluation mode. */
@@ -19,5 +21,10 @@ rw_status eval_source(rw_model *m, const rw_train_source *src, eval_result *r);
 
 /* Reads and scores the files (one dataset, in order). */
 rw_status eval_files(rw_model *m, const char *const *paths, int n, eval_result *r);
+
+/* Scores examples of the kinds lines, tsv_tagging, tsv_vectors and prints
+ * "<what>: loss ..." with accuracy and per-class precision/recall, or mse
+ * and mae (eval_examples.c). */
+rw_status eval_examples(rw_model *m, const rw_seqdata *d, const char *what);
 
 #endif

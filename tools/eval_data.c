@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "eval.h"
+#include "walk.h"
 #include "seq2seq_tools.h"
 
 enum { EVAL_STREAMS = 16, EVAL_BATCH = 32 };
@@ -16,6 +17,19 @@ enum { EVAL_STREAMS = 16, EVAL_BATCH = 32 };
 static rw_status score(rw_graph *g, rw_model *m, const rw_model_batch *b, double weight, eval_result *r)
 {
     rw_graph_reset(g);
+    if (r->mc_passes > 0) { /* probabilities averaged over passes with dropout on */
+        rw_node *p = rw_model_mc_probs(g, m, b, r->mc_passes);
+        if (!p)
+            return rw_last_status();
+        long n = 0, right = 0;
+        double loss = rw_model_mc_loss(p, b, &n, &right);
+        bool classes = rw_model_classes(m) > 0;
+        r->loss_sum += (classes ? (double)n : weight) * loss;
+        r->weight += classes ? (double)n : weight;
+        r->correct += classes ? right : 0;
+        r->count += classes ? n : 0;
+        return RW_OK;
+    }
     if (rw_model_classes(m) == 0) {
         rw_node *L = rw_model_loss(g, m, b);
         if (!L)
@@ -40,6 +54,8 @@ static rw_status score(rw_graph *g, rw_model *m, const rw_model_batch *b, double
         int label = b->labels->idata[i];
         r->loss_sum += log(sum) + (double)row[best] - (double)row[label];
         r->correct += best == label;
+        if (r->metrics)
+            eval_metrics_class(r->metrics, best, label);
     }
     r->weight += B;
     r->count += B;

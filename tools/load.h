@@ -11,11 +11,12 @@
 
 /* Checkpoint metadata. rw_model_train_opts stores the first two; `rewind
  * train` adds the others so a checkpoint alone rebuilds the same model. */
-#define META_MODEL "rewind.model"         /* the model file's text */
-#define META_VOCAB "rewind.vocab"         /* rw_model_vocab_string */
-#define META_DIR "rewind.model_dir"       /* the model file's absolute directory (include:, data paths) */
-#define META_FILE "rewind.model_file"     /* the model file's path as given (for messages) */
-#define META_SETS "rewind.overrides"      /* the --set settings, one per line */
+#define META_MODEL RW_MODEL_META_TEXT
+#define META_VOCAB RW_MODEL_META_VOCAB
+#define META_DIR RW_MODEL_META_DIR
+#define META_FILE RW_MODEL_META_FILE
+#define META_SETS RW_MODEL_META_OVERRIDES
+#define META_STATE "rewind.state" /* the carried recurrent state (rw_model_state_save) */
 
 /* Loads MODEL.yaml with `sets` ("path=value") applied; skip_data: neither
  * check nor read the data files. NULL with rw_last_error(). */
@@ -49,5 +50,14 @@ bool path_exists(const char *path);
 rw_status path_make_parents(const char *path);
 /* True when the file starts with the checkpoint magic. */
 bool path_is_checkpoint(const char *path);
+
+/* ---- the checkpoint's directory (checkpoint_dir.c) ---- */
+/* Before training: the checkpoint can be created beside `ck_path` (probed with
+ * a file created and removed), is not a directory, and about need_bytes are
+ * free on its file system. An error naming the path otherwise. */
+rw_status checkpoint_dir_ready(const char *ck_path, unsigned long long need_bytes);
+/* Removes the temporary files "<ck_path>.tmp-<pid>-<n>" of writers that no
+ * longer run (a run killed while saving); returns how many. */
+int checkpoint_clean_stale(const char *ck_path);
 
 #endif

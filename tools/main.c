@@ -14,6 +14,7 @@ typedef struct command {
 static const command commands[] = {
     { "train", cmd_train, "train a model defined in a YAML file, with checkpoints (Ctrl-C saves and stops)" },
     { "sample", cmd_sample, "generate text from a trained language model's checkpoint" },
+    { "predict", cmd_predict, "per-example predictions of a checkpoint on data files, as TSV" },
     { "translate", cmd_translate, "translate source lines with an encoder-decoder's checkpoint (beam search, n best)" },
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },

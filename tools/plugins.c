@@ -6,6 +6,7 @@
  * a second copy of the library (a plugin linked to librewind.so) would fill
  * registries the command never reads. */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <rewind.h>
@@ -13,30 +14,62 @@
 
 #define PLUGIN_ENTRY "rewind_plugin_init"
 
-static int load_one(const char *path)
+#define MAX_PLUGINS 64
+
+static void *loaded[MAX_PLUGINS]; /* handles whose entry point has run */
+static int n_loaded;
+
+static bool already_loaded(void *h)
+{
+    for (int i = 0; i < n_loaded; i++)
+        if (loaded[i] == h)
+            return true;
+    return false;
+}
+
+/* dlopens `path` and runs its entry point (once per file when `once`);
+ * RW_OK, or an error (rw_error) saying what failed. */
+static rw_status load_plugin(const char *path, bool once)
 {
     /* a bare name would make dlopen search the library path: mean the file */
     char buf[4096];
     snprintf(buf, sizeof buf, "%s%s", strchr(path, '/') ? "" : "./", path);
     void *h = dlopen(buf, RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-        cli_error(NULL, "--plugin '%s': cannot load it: %s", path, dlerror());
-        return -1;
-    }
+    if (!h)
+        return rw_error(RW_ERR_IO, "cannot load it: %s", dlerror());
+    if (once && already_loaded(h))
+        return RW_OK;
     int (*init)(void);
     *(void **)&init = dlsym(h, PLUGIN_ENTRY);
-    if (!init) {
-        cli_error(NULL, "--plugin '%s': no entry point: a rewind plugin defines 'int %s(void)'", path, PLUGIN_ENTRY);
-        return -1;
-    }
+    if (!init)
+        return rw_error(RW_ERR_FORMAT, "no entry point: a rewind plugin defines 'int %s(void)'", PLUGIN_ENTRY);
+    if (n_loaded == MAX_PLUGINS)
+        return rw_error(RW_ERR_ARG, "more than %d plugins", MAX_PLUGINS);
     rw_error_clear();
     int st = init();
     if (st != 0) {
-        cli_error(NULL, "--plugin '%s': %s() failed (returned %d)%s%s", path, PLUGIN_ENTRY, st,
-                  rw_last_status() != RW_OK ? ": " : "", rw_last_status() != RW_OK ? rw_last_error() : "");
+        char why[600] = "";
+        if (rw_last_status() != RW_OK)
+            snprintf(why, sizeof why, ": %s", rw_last_error());
+        return rw_error(RW_ERR_ARG, "%s() failed (returned %d)%s", PLUGIN_ENTRY, st, why);
+    }
+    loaded[n_loaded++] = h;
+    return RW_OK; /* the handle stays open: the plugin's records live in it */
+}
+
+rw_status plugins_load_for_model(const char *path, void *ctx)
+{
+    (void)ctx;
+    return load_plugin(path, true);
+}
+
+static int load_one(const char *path)
+{
+    if (load_plugin(path, false) != RW_OK) {
+        cli_error(NULL, "--plugin '%s': %s", path, rw_last_error());
         return -1;
     }
-    return 0; /* the handle stays open: the plugin's records live in it */
+    return 0;
 }
 
 int plugins_load_from_args(int *argc, char **argv)

@@ -4,6 +4,12 @@
  * model work, finds the epoch and the batch the run stopped at. */
 #include "train_support.h"
 
+/* The most epochs replayed to find where a checkpoint's step falls. A run
+ * that trained that long trained far longer than the replay takes; a step
+ * beyond it (a damaged or foreign checkpoint, e.g. step 10^12 with a valid
+ * checksum) is refused instead of replaying epochs without end. */
+#define RESUME_MAX_EPOCHS 1000000L
+
 long count_epoch_batches(const rw_train_source *src, int epoch)
 {
     if (src->start_epoch && src->start_epoch(src->ctx, epoch) != RW_OK)
@@ -28,6 +34,12 @@ rw_status resume_position(const rw_train_source *src, long step, int *epoch, lon
             return rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_STATE;
         if (n == 0)
             return rw_error(RW_ERR_ARG, "the training data gave no batch in epoch %d", e);
+        if (e == 0 && step / n >= 2 * RESUME_MAX_EPOCHS) /* fail fast; the loop below is the exact bound */
+            e = (int)RESUME_MAX_EPOCHS;
+        if (e >= RESUME_MAX_EPOCHS)
+            return rw_error(RW_ERR_FORMAT, "the checkpoint is at step %ld, which the training data (%ld batches an "
+                            "epoch) reaches only after more than %ld epochs: refused (is it from another run?)", step,
+                            n, RESUME_MAX_EPOCHS);
         if (step - before < n) {
             *epoch = e;
             *skip = step - before;
@@ -51,6 +63,8 @@ static rw_status wrapped_start(void *ctx, int epoch)
         if (!batch)
             break;
     }
+    if (r->skip > 0 && r->state && r->state_text)
+        return rw_model_state_load(r->state, r->state_text);
     return RW_OK;
 }
 

@@ -57,6 +57,10 @@ typedef struct resume_source {
     int epoch;
     long skip;
     bool done;
+    /* set after resume_wrap: the carried recurrent state to restore after
+     * the skip (when the run stopped mid-epoch); NULLs: none */
+    rw_model_state *state;
+    const char *state_text;
 } resume_source;
 
 rw_train_source resume_wrap(resume_source *r, rw_train_source inner, int epoch, long skip);

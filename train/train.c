@@ -246,6 +246,12 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
     if (s != RW_OK)
         return callback_failed(t, s, "backward from the loss", false);
     *loss_out = (double)rw_scalar(L);
+    if (o->after_backward) {
+        double w = t->src.weight ? t->src.weight(t->src.ctx, batch) : 1.0;
+        rw_error_clear();
+        if ((s = o->after_backward(t->P, loss_out, w, o->after_backward_ctx)) != RW_OK)
+            return callback_failed(t, s, "the after_backward hook", false);
+    }
     if (o->check_finite && (s = rwi_train_check_finite(t->P, true, *loss_out)) != RW_OK) {
         rw_error_prefix("rw_train: step %ld (epoch %d)", t->step + 1, t->epoch);
         return s;

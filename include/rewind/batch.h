@@ -67,9 +67,50 @@ RW_API int32_t rw_seqdata_label(const rw_seqdata *d, int i);
 RW_API int rw_seqdata_max_source_len(const rw_seqdata *d);
 RW_API int rw_seqdata_max_target_len(const rw_seqdata *d);
 
+/* ---- real values ------------------------------------------------------------
+ *
+ * A dataset can carry real-valued features instead of source tokens (an
+ * input vector of feature_width values per step) and real targets
+ * (value_width values per sequence, or per step). Set the widths once,
+ * before the first example, then add every example with
+ * rw_seqdata_add_example. A real-featured example's source tokens are all 0
+ * (they only mark its steps), so lengths, sorting and padding work as for
+ * tokens; its batch carries the features beside them.
+ *
+ *   rw_seqdata *d = rw_seqdata_new();
+ *   rw_seqdata_set_reals(d, 2, 1, false);          // 2 features per step, 1 real target per sequence
+ *   rw_real x[3 * 2] = { 0.5, 0, 0.25, 1, 0.75, 1 }, y = 1.0;
+ *   rw_seqdata_add_example(d, &(rw_example){ .features = x, .len = 3, .label = -1, .values = &y });
+ *   // a batch of it: x->features real [3, B, 2], x->values real [B, 1], zeros past each end
+ */
+
+typedef struct rw_example {
+    const int32_t *source;   /* [len] token ids, or NULL when the dataset has real features */
+    const rw_real *features; /* [len, feature_width], row-major by step; NULL for token data */
+    int len;                 /* steps, >= 1 */
+    const int32_t *target;   /* a token or tag sequence [target_len], or NULL */
+    int target_len;
+    int32_t label;           /* the class, negative for none */
+    const rw_real *values;   /* real targets: [value_width], or [len, value_width] per step; NULL for none */
+} rw_example;
+
+/* Widths of the real features and targets (0: none) and whether the real
+ * targets are per step. RW_ERR_STATE once the dataset has examples. */
+RW_API rw_status rw_seqdata_set_reals(rw_seqdata *d, int feature_width, int value_width, bool values_per_step);
+/* Appends one example (everything is copied). RW_ERR_ARG when its parts do
+ * not match the dataset's widths, a real value is not finite, or as
+ * rw_seqdata_add. rw_seqdata_add itself refuses datasets with real values. */
+RW_API rw_status rw_seqdata_add_example(rw_seqdata *d, const rw_example *e);
+RW_API int rw_seqdata_feature_width(const rw_seqdata *d);
+RW_API int rw_seqdata_value_width(const rw_seqdata *d);
+RW_API bool rw_seqdata_values_per_step(const rw_seqdata *d);
+/* Example i's features [len, feature_width] / real targets, or NULL. */
+RW_API const rw_real *rw_seqdata_features(const rw_seqdata *d, int i);
+RW_API const rw_real *rw_seqdata_values(const rw_seqdata *d, int i);
+
 /* ---- batchers ----------------------------------------------------------- */
 
-/* How the examples of an epoch are grouped into batches (techniques F50-F51).
+/* How the examples of an epoch are grouped into batches.
  * The sorted orders shuffle first and then sort stably, ascending, so
  * examples of equal length land in batches at random; sorting makes
  * batches of similar lengths and so little padding. */
@@ -105,6 +146,8 @@ typedef struct rw_batch {
     long tokens;             /* real (non-padding) source + target tokens */
     int number;              /* this batch's position in the epoch, from 0 */
     int epoch;
+    rw_tensor features;      /* real [T, size, F], 0 past each end; size 0 without real features */
+    rw_tensor values;        /* real [size, K], or [T, size, K] per step (0 past each end); size 0 without */
 } rw_batch;
 
 typedef struct rw_batcher rw_batcher;

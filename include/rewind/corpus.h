@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "rewind/error.h"
+#include "rewind/tensor.h"
 #include "rewind/vocab.h"
 
 #ifdef __cplusplus
@@ -145,6 +146,16 @@ RW_API void rw_windows_start(rw_windows *w, size_t offset);
 RW_API int rw_windows_next(rw_windows *w, int32_t *inputs, int32_t *targets);
 /* Windows in one pass from step 0. */
 RW_API long rw_windows_count(const rw_windows *w);
+
+/* ---- real vectors as text ------------------------------------------------ */
+
+/* Parses one sequence of real vectors: steps separated by ';', the numbers
+ * of a step by spaces, tabs or commas ("0.5 1; 0.25 0; 0.75 1" is 3 steps of
+ * width 2). *width 0: set from the first step; every step must then have
+ * that many numbers. out needs room for strlen(s) / 2 + 1 values (written
+ * step after step). Returns the number of steps, or -1 with an
+ * RW_ERR_FORMAT error naming the step ("step 3 has 1 value, expected 2"). */
+RW_API int rw_parse_steps(const char *s, int *width, rw_real *out);
 
 #ifdef __cplusplus
 }

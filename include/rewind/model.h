@@ -31,6 +31,7 @@
 #include "rewind/batch.h"
 #include "rewind/corpus.h"
 #include "rewind/cell.h"
+#include "rewind/checkpoint.h"
 #include "rewind/graph.h"
 #include "rewind/metrics.h"
 #include "rewind/optim.h"
@@ -69,6 +70,14 @@ typedef struct rw_model_load_opts {
     bool skip_init;
     /* The most nodes a document may expand to through aliases (0: 100000). */
     size_t max_alias_nodes;
+    /* Called with each path of the file's top-level `plugins:` (a path or a
+     * list; resolved against base_dir, checked to exist) before any cell or
+     * op of the file is looked up; returns RW_OK, or an error (rw_error)
+     * that is reported at the entry's position. NULL: a file with
+     * `plugins:` is an error. The rewind command dlopens the path and calls
+     * its rewind_plugin_init. */
+    rw_status (*load_plugin)(const char *path, void *ctx);
+    void *plugin_ctx;
 } rw_model_load_opts;
 
 /* Loads, validates and builds a model. NULL with rw_last_error() on any
@@ -82,13 +91,70 @@ RW_API rw_model *rw_model_load(const char *path, const rw_model_load_opts *opts)
 RW_API rw_model *rw_model_load_string(const char *text, const char *name_for_errors, const rw_model_load_opts *opts);
 RW_API void rw_model_free(rw_model *m);
 
+/* ---- from a checkpoint ---------------------------------------------------- */
+
+/* Checkpoint metadata. rw_model_train_opts saves the model text and the
+ * vocabulary; `rewind train` adds the others, so that the checkpoint alone
+ * rebuilds the same model. */
+#define RW_MODEL_META_TEXT "rewind.model"           /* the model file's text */
+#define RW_MODEL_META_VOCAB "rewind.vocab"          /* rw_model_vocab_string */
+#define RW_MODEL_META_DIR "rewind.model_dir"        /* the model file's absolute directory */
+#define RW_MODEL_META_FILE "rewind.model_file"      /* the model file's path as given (for messages) */
+#define RW_MODEL_META_OVERRIDES "rewind.overrides"  /* the --set settings, one per line */
+
+typedef struct rw_model_checkpoint_opts {
+    /* Also read the model's data files (resolved against base_dir) and
+     * check they give the checkpoint's vocabulary; needed to train on or
+     * to use rw_model_source. Default: the saved vocabulary, no data. */
+    bool with_data;
+    /* Where relative data paths and include: files resolve (NULL: the
+     * directory saved in the checkpoint if it still exists, else the
+     * checkpoint's own directory). */
+    const char *base_dir;
+    /* As in rw_model_load_opts: how the model file's `plugins:` are loaded
+     * (NULL: a file with `plugins:` is an error). */
+    rw_status (*load_plugin)(const char *path, void *ctx);
+    void *plugin_ctx;
+} rw_model_checkpoint_opts;
+
+/* Rebuilds the model a checkpoint was trained from and restores its
+ * parameters (not the optimizer). opts may be NULL. NULL with
+ * rw_last_error() for a missing, corrupt or foreign checkpoint.
+ *
+ *     // the model's outputs (probabilities, or values) for a batch of your inputs
+ *     static int predict(const char *checkpoint, const rw_model_batch *batch)
+ *     {
+ *         rw_model *m = rw_model_from_checkpoint(checkpoint, NULL);
+ *         if (!m) {
+ *             fprintf(stderr, "%s\n", rw_last_error());
+ *             return 1;
+ *         }
+ *         rw_graph *g = rw_graph_new();
+ *         rw_graph_set_training(g, false);
+ *         rw_node *y = rw_model_outputs(g, m, batch);
+ *         if (y)
+ *             printf("first output %g\n", (double)rw_node_value(y)->data[0]);
+ *         rw_graph_free(g);
+ *         rw_model_free(m);
+ *         return y ? 0 : 1;
+ *     }
+ */
+RW_API rw_model *rw_model_from_checkpoint(const char *path, const rw_model_checkpoint_opts *opts);
+/* The same from an open checkpoint; path only names it in messages and,
+ * failing a saved directory, gives the base directory. */
+RW_API rw_model *rw_model_from_open_checkpoint(const rw_checkpoint *ck, const char *path,
+                                        const rw_model_checkpoint_opts *opts);
+
 /* ---- configuration (train:, data:, generate:) --------------------------- */
 
 typedef enum rw_data_kind {
     RW_DATA_NONE = 0,        /* no data: section */
     RW_DATA_CHARS,           /* text files; tokens are bytes; the target is the next byte */
     RW_DATA_TSV_CLASSIFY,    /* one example per line: label<TAB>text */
-    RW_DATA_TSV_SEQ2SEQ      /* one example per line: source<TAB>target */
+    RW_DATA_TSV_SEQ2SEQ,     /* one example per line: source<TAB>target */
+    RW_DATA_TSV_VECTORS,     /* one example per line: real features per step<TAB>target (docs/model-format.md) */
+    RW_DATA_TSV_TAGGING,     /* one example per line: tokens<TAB>one tag per token */
+    RW_DATA_LINES            /* text files; each line is one sequence from a fresh state, targets the next token */
 } rw_data_kind;
 
 typedef enum rw_token_kind { RW_TOKENS_CHARS = 0, RW_TOKENS_WORDS } rw_token_kind;
@@ -197,6 +263,27 @@ RW_API int rw_model_encode(const rw_model *m, const char *text, int32_t *ids, in
  * free() it. NULL with an error when the vocabulary is opaque. */
 RW_API char *rw_model_vocab_string(const rw_model *m);
 
+/* What the output is trained against (the output's `target:`). */
+typedef enum rw_model_target {
+    RW_TARGET_NEXT = 0,      /* the next token, per step */
+    RW_TARGET_LABEL,         /* one class per sequence */
+    RW_TARGET_TAGS,          /* one class per step */
+    RW_TARGET_ALIGNED,       /* the target sequence's token at each step (equal lengths) */
+    RW_TARGET_VALUE,         /* real values per sequence (mse, bce) */
+    RW_TARGET_VALUES         /* real values per step (mse, bce) */
+} rw_model_target;
+
+RW_API rw_model_target rw_model_target_kind(const rw_model *m);
+/* Classes of a label or tags output (0 for the others); K of real targets (0 for class and token outputs). */
+RW_API int rw_model_tag_classes(const rw_model *m);
+RW_API int rw_model_value_width(const rw_model *m);
+
+/* Examples of data files in the model's format (data kinds lines,
+ * tsv_tagging, tsv_vectors), read with its vocabulary and classes: for
+ * scoring and prediction. Unknown classes and, without <unk>, unknown
+ * tokens are errors naming file:line. rw_seqdata_free it. */
+RW_API rw_seqdata *rw_model_read_examples(rw_model *m, const char *const *paths, int n);
+
 /* ---- running it ------------------------------------------------------------ */
 
 /* Recurrent state carried from one batch to the next (truncated BPTT) or
@@ -205,22 +292,43 @@ typedef struct rw_model_state rw_model_state;
 RW_API rw_model_state *rw_model_state_new(const rw_model *m, int batch);
 RW_API void rw_model_state_reset(rw_model_state *s);
 RW_API void rw_model_state_free(rw_model_state *s);
+/* The state the training batches carry (NULL without carry_state or data),
+ * and that state as text (malloc'd; "" when nothing is carried yet) and
+ * back, bit for bit, for a checkpoint's metadata: `rewind train` saves it
+ * as "rewind.state" and --resume restores it, so a resumed run equals an
+ * uninterrupted one. Loading checks the layers, batch and precision; on
+ * error the state is reset. Unidirectional layers only. */
+RW_API rw_model_state *rw_model_train_state(rw_model *m);
+RW_API char *rw_model_state_save(const rw_model_state *s);
+RW_API rw_status rw_model_state_load(rw_model_state *s, const char *text);
 
 typedef struct rw_model_batch {
     const rw_tensor *inputs;   /* int32 [T, B] token ids, RW_PAD (-1) past each sequence's end */
     const rw_tensor *lengths;  /* int32 [B] valid steps, or NULL: found from the padding in inputs */
     const rw_tensor *targets;  /* int32 [T, B] the next tokens (RW_PAD: no target), for token outputs */
     const rw_tensor *labels;   /* int32 [B] the classes, for classification outputs */
+    const rw_tensor *features; /* real [T, B, F] for models with real inputs (inputs then only marks the
+                                  steps: 0, RW_PAD past each end) */
+    const rw_tensor *values;   /* real [B, K] or [T, B, K] targets, for mse and bce outputs */
     rw_model_state *state;     /* NULL, or state to start from and to keep the final values in */
 } rw_model_batch;
+/* The model's view of a batcher's batch (pointers into x), e.g. of
+ * rw_model_read_examples' examples. */
+RW_API rw_model_batch rw_model_batch_of(const rw_batch *x);
 
 /* Records the forward pass on g and returns the output's logits: [T, B, C]
  * for token outputs, [B, C] for a classifier. Dropout follows
  * rw_graph_is_training(g) and draws from rw_model_rng(m). */
 RW_API rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b);
-/* The forward pass and the loss (the mean cross-entropy over the
- * non-padding targets, plus any `regularize:` terms in training mode). */
+/* The forward pass and the loss (as the output's `loss:` says: the mean
+ * cross-entropy over the non-padding targets, mse or bce over the real
+ * targets, padding steps left out), plus any `regularize:` terms in
+ * training mode. */
 RW_API rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b);
+/* The forward pass as predictions: softmax probabilities for a
+ * cross-entropy output ([B, C] or [T, B, C]), the K sigmoids of a bce
+ * output, the activated values of an mse output. */
+RW_API rw_node *rw_model_outputs(rw_graph *g, rw_model *m, const rw_model_batch *b);
 /* rw_model_loss as an rw_loss_fn: batch is a `const rw_model_batch *`
  * (what rw_model_source yields), ctx the model. */
 RW_API rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx);
@@ -250,11 +358,29 @@ typedef enum rw_model_split { RW_SPLIT_TRAIN = 0, RW_SPLIT_VALID } rw_model_spli
  * (may be NULL) is false when there is no such split; next then fails. The
  * source stays valid while m lives. */
 RW_API rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *available);
+/* The loaded examples of a split (data kinds other than chars), or NULL. */
+RW_API const rw_seqdata *rw_model_examples(const rw_model *m, rw_model_split split);
 /* Fills *o from the train: section: length, clipping, schedule, validation
  * on the valid split when there is one, early stopping, checkpoints (with
  * the model text and vocabulary as metadata), the log and the finite check.
  * The caller may then add progress, stop and resume fields. */
 RW_API rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
+
+/* Monte-Carlo dropout (F65): `passes` >= 1 forward passes of the batch with
+ * dropout active (as in training; no penalties, no gradient), their softmax
+ * probabilities averaged: a constant node on g, [T * B, V] for a token
+ * model, [B, C] for a classifier. With b->state every pass starts from the
+ * same carried state, and the state afterwards is the last pass's. The
+ * graph's mode is restored. Score with rw_model_mc_loss.
+ *
+ *     rw_node *p = rw_model_mc_probs(g, m, &batch, 20);
+ */
+RW_API rw_node *rw_model_mc_probs(rw_graph *g, rw_model *m, const rw_model_batch *b, int passes);
+/* The mean of -log p[target] over the batch's scored targets (labels for a
+ * classifier; padding targets skipped) of probabilities from
+ * rw_model_mc_probs; *count (may be NULL) gets how many were scored and,
+ * when `correct` is not NULL, how many had the largest probability. */
+RW_API double rw_model_mc_loss(const rw_node *probs, const rw_model_batch *b, long *count, long *correct);
 
 /* ---- cells from YAML, for C code ------------------------------------------- */
 

@@ -23,9 +23,12 @@ RW_API rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose
  * product node. */
 RW_API rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b);
 
-/* Threads BLIS may use for every large product (default 1; products too
- * small to gain from threads run on one). n < 1 is an error (RW_ERR_ARG)
- * and changes nothing:
+/* Threads the library may use (default 1): matrix products are split by
+ * columns and long elementwise loops in pieces across a pool of n threads
+ * (BLIS itself runs on one); work too small to gain runs on the caller.
+ * Results are bit-identical at any n. Call it between steps, not while
+ * another thread runs ops. n < 1 is an error (RW_ERR_ARG) and changes
+ * nothing:
  *
  *     if (rw_set_threads(2) != RW_OK)
  *         fprintf(stderr, "%s\n", rw_last_error());

@@ -153,6 +153,15 @@ typedef struct rw_train_opts {
     const char *const *checkpoint_meta_values;
     int checkpoint_meta_count;
 
+    /* Called every step right after backward, before the non-finite check,
+     * the gradient norm, clipping and the update, with the step's loss and
+     * the batch's weight (the source's weight callback; 1 without one). It
+     * may change the gradients and *loss: rw_dist_train_hook averages them
+     * over the processes of a data-parallel run. A status other than RW_OK
+     * stops training with that error. NULL: none. */
+    rw_status (*after_backward)(rw_params *P, double *loss, double weight, void *ctx);
+    void *after_backward_ctx;
+
     /* Stop with RW_ERR_NUMERIC, before the optimizer applies anything, when
      * the loss, a parameter or a gradient is not finite; the message names
      * the first such parameter (in store order, values before gradients)

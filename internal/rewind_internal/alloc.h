@@ -12,4 +12,6 @@ void *rwi_realloc(void *p, size_t bytes, const char *what);
 char *rwi_strdup(const char *s, const char *what);
 void rwi_free(void *p);
 
+/* rw_alloc_fail_at (rewind/memory.h) makes one of the allocations above fail. */
+
 #endif

@@ -89,28 +89,43 @@ static rw_status check_output(const rw_model *m, const mlayer *last, int C)
 {
     if (last->out_width == C)
         return RW_OK;
-    const char *what = m->target == MT_LABEL ? "classes" : "tokens";
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    const char *what = classes ? "classes" : "tokens";
     return rwi_ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per step, but "
                  "output '%s' predicts one of %d %s (write 'size: %s')", last->name, last->out_width, m->out_name, C,
-                 what, m->target == MT_LABEL ? "classes" : "vocab");
+                 what, classes ? "classes" : "vocab");
+}
+
+/* A lower bound of a layer's parameter count (one gate of one layer for a
+ * recurrent one), known before anything is allocated for it. */
+static double layer_lower_bound(const mlayer *l, int V, int in)
+{
+    switch (l->kind) {
+    case ML_EMBEDDING: return (double)V * l->size;
+    case ML_LINEAR: return ((double)in + 1) * l->size;
+    case ML_RNN: return ((double)in + l->size) * l->size;
+    default: return 0;
+    }
 }
 
 rw_status rwi_mbuild(rw_model *m)
 {
+    double at_least = 0; /* parameters, lower bound */
     if (!(m->P = rw_params_new()))
         return rw_last_status();
     rw_params_set_skip_init(m->P, m->skip_init);
     if (m->s2s)
         return rwi_ms2s_build(m); /* seq2seq_model.c */
     rw_rng rng = rw_rng_seed(m->train.seed ^ 0x5eedf00dULL);
-    int V = m->vocab.n, C = m->target == MT_LABEL ? m->labels.n : V;
+    bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
+    int V = m->vocab.n, C = classes ? m->labels.n : V;
     if (V < 1)
         return rwi_ydiag(RW_ERR_FORMAT, m->data_at, "the vocabulary is empty: the training data holds no tokens");
-    if (m->target == MT_LABEL && C < 1)
+    if (classes && C < 1)
         return rwi_ydiag(RW_ERR_FORMAT, m->out_at, "the output predicts classes, but none are known (no labels in "
                      "the data, and no 'classes' given)");
-    int in = V;
-    bool ids = true;
+    int in = m->real_input ? m->input_width : V;
+    bool ids = !m->real_input;
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *l = &m->layers[i];
         l->in_width = in;
@@ -118,6 +133,10 @@ rw_status rwi_mbuild(rw_model *m)
             l->size = V;
         else if (l->size_kind == MS_CLASSES)
             l->size = C;
+        at_least += layer_lower_bound(l, V, in);
+        if (at_least > (double)M_MAX_PARAMS) /* a model text may come from an untrusted checkpoint */
+            return rwi_ydiag(RW_ERR_FORMAT, l->size_at ? l->size_at : l->at, "with layer '%s' the model would hold more "
+                         "than %.3g parameters, the most rewind builds", l->name, (double)M_MAX_PARAMS);
         rw_param *main_w = NULL;
         switch (l->kind) {
         case ML_EMBEDDING:
@@ -146,7 +165,16 @@ rw_status rwi_mbuild(rw_model *m)
         in = l->out_width;
         ids = false;
     }
-    return check_output(m, &m->layers[m->n_layers - 1], C);
+    const mlayer *last = &m->layers[m->n_layers - 1];
+    if (m->loss == MLOSS_CROSS_ENTROPY)
+        return check_output(m, last, C);
+    if (!m->value_width)
+        m->value_width = last->out_width; /* no data read: the last layer says */
+    if (last->out_width != m->value_width)
+        return rwi_ydiag(RW_ERR_SHAPE, last->size_at ? last->size_at : last->at, "layer '%s' gives %d values per %s, "
+                     "but the targets have %d (write 'size: %d')", last->name, last->out_width,
+                     m->target == MT_VALUES ? "step" : "sequence", m->value_width, m->value_width);
+    return RW_OK;
 }
 
 void rwi_mlayers_free(rw_model *m)
@@ -209,7 +237,10 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         rwi_ms2s_print(f, m);
         goto params;
     }
-    fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
+    if (m->real_input)
+        fprintf(f, "input: real vectors [T, B, %d]\n", m->input_width);
+    else
+        fprintf(f, "input: token ids [T, B], vocabulary of %d%s\n", m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "  %-16s %-22s %-16s %12s\n", "layer", "type", "output", "parameters");
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
@@ -225,9 +256,7 @@ void rw_model_print_summary(FILE *f, const rw_model *m)
         if (l->kind == ML_RNN && l->cell->n_options)
             print_cell_options(f, l->cell, l->copts);
     }
-    fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name,
-            m->target == MT_LABEL ? "the label" : "the next token", m->target == MT_LABEL ? m->labels.n : m->vocab.n,
-            m->target == MT_LABEL ? "classes" : "tokens");
+    rwi_mprint_output(f, m);
 params:
     fprintf(f, "parameters:\n");
     for (int i = 0; i < rw_params_count(m->P); i++) {

@@ -296,8 +296,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", NULL };
-    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+    static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
+                                         "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
     const yctx *c = &m->ctx;
     rw_model_data_config *x = &m->data;
@@ -338,6 +339,8 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
         if ((n = rwi_ymap_get(d, "test")) && rwi_mresolve_files(m, n, "test", ex, &x->test) != RW_OK)
             return rw_last_status();
     }
+    if (rwi_mparse_line_markers(m, d) != RW_OK)
+        return RW_ERR_FORMAT;
     if (rwi_ymap_get(d, "valid") && rwi_ymap_get(d, "valid_fraction"))
         return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, "valid_fraction"), "give either 'valid' files or 'valid_fraction'");
     return RW_OK;
@@ -385,5 +388,7 @@ void rwi_mconfig_free(rw_model *m)
     rwi_free(m->train.checkpoint_path);
     rwi_free(m->train.log_path);
     rwi_free(m->gen.prime);
+    rwi_free(m->bos);
+    rwi_free(m->eos);
     rwi_free(m->gen.stop_at);
 }

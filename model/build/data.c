@@ -176,6 +176,9 @@ static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
         int label = classify ? rw_vocab_find(&m->labels, ln->a, strlen(ln->a)) : -1;
         if (ns < 1 || (!classify && nt < 1))
             st = rw_error(RW_ERR_FORMAT, "%s:%d: the %s has no tokens", ln->file, ln->line, ns < 1 ? "text" : "target");
+        else if (m->target == MT_ALIGNED && ns != nt)
+            st = rw_error(RW_ERR_FORMAT, "%s:%d: the source has %d tokens and the target %d; 'target: aligned' needs "
+                          "equal lengths", ln->file, ln->line, ns, nt);
         else
             st = rw_seqdata_add(d->set[split], src, ns, classify ? NULL : tgt, nt, label);
         rwi_free(src);
@@ -212,7 +215,8 @@ rw_status rwi_mdata_load(rw_model *m)
     if (!d)
         return RW_ERR_NOMEM;
     m->d = d;
-    rw_status st = m->data.kind == RW_DATA_CHARS ? load_chars(m, d) : load_tsv(m, d);
+    rw_status st = m->data.kind == RW_DATA_CHARS ? load_chars(m, d)
+                 : rwi_mdata_is_example_kind(m) ? rwi_mdata_load_examples(m, d) : load_tsv(m, d);
     if (st != RW_OK && m->data_at) {
         char base[800];
         snprintf(base, sizeof base, "%s", rw_last_error());

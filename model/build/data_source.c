@@ -88,10 +88,9 @@ static rw_status split_next(void *ctx, void **batch)
         *batch = NULL;
         return rw_batcher_epoch(s->batcher) < 0 ? rw_last_status() : RW_OK;
     }
-    s->batch = (rw_model_batch){ .inputs = &x->sources, .lengths = &x->lengths, .labels = &x->labels,
-                                 .targets = x->target_len ? &x->targets : NULL };
+    s->batch = rw_model_batch_of(x);
     s->tokens = x->tokens;
-    s->weight = s->m->target == MT_LABEL ? x->size : (double)x->tokens;
+    s->weight = rwi_mbatch_weight(s->m, x);
     *batch = &s->batch;
     return RW_OK;
 }

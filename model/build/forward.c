@@ -9,15 +9,7 @@
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_loss.h"
 #include "rewind/ops_shape.h"
-
-struct rw_model_state {
-    const rw_model *m;
-    int batch;
-    bool run_fresh, step_fresh;      /* nothing carried yet: start from the initial state */
-    rw_carry *carry[M_MAX_LAYERS];    /* per recurrent layer, for runs */
-    rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
-    int n_step[M_MAX_LAYERS];
-};
+#include "rewind/ops_softmax.h"
 
 rw_model_state *rw_model_state_new(const rw_model *m, int batch)
 {
@@ -53,6 +45,27 @@ rw_model_state *rw_model_state_new(const rw_model *m, int batch)
 fail:
     rw_model_state_free(s);
     return NULL;
+}
+
+rw_model_state *rwi_model_state_clone(const rw_model_state *src)
+{
+    rw_model_state *s = rw_model_state_new(src->m, src->batch);
+    if (!s)
+        return NULL;
+    if (rwi_model_state_copy(s, src) != RW_OK) {
+        rw_model_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src)
+{
+    dst->run_fresh = src->run_fresh;
+    for (int i = 0; i < M_MAX_LAYERS; i++)
+        if (src->carry[i] && rw_carry_copy(dst->carry[i], src->carry[i]) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
 }
 
 void rw_model_state_reset(rw_model_state *s)
@@ -127,7 +140,8 @@ static rw_node *drop(rw_graph *g, rw_model *m, rw_node *x, double p, bool per_se
     return rw_dropout(g, x, p, &m->rng);
 }
 
-static rw_node *activate(rw_graph *g, rw_node *x, rw_activation a)
+/* An activation as ops (model_internal.h). */
+rw_node *rwi_mactivate(rw_graph *g, rw_node *x, rw_activation a)
 {
     switch (a) {
     case RW_ACT_TANH: return rw_tanh(g, x);
@@ -155,7 +169,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                  st->batch, ids->value.shape.dim[1]);
         return NULL;
     }
-    x = ids;
+    x = m->real_input ? rwi_mreal_features(g, m, b) : ids;
     for (int i = 0; i < m->n_layers && x; i++) {
         mlayer *l = &m->layers[i];
         switch (l->kind) {
@@ -191,7 +205,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
             break;
         }
         case ML_LINEAR:
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
             break;
         case ML_DROPOUT:
             x = drop(g, m, x, l->p, l->per_sequence);
@@ -215,26 +229,26 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
     if (m && m->s2s)
         return rwi_ms2s_forward(g, m, b, false);
-    rw_node *penalty, *logits = forward(g, m, b, &penalty);
-    if (!logits)
+    rw_node *penalty, *out = forward(g, m, b, &penalty), *loss = rwi_mloss_apply(g, m, b, out), *weights = NULL;
+    if (!loss)
         return NULL;
-    char s1[64], s2[64];
-    const rw_tensor *in = b->inputs, *want = m->target == MT_LABEL ? b->labels : b->targets;
-    rw_shape expect = m->target == MT_LABEL ? rw_shape1(in->shape.dim[1]) : in->shape;
-    if (!want || want->dtype != RW_INT32 || !rw_shape_equal(want->shape, expect)) {
-        rw_error(RW_ERR_SHAPE, "model '%s': the loss needs int32 %s %s, got %s", m->name,
-                 m->target == MT_LABEL ? "labels" : "targets", rw_shape_str(expect, s1, sizeof s1),
-                 want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
-        return NULL;
-    }
-    rw_node *loss = rw_cross_entropy(g, logits, rw_const(g, want)), *weights = NULL;
     if (rw_graph_is_training(g) && rw_param_penalty(g, m->P, &m->param_penalty, &weights) != RW_OK)
         return NULL;
     if (weights)
         penalty = penalty ? rw_add(g, penalty, weights) : weights;
-    m->last_logits = logits;
-    m->last_want = want;
+    if (m->loss == MLOSS_CROSS_ENTROPY) { /* what train.metrics score (metrics.c) */
+        m->last_logits = out;
+        m->last_want = m->target == MT_LABEL ? b->labels : b->targets;
+    }
     return penalty ? rw_add(g, loss, penalty) : loss;
+}
+
+rw_node *rw_model_outputs(rw_graph *g, rw_model *m, const rw_model_batch *b)
+{
+    if (m && m->s2s) /* teacher-forced next-token probabilities of the decoder */
+        return rw_softmax(g, rwi_ms2s_forward(g, m, b, true));
+    rw_node *penalty;
+    return rwi_moutput_activate(g, m, forward(g, m, b, &penalty));
 }
 
 rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model_loss(g, ctx, batch); }
@@ -268,7 +282,7 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
         if (l->kind == ML_EMBEDDING) {
             x = rw_embedding_apply(g, l->emb, tok);
         } else if (l->kind == ML_LINEAR) {
-            x = activate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
             x = drop(g, m, x, l->p, false);
         } else {
@@ -370,9 +384,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         if (k < 0)
             goto fail;
     }
-    if (k == 0) { /* start after a newline when there is one, else from token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1;
-        ids[k++] = nl >= 0 ? nl : 0;
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
     }
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {

@@ -13,7 +13,7 @@
 static const char *const layer_types[] = { "embedding", "linear", "dropout", "rnn", NULL };
 
 #define RNN_KEYS "name", "size", "stack", "bidirectional", "dropout", "variational", "residual", "initial_state", \
-                 "output", "init", "cell", "recompute_every"
+                 "output", "init", "cell", "recompute_every", "skip"
 static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
@@ -283,8 +283,16 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         }
     }
-    if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "residual", &l->ro.residual))
+    if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "skip", &l->ro.skip_outputs))
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(map, "residual"))) { /* true, false, or project (F29) */
+        static const char *const res[] = { "false", "true", "project", NULL };
+        int r = 0;
+        if (rwi_ys_enum(p->c, n, "residual", res, &r) != RW_OK)
+            return RW_ERR_FORMAT;
+        l->ro.residual = r >= 1;
+        l->ro.residual_projection = r == 2;
+    }
     if ((n = rwi_ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
         return RW_ERR_FORMAT;
     static const char *const inits[] = { "zeros", "learned", NULL };
@@ -300,6 +308,9 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         l->last = k >= 1; /* no time axis */
         l->pool = k == 2 ? RW_POOL_MEAN : k == 3 ? RW_POOL_MAX : k == 4 ? RW_POOL_SUM : RW_POOL_NONE;
+        if (k == 1 && l->ro.skip_outputs)
+            return rwi_ydiag(RW_ERR_FORMAT, n, "'skip: true' hands every step's outputs on; it needs output all, "
+                             "mean, max or sum, not last");
     }
     if (get_inits(p, l, map, true) != RW_OK)
         return RW_ERR_FORMAT;
@@ -439,13 +450,13 @@ static rw_status parse_layer(lparse *p, int index, const ynode *item)
 /* What flows between layers: token ids, then sequences [T, B, W], possibly a last step [B, W]. */
 static rw_status check_chain(rw_model *m)
 {
-    enum { IDS, SEQ, VEC } flow = IDS;
+    enum { IDS, SEQ, VEC } flow = m->real_input ? SEQ : IDS;
     for (int i = 0; i < m->n_layers; i++) {
         mlayer *l = &m->layers[i];
         const mlayer *prev = i ? &m->layers[i - 1] : NULL;
         if (l->kind == ML_EMBEDDING && flow != IDS)
-            return rwi_ydiag(RW_ERR_FORMAT, l->at, "an embedding reads token ids, so '%s' must be the first layer",
-                         l->name);
+            return rwi_ydiag(RW_ERR_FORMAT, l->at, m->real_input ? "an embedding reads token ids, but the input is real: "
+                         "remove '%s'" : "an embedding reads token ids, so '%s' must be the first layer", l->name);
         if (l->kind == ML_RNN && flow == VEC)
             return rwi_ydiag(RW_ERR_FORMAT, l->at, "'%s' reads a sequence, but '%s' returns only its last step "
                          "(output: last)", l->name, prev->name);
@@ -470,7 +481,6 @@ static rw_status parse_output(lparse *p, const ynode *outs)
 {
     rw_model *m = p->m;
     static const char *const keys[] = { "from", "activation", "loss", "target", NULL };
-    static const char *const acts[] = { "softmax", "none", NULL }, *const losses[] = { "cross_entropy", NULL };
     if (rwi_ys_expect(outs, Y_MAP, "outputs") != RW_OK)
         return RW_ERR_FORMAT;
     if (outs->n != 1)
@@ -483,7 +493,6 @@ static rw_status parse_output(lparse *p, const ynode *outs)
         return RW_ERR_FORMAT;
     const mlayer *last = &m->layers[m->n_layers - 1];
     char t[256];
-    int k;
     if ((n = rwi_ymap_get(o, "from"))) {
         if (rwi_ys_text(p->c, n, "from", t, sizeof t, NULL) != RW_OK)
             return RW_ERR_FORMAT;
@@ -501,42 +510,7 @@ static rw_status parse_output(lparse *p, const ynode *outs)
                          rwi_ysuggest(t, names, m->n_layers, hint, sizeof hint));
         }
     }
-    if (((n = rwi_ymap_get(o, "activation")) && rwi_ys_enum(p->c, n, "activation", acts, &k)) ||
-        ((n = rwi_ymap_get(o, "loss")) && rwi_ys_enum(p->c, n, "loss", losses, &k)))
-        return RW_ERR_FORMAT;
-    m->target = m->data.kind == RW_DATA_TSV_CLASSIFY ? MT_LABEL : MT_NEXT;
-    if ((n = rwi_ymap_get(o, "target"))) {
-        if (rwi_ys_text(p->c, n, "target", t, sizeof t, NULL) != RW_OK)
-            return RW_ERR_FORMAT;
-        if (!strcmp(t, "label"))
-            m->target = MT_LABEL;
-        else if (!strcmp(t, "next") || !strncmp(t, "shift(", 6))
-            m->target = MT_NEXT;
-        else
-            return rwi_ydiag(RW_ERR_FORMAT, n, "unknown target '%s' (next: the following token, or shift(<input>, 1); "
-                         "label: the example's class)", t);
-        if (!strncmp(t, "shift(", 6)) {
-            char in[128];
-            int by = 0;
-            if (sscanf(t, "shift(%127[^,], %d)", in, &by) != 2 || by != 1)
-                return rwi_ydiag(RW_ERR_FORMAT, n, "a shifted target is written shift(<input>, 1)");
-        }
-    }
-    if (m->target == MT_LABEL && m->data.kind == RW_DATA_CHARS)
-        return rwi_ydiag(RW_ERR_FORMAT, n, "data of kind chars has no labels; the target is the next token");
-    if (m->target == MT_NEXT && m->data.kind == RW_DATA_TSV_CLASSIFY)
-        return rwi_ydiag(RW_ERR_FORMAT, n, "data of kind tsv_classify gives labels: use 'target: label'");
-    if (m->data.kind == RW_DATA_TSV_SEQ2SEQ)
-        return rwi_ydiag(RW_ERR_FORMAT, m->data_at, "a layer list cannot express a sequence-to-sequence model "
-                     "(data kind tsv_seq2seq): write a model.graph");
-    if (m->target == MT_LABEL && last->seq_out)
-        return rwi_ydiag(RW_ERR_FORMAT, n ? n : m->out_at, "target 'label' classifies whole sequences, but the last "
-                     "layer '%s' gives one output per step: set 'output: last' on the last recurrent layer",
-                     last->name);
-    if (m->target == MT_NEXT && !last->seq_out)
-        return rwi_ydiag(RW_ERR_FORMAT, n ? n : m->out_at, "the target is the next token at every step, but the last "
-                     "layer '%s' gives one output per sequence (output: last)", last->name);
-    return RW_OK;
+    return rwi_mparse_output_kind(m, p->c, o);
 }
 
 rw_status rwi_mparse_model(rw_model *m, const ynode *model)
@@ -548,20 +522,8 @@ rw_status rwi_mparse_model(rw_model *m, const ynode *model)
     if (rwi_ymap_get(model, "graph"))
         return rwi_ms2s_parse(m, model); /* graph_parse.c */
     const ynode *inputs = rwi_ymap_get(model, "inputs"), *layers, *outs;
-    if (inputs) {
-        static const char *const ik[] = { "type", "vocab", NULL }, *const types[] = { "tokens", NULL },
-                                 *const vocabs[] = { "data", NULL };
-        int k;
-        if (rwi_ys_expect(inputs, Y_MAP, "inputs") != RW_OK)
-            return RW_ERR_FORMAT;
-        if (inputs->n != 1)
-            return rwi_ydiag(RW_ERR_FORMAT, inputs, "a layer list reads one input (got %d)", inputs->n);
-        const ynode *in = inputs->vals[0], *n;
-        if (rwi_ys_expect(in, Y_MAP, inputs->keys[0]->str) || rwi_ys_keys(in, "inputs", ik) ||
-            rwi_ys_need(in, "type", inputs->keys[0]->str, &n) || rwi_ys_enum(p.c, n, "input type", types, &k) ||
-            ((n = rwi_ymap_get(in, "vocab")) && rwi_ys_enum(p.c, n, "vocab", vocabs, &k)))
-            return RW_ERR_FORMAT;
-    }
+    if (inputs && rwi_mparse_input(m, p.c, inputs) != RW_OK)
+        return RW_ERR_FORMAT;
     if (rwi_ys_need(model, "layers", "model", &layers) != RW_OK || rwi_ys_expect(layers, Y_SEQ, "layers") != RW_OK)
         return RW_ERR_FORMAT;
     if (layers->n < 1 || layers->n > M_MAX_LAYERS)

@@ -15,48 +15,9 @@
 #include "yaml/diag.h"
 #include "model_internal.h"
 
-#define M_MAX_INCLUDE_DEPTH 8
-
 static const char *const top_keys[] = { "format", "name", "description", "include", "hyper", "cells", "model",
-                                        "data", "train", "generate", "regularize", "ops", NULL };
+                                        "data", "train", "generate", "regularize", "ops", "plugins", NULL };
 static const char *const include_keys[] = { "format", "name", "description", "include", "hyper", "cells", NULL };
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rw_error(RW_ERR_IO, "%s: cannot open the model file: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            char *grown = rwi_realloc(buf, cap, "a model file");
-            if (!grown) {
-                rwi_free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got < 4096)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        rwi_free(buf);
-        rw_error(RW_ERR_IO, "%s: cannot read the model file", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static char *dir_of(const char *path)
 {
@@ -196,32 +157,79 @@ static rw_status add_cells(rw_model *m, const yctx *ctx, const ynode *cells)
     return RW_OK;
 }
 
+/* "a.yaml -> b.yaml -> c.yaml": the includes being read, for limit errors. */
+static const char *include_chain(const rw_model *m, int depth, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < depth && at < len; i++) {
+        int w = snprintf(buf + at, len - at, "%s%s", i ? " -> " : "", m->include_chain[i]);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
+}
+
+/* An include that is not a rewind file: where, but nothing of its text (it
+ * could be any file, e.g. /etc/shadow). `root` is what parsed, or NULL when
+ * the YAML parse failed (its message then holds the position). */
+static rw_status not_a_rewind_file(const ysrc *src, const ynode *root, const char *rel)
+{
+    char where[Y_TEXT_MAX + 600];
+    const char *msg = rw_last_error(), *cut = strstr(msg, ": error: ");
+    if (root)
+        snprintf(where, sizeof where, "%s:%d:%d", src->name, root->line, root->col);
+    else if (cut && strncmp(msg, src->name, strlen(src->name)) == 0)
+        snprintf(where, sizeof where, "%.*s", (int)(cut - msg), msg);
+    else
+        snprintf(where, sizeof where, "%s", src->name);
+    return rw_error(RW_ERR_FORMAT, "%s: error: cannot include '%s': not a rewind file (an included file is a YAML "
+                    "mapping that starts with 'format: rewind/1')", where, rel);
+}
+
+static bool is_rewind_file(const ynode *root)
+{
+    const ynode *f = rwi_ymap_get(root, "format");
+    return f && f->kind == Y_SCALAR && strcmp(f->str, "rewind/1") == 0;
+}
+
 static rw_status include_file(rw_model *m, const ynode *item, const char *dir, int depth)
 {
-    char rel[Y_TEXT_MAX], path[Y_TEXT_MAX + 512];
+    char rel[Y_TEXT_MAX], path[Y_TEXT_MAX + 512], chain[2048];
     if (rwi_ys_text(&m->ctx, item, "include", rel, sizeof rel, NULL) != RW_OK)
         return RW_ERR_FORMAT;
     if (depth >= M_MAX_INCLUDE_DEPTH)
-        return rwi_ydiag(RW_ERR_FORMAT, item, "includes nest deeper than %d files (do two files include each other?)",
-                     M_MAX_INCLUDE_DEPTH);
+        return rwi_ydiag(RW_ERR_FORMAT, item, "includes nest deeper than %d files (do two files include each other?); "
+                     "included through %s", M_MAX_INCLUDE_DEPTH, include_chain(m, depth, chain, sizeof chain));
+    if (m->n_includes == M_MAX_INCLUDES)
+        return rwi_ydiag(RW_ERR_FORMAT, item, "more than %d included documents in one load (includes that include "
+                     "others several times multiply); included through %s", M_MAX_INCLUDES,
+                     include_chain(m, depth, chain, sizeof chain));
     snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' ? "" : dir, rel[0] == '/' ? "" : "/", rel);
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = rwi_mread_source_file(path, M_MAX_SOURCE_BYTES - m->include_bytes, &len);
     if (!text) {
-        char base[600];
+        char base[Y_TEXT_MAX + 600];
         snprintf(base, sizeof base, "%s", rw_last_error());
-        return rwi_ydiag(RW_ERR_IO, item, "cannot include '%s': %s", rel, base);
+        return rwi_ydiag(rw_last_status(), item, "cannot include '%s': %s%s%s", rel, base,
+                     depth ? "; included through " : "", include_chain(m, depth, chain, sizeof chain));
     }
+    m->n_includes++;
+    m->include_bytes += len;
     ysrc *src = rwi_yheap_source(&m->heap, path, text, len);
     rwi_free(text);
     if (!src)
         return RW_ERR_NOMEM;
+    src->quiet = true;
     ynode *root = rwi_yparse(&m->heap, src);
-    if (!root)
-        return RW_ERR_FORMAT;
+    if (!root && rw_last_status() == RW_ERR_NOMEM)
+        return RW_ERR_NOMEM;
+    if (!root || !is_rewind_file(root))
+        return not_a_rewind_file(src, root, rel);
+    src->quiet = false; /* a rewind file: its messages may quote it */
     char *sub = dir_of(path);
     if (!sub)
         return RW_ERR_NOMEM;
+    m->include_chain[depth] = src->name;
     rw_status st = load_doc(m, root, sub, depth + 1, false);
     rwi_free(sub);
     return st;
@@ -307,7 +315,7 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
         for (int i = 0; i < o->n_overrides; i++)
             if (apply_override(m, root, o->overrides[i]) != RW_OK)
                 goto fail;
-    if (load_doc(m, root, m->base_dir, 0, true) != RW_OK)
+    if (rwi_mload_plugins(m, root, o) != RW_OK || load_doc(m, root, m->base_dir, 0, true) != RW_OK)
         goto fail;
     const ynode *n;
     if ((n = rwi_ymap_get(root, "data")) && rwi_mparse_data(m, n) != RW_OK)
@@ -345,7 +353,7 @@ rw_model *rw_model_load(const char *path, const rw_model_load_opts *opts)
         return NULL;
     }
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = rwi_mread_source_file(path, M_MAX_SOURCE_BYTES, &len);
     if (!text)
         return NULL;
     rw_model *m = rwi_calloc(1, sizeof *m, "a model");
@@ -364,8 +372,14 @@ rw_model *rw_model_load_string(const char *text, const char *name_for_errors, co
         rw_error(RW_ERR_ARG, "rw_model_load_string: NULL text");
         return NULL;
     }
+    size_t len = strnlen(text, M_MAX_SOURCE_BYTES + 1);
+    if (len > M_MAX_SOURCE_BYTES) {
+        rw_error(RW_ERR_FORMAT, "%s: larger than %zu bytes, the most a model text may hold",
+                 name_for_errors ? name_for_errors : "<string>", M_MAX_SOURCE_BYTES);
+        return NULL;
+    }
     rw_model *m = rwi_calloc(1, sizeof *m, "a model");
-    return m ? load(m, text, strlen(text), name_for_errors ? name_for_errors : "<string>", opts) : NULL;
+    return m ? load(m, text, len, name_for_errors ? name_for_errors : "<string>", opts) : NULL;
 }
 
 void rw_model_free(rw_model *m)

@@ -14,10 +14,24 @@
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
 #define M_MAX_INITS 16
+/* Limits of what one load reads (docs/model-format.md, "Limits"): a model
+ * file or an include is a regular file of at most M_MAX_SOURCE_BYTES, the
+ * includes of one load hold at most M_MAX_SOURCE_BYTES together and number
+ * at most M_MAX_INCLUDES documents, nested at most M_MAX_INCLUDE_DEPTH deep. */
+#define M_MAX_SOURCE_BYTES ((size_t)16 << 20)
+#define M_MAX_INCLUDES 64
+#define M_MAX_INCLUDE_DEPTH 8
+/* The most parameters a model may hold (checked from the sizes before they
+ * are allocated): 2^28, 1 GiB in float. */
+#define M_MAX_PARAMS ((size_t)1 << 28)
 
 typedef enum mlayer_kind { ML_EMBEDDING, ML_RNN, ML_LINEAR, ML_DROPOUT } mlayer_kind;
 typedef enum msize_kind { MS_NUMBER, MS_VOCAB, MS_CLASSES } msize_kind;
-typedef enum mtarget { MT_NEXT, MT_LABEL } mtarget;
+/* next: the following token; label: one class per sequence; tags: one class
+ * per step; aligned: the target column's token at each step (tsv_seq2seq of
+ * equal lengths); value / values: real targets per sequence / per step. */
+typedef enum mtarget { MT_NEXT, MT_LABEL, MT_TAGS, MT_ALIGNED, MT_VALUE, MT_VALUES } mtarget;
+typedef enum mloss_kind { MLOSS_CROSS_ENTROPY, MLOSS_MSE, MLOSS_BCE } mloss_kind;
 
 /* A parameter initializer set from the file ("init: {W: orthogonal}"). */
 typedef struct minit {
@@ -70,6 +84,9 @@ struct rw_model {
     const ysrc *src;         /* the main file */
     char *base_dir;
     yctx ctx;
+    int n_includes;                  /* documents included so far */
+    size_t include_bytes;            /* their bytes together */
+    const char *include_chain[M_MAX_INCLUDE_DEPTH + 1]; /* the includes being read, outermost first */
     int n_cells;
     ycell *cells[M_MAX_CELLS];
     yctx cell_ctx[M_MAX_CELLS];
@@ -78,6 +95,13 @@ struct rw_model {
     mlayer layers[M_MAX_LAYERS];
     char *out_name;
     mtarget target;
+    mloss_kind loss;
+    rw_activation out_act;           /* mse: applied to the last layer's output (none) */
+    bool real_input;                 /* inputs: {type: real, width: F} */
+    int input_width;                 /* F */
+    int value_width;                 /* K of real targets (from the data, else the last layer) */
+    char *bos, *eos;                 /* data kind lines: tokens put around each line (NULL: none) */
+    const ynode *bos_at, *eos_at;
     const ynode *out_at;
     rw_model_train_config train;
     rw_model_data_config data;
@@ -103,6 +127,18 @@ struct rw_model {
     const rw_tensor *last_want;
 };
 
+/* forward.c: recurrent state carried between batches (state_text.c saves it for checkpoints). */
+struct rw_model_state {
+    const rw_model *m;
+    int batch;
+    bool run_fresh, step_fresh;      /* nothing carried yet: start from the initial state */
+    rw_carry *carry[M_MAX_LAYERS];    /* per recurrent layer, for runs */
+    rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
+    int n_step[M_MAX_LAYERS];
+};
+
+/* source_file.c: the bytes of a regular file of at most max_bytes (NUL-terminated), or NULL with an error. */
+char *rwi_mread_source_file(const char *path, size_t max_bytes, size_t *len);
 /* layers_parse.c: the `model:` section. */
 rw_status rwi_mparse_model(rw_model *m, const ynode *model);
 /* config.c: the `train:`, `data:` and `generate:` sections; regularize_parse.c: `regularize:`. */
@@ -110,6 +146,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *train);
 rw_status rwi_mparse_data(rw_model *m, const ynode *data);
 rw_status rwi_mparse_generate(rw_model *m, const ynode *gen);
 rw_status rwi_mparse_regularize(rw_model *m, const ynode *reg);
+/* plugins_key.c: the top-level `plugins:` paths, each resolved against the
+ * base directory, checked to exist and handed to o->load_plugin. */
+rw_status rwi_mload_plugins(const rw_model *m, const ynode *root, const rw_model_load_opts *o);
 void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
@@ -125,6 +164,32 @@ rw_status rwi_mdata_load(rw_model *m);
 void rwi_mdata_free(mdata *d);
 /* data_source.c: batches per epoch of the training split (0 when unknown). */
 long rwi_mbatches_per_epoch(rw_model *m);
+/* outputs_parse.c: an output's loss, activation and target (o: its map). */
+rw_status rwi_mparse_output_kind(rw_model *m, const yctx *c, const ynode *o);
+/* outputs_parse.c: the `inputs:` entry of a layer list. */
+rw_status rwi_mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
+/* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */
+rw_status rwi_mparse_line_markers(rw_model *m, const ynode *data);
+/* The id of the bos marker of kind lines, or -1. */
+int rwi_mbos_token(const rw_model *m);
+bool rwi_mdata_is_example_kind(const rw_model *m);
+rw_status rwi_mdata_load_examples(rw_model *m, mdata *d);
+/* Examples of files in the model's data format, read with its vocabulary
+ * and classes (for scoring and prediction); NULL with an error. */
+rw_seqdata *rwi_mdata_read_files(rw_model *m, const char *const *paths, int n);
+/* losses.c: the loss of an output against a batch's targets; the output as
+ * predictions (probabilities, activated values). */
+/* How much a batch counts in a mean over batches: its examples for
+ * per-sequence targets, else its target steps. */
+double rwi_mbatch_weight(const rw_model *m, const rw_batch *x);
+rw_node *rwi_mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_node *out);
+/* The features of a batch for a model with real inputs (checked against the width and the steps). */
+rw_node *rwi_mreal_features(rw_graph *g, const rw_model *m, const rw_model_batch *b);
+/* forward.c: an activation as ops (none: x itself). */
+rw_node *rwi_mactivate(rw_graph *g, rw_node *x, rw_activation a);
+/* The summary's output line: the loss and what it is against. */
+void rwi_mprint_output(FILE *f, const rw_model *m);
+rw_node *rwi_moutput_activate(rw_graph *g, const rw_model *m, rw_node *out);
 /* graph_parse.c, seq2seq_model.c: model.graph, mapped onto rw_seq2seq. */
 rw_status rwi_ms2s_parse(rw_model *m, const ynode *model);
 rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *tf);
@@ -134,5 +199,10 @@ void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
+
+/* forward.c: a new state holding src's carried run state, and copying
+ * that run state (not the stepping state) into dst of the same batch. */
+rw_model_state *rwi_model_state_clone(const rw_model_state *src);
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src);
 
 #endif

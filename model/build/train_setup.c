@@ -92,9 +92,9 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
     o->rng = &m->rng;
     if (!m->meta_vocab && m->vocab.tok)
         m->meta_vocab = rw_model_vocab_string(m);
-    m->meta_keys[0] = "rewind.model";
+    m->meta_keys[0] = RW_MODEL_META_TEXT;
     m->meta_values[0] = rw_model_text(m);
-    m->meta_keys[1] = "rewind.vocab";
+    m->meta_keys[1] = RW_MODEL_META_VOCAB;
     m->meta_values[1] = m->meta_vocab;
     o->checkpoint_meta_keys = m->meta_keys;
     o->checkpoint_meta_values = m->meta_values;

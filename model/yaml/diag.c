@@ -10,7 +10,7 @@
 /* Appends "   38 | <line>\n      |   ^~~~" for the line holding byte `start`. */
 static size_t excerpt(char *buf, size_t cap, const ysrc *src, int line, int col, size_t start, size_t end)
 {
-    if (!src || !src->text || start > src->len || src->line_offset || src->col_offset)
+    if (!src || !src->text || src->quiet || start > src->len || src->line_offset || src->col_offset)
         return 0;
     size_t b = start;
     while (b > 0 && src->text[b - 1] != '\n')

@@ -15,6 +15,7 @@
 #include "rewind_internal/alloc.h"
 #include "diag.h"
 #include "yaml_doc.h"
+#include "yhash.h"
 
 #define Y_MAX_DEPTH 64
 
@@ -170,6 +171,8 @@ typedef struct yparser {
     const ysrc *src;
     anchor *anchors;
     int n_anchors, cap_anchors;
+    yhash anchor_index; /* name -> 1 + index in anchors (the latest definition) */
+    yhash keys;         /* (mapping, key) -> key node: duplicate checks in constant time */
     size_t total;   /* nodes of the document so far, aliases expanded */
 } yparser;
 
@@ -235,54 +238,65 @@ static const char *event_anchor(const yaml_event_t *ev)
 
 static anchor *find_anchor(yparser *y, const char *name)
 {
-    for (int i = y->n_anchors - 1; i >= 0; i--) /* the latest definition wins */
-        if (strcmp(y->anchors[i].name, name) == 0)
-            return &y->anchors[i];
-    return NULL;
+    uintptr_t i = (uintptr_t)rwi_yhash_get(&y->anchor_index, NULL, name);
+    return i ? &y->anchors[i - 1] : NULL;
 }
 
-static anchor *add_anchor(yparser *y, const char *name)
+/* Returns the new anchor's index (anchors may move when the array grows), or -1. */
+static int add_anchor(yparser *y, const char *name)
 {
     if (y->n_anchors == y->cap_anchors) {
         int cap = y->cap_anchors ? y->cap_anchors * 2 : 8;
         anchor *a = rwi_realloc(y->anchors, (size_t)cap * sizeof *a, "YAML anchors");
         if (!a)
-            return NULL;
+            return -1;
         y->anchors = a;
         y->cap_anchors = cap;
     }
     anchor *a = &y->anchors[y->n_anchors];
     if (!(a->name = rwi_strdup(name, "a YAML anchor")))
-        return NULL;
+        return -1;
     a->node = NULL;
-    y->n_anchors++;
-    return a;
+    if (rwi_yhash_put(&y->anchor_index, NULL, a->name, (void *)(uintptr_t)(y->n_anchors + 1)) != RW_OK) {
+        rwi_free(a->name);
+        return -1;
+    }
+    return y->n_anchors++;
+}
+
+/* Appends key -> val to a mapping being read, indexing the key. */
+static rw_status map_append(yparser *y, ynode *map, ynode *key, ynode *val)
+{
+    if (rwi_yhash_put(&y->keys, map, key->str, key) != RW_OK || rwi_ynode_append(map, key, val) != RW_OK)
+        return RW_ERR_NOMEM;
+    return RW_OK;
 }
 
 static rw_status parse_node(yparser *y, yaml_event_t *ev, int depth, ynode **out);
 
-static rw_status merge_into(ynode *map, const ynode *from)
+static rw_status merge_into(yparser *y, ynode *map, const ynode *from)
 {
     for (int i = 0; i < from->n; i++)
-        if (!rwi_ymap_get(map, from->keys[i]->str) && rwi_ynode_append(map, from->keys[i], from->vals[i]) != RW_OK)
+        if (!rwi_yhash_get(&y->keys, map, from->keys[i]->str) &&
+            map_append(y, map, from->keys[i], from->vals[i]) != RW_OK)
             return RW_ERR_NOMEM;
     return RW_OK;
 }
 
 /* Applies `<<: *base` (or a list of them) after the map's own keys, which win. */
-static rw_status apply_merges(ynode *map, ynode **merges, int n_merges)
+static rw_status apply_merges(yparser *y, ynode *map, ynode **merges, int n_merges)
 {
     for (int k = 0; k < n_merges; k++) {
         ynode *m = merges[k];
         if (m->kind == Y_MAP) {
-            if (merge_into(map, m) != RW_OK)
+            if (merge_into(y, map, m) != RW_OK)
                 return RW_ERR_NOMEM;
             continue;
         }
         for (int i = 0; m->kind == Y_SEQ && i < m->n; i++) {
             if (m->vals[i]->kind != Y_MAP)
                 return rwi_ydiag(RW_ERR_FORMAT, m->vals[i], "'<<' merges mappings; this item is not one");
-            if (merge_into(map, m->vals[i]) != RW_OK)
+            if (merge_into(y, map, m->vals[i]) != RW_OK)
                 return RW_ERR_NOMEM;
         }
         if (m->kind == Y_SCALAR)
@@ -323,16 +337,16 @@ static rw_status parse_map(yparser *y, ynode *map, int depth)
             merges[n_merges++] = val;
             continue;
         }
-        const ynode *first = rwi_ymap_key(map, key->str);
+        const ynode *first = rwi_yhash_get(&y->keys, map, key->str);
         if (first) {
             char where[256];
             return rwi_ydiag_note(RW_ERR_FORMAT, key, first, "first defined here", "duplicate key '%s' (first at %s)",
                               key->str, rwi_ywhere(first, where, sizeof where));
         }
-        if (rwi_ynode_append(map, key, val) != RW_OK)
+        if (map_append(y, map, key, val) != RW_OK)
             return RW_ERR_NOMEM;
     }
-    return apply_merges(map, merges, n_merges);
+    return apply_merges(y, map, merges, n_merges);
 }
 
 static rw_status parse_seq(yparser *y, ynode *seq, int depth)
@@ -410,8 +424,8 @@ static rw_status parse_node(yparser *y, yaml_event_t *ev, int depth, ynode **out
     n->end = ev->end_mark.index;
     if (kind == Y_SCALAR)
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    anchor *a = NULL;
-    if (event_anchor(ev) && !(a = add_anchor(y, event_anchor(ev)))) {
+    int a = -1;
+    if (event_anchor(ev) && (a = add_anchor(y, event_anchor(ev))) < 0) {
         s = RW_ERR_NOMEM;
         goto done;
     }
@@ -424,8 +438,8 @@ static rw_status parse_node(yparser *y, yaml_event_t *ev, int depth, ynode **out
         return s;
     for (int i = 0; i < n->n; i++)
         n->expanded += n->vals[i]->expanded + (kind == Y_MAP ? 1 : 0);
-    if (a)
-        a->node = n;
+    if (a >= 0)
+        y->anchors[a].node = n;
     *out = n;
     return RW_OK;
 done:
@@ -467,6 +481,8 @@ ynode *rwi_yparse(yheap *h, const ysrc *src)
     for (int i = 0; i < y.n_anchors; i++)
         rwi_free(y.anchors[i].name);
     rwi_free(y.anchors);
+    rwi_yhash_free(&y.anchor_index);
+    rwi_yhash_free(&y.keys);
     if (s != RW_OK)
         return NULL;
     if (!root) {

@@ -17,6 +17,8 @@ typedef struct ysrc {
     size_t len;
     int line_offset;   /* added to every line (0 for files) */
     int col_offset;    /* added to columns on the first line (command-line values) */
+    bool quiet;        /* messages give positions but never quote the text (an include not yet
+                          known to be a rewind file: it could be any file, e.g. /etc/shadow) */
     struct ysrc *next; /* every source of one load, freed together */
 } ysrc;
 

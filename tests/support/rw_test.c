@@ -1,6 +1,22 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "rw_test.h"
+
+char *rwt_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)(n > 0 ? n : 0) + 1);
+    cr_assert_not_null(s);
+    size_t got = fread(s, 1, (size_t)(n > 0 ? n : 0), f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
 
 rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi)
 {

@@ -13,6 +13,8 @@ rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi);
 rw_tensor *rwt_uniform_away(rw_rng *rng, rw_shape shape, double lo, double hi, double gap);
 /* An int32 tensor with values in [lo, hi). */
 rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi);
+/* The whole of a file as a string (malloc'd); the test fails when it cannot be read. */
+char *rwt_read_file(const char *path);
 
 /* Tolerance for comparing results of the library against plain C. */
 #ifdef RW_DOUBLE

@@ -1,0 +1,34 @@
+/* Internal: the library's own small thread pool, for splitting one op's
+ * work (elementwise loops, row-wise reductions, small GEMMs by columns)
+ * across cores. rw_set_threads sets its size together with BLIS's.
+ *
+ * Results do not depend on the number of threads: a range is cut into
+ * fixed pieces and every element is computed by the same arithmetic in the
+ * same order whichever thread runs it; callers never split a sum across
+ * threads. Calls from inside a running piece run serially, and only the
+ * thread that called rwi_parallel_for waits, so BLIS (whose own threads run
+ * only outside pool work) and the pool never oversubscribe the cores. */
+#ifndef RW_INTERNAL_PARALLEL_H
+#define RW_INTERNAL_PARALLEL_H
+
+#include <stddef.h>
+
+/* Runs fn(ctx, lo, hi) over pieces covering [0, n): at most one piece per
+ * thread, each at least `grain` long (so work below 2 * grain runs on the
+ * calling thread alone), piece boundaries multiples of `align` (>= 1). */
+void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
+                      void *ctx);
+
+/* The pool's size (1: everything runs on the caller). Not thread-safe
+ * against a running rwi_parallel_for; call between steps. */
+void rwi_parallel_set_threads(int n);
+int rwi_parallel_threads(void);
+
+/* Elements per piece below which splitting an elementwise loop costs more
+ * than it gains (a hand-off to a spinning worker and the join cost about a
+ * microsecond): loops with an exp (tanh, sigmoid) pay off from 2 x 2048
+ * elements, a plain add or multiply only from 2 x 8192. */
+#define RWI_GRAIN_MATH 2048
+#define RWI_GRAIN_ARITH 8192
+
+#endif

@@ -1,0 +1,280 @@
+/* The small-row product kernel (gemm_small.h): C (+)= A W^T for a few rows
+ * of A and a weight W [N, K] stored row-major, as in every layer's x W^T.
+ *
+ * BLIS offers two poor choices here: a GEMM packs all of W at every call,
+ * and a GEMV per row reads all of W once per row, so K beams cost K times
+ * one row. This kernel walks W in blocks of four rows (four outputs) and
+ * streams each block once against up to four rows of A held in registers
+ * (4 x 4 vector accumulators); rows 5-8 reuse the block from L1. Each output
+ * is one dot product: lanes accumulate along k in order, then fold in a fixed
+ * tree, whatever m, n and the position of the element, so results do not
+ * depend on how many rows are computed together. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gemm_small.h"
+#include "rewind/blas.h"
+
+#if !defined(RW_DOUBLE) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define RW_SMALL_X86 1
+#include <immintrin.h>
+#endif
+
+#ifndef RW_DOUBLE /* the kernels are single precision */
+enum { BLOCK_COLS = 4, BLOCK_ROWS = 4 };
+
+/* Where the outputs of one block go: rows r0.., columns j0.. of C. */
+typedef struct block_out {
+    float *c;
+    ptrdiff_t rsc, csc;
+    float beta;
+    int rows, cols; /* how many of the block's 4 x 4 are real */
+    ptrdiff_t ldw;  /* from one row of W to the next */
+} block_out;
+
+static void store_block(const block_out *o, float sums[BLOCK_ROWS][BLOCK_COLS])
+{
+    for (int r = 0; r < o->rows; r++)
+        for (int j = 0; j < o->cols; j++) {
+            float *c = o->c + r * o->rsc + j * o->csc;
+            *c = o->beta != 0 ? *c + sums[r][j] : sums[r][j];
+        }
+}
+
+/* ---- portable C --------------------------------------------------------------- */
+
+/* Eight lanes per dot product, as in the AVX2 kernel, which compilers turn
+ * into vector code on any SIMD target without reordering a sum. */
+enum { C_LANES = 8 };
+
+static void block_c(int rows, ptrdiff_t k, const float *a, ptrdiff_t rsa, const float *const *w, const block_out *o)
+{
+    float sums[BLOCK_ROWS][BLOCK_COLS] = { { 0 } };
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < BLOCK_COLS; j++) {
+            const float *x = a + r * rsa, *y = w[j];
+            float lane[C_LANES] = { 0 };
+            ptrdiff_t p = 0;
+            for (; p + C_LANES <= k; p += C_LANES)
+                for (int l = 0; l < C_LANES; l++)
+                    lane[l] += x[p + l] * y[p + l];
+            for (int l = 0; p + l < k; l++)
+                lane[l] += x[p + l] * y[p + l];
+            float s = 0;
+            for (int l = 0; l < C_LANES; l++)
+                s += lane[l];
+            sums[r][j] = s;
+        }
+    store_block(o, sums);
+}
+
+#ifdef RW_SMALL_X86
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Four 8-lane sums -> one 4-lane vector of their totals (lane j: sum j). */
+__attribute__((target("avx2,fma"))) ALWAYS_INLINE __m128 fold4_256(__m256 s0, __m256 s1, __m256 s2, __m256 s3)
+{
+    __m128 h0 = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+    __m128 h1 = _mm_add_ps(_mm256_castps256_ps128(s1), _mm256_extractf128_ps(s1, 1));
+    __m128 h2 = _mm_add_ps(_mm256_castps256_ps128(s2), _mm256_extractf128_ps(s2, 1));
+    __m128 h3 = _mm_add_ps(_mm256_castps256_ps128(s3), _mm256_extractf128_ps(s3, 1));
+    return _mm_hadd_ps(_mm_hadd_ps(h0, h1), _mm_hadd_ps(h2, h3));
+}
+
+/* ---- AVX2 + FMA: 8 lanes -------------------------------------------------------- */
+
+/* mask for the last k % 8 elements: 8 - n entries of -1 read from here + n */
+static const int32_t TAIL_MASK[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+__attribute__((target("avx2,fma"))) ALWAYS_INLINE void block_avx2_rows(const int rows, ptrdiff_t k, const float *a,
+                                                                        ptrdiff_t rsa, const float *const *w,
+                                                                        const block_out *o)
+{
+    __m256 acc[BLOCK_ROWS][BLOCK_COLS];
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < BLOCK_COLS; j++)
+            acc[r][j] = _mm256_setzero_ps();
+    ptrdiff_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 w0 = _mm256_loadu_ps(w[0] + p), w1 = _mm256_loadu_ps(w[1] + p);
+        __m256 w2 = _mm256_loadu_ps(w[2] + p), w3 = _mm256_loadu_ps(w[3] + p);
+        for (int r = 0; r < rows; r++) {
+            __m256 x = _mm256_loadu_ps(a + r * rsa + p);
+            acc[r][0] = _mm256_fmadd_ps(x, w0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, w1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_ps(x, w2, acc[r][2]);
+            acc[r][3] = _mm256_fmadd_ps(x, w3, acc[r][3]);
+        }
+    }
+    if (p < k) {
+        __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL_MASK + 8 - (k - p)));
+        __m256 w0 = _mm256_maskload_ps(w[0] + p, m), w1 = _mm256_maskload_ps(w[1] + p, m);
+        __m256 w2 = _mm256_maskload_ps(w[2] + p, m), w3 = _mm256_maskload_ps(w[3] + p, m);
+        for (int r = 0; r < rows; r++) {
+            __m256 x = _mm256_maskload_ps(a + r * rsa + p, m);
+            acc[r][0] = _mm256_fmadd_ps(x, w0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, w1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_ps(x, w2, acc[r][2]);
+            acc[r][3] = _mm256_fmadd_ps(x, w3, acc[r][3]);
+        }
+    }
+    float sums[BLOCK_ROWS][BLOCK_COLS] = { { 0 } };
+    for (int r = 0; r < rows; r++)
+        _mm_storeu_ps(sums[r], fold4_256(acc[r][0], acc[r][1], acc[r][2], acc[r][3]));
+    store_block(o, sums);
+}
+
+/* AVX2 has 16 registers: 2 rows x 4 columns of accumulators, the 4 weight
+ * vectors and one row's x fit; a third or fourth row runs as a second pass
+ * over the block (from L1). */
+__attribute__((target("avx2,fma"))) static void block_avx2(int rows, ptrdiff_t k, const float *a, ptrdiff_t rsa,
+                                                            const float *const *w, const block_out *o)
+{
+    block_out first = *o;
+    first.rows = rows < 2 ? rows : 2;
+    if (rows == 1) /* a constant row count, so the accumulators stay in registers */
+        block_avx2_rows(1, k, a, rsa, w, &first);
+    else
+        block_avx2_rows(2, k, a, rsa, w, &first);
+    if (rows > 2) {
+        block_out rest = *o;
+        rest.c += 2 * o->rsc;
+        rest.rows = rows - 2;
+        if (rows == 3)
+            block_avx2_rows(1, k, a + 2 * rsa, rsa, w, &rest);
+        else
+            block_avx2_rows(2, k, a + 2 * rsa, rsa, w, &rest);
+    }
+}
+
+/* ---- AVX-512F: 16 lanes --------------------------------------------------------- */
+
+__attribute__((target("avx512f,avx2,fma"))) ALWAYS_INLINE __m256 fold_512(__m512 s)
+{
+    return _mm256_add_ps(_mm512_castps512_ps256(s), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+}
+
+__attribute__((target("avx512f,avx2,fma"))) ALWAYS_INLINE void block_avx512_rows(const int rows, ptrdiff_t k,
+                                                                                  const float *a, ptrdiff_t rsa,
+                                                                                  const float *const *w,
+                                                                                  const block_out *o)
+{
+    __m512 acc[BLOCK_ROWS][BLOCK_COLS];
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < BLOCK_COLS; j++)
+            acc[r][j] = _mm512_setzero_ps();
+    ptrdiff_t p = 0;
+    const ptrdiff_t ahead = o->ldw * BLOCK_COLS; /* the next block's rows, while this one computes */
+    for (; p + 16 <= k; p += 16) {
+        for (int j = 0; j < BLOCK_COLS; j++)
+            _mm_prefetch((const char *)(w[j] + ahead + p), _MM_HINT_T0);
+        __m512 w0 = _mm512_loadu_ps(w[0] + p), w1 = _mm512_loadu_ps(w[1] + p);
+        __m512 w2 = _mm512_loadu_ps(w[2] + p), w3 = _mm512_loadu_ps(w[3] + p);
+        for (int r = 0; r < rows; r++) {
+            __m512 x = _mm512_loadu_ps(a + r * rsa + p);
+            acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(x, w2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(x, w3, acc[r][3]);
+        }
+    }
+    if (p < k) {
+        __mmask16 m = (__mmask16)((1u << (k - p)) - 1);
+        __m512 w0 = _mm512_maskz_loadu_ps(m, w[0] + p), w1 = _mm512_maskz_loadu_ps(m, w[1] + p);
+        __m512 w2 = _mm512_maskz_loadu_ps(m, w[2] + p), w3 = _mm512_maskz_loadu_ps(m, w[3] + p);
+        for (int r = 0; r < rows; r++) {
+            __m512 x = _mm512_maskz_loadu_ps(m, a + r * rsa + p);
+            acc[r][0] = _mm512_fmadd_ps(x, w0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, w1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(x, w2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(x, w3, acc[r][3]);
+        }
+    }
+    float sums[BLOCK_ROWS][BLOCK_COLS] = { { 0 } };
+    for (int r = 0; r < rows; r++)
+        _mm_storeu_ps(sums[r], fold4_256(fold_512(acc[r][0]), fold_512(acc[r][1]), fold_512(acc[r][2]),
+                                         fold_512(acc[r][3])));
+    store_block(o, sums);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void block_avx512(int rows, ptrdiff_t k, const float *a, ptrdiff_t rsa,
+                                                                      const float *const *w, const block_out *o)
+{
+    switch (rows) {
+    case 1: block_avx512_rows(1, k, a, rsa, w, o); break;
+    case 2: block_avx512_rows(2, k, a, rsa, w, o); break;
+    case 3: block_avx512_rows(3, k, a, rsa, w, o); break;
+    default: block_avx512_rows(4, k, a, rsa, w, o); break;
+    }
+}
+#endif /* RW_SMALL_X86 */
+#endif /* RW_DOUBLE */
+
+/* ---- choosing and dispatching ------------------------------------------------------ */
+
+static const char *const KERNEL_NAMES[] = { "off", "c", "avx2", "avx512" };
+
+const char *rwi_gemm_small_kernel_name(rwi_small_kernel k)
+{
+    return k >= RWI_SMALL_OFF && k <= RWI_SMALL_AVX512 ? KERNEL_NAMES[k] : "?";
+}
+
+static rwi_small_kernel widest(void)
+{
+#ifdef RW_SMALL_X86
+    rw_cpu_features cpu = rw_cpu_detect();
+    if (cpu.avx512f && cpu.avx2 && cpu.fma3)
+        return RWI_SMALL_AVX512;
+    if (cpu.avx2 && cpu.fma3)
+        return RWI_SMALL_AVX2;
+#endif
+    return RWI_SMALL_C;
+}
+
+rwi_small_kernel rwi_gemm_small_kernel(void)
+{
+    static _Atomic int chosen = -1; /* the choice is the same on every thread, so a race is harmless */
+    int k = atomic_load(&chosen);
+    if (k >= 0)
+        return (rwi_small_kernel)k;
+    rwi_small_kernel best = widest(), want = best;
+    const char *env = getenv("RW_SMALL_GEMM");
+    for (int i = 0; env && i <= RWI_SMALL_AVX512; i++)
+        if (!strcmp(env, KERNEL_NAMES[i]))
+            want = (rwi_small_kernel)i;
+    k = want <= best ? want : best;
+    atomic_store(&chosen, k);
+    return (rwi_small_kernel)k;
+}
+
+bool rwi_gemm_small(rwi_small_kernel kernel, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const rw_real *a, ptrdiff_t rsa, ptrdiff_t csa,
+                    const rw_real *b, ptrdiff_t rsb, ptrdiff_t csb, rw_real beta, rw_real *c, ptrdiff_t rsc, ptrdiff_t csc)
+{
+#ifdef RW_DOUBLE
+    (void)kernel, (void)m, (void)n, (void)k, (void)a, (void)rsa, (void)csa, (void)b, (void)rsb, (void)csb;
+    (void)beta, (void)c, (void)rsc, (void)csc;
+    return false; /* the double build keeps BLIS's GEMV */
+#else
+    if (kernel == RWI_SMALL_OFF || m < 1 || m > RW_GEMM_SMALL_MAX_ROWS || n < 1 || k < 1 || csa != 1 || rsb != 1)
+        return false;
+    void (*block)(int, ptrdiff_t, const float *, ptrdiff_t, const float *const *, const block_out *) = block_c;
+#ifdef RW_SMALL_X86
+    if (kernel == RWI_SMALL_AVX512)
+        block = block_avx512;
+    else if (kernel == RWI_SMALL_AVX2)
+        block = block_avx2;
+#endif
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += BLOCK_COLS) {
+        int cols = n - j0 < BLOCK_COLS ? (int)(n - j0) : BLOCK_COLS;
+        const float *w[BLOCK_COLS]; /* W's rows for outputs j0..; missing ones repeat the last (not stored) */
+        for (int j = 0; j < BLOCK_COLS; j++)
+            w[j] = b + (j0 + (j < cols ? j : cols - 1)) * csb;
+        for (ptrdiff_t r0 = 0; r0 < m; r0 += BLOCK_ROWS) {
+            int rows = m - r0 < BLOCK_ROWS ? (int)(m - r0) : BLOCK_ROWS;
+            block_out o = { c + r0 * rsc + j0 * csc, rsc, csc, beta, rows, cols, csb };
+            block(rows, k, a + r0 * rsa, rsa, w, &o);
+        }
+    }
+    return true;
+#endif
+}
