@@ -31,6 +31,13 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
                      "before rw_graph_reset)", def->name, i);
             return NULL;
         }
+    for (int i = 0; i < n_inputs; i++)
+        if (inputs[i]->released) {
+            rw_error(RW_ERR_ARG, "op '%s': input %d (node %d, op '%s') was released by the layer that made it "
+                     "(an intermediate of a cell step; only the step's output and states can be used)",
+                     def->name, i, inputs[i]->id, inputs[i]->op ? inputs[i]->op->name : "leaf");
+            return NULL;
+        }
 
     rw_arena *arena = g->arena;
     rw_node **in = rw_arena_alloc(arena, (size_t)(n_inputs ? n_inputs : 1) * sizeof *in);
@@ -81,7 +88,7 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
             n->value.idata = in[0]->value.idata + at;
     } else {
         size_t bytes = n->value.size * (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
-        void *data = def->fills_output ? rw_arena_alloc(arena, bytes) : rw_arena_calloc(arena, bytes);
+        void *data = rwi_graph_buffer(g, bytes, !def->fills_output);
         if (!data)
             return NULL;
         if (dtype == RW_REAL)
@@ -101,6 +108,7 @@ rw_node *rw_apply(rw_graph *g, const rw_op_def *def, rw_node *const *inputs, int
     }
     if (dtype != RW_REAL)
         n->needs_grad = false;
+    rwi_graph_pin_reads(n);
     if (!def->view_offset)
         def->forward(n);
     return n;

@@ -18,6 +18,7 @@ rw_graph *rw_graph_new(void)
         return NULL;
     }
     g->training = true;
+    g->recycle = true;
     return g;
 }
 
@@ -59,6 +60,7 @@ rw_graph *rwi_graph_child(rw_graph *g)
         return NULL;
     rw_graph_reset(g->child);
     g->child->training = g->training;
+    g->child->recycle = g->recycle;
     return g->child;
 }
 
@@ -155,40 +157,11 @@ rw_node *rw_param_node(rw_graph *g, rw_param *p)
 
 void *rw_node_temp(rw_node *n, size_t bytes) { return rw_arena_alloc(n->graph->arena, bytes); }
 
-/* A zeroed gradient buffer: a recycled one of the same size, or new. */
-static rw_real *grad_alloc(rw_graph *g, size_t bytes)
-{
-    for (int i = 0; i < g->n_buckets; i++)
-        if (g->buckets[i].bytes == bytes && g->buckets[i].head) {
-            void *p = g->buckets[i].head;
-            memcpy(&g->buckets[i].head, p, sizeof(void *));
-            memset(p, 0, bytes);
-            return p;
-        }
-    return rw_arena_calloc(g->arena, bytes);
-}
-
-static void grad_release(rw_graph *g, void *p, size_t bytes)
-{
-    if (bytes < sizeof(void *))
-        return; /* too small to link; arena blocks are larger, but be safe */
-    int i = 0;
-    while (i < g->n_buckets && g->buckets[i].bytes != bytes)
-        i++;
-    if (i == g->n_buckets) {
-        if (i == (int)(sizeof g->buckets / sizeof g->buckets[0]))
-            return; /* too many sizes: just leave it in the arena */
-        g->buckets[g->n_buckets++] = (struct grad_bucket){ bytes, NULL };
-    }
-    memcpy(p, &g->buckets[i].head, sizeof(void *));
-    g->buckets[i].head = p;
-}
-
 void rwi_backward_release_grad(rw_node *n)
 {
     if (!n->grad || n->param)
         return;
-    grad_release(n->graph, n->grad, n->value.size * sizeof(rw_real));
+    rwi_graph_give_back(n->graph, n->grad, n->value.size * sizeof(rw_real));
     n->grad = NULL;
     n->keep_grad = false;
 }
@@ -202,7 +175,7 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
             rw_node *in = n->in[i];
             bool diff = i >= 32 || !(n->op->nondiff & (1u << i));
             if (diff && in->needs_grad && !in->grad) {
-                in->grad = grad_alloc(g, in->value.size * sizeof(rw_real));
+                in->grad = rwi_graph_buffer(g, in->value.size * sizeof(rw_real), true);
                 if (!in->grad)
                     return rw_last_status();
             }
@@ -210,7 +183,7 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
         n->op->backward(n);
         /* Passed on to the inputs: this gradient is dead unless deferred work reads it. */
         if (!n->keep_grad && !n->param) {
-            grad_release(g, n->grad, n->value.size * sizeof(rw_real));
+            rwi_graph_give_back(g, n->grad, n->value.size * sizeof(rw_real));
             n->grad = NULL;
         }
     }

@@ -10,6 +10,7 @@
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
 #include "rewind/ops_mask.h"
+#include "rewind_internal/release.h"
 #include "rewind/ops_dropout.h"
 
 /* The spec with its defaults filled in and its cell resolved, or an error. */
@@ -187,13 +188,16 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
                                   .final = s->final + rw_rnn_state_index(r, l, d, 0) };
         return rwi_rnn_direction_recomputed(&dir, input, state, last);
     }
+    rw_node *mark = rwi_graph_last(g); /* what is made from here on serves this run only */
     if (input->value.dtype == RW_INT32 && !(def->accepts_ids && def->project)) {
         input = rw_one_hot(g, input, r->input_size);
         if (!input)
             return rw_last_status();
     }
     rw_node *x = def->project ? def->project(g, cell, input) : input;
-    if (!x || rw_unstack(g, x, u->steps) != RW_OK) {
+    if (x)
+        rwi_graph_release_since(g, mark, &x, 1); /* the projection's intermediates */
+    if (!x) {
         rw_error_prefix("rnn '%s' layer %d", r->name, l);
         return rw_last_status();
     }
@@ -201,8 +205,12 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
-        rw_node *raw;
-        rw_node *out = rwi_rnn_stepper_step(&st, u->steps[t], u->masks ? u->masks[t] : NULL, state, &raw);
+        rw_node *raw, *out = NULL;
+        /* each step's input view is made just before the step, so that its
+         * gradient is summed into x's right after the step's backward (and
+         * its buffer reused) rather than kept until all steps are through */
+        if ((u->steps[t] = rw_index0(g, x, t)))
+            out = rwi_rnn_stepper_step(&st, u->steps[t], u->masks ? u->masks[t] : NULL, state, &raw);
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
             return rw_last_status();
@@ -216,7 +224,12 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
         else if (i == T - 1)
             *last = out;
         u->outs[d][t] = out;
+        rw_node *made[1 + RW_CELL_MAX_STATES] = { out };
+        memcpy(made + 1, state, (size_t)ns * sizeof *made);
+        rwi_node_release_except(u->steps[t], made, 1 + ns); /* read by this step only */
     }
+    if (!mark || x->id > mark->id) /* made here: every step has read it */
+        rwi_node_release(x);
     for (int k = 0; k < ns; k++)
         s->final[rw_rnn_state_index(r, l, d, k)] = state[k];
     if (d == 1 && u->masks) /* backward direction: its output at step 0 is its last */

@@ -92,7 +92,7 @@ static void add_backward(rw_node *n) { by_columns(n, add_backward_piece); }
 static const rw_op_def add_def = {
     .fills_output = true,
     .name = "add", .arity = 2, .shape = rwi_op_binary_shape, .forward = add_forward,
-    .backward = add_backward, .doc = "a + b, broadcasting the smaller along leading dimensions" };
+    .backward = add_backward, .backward_skips_inputs = 3, .backward_skips_output = true, .doc = "a + b, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_add(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &add_def, a, b); }
 
@@ -116,7 +116,7 @@ static void sub_backward(rw_node *n) { by_columns(n, sub_backward_piece); }
 static const rw_op_def sub_def = {
     .fills_output = true,
     .name = "sub", .arity = 2, .shape = rwi_op_binary_shape, .forward = sub_forward,
-    .backward = sub_backward, .doc = "a - b, broadcasting the smaller along leading dimensions" };
+    .backward = sub_backward, .backward_skips_inputs = 3, .backward_skips_output = true, .doc = "a - b, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_sub(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &sub_def, a, b); }
 
@@ -136,7 +136,7 @@ static void mul_backward(rw_node *n) { by_columns(n, mul_backward_piece); }
 static const rw_op_def mul_def = {
     .fills_output = true,
     .name = "mul", .arity = 2, .shape = rwi_op_binary_shape, .forward = mul_forward,
-    .backward = mul_backward, .doc = "a * b elementwise, broadcasting the smaller along leading dimensions" };
+    .backward = mul_backward, .backward_skips_output = true, .doc = "a * b elementwise, broadcasting the smaller along leading dimensions" };
 
 rw_node *rw_mul(rw_graph *g, rw_node *a, rw_node *b) { return binary(g, &mul_def, a, b); }
 

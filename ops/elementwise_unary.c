@@ -42,7 +42,7 @@ static void tanh_backward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAI
 static const rw_op_def tanh_def = {
     .fills_output = true,
     .name = "tanh", .arity = 1, .shape = rw_shape_same_as_input, .forward = tanh_forward,
-    .backward = tanh_backward, .doc = "tanh(x)" };
+    .backward = tanh_backward, .backward_skips_inputs = 1, .doc = "tanh(x)" };
 
 rw_node *rw_tanh(rw_graph *g, rw_node *x) { return unary(g, &tanh_def, x); }
 
@@ -72,7 +72,7 @@ static void sigmoid_backward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_G
 static const rw_op_def sigmoid_def = {
     .fills_output = true,
     .name = "sigmoid", .arity = 1, .shape = rw_shape_same_as_input, .forward = sigmoid_forward,
-    .backward = sigmoid_backward, .doc = "1 / (1 + e^-x), stable for any x" };
+    .backward = sigmoid_backward, .backward_skips_inputs = 1, .doc = "1 / (1 + e^-x), stable for any x" };
 
 rw_node *rw_sigmoid(rw_graph *g, rw_node *x) { return unary(g, &sigmoid_def, x); }
 

@@ -74,6 +74,7 @@ static void gather_columns_backward(rw_node *n)
 static const rw_op_def gather_columns_def = {
     .name = "gather_columns", .arity = 2, .nondiff = 1u << 1, .shape = gather_columns_shape,
     .forward = gather_columns_forward, .backward = gather_columns_backward,
+    .backward_skips_inputs = 1u << 0, .backward_skips_output = true, /* reads only the ids */
     .doc = "y[..., :] = w[:, id]: one_hot(ids) @ w^T without the one-hot" };
 
 rw_node *rw_gather_columns(rw_graph *g, rw_node *w, rw_node *ids)

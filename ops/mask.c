@@ -61,7 +61,7 @@ static void where_backward(rw_node *n)
 static const rw_op_def where_def = {
     .fills_output = true,
     .name = "where", .arity = 3, .nondiff = 1u << 0, .shape = where_shape, .forward = where_forward,
-    .backward = where_backward,
+    .backward = where_backward, .backward_skips_inputs = 3u << 1, .backward_skips_output = true, /* reads the mask */
     .doc = "mask != 0 ? a : b, the mask having a's shape or a leading part of it (one value per row)" };
 
 rw_node *rw_where(rw_graph *g, rw_node *mask, rw_node *a, rw_node *b)

@@ -102,6 +102,7 @@ static const rw_op_def matmul_def = {
     .fills_output = true,
     .name = "matmul", .arity = 2, .attr_size = sizeof(matmul_attrs), .attrs = matmul_attr_defs,
     .n_attrs = 2, .shape = matmul_shape, .forward = matmul_forward, .backward = matmul_backward,
+    .backward_skips_output = true,
     .doc = "op(a) @ op(b) through BLIS; a may carry leading dimensions" };
 
 rw_node *rw_matmul_ex(rw_graph *g, rw_node *a, rw_node *b, bool transpose_a, bool transpose_b)
@@ -163,6 +164,7 @@ static const rw_op_def matmul_add_def = {
     .fills_output = true,
     .name = "matmul_add", .arity = 3, .attr_size = sizeof(matmul_attrs), .attrs = matmul_attr_defs,
     .n_attrs = 2, .shape = matmul_add_shape, .forward = matmul_add_forward, .backward = matmul_add_backward,
+    .backward_skips_inputs = 1u << 2, .backward_skips_output = true,
     .doc = "op(a) @ op(b) + c in one GEMM; c has the product's shape or is a row [N]" };
 
 rw_node *rw_matmul_add(rw_graph *g, rw_node *a, rw_node *b, rw_node *c, bool transpose_a, bool transpose_b)

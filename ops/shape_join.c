@@ -104,7 +104,8 @@ static const rw_op_def concat_def = {
     .fills_output = true,
     .name = "concat", .arity = RW_VARIADIC, .min_arity = 1, .attr_size = sizeof(axis_attrs),
     .attrs = axis_attr_defs, .n_attrs = 1, .shape = concat_shape, .forward = concat_forward,
-    .backward = concat_backward, .doc = "the inputs joined along `axis`; all other dimensions equal" };
+    .backward = concat_backward, .backward_skips_inputs = UINT32_MAX, .backward_skips_output = true,
+    .doc = "the inputs joined along `axis`; all other dimensions equal" };
 
 rw_node *rw_concat(rw_graph *g, rw_node *const *xs, int n, int axis)
 {
@@ -182,6 +183,7 @@ static const rw_op_def slice_def = {
     .fills_output = true,
     .name = "slice", .arity = 1, .attr_size = sizeof(slice_attrs), .attrs = slice_attr_defs, .n_attrs = 3,
     .shape = slice_shape, .forward = slice_forward, .backward = slice_backward,
+    .backward_skips_inputs = 1u << 0, .backward_skips_output = true,
     .doc = "indices [start, start + len) of x along `axis`" };
 
 rw_node *rw_slice(rw_graph *g, rw_node *x, int axis, int start, int len)
@@ -262,7 +264,8 @@ static void stack_backward(rw_node *n)
 static const rw_op_def stack_def = {
     .fills_output = true,
     .name = "stack", .arity = RW_VARIADIC, .min_arity = 1, .shape = stack_shape, .forward = stack_forward,
-    .backward = stack_backward, .doc = "n tensors of one shape X stacked into [n, X]" };
+    .backward = stack_backward, .backward_skips_inputs = UINT32_MAX, .backward_skips_output = true,
+    .doc = "n tensors of one shape X stacked into [n, X]" };
 
 rw_node *rw_stack(rw_graph *g, rw_node *const *xs, int n) { return rw_apply(g, &stack_def, xs, n, NULL); }
 
@@ -315,6 +318,7 @@ static const rw_op_def index0_def = {
     .view_offset = index0_view,
     .name = "index0", .arity = 1, .attr_size = sizeof(index0_attrs), .attrs = index0_attr_defs,
     .n_attrs = 1, .shape = index0_shape, .forward = index0_forward, .backward = index0_backward,
+    .backward_skips_inputs = 1u << 0, .backward_skips_output = true,
     .doc = "x[index] along the first axis: [T, X] -> X" };
 
 rw_node *rw_index0(rw_graph *g, rw_node *x, int index)

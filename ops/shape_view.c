@@ -68,6 +68,7 @@ static const rw_op_def reshape_def = {
     .view_offset = reshape_view,
     .name = "reshape", .arity = 1, .attr_size = sizeof(reshape_attrs), .attrs = reshape_attr_defs,
     .n_attrs = 5, .shape = reshape_shape, .forward = reshape_forward, .backward = reshape_backward,
+    .backward_skips_inputs = 1u << 0, .backward_skips_output = true,
     .doc = "the same elements in row-major order with shape [d0..d(ndim-1)]; real or int32" };
 
 rw_node *rw_reshape(rw_graph *g, rw_node *x, rw_shape shape)

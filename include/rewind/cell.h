@@ -102,7 +102,9 @@ typedef struct rw_cell_def {
     rw_node *(*project)(rw_graph *g, const rw_cell *cell, rw_node *xs);
     /* One step: x [B, X] (or [B, P] if projected); state[i] [B, state_size(i)]
      * holds the previous states on entry and must hold the new ones on
-     * return. Returns the step's output [B, output_size], NULL on error. */
+     * return. Returns the step's output [B, output_size], NULL on error. The
+     * runner releases every other node the step makes, so that their memory
+     * can be reused (rw_graph_set_recycling): keep none of them for later. */
     rw_node *(*step)(rw_graph *g, const rw_cell *cell, rw_node *x, rw_node **state);
     /* true if project (or step) accepts int32 token ids [T, B] in place of
      * one-hot vectors; otherwise the runner builds the one-hot input. */

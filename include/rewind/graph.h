@@ -44,6 +44,11 @@ struct rw_node {
     rw_node *prev;                /* the node made just before (the tape is this list) */
     rw_graph *graph;
     int id;                       /* position on the tape, from 0 */
+    /* Memory bookkeeping of the tape (op authors ignore these): */
+    int pins;                     /* recorded readers of this value after its forward:
+                                     backwards that read it, views onto it */
+    bool released;                /* no new op may take this node as an input; its storage
+                                     is reused once pins is 0 (value.data becomes NULL) */
 };
 
 RW_API rw_graph *rw_graph_new(void);
@@ -55,6 +60,20 @@ RW_API void rw_graph_reset(rw_graph *g);
  * consult it. Survives rw_graph_reset. */
 RW_API void rw_graph_set_training(rw_graph *g, bool training);
 RW_API bool rw_graph_is_training(const rw_graph *g);
+
+/* Memory reuse within a step (the default): the runner of recurrent layers
+ * releases each cell step's intermediates, and the values among them that
+ * no backward reads (a gate's pre-activation, its slices, products whose
+ * backward reads only their inputs) give their storage to later values and
+ * gradients of the same size. Results are bit-identical either way; off
+ * keeps every value of the step readable (e.g. to inspect a custom cell's
+ * intermediates). Survives rw_graph_reset.
+ *
+ *     rw_graph *g = rw_graph_new();
+ *     rw_graph_set_recycling(g, false);    // keep every intermediate
+ */
+RW_API void rw_graph_set_recycling(rw_graph *g, bool on);
+RW_API bool rw_graph_recycling(const rw_graph *g);
 
 RW_API rw_arena *rw_graph_arena(rw_graph *g);
 RW_API int rw_graph_node_count(const rw_graph *g);

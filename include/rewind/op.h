@@ -20,10 +20,15 @@
  *    message that names the op and every input shape (see rw_shape_str).
  *    forward and backward may then assume valid shapes.
  *  - forward() writes n->value from n->in[i]->value, n->attrs and
- *    n->scratch. Node values are never overwritten later.
+ *    n->scratch. Node values are never overwritten while anything may
+ *    read them: a value's storage is reused only after its maker released
+ *    the node and when no backward declared to read it (see
+ *    backward_skips_inputs); the released node's value.data is then NULL.
  *  - backward() *adds* d(loss)/d(input) into n->in[i]->grad for every input
  *    whose grad is not NULL (NULL means no gradient is wanted there). It may
- *    read the inputs' values, its own value, grad and scratch.
+ *    read the inputs' values, its own value, grad and scratch, except the
+ *    values its record declares it skips (backward_skips_inputs/_output):
+ *    those may be gone (data NULL; shapes stay).
  */
 #ifndef REWIND_OP_H
 #define REWIND_OP_H
@@ -73,6 +78,13 @@ typedef struct rw_op_def {
     bool fills_output;           /* forward writes every output element, so the output
                                     need not be zero-filled first (a speed hint; when
                                     false, forward starts from zeros) */
+    /* Optional, for memory: the values backward never reads. A value that no
+     * recorded backward reads and that its maker released (layers release a
+     * cell step's intermediates) gives its storage back for reuse. Zero, the
+     * default, is always safe: backward may read every input and the output. */
+    uint32_t backward_skips_inputs;  /* bit i set: backward never reads input i's value
+                                        (inputs from 32 on always count as read) */
+    bool backward_skips_output;      /* backward never reads the node's own value */
 } rw_op_def;
 
 /* Work a backward postpones until the backward pass has visited every node
