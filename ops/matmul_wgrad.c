@@ -20,7 +20,8 @@
  * Why it stays correct:
  *  - only parameter leaves are deferred: no backward reads a leaf's
  *    gradient, so nothing can observe it before the group has run;
- *  - the terms keep pointers to A_t (a node value, never overwritten) and
+ *  - the terms keep pointers to A_t (a node value that matmul's record
+ *    declares its backward reads, so the tape never reuses its storage) and
  *    dC_t, whose buffer the core would recycle once its node's backward has
  *    run; keep_grad tells it not to, until the group has used it;
  *  - a term whose weight is used with another layout, or for which no
