@@ -34,6 +34,14 @@ rw_status eval_examples(rw_model *m, const rw_seqdata *d, const char *what)
         if (t == RW_TARGET_NEXT || t == RW_TARGET_ALIGNED)
             printf("  perplexity %.3f", exp(mean));
         eval_metrics_print(stdout, &e, class_name, m);
+        eval_result u = { .unknown = 0 };
+        for (int i = 0; i < rw_seqdata_count(d); i++) {
+            int len = 0;
+            const int32_t *ids = rw_seqdata_source(d, i, &len);
+            if (ids)
+                eval_count_unknown(m, ids, len, &u);
+        }
+        eval_print_unknown(stdout, &u);
         printf("\n");
     }
     eval_metrics_free(&e);

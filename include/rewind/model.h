@@ -255,6 +255,10 @@ RW_API int rw_model_classes(const rw_model *m);          /* 0 when the model pre
 /* The text of token / class `id`, or NULL (out of range, or an opaque vocabulary). */
 RW_API const char *rw_model_token(const rw_model *m, int id);
 RW_API const char *rw_model_label(const rw_model *m, int id);
+/* The id of the vocabulary's "<unk>" (what rw_model_encode gives a token
+ * the vocabulary lacks), or -1 when it has none. Character vocabularies
+ * built from data have it as their last id; word vocabularies as id 0. */
+RW_API int rw_model_unk_id(const rw_model *m);
 /* Encodes text as token ids into ids[0..max): returns the number of tokens
  * (possibly more than max: only max are written), or -1 with an error for
  * a character the vocabulary lacks when it has no <unk>. */

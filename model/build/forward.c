@@ -374,8 +374,10 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         goto fail;
     rw_graph_set_training(g, false);
     int k = 0;
-    for (const char *c = p; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
+    for (const char *c = p; *c; c++) { /* a byte the vocabulary lacks is <unk>, else left out of the prime */
         int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
+        if (id < 0 && m->vocab.bytes)
+            id = m->vocab.unk;
         if (id >= 0)
             ids[k++] = id;
     }
@@ -395,6 +397,8 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
             goto fail;
     }
     for (int t = 0; t < length; t++) {
+        if (m->vocab.unk >= 0) /* <unk> is no text: masked, so it is never generated (finite: fast-math safe) */
+            logits->value.data[m->vocab.unk] = (rw_real)-1e30;
         int32_t next = rw_model_sample(logits, 0, temperature, top_k, rng);
         if (next < 0)
             goto fail;

@@ -173,6 +173,9 @@ rw_status rwi_mparse_line_markers(rw_model *m, const ynode *data);
 /* The id of the bos marker of kind lines, or -1. */
 int rwi_mbos_token(const rw_model *m);
 bool rwi_mdata_is_example_kind(const rw_model *m);
+/* vocab.c: m's character vocabulary from the bytes with present[b] set,
+ * with "<unk>" as its last id (for bytes the training data lacks). */
+rw_status rwi_mvocab_from_bytes(rw_model *m, const unsigned char present[256]);
 rw_status rwi_mdata_load_examples(rw_model *m, mdata *d);
 /* Examples of files in the model's data format, read with its vocabulary
  * and classes (for scoring and prediction); NULL with an error. */

@@ -4,6 +4,12 @@
 #include <string.h>
 #include "model_internal.h"
 
+rw_status rwi_mvocab_from_bytes(rw_model *m, const unsigned char present[256])
+{
+    rw_status st = rw_vocab_from_bytes(&m->vocab, present);
+    return st == RW_OK ? rw_vocab_add_unk(&m->vocab) : st;
+}
+
 int rw_model_vocab_size(const rw_model *m) { return m ? m->vocab.n : 0; }
 int rw_model_classes(const rw_model *m) { return m && m->target == MT_LABEL ? m->labels.n : 0; }
 
@@ -11,6 +17,8 @@ const char *rw_model_token(const rw_model *m, int id)
 {
     return m && m->vocab.tok && id >= 0 && id < m->vocab.n ? m->vocab.tok[id] : NULL;
 }
+
+int rw_model_unk_id(const rw_model *m) { return m && m->vocab.tok ? m->vocab.unk : -1; }
 
 const char *rw_model_label(const rw_model *m, int id)
 {
