@@ -347,7 +347,9 @@ RW_API rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const
 RW_API int rw_model_sample(const rw_node *logits, int row, double temperature, int top_k, rw_rng *rng);
 /* Text from a token model: feeds `prime` (may be NULL or "") and samples
  * `length` more tokens. Returns the generated text without the prime
- * (free() it), NULL with an error. */
+ * (free() it), NULL with an error. "<unk>" is never generated (its logit
+ * is masked each step); a byte of the prime that a byte vocabulary lacks
+ * is fed as "<unk>", or left out when the vocabulary has none. */
 RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng);
 
 /* ---- training ----------------------------------------------------------------- */

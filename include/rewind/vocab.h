@@ -4,8 +4,10 @@
  * from data: byte tokens (every distinct byte of a text, ids in byte
  * order), word tokens (whitespace-separated words seen at least min_count
  * times, plus "<unk>" for the rest) and class names (the distinct labels,
- * sorted). A vocabulary can be written as text and read back, so a saved
- * model can be rebuilt without its data.
+ * sorted). rw_vocab_add_unk gives a byte vocabulary "<unk>" as its last
+ * id, for bytes its text never had (the model builder does so for every
+ * character vocabulary). A vocabulary can be written as text and read
+ * back, so a saved model can be rebuilt without its data.
  *
  *   unsigned char present[256] = { 0 };
  *   rw_bytes_mark("hello", 5, false, present);
