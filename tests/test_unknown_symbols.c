@@ -141,7 +141,7 @@ Test(unknown_symbols, generation_never_emits_unk)
     rw_model_free(m);
 }
 
-/* ---- rewind eval --data ------------------------------------------------------------- */
+/* ---- with data files ------------------------------------------------------------- */
 
 static char dir[64];
 
@@ -170,6 +170,26 @@ static void remove_dir(void)
         unlink(path);
     }
     rmdir(dir);
+}
+
+/* A checkpoint saved before <unk> existed, rebuilt with its data (as `rewind
+ * eval CHECKPOINT` and resuming do): its saved vocabulary has no <unk>, so
+ * the data's gets none either and the old parameters fit. */
+Test(unknown_symbols, an_old_vocabulary_beside_the_data_keeps_the_old_size, .init = setup, .fini = remove_dir)
+{
+    write_in_dir("corpus.txt", "ab ba abba");
+    const char *saved[] = { "rewind-vocab 1\ntokens 3 bytes\n \na\nb\n", "rewind-vocab 1\ntokens 4 bytes\n \na\nb\n<unk>\n",
+                            NULL };
+    const int want[] = { 3, 4, 4 };
+    for (int k = 0; k < 3; k++) {
+        rw_model *m = rw_model_load_string(model_yaml, "u.yaml", &(rw_model_load_opts){ .base_dir = dir,
+                                                                                       .vocab = saved[k] });
+        cr_assert_not_null(m, "%s", rw_last_error());
+        cr_expect_eq(rw_model_vocab_size(m), want[k], "saved vocabulary %d", k);
+        cr_expect_eq(rw_model_unk_id(m), k == 0 ? -1 : 3, "saved vocabulary %d", k);
+        cr_expect_eq(rw_params_get(rw_model_params(m), "head.b")->value->size, (size_t)want[k]);
+        rw_model_free(m);
+    }
 }
 
 Test(unknown_symbols, eval_counts_bytes_the_training_text_lacks, .init = setup, .fini = remove_dir)

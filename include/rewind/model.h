@@ -54,7 +54,11 @@ typedef struct rw_model_load_opts {
     const char *base_dir;
     /* Neither check nor read the data files. The vocabulary then comes from
      * `vocab` (as saved by rw_model_vocab_string, e.g. in a checkpoint) or,
-     * failing that, `vocab_size` opaque token ids and `classes` classes. */
+     * failing that, `vocab_size` opaque token ids and `classes` classes.
+     * When the data is read, `vocab` (may be NULL) only matters when it is a
+     * byte vocabulary without "<unk>" (saved before character vocabularies
+     * had one): the data's character vocabulary then gets none either, so
+     * that an old checkpoint's parameters still fit. */
     bool skip_data;
     const char *vocab;
     int vocab_size;

@@ -115,6 +115,7 @@ struct rw_model {
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
     bool skip_init;                  /* parameters are restored after the build: no initializers */
+    bool bytes_without_unk;          /* the data's character vocabulary gets no <unk> (an old checkpoint's) */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
     bool gen_method_given;           /* generate.method was written (encoder-decoders default to greedy) */
     ms2s *s2s;                       /* model.graph (or train.teacher_forcing) given, else NULL */
@@ -176,6 +177,9 @@ bool rwi_mdata_is_example_kind(const rw_model *m);
 /* vocab.c: m's character vocabulary from the bytes with present[b] set,
  * with "<unk>" as its last id (for bytes the training data lacks). */
 rw_status rwi_mvocab_from_bytes(rw_model *m, const unsigned char present[256]);
+/* vocab.c: true when `saved` (rw_vocab_to_text) is a byte vocabulary
+ * without "<unk>", as saved before character vocabularies had one. */
+bool rwi_mvocab_saved_without_unk(const char *saved);
 rw_status rwi_mdata_load_examples(rw_model *m, mdata *d);
 /* Examples of files in the model's data format, read with its vocabulary
  * and classes (for scoring and prediction); NULL with an error. */
