@@ -17,6 +17,8 @@ static const command commands[] = {
     { "predict", cmd_predict, "per-example predictions of a checkpoint on data files, as TSV" },
     { "translate", cmd_translate, "translate source lines with an encoder-decoder's checkpoint (beam search, n best)" },
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
+    { "export", cmd_export, "write a checkpoint's parameters as safetensors (rewind's names or a PyTorch state dict)" },
+    { "import", cmd_import, "set a model's parameters from safetensors (e.g. PyTorch's) and write a checkpoint" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
