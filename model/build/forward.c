@@ -189,6 +189,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
                                .keep_hidden_grads = m->diag_runs != NULL,
+                               .gate_saturation = m->diag_gates ? m->diag_gates + i * M_DIAG_GATES : NULL,
                                /* diagnostics read every step's gradient: no recomputation then */
                                .recompute_every = m->diag_runs ? 0 : l->recompute_every,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };

@@ -6,6 +6,7 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
+#include "rewind/diagnostics.h"
 #include "rewind/regularize.h"
 #include "rewind/vocab.h"
 #include "cells/cell_graph.h"
@@ -13,6 +14,8 @@
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
+/* gate saturation counts per recurrent model layer: one per stacked layer and direction */
+#define M_DIAG_GATES (2 * RW_RNN_MAX_LAYERS)
 #define M_MAX_INITS 16
 /* Limits of what one load reads (docs/model-format.md, "Limits"): a model
  * file or an include is a regular file of at most M_MAX_SOURCE_BYTES, the
@@ -108,6 +111,8 @@ struct rw_model {
     rw_model_generate_config gen;
     rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
     rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
+    rw_gate_saturation *diag_gates;  /* diagnose.c: with diag_runs, layer i's gates count into
+                                        diag_gates[i * M_DIAG_GATES ...] */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
