@@ -282,3 +282,83 @@ Test(diagnostics, rewind_diagnose_prints_gate_saturation)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
+
+/* ---- train.diagnostics: through a model file and `rewind train` ----------------------- */
+
+/* Trains 6 steps with diagnostics every 3 under the given thresholds; the
+ * log's text in log[], stderr's in err[]. */
+static void train_with_diagnostics(const char *thresholds, char *log, size_t log_len, char *err, size_t err_len)
+{
+    const char *bin = getenv("RW_BINARY_DIR");
+    char dir[] = "/tmp/rw_diagtrain_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256], cmd[1024];
+    write_char_model(dir, "lstm: {size: 16}", path);
+    FILE *f = fopen(path, "a");
+    fprintf(f, "train:\n  steps: 6\n  batch: 4\n  log: %s/log.csv\n  diagnostics: {every: 3, steps: 30, %s}\n", dir,
+            thresholds);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s/tools/rewind train %s --quiet --checkpoint %s/c.rwc 2> %s/err.txt",
+             bin ? bin : "build", path, dir, dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    const char *files[] = { "log.csv", "err.txt" };
+    char *bufs[] = { log, err };
+    size_t lens[] = { log_len, err_len };
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        f = fopen(path, "r");
+        cr_assert_not_null(f, "no %s", path);
+        size_t n = fread(bufs[i], 1, lens[i] - 1, f);
+        bufs[i][n] = 0;
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(diagnostics, train_diagnostics_columns_in_the_csv_log)
+{
+    char log[8192], err[4096];
+    train_with_diagnostics("vanish_below: 1e-9, explode_above: 1e9", log, sizeof log, err, sizeof err);
+    const char *header = "step,epoch,split,loss,grad_norm,lr,lstm_2.l0.grad_first,lstm_2.l0.grad_last,"
+                         "lstm_2.l0.grad_ratio,lstm_2.l0.sat_i,lstm_2.l0.sat_f,lstm_2.l0.sat_g,lstm_2.l0.sat_o,"
+                         "lstm_2.l0.rho0,lstm_2.l0.rho1,lstm_2.l0.rho2,lstm_2.l0.rho3\n";
+    cr_assert(strncmp(log, header, strlen(header)) == 0, "header:\n%s", log);
+    cr_expect_null(strstr(err, "warning"), "no thresholds crossed: %s", err);
+    /* every row has the header's 17 fields; steps 3 and 6 carry the diagnosis */
+    int row = 0;
+    for (char *line = strchr(log, '\n') + 1; *line; row++) {
+        char *end = strchr(line, '\n');
+        cr_assert_not_null(end);
+        *end = 0;
+        int fields = 1;
+        for (char *c = line; *c; c++)
+            fields += *c == ',';
+        cr_expect_eq(fields, 17, "row %s", line);
+        long step = strtol(line, NULL, 10);
+        bool measured = strstr(line, ",,") == NULL;
+        cr_expect_eq(measured, step % 3 == 0, "step %ld: %s", step, line);
+        if (measured) { /* grad_first, grad_last, ratio = first / last */
+            char *p = line;
+            for (int k = 0; k < 6; k++)
+                p = strchr(p, ',') + 1;
+            double first = strtod(p, &p), last = strtod(p + 1, &p), ratio = strtod(p + 1, &p);
+            cr_expect(first > 0 && last > 0, "%s", line);
+            rwt_assert_close(ratio, first / last, 1e-6, "ratio");
+        }
+        line = end + 1;
+    }
+    cr_expect_eq(row, 6);
+}
+
+Test(diagnostics, train_diagnostics_warn_beyond_the_thresholds)
+{
+    char log[8192], err[4096];
+    /* over 30 steps the ratio is about 0.007: below 0.5 it "vanishes", above 0.001 it "explodes" */
+    train_with_diagnostics("vanish_below: 0.5, explode_above: 1e3", log, sizeof log, err, sizeof err);
+    cr_expect(strstr(err, "warning: step 3: lstm_2.l0: the gradient vanishes over 30 steps"), "%s", err);
+    cr_expect(strstr(err, "warning: step 6: lstm_2.l0: the gradient vanishes"), "%s", err);
+    train_with_diagnostics("vanish_below: 1e-9, explode_above: 0.001", log, sizeof log, err, sizeof err);
+    cr_expect(strstr(err, "warning: step 3: lstm_2.l0: the gradient explodes over 30 steps"), "%s", err);
+    cr_expect_null(strstr(err, "vanishes"), "%s", err);
+}

@@ -194,6 +194,19 @@ typedef struct rw_model_interval {
     bool epochs;
 } rw_model_interval;
 
+/* train.diagnostics: every `every` steps of training, the gradient
+ * diagnosis of rw_model_diagnose (a loss on the last step of a random probe
+ * of `steps` x `batch` token ids) goes into extra columns of the log, with a
+ * warning on stderr when a layer's ||dL/dh_0|| / ||dL/dh_T-1|| is below
+ * vanish_below or above explode_above (docs/diagnostics.md). */
+typedef struct rw_model_diagnostics_config {
+    long every;              /* 0: off */
+    int steps;               /* probe length (50) */
+    int batch;               /* probe sequences (8) */
+    double vanish_below;     /* 1e-6 */
+    double explode_above;    /* 1e6 */
+} rw_model_diagnostics_config;
+
 typedef struct rw_model_train_config {
     uint64_t seed;           /* 1: every random choice (init, dropout, batches) */
     int epochs;              /* 0: not set */
@@ -219,6 +232,7 @@ typedef struct rw_model_train_config {
     bool check_finite;       /* true */
     int n_metrics;           /* metrics: [accuracy, top5, ...] computed at each validation (0: none) */
     rw_metric metrics[16];
+    rw_model_diagnostics_config diagnostics; /* diagnostics: {every, steps, batch, vanish_below, explode_above} */
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {

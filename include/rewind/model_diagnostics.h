@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include "rewind/model.h"
+#include "rewind/diagnostics.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -111,6 +111,7 @@ struct rw_model {
     rw_model_generate_config gen;
     rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
     rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
+    struct mdiag_train *diag_train;  /* train_diagnostics.c: train.diagnostics' columns, while set up */
     rw_gate_saturation *diag_gates;  /* diagnose.c: with diag_runs, layer i's gates count into
                                         diag_gates[i * M_DIAG_GATES ...] */
     const ynode *data_at, *train_at;
@@ -158,6 +159,10 @@ void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
 rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o);
+/* train_diagnostics.c: train.diagnostics as extra log columns of o (none when it is off). */
+typedef struct mdiag_train mdiag_train;
+rw_status rwi_mdiag_train_opts(rw_model *m, rw_train_opts *o);
+void rwi_mdiag_train_free(rw_model *m);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status rwi_mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
