@@ -64,6 +64,7 @@ typedef struct mlayer {
     rw_pool pool;            /* output: mean, max or sum over the valid steps */
     double norm_stabilizer;  /* regularize.norm_stabilizer on this layer */
     double hidden_l2, hidden_diff_l2; /* regularize.hidden_l2 / hidden_diff_l2 on this layer */
+    int recompute_every;     /* rw_run_opts.recompute_every: segments recomputed during backward (0: off) */
     int n_inits;
     minit inits[M_MAX_INITS];
     /* built */
@@ -196,7 +197,16 @@ rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
 void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
+/* forward.c: the token ids of a generation prime (strlen(prime) + 1 room in
+ * ids): bytes the vocabulary lacks are left out, and an empty prime is the
+ * start marker (kind lines), else a newline, else token 0. -1 with an error. */
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
+
+/* forward.c: a new state holding src's carried run state, and copying
+ * that run state (not the stepping state) into dst of the same batch. */
+rw_model_state *rwi_model_state_clone(const rw_model_state *src);
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src);
 
 #endif
