@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include "rewind/batch.h"
 #include "rewind/corpus.h"
+#include "rewind/decode.h"
 #include "rewind/cell.h"
 #include "rewind/checkpoint.h"
 #include "rewind/graph.h"
@@ -359,6 +360,25 @@ RW_API int rw_model_sample(const rw_node *logits, int row, double temperature, i
  * `length` more tokens. Returns the generated text without the prime
  * (free() it), NULL with an error. */
 RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng);
+/* The language model as an rw_step_model (rewind/decode.h), for greedy
+ * decoding, sampling and beam search: one row, primed with all tokens of
+ * `prime` (as rw_model_generate reads it; NULL or "" starts from the start
+ * marker or a newline) but the last, which goes to *start: feed it first
+ * (rw_decode_opts.start). m must outlive it; rw_step_model_free it. NULL
+ * with an error for a model that is not a language model or cannot step.
+ *
+ *     int32_t start;
+ *     rw_step_model *dm = rw_model_step_model_new(m, "Q: ", &start);
+ *     rw_hypothesis best[2];
+ *     int n = 0;
+ *     if (dm && rw_beam_search(dm, &(rw_decode_opts){ .start = start, .end = -1, .max_length = 40,
+ *                                                     .beam = 4 }, best, 2, &n) == RW_OK)
+ *         for (int t = 0; t < best[0].length; t++)
+ *             fputs(rw_model_token(m, best[0].tokens[t]), stdout);
+ *     rw_hypotheses_free(best, n);
+ *     rw_step_model_free(dm);
+ */
+RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, int32_t *start);
 
 /* ---- training ----------------------------------------------------------------- */
 

@@ -357,6 +357,26 @@ int rw_model_sample(const rw_node *logits, int row, double temperature, int top_
     return best;
 }
 
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n)
+{
+    int k = 0;
+    for (const char *c = prime; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
+        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
+        if (id >= 0)
+            ids[k++] = id;
+    }
+    if (!m->vocab.bytes && *prime) {
+        k = rw_model_encode(m, prime, ids, n);
+        if (k < 0)
+            return -1;
+    }
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
+    }
+    return k;
+}
+
 char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng)
 {
     if (!m || !m->has_layers || !m->vocab.tok || m->target != MT_NEXT || length < 0 || !rng) {
@@ -374,21 +394,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     if (!ids || !out || !s || !g)
         goto fail;
     rw_graph_set_training(g, false);
-    int k = 0;
-    for (const char *c = p; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
-        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
-        if (id >= 0)
-            ids[k++] = id;
-    }
-    if (!m->vocab.bytes && *p) {
-        k = rw_model_encode(m, p, ids, n);
-        if (k < 0)
-            goto fail;
-    }
-    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
-        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
-    }
+    int k = rwi_mprime_ids(m, p, ids, n);
+    if (k < 0)
+        goto fail;
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {
         rw_graph_reset(g);

@@ -207,6 +207,10 @@ rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
 void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
+/* forward.c: the token ids of a generation prime (strlen(prime) + 1 room in
+ * ids): bytes the vocabulary lacks are left out, and an empty prime is the
+ * start marker (kind lines), else a newline, else token 0. -1 with an error. */
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
