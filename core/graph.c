@@ -2,6 +2,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "graph_internal.h"
+#include "rewind_internal/graph_child.h"
 #include "rewind_internal/backward.h"
 #include "rewind/op.h"
 #include "rewind/param.h"
@@ -24,6 +25,7 @@ void rw_graph_free(rw_graph *g)
 {
     if (!g)
         return;
+    rw_graph_free(g->child);
     rw_arena_free(g->arena);
     rwi_free(g);
 }
@@ -36,12 +38,35 @@ void rw_graph_reset(rw_graph *g)
     g->backward_done = false;
     g->deferred = NULL;
     g->n_buckets = 0;
+    g->backward_status = RW_OK;
 }
 
 void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }
 bool rw_graph_is_training(const rw_graph *g) { return g->training; }
 rw_arena *rw_graph_arena(rw_graph *g) { return g->arena; }
 int rw_graph_node_count(const rw_graph *g) { return g->count; }
+
+size_t rw_graph_high_water(const rw_graph *g)
+{
+    if (!g)
+        return 0;
+    return rw_arena_get_stats(g->arena).high_water + rw_graph_high_water(g->child);
+}
+
+rw_graph *rwi_graph_child(rw_graph *g)
+{
+    if (!g->child && !(g->child = rw_graph_new()))
+        return NULL;
+    rw_graph_reset(g->child);
+    g->child->training = g->training;
+    return g->child;
+}
+
+void rwi_backward_fail(rw_graph *g, rw_status status)
+{
+    if (g->backward_status == RW_OK)
+        g->backward_status = status != RW_OK ? status : RW_ERR_NOMEM;
+}
 
 rw_node *rwi_graph_push(rw_graph *g)
 {
@@ -199,7 +224,7 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
     }
     for (rw_defer *d = rev; d; d = d->next)
         d->run(d, g);
-    return RW_OK;
+    return g->backward_status;
 }
 
 void rw_backward_defer(rw_graph *g, rw_defer *d)

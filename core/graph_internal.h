@@ -17,6 +17,8 @@ struct rw_graph {
         void *head;          /* the first word of a free buffer links to the next */
     } buckets[16];
     int n_buckets;
+    rw_graph *child;      /* rwi_graph_child's graph, made on first use */
+    rw_status backward_status; /* an op's backward could not do its work (rwi_backward_fail) */
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */

@@ -31,6 +31,7 @@
 #include "rewind/batch.h"
 #include "rewind/vocab.h"
 #include "rewind/corpus.h"
+#include "rewind/tasks.h"
 #include "rewind/ops_softmax.h"
 #include "rewind/ops_gather_columns.h"
 #include "rewind/init.h"

@@ -6,6 +6,7 @@
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
 #include "readout.h"
+#include "gate_probe.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
@@ -77,6 +78,8 @@ rw_rnn *rw_rnn_new(rw_params *P, const rw_rnn_spec *spec, rw_rng *rng)
                     goto fail;
             }
         }
+        if (rwi_rnn_skip_setup(P, r, l, in, rng) != RW_OK)
+            goto fail;
         in = rw_cell_output_size(r->cells[l][0]) * (o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
     }
     return r;
@@ -100,6 +103,8 @@ int rw_rnn_layers(const rw_rnn *r) { return r->layers; }
 int rw_rnn_directions(const rw_rnn *r) { return r->dirs; }
 int rw_rnn_output_size(const rw_rnn *r)
 {
+    if (r->o.skip_outputs)
+        return r->skip_width;
     return rw_cell_output_size(r->cells[r->layers - 1][0]) * (r->o.merge == RW_DIRS_CONCAT ? r->dirs : 1);
 }
 rw_cell *rw_rnn_cell(const rw_rnn *r, int layer, int dir)
@@ -118,6 +123,7 @@ typedef struct run {
     rw_node **steps;    /* scratch: [T] per-step inputs */
     rw_node **outs[2];  /* [T] per-step outputs of the current layer, per direction */
     rw_node **hidden;   /* keep_hidden_grads: rw_seq.hidden */
+    rwi_gate_probe *probe; /* gate_saturation: the current direction's, else NULL */
 } run;
 
 static rw_node *initial_state(run *u, int l, int d, int s)
@@ -128,7 +134,7 @@ static rw_node *initial_state(run *u, int l, int d, int s)
     if (u->o->initial)
         return u->o->initial[idx];
     if (u->o->carry)
-        return rw_const(u->g, u->o->carry->t[idx]);
+        return rw_const_copy(u->g, u->o->carry->t[idx]); /* a copy: rw_carry_keep may overwrite the carry before backward */
     rw_node *zero = rw_leaf_new(u->g, RW_REAL, rw_shape2(u->B, size), false);
     if (r->init[l][d][s]) /* learned: zeros [B, S] + h0 [S] broadcast over the batch */
         return rw_add(u->g, zero, rw_param_node(u->g, r->init[l][d][s]));
@@ -169,6 +175,20 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     const rw_cell_def *def = r->def;
     int ns = def->n_states, T = u->T;
 
+    rw_node *state[RW_CELL_MAX_STATES];
+    for (int k = 0; k < ns; k++)
+        if (!(state[k] = initial_state(u, l, d, k)))
+            return rw_last_status();
+    if (rwi_rnn_recomputes(u->o, T)) {
+        if (def->begin_run && rw_graph_is_training(g)) /* its masks live for one recording, not the replay */
+            return rw_error(RW_ERR_ARG, "rnn '%s': recompute_every cannot replay a cell that draws its own "
+                            "randomness (dropout inside a YAML cell); use the layer's recurrent dropout instead",
+                            r->name);
+        rwi_rnn_direction dir = { .g = g, .r = r, .o = u->o, .layer = l, .dir = d, .T = T, .B = u->B,
+                                  .masks = u->masks, .outs = u->outs[d],
+                                  .final = s->final + rw_rnn_state_index(r, l, d, 0) };
+        return rwi_rnn_direction_recomputed(&dir, input, state, last);
+    }
     if (input->value.dtype == RW_INT32 && !(def->accepts_ids && def->project)) {
         input = rw_one_hot(g, input, r->input_size);
         if (!input)
@@ -179,36 +199,24 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
         rw_error_prefix("rnn '%s' layer %d", r->name, l);
         return rw_last_status();
     }
-    rw_node *state[RW_CELL_MAX_STATES], *prev[RW_CELL_MAX_STATES];
-    for (int k = 0; k < ns; k++)
-        if (!(state[k] = initial_state(u, l, d, k)))
-            return rw_last_status();
-    rw_node *zero_out = NULL, *h_mask = NULL;
+    rwi_rnn_stepper st = { .g = g, .r = r, .cell = cell, .rng = u->o->rng, .probe = u->probe };
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
-        memcpy(prev, state, sizeof prev);
-        if (!(state[0] = rwi_rnn_drop_recurrent(g, &r->o, u->o->rng, state[0], &h_mask)))
-            return rw_last_status();
-        rw_node *out = def->step(g, cell, u->steps[t], state);
+        rw_node *raw;
+        rw_node *out = rwi_rnn_stepper_step(&st, u->steps[t], u->masks ? u->masks[t] : NULL, state, &raw);
         if (!out) {
             rw_error_prefix("rnn '%s' layer %d step %d", r->name, l, t);
             return rw_last_status();
         }
         if (u->hidden) { /* diagnostics: dL/dh_t survives rw_backward */
-            out->keep_grad = true;
-            u->hidden[(l * r->dirs + d) * T + t] = out;
+            raw->keep_grad = true;
+            u->hidden[(l * r->dirs + d) * T + t] = raw;
         }
-        if (u->masks) { /* padded steps change neither the state nor the output */
-            if (!zero_out && !(zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
-                return rw_last_status();
-            for (int k = 0; k < ns; k++)
-                state[k] = rw_where(g, u->masks[t], state[k], prev[k]);
-            *last = rw_where(g, u->masks[t], out, *last ? *last : zero_out);
-            out = rw_where(g, u->masks[t], out, zero_out);
-        } else if (i == T - 1) {
+        if (u->masks)
+            *last = st.last;
+        else if (i == T - 1)
             *last = out;
-        }
         u->outs[d][t] = out;
     }
     for (int k = 0; k < ns; k++)
@@ -216,6 +224,29 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
     if (d == 1 && u->masks) /* backward direction: its output at step 0 is its last */
         *last = u->outs[1][0];
     return *last ? RW_OK : rw_last_status();
+}
+
+/* run_direction inside the cell's begin_run/end_run pair (cells that draw
+ * randomness per run, such as dropout inside a YAML cell). */
+static rw_status run_cell(run *u, int l, int d, rw_node *input, rw_seq *s, rw_node **last)
+{
+    const rw_cell_def *def = u->r->def;
+    const rw_cell *cell = u->r->cells[l][d];
+    if (def->begin_run && def->begin_run(u->g, cell, u->B, u->o->rng) != RW_OK)
+        return rw_last_status();
+    rwi_gate_probe probe = { .sat = u->o->gate_saturation ? &u->o->gate_saturation[l * u->r->dirs + d] : NULL };
+    if (probe.sat) {
+        u->probe = &probe;
+        rwi_cell_set_gate_probe(u->r->cells[l][d], &probe);
+    }
+    rw_status st = run_direction(u, l, d, input, s, last);
+    if (probe.sat) {
+        rwi_cell_set_gate_probe(u->r->cells[l][d], NULL);
+        u->probe = NULL;
+    }
+    if (def->end_run)
+        def->end_run(cell);
+    return st;
 }
 
 /* The layer's outputs as one [T, B, W] tensor, directions concatenated. */
@@ -286,26 +317,30 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
     if (!s.final || !u.steps || !u.outs[0] || !u.outs[1] || make_masks(&u) != RW_OK)
         return fail;
 
-    rw_node *input = xs, *last[2] = { NULL, NULL };
+    if (r->o.skip_outputs && o->output == RW_OUTPUT_LAST) {
+        rw_error(RW_ERR_ARG, "rnn '%s': skip outputs need the outputs of every step (RW_OUTPUT_ALL)", r->name);
+        return fail;
+    }
+    rw_node *input = xs, *last[2] = { NULL, NULL }, *layer_out[RW_RNN_MAX_LAYERS];
     for (int l = 0; l < r->layers; l++) {
         rw_node *x = l > 0 ? between_layers_dropout(&u, input) : input;
         if (!x)
             return fail;
         for (int d = 0; d < r->dirs; d++)
-            if (run_direction(&u, l, d, x, &s, &last[d]) != RW_OK)
+            if (run_cell(&u, l, d, x, &s, &last[d]) != RW_OK)
                 return fail;
         bool top = l == r->layers - 1;
         if (top && o->output == RW_OUTPUT_LAST)
             break;
         rw_node *y = layer_outputs(&u);
-        if (y && r->o.residual && l > 0 && rw_shape_equal(y->value.shape, input->value.shape))
-            y = rw_add(g, y, input);
-        if (!y)
+        if (!y || !(y = layer_out[l] = rwi_rnn_residual(g, r, l, input, y)))
             return fail;
         input = y;
     }
     if (o->output != RW_OUTPUT_LAST)
-        s.outputs = input;
+        s.outputs = r->o.skip_outputs ? rwi_rnn_skip_concat(g, r, xs, layer_out, r->layers) : input;
+    if (o->output != RW_OUTPUT_LAST && !s.outputs)
+        return fail;
     s.last = r->dirs == 2 ? rwi_rnn_merge_dirs(g, r->o.merge, last[0], last[1]) : last[0];
     if (o->pool != RW_POOL_NONE &&
         !(s.pooled = s.outputs ? rwi_rnn_pool(g, o->pool, s.outputs, o->lengths) : NULL)) {

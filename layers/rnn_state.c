@@ -66,6 +66,16 @@ rw_status rw_carry_keep(rw_carry *c, const rw_seq *s)
     return RW_OK;
 }
 
+rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src)
+{
+    if (!dst || !src || dst->rnn != src->rnn || dst->batch != src->batch)
+        return rw_error(RW_ERR_ARG, "rw_carry_copy: the carries belong to different networks or batches");
+    for (int i = 0; i < src->n; i++)
+        if (rw_tensor_copy(dst->t[i], src->t[i]) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
+}
+
 int rw_rnn_state_count(const rw_rnn *r) { return r->layers * r->def->n_states; }
 
 rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *r, int batch, rw_node **state)
@@ -88,12 +98,15 @@ rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
         rw_error(RW_ERR_ARG, "rw_rnn_step: needs a unidirectional network and its states");
         return NULL;
     }
+    rw_node *x0 = x, *outs[RW_RNN_MAX_LAYERS];
     for (int l = 0; l < r->layers && x; l++) {
+        rw_node *in = x;
         if (l == 0 && x->value.dtype == RW_INT32 && !(r->def->accepts_ids && r->def->project))
             x = rw_one_hot(g, x, r->input_size);
         x = x ? rw_cell_step(g, r->cells[l][0], x, state + l * r->def->n_states) : NULL;
+        x = x ? outs[l] = rwi_rnn_residual(g, r, l, in, x) : NULL;
     }
-    return x;
+    return x && r->o.skip_outputs ? rwi_rnn_skip_concat(g, r, x0, outs, r->layers) : x;
 }
 
 rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *r, rw_node *x0, rw_node **state, int steps,

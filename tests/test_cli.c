@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,16 @@ Test(cli, train_then_sample_and_eval)
     const char *at = strstr(r.out, "valid: loss ");
     cr_assert(at && sscanf(at, "valid: loss %lf", &loss) == 1 && loss > 0 && loss < 10, "%s", r.out);
     run_free(&r);
+    r = RUN("/", "eval", ck, "--mc-dropout", "3"); /* probabilities averaged over 3 passes with dropout on */
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double mc = 0;
+    at = strstr(r.out, "valid: loss ");
+    cr_assert(at && sscanf(at, "valid: loss %lf", &mc) == 1 && fabs(mc - loss) < 0.5, "%g vs %g:\n%s", mc, loss,
+              r.out);
+    run_free(&r);
+    r = RUN("/", "eval", ck, "--mc-dropout", "0");
+    cr_assert_neq(r.status, 0, "--mc-dropout needs N >= 1");
+    run_free(&r);
     char corpus[128];
     snprintf(corpus, sizeof corpus, "%s/corpus.txt", dir);
     r = RUN(NULL, "eval", ck, "--data", corpus);
@@ -565,6 +576,39 @@ Test(cli, info_reports_the_blis_kernels_and_obeys_the_override)
     run_free(&r);
 }
 
+/* recompute_every on a recurrent layer (gradient checkpointing over time)
+ * trains the same model as without it: every logged loss agrees. A bad
+ * value is refused at its line. */
+Test(cli, recompute_every_trains_the_same)
+{
+    write_tiny_model();
+    run_result r = RUN(dir, "train", "tiny.yaml", "--quiet", "--steps", "6", "--threads", "1", "--checkpoint",
+                       "run/plain.rwc", "--log", "run/plain.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "train", "tiny.yaml", "--quiet", "--steps", "6", "--threads", "1", "--checkpoint", "run/seg.rwc",
+            "--log", "run/seg.csv", "--set", "model.layers.1.lstm.recompute_every=5");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    char plain[128], seg[128];
+    snprintf(plain, sizeof plain, "%s/run/plain.csv", dir);
+    snprintf(seg, sizeof seg, "%s/run/seg.csv", dir);
+    for (long step = 1; step <= 6; step++) {
+        char *a = log_row(plain, step), *b = log_row(seg, step);
+        double la = -1, lb = -2, ga = -1, gb = -2; /* loss and gradient norm */
+        cr_assert(sscanf(a, "%*d,%*d,train,%lf,%lf", &la, &ga) == 2 && sscanf(b, "%*d,%*d,train,%lf,%lf", &lb, &gb) == 2,
+                  "step %ld: '%s' / '%s'", step, a, b);
+        cr_assert(fabs(la - lb) <= 1e-5 * fabs(la) && fabs(ga - gb) <= 1e-5 * fabs(ga),
+                  "step %ld: loss %.9g and gradient norm %.9g plain, %.9g and %.9g recomputed", step, la, ga, lb, gb);
+        free(a);
+        free(b);
+    }
+    r = RUN(dir, "check", "tiny.yaml", "--set", "model.layers.1.lstm.recompute_every=-3");
+    cr_assert_neq(r.status, 0);
+    cr_assert(strstr(r.err, "recompute_every"), "names the key:\n%s", r.err);
+    run_free(&r);
+}
+
 /* ---- issue 14: untrusted checkpoints, the checkpoint directory, stale files ---- */
 
 #include "ck_bytes.h"
@@ -678,5 +722,45 @@ Test(cli, sample_refuses_a_vocabulary_count_beyond_its_lines)
     run_result r = RUN(dir, "sample", "evil.rwc");
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(strstr(r.err, "'tokens 100000000' but only 1 lines follow"), "%s", r.err);
+    run_free(&r);
+}
+
+/* rewind sample --beam: the n best continuations, best first with their
+ * scores; width 1 is greedy decoding; a bad method is a usage error. */
+Test(cli, sample_by_beam_search)
+{
+    write_tiny_model();
+    run_result r = RUN(dir, "train", "tiny.yaml", "--quiet", "--steps", "8");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--beam", "3", "--nbest", "3", "--length", "12");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double prev = 1;
+    int lines = 0;
+    for (char *line = r.out; line && *line; lines++) {
+        double score = 0;
+        char text[256] = "";
+        cr_assert(sscanf(line, "%lf\tthe %255[^\n]", &score, text) >= 1, "line %d: '%s'", lines, line);
+        cr_assert(score <= prev && score < 0, "scores fall: %g after %g", score, prev);
+        prev = score;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    cr_assert_eq(lines, 3, "three continuations:\n%s", r.out);
+    run_free(&r);
+    run_result one = RUN(dir, "sample", "run/tiny.rwc", "--beam", "1", "--length", "12");
+    run_result greedy = RUN(dir, "sample", "run/tiny.rwc", "--method", "greedy", "--length", "12");
+    cr_assert_eq(one.status, 0, "%s", one.err);
+    cr_assert_eq(greedy.status, 0, "%s", greedy.err);
+    cr_assert_str_eq(one.out, greedy.out);
+    cr_assert_eq(strlen(one.out), strlen("the ") + 12 + 1, "'%s'", one.out);
+    run_free(&one);
+    run_free(&greedy);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--method", "viterbi");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "not one of sample, greedy, beam"), "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--method", "sample", "--beam", "2");
+    cr_assert_eq(r.status, 2, "%s", r.err);
     run_free(&r);
 }

@@ -37,6 +37,7 @@ int cmd_translate(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_task(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

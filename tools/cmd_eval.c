@@ -16,11 +16,12 @@ static const cli_opt opts[] = {
     { "checkpoint", "PATH", false, "for MODEL.yaml: the parameters (default: train.checkpoint, else "
                                    "runs/<name>/last.rwc)" },
     { "set", "PATH=VALUE", true, "for MODEL.yaml: override a setting of the file" },
+    { "mc-dropout", "N", false, "Monte-Carlo dropout: average the probabilities of N passes with dropout on" },
 };
 
 static const cli_command eval_cmd = {
     .name = "eval",
-    .usage = "CHECKPOINT|MODEL.yaml [--data FILE ...] [--checkpoint PATH] [--set PATH=VALUE ...]",
+    .usage = "CHECKPOINT|MODEL.yaml [--data FILE ...] [--checkpoint PATH] [--set PATH=VALUE ...] [--mc-dropout N]",
     .summary = "Scores a trained model: the mean loss per target (cross-entropy, in nats) and, for a token\n"
                "model, its perplexity and bits per token; for a classifier, its accuracy. Without --data it\n"
                "scores the validation data (the valid files or the held-out valid_fraction) and the test\n"
@@ -114,7 +115,16 @@ static rw_model *from_yaml(const cli_args *a)
 
 static int evaluate_split(rw_model *m, const cli_args *a, eval_metrics *e)
 {
-    eval_result r = { .metrics = e };
+    bool ok = true;
+    long mc = 0;
+    cli_long(a, "mc-dropout", 1, 10000, &mc, &ok);
+    if (!ok)
+        return EXIT_USAGE;
+    if (mc > 0 && rw_model_is_seq2seq(m)) {
+        rw_error(RW_ERR_ARG, "--mc-dropout: not available for an encoder-decoder");
+        return EXIT_FAIL;
+    }
+    eval_result r = { .mc_passes = (int)mc, .metrics = e };
     int n_data;
     const char *const *data = cli_get_all(a, "data", &n_data);
     if (n_data) {
@@ -138,7 +148,7 @@ static int evaluate_split(rw_model *m, const cli_args *a, eval_metrics *e)
     if (test->count) {
         if (e)
             eval_metrics_reset(e);
-        eval_result t = { .metrics = e };
+        eval_result t = { .mc_passes = (int)mc, .metrics = e };
         if (eval_files(m, (const char *const *)test->paths, test->count, &t) != RW_OK)
             return EXIT_FAIL;
         report(m, "test", &t);

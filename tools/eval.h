@@ -12,6 +12,7 @@ typedef struct eval_result {
     long correct;       /* classifiers: examples whose likeliest class is the label */
     long count;         /* classifiers: examples scored */
     long skipped;       /* examples left out (no tokens) */
+    int mc_passes;      /* set by the caller: > 0 scores Monte-Carlo dropout over that many passes */
     struct eval_metrics *metrics; /* classifiers: per-class counts (walk.h), or NULL */
 } eval_result;
 

@@ -17,6 +17,19 @@ enum { EVAL_STREAMS = 16, EVAL_BATCH = 32 };
 static rw_status score(rw_graph *g, rw_model *m, const rw_model_batch *b, double weight, eval_result *r)
 {
     rw_graph_reset(g);
+    if (r->mc_passes > 0) { /* probabilities averaged over passes with dropout on */
+        rw_node *p = rw_model_mc_probs(g, m, b, r->mc_passes);
+        if (!p)
+            return rw_last_status();
+        long n = 0, right = 0;
+        double loss = rw_model_mc_loss(p, b, &n, &right);
+        bool classes = rw_model_classes(m) > 0;
+        r->loss_sum += (classes ? (double)n : weight) * loss;
+        r->weight += classes ? (double)n : weight;
+        r->correct += classes ? right : 0;
+        r->count += classes ? n : 0;
+        return RW_OK;
+    }
     if (rw_model_classes(m) == 0) {
         rw_node *L = rw_model_loss(g, m, b);
         if (!L)

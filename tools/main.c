@@ -24,6 +24,7 @@ static const command commands[] = {
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
     { "cells", cmd_cells, "list the registered recurrent cells and their options" },
     { "report", cmd_report, "write one self-contained HTML page about a training run (curves, model, samples)" },
+    { "task", cmd_task, "write the data of a classic synthetic sequence task (adding, reber, addition, ...)" },
     { "diagnose", cmd_diagnose, "plot ||dL/dh_t|| against t (vanishing/exploding gradients), spectral radii" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -118,6 +118,16 @@ typedef struct rw_cell_def {
      * (e.g. coupled gates without a forget gate). Returns rw_error(...) and
      * sets *blame to the name of the option to point at. */
     rw_status (*check)(const void *opts, const char **blame);
+    /* Optional, for a cell that draws randomness (dropout inside the cell):
+     * the sequence runner calls begin_run before the first step of each run
+     * of this cell instance (each layer, direction and window) with the
+     * batch size and the run's generator (rw_run_opts.rng, may be NULL), and
+     * end_run after its last step, also when the run fails. Between the two,
+     * step may draw from the generator and keep per-sequence masks (nodes
+     * of g). A step outside such a pair (rw_cell_step, rw_rnn_step) has no
+     * generator. */
+    rw_status (*begin_run)(rw_graph *g, const rw_cell *cell, int batch, rw_rng *rng);
+    void (*end_run)(const rw_cell *cell);
 } rw_cell_def;
 
 /* An instance of `def` with parameters "<name>.<param>" added to P. `opts`

@@ -58,6 +58,10 @@ RW_API bool rw_graph_is_training(const rw_graph *g);
 
 RW_API rw_arena *rw_graph_arena(rw_graph *g);
 RW_API int rw_graph_node_count(const rw_graph *g);
+/* The most bytes the graph's arena has held at once since it was made,
+ * plus the same for the graph it uses to recompute steps during backward
+ * (rw_run_opts.recompute_every): an upper bound of the tape's peak memory. */
+RW_API size_t rw_graph_high_water(const rw_graph *g);
 
 /* Leaves. rw_const and rw_var *view* the tensor's storage (no copy): the
  * tensor must outlive the graph step. rw_const gets no gradient; rw_var gets

@@ -67,6 +67,17 @@ typedef struct rw_rnn_spec {
     double recurrent_dropout; /* on h_{t-1} as each cell reads it (state 0; the carried state is not dropped) */
     bool variational;         /* one dropout mask per sequence, reused at every step (both dropouts above) */
     bool residual;            /* layer input added to its output when the widths agree */
+    /* With residual: every layer, the first included, adds its input to its
+     * output, through a learned matrix "<name>.l<k>.res_proj" [W_out, W_in]
+     * (xavier-uniform) where the widths differ (F29; token ids: a column
+     * lookup of that matrix). */
+    bool residual_projection;
+    /* Skip connections to the read-out (F28): rw_seq.outputs (and pooled) is
+     * the input (one-hot for token ids) concatenated with every layer's
+     * outputs, [T, B, X + W_1 + ... + W_L], as rw_rnn_output_size says. The
+     * input part is as given at padded steps. Needs RW_OUTPUT_ALL; `last`
+     * stays the top layer's. */
+    bool skip_outputs;
     rw_initial_state initial_state;
 } rw_rnn_spec;
 
@@ -80,7 +91,8 @@ RW_API void rw_rnn_free(rw_rnn *rnn);
 
 RW_API int rw_rnn_layers(const rw_rnn *rnn);
 RW_API int rw_rnn_directions(const rw_rnn *rnn);
-RW_API int rw_rnn_output_size(const rw_rnn *rnn);          /* top layer's output width times directions */
+RW_API int rw_rnn_output_size(const rw_rnn *rnn);          /* top layer's output width times directions
+                                                         (concat), or the skip width (skip_outputs) */
 RW_API rw_cell *rw_rnn_cell(const rw_rnn *rnn, int layer, int direction);
 
 /* State carried between windows of a long stream (truncated BPTT): values
@@ -103,6 +115,9 @@ typedef enum rw_pool {
     RW_POOL_SUM,              /* sum_t h_t */
 } rw_pool;
 
+/* Gate saturation counts of one layer and direction (rewind/diagnostics.h). */
+typedef struct rw_gate_saturation rw_gate_saturation;
+
 typedef struct rw_run_opts {
     rw_node *lengths;         /* int32 [B]: valid steps per sequence; NULL = all T */
     rw_carry *carry;          /* initial states from here (and rw_carry_keep afterwards) */
@@ -121,6 +136,21 @@ typedef struct rw_run_opts {
      * rw_backward (intermediate gradients are otherwise recycled); read them
      * with rw_rnn_grad_norms (rewind/diagnostics.h). */
     bool keep_hidden_grads;
+    /* Diagnostics: when set, [layers * dirs] counts (index layer * dirs +
+     * dir) to which the run adds how often each gate of the built-in LSTM
+     * and GRU saturated, over the valid steps (rewind/diagnostics.h; zero
+     * them before the first run). Not with recompute_every. */
+    rw_gate_saturation *gate_saturation;
+    /* Gradient checkpointing over time: 0 (off) or k >= 1. The steps run in
+     * segments of k; only each segment's boundary states and its outputs stay
+     * on the tape, and backward records each segment's steps again from its
+     * boundary before backpropagating through them. BPTT over T steps then
+     * holds about T/k boundaries and one segment's k steps instead of T steps
+     * (k near sqrt(T) is the least), for one more forward pass in time. The
+     * gradients are those of the plain run (up to rounding inside GEMMs);
+     * dropout masks replay exactly. Not with keep_hidden_grads. No effect
+     * when k >= T. */
+    int recompute_every;
 } rw_run_opts;
 
 typedef struct rw_seq {
@@ -141,6 +171,9 @@ typedef struct rw_seq {
  * (check s.last or s.outputs) and rw_last_error() says why. */
 RW_API rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_run_opts *opts);
 
+/* Copies src's values into dst (carries of the same network and batch),
+ * e.g. to run several passes from one carried state. */
+RW_API rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src);
 /* Copies the final states' values into the carry. */
 RW_API rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
 

@@ -47,6 +47,27 @@ fail:
     return NULL;
 }
 
+rw_model_state *rwi_model_state_clone(const rw_model_state *src)
+{
+    rw_model_state *s = rw_model_state_new(src->m, src->batch);
+    if (!s)
+        return NULL;
+    if (rwi_model_state_copy(s, src) != RW_OK) {
+        rw_model_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src)
+{
+    dst->run_fresh = src->run_fresh;
+    for (int i = 0; i < M_MAX_LAYERS; i++)
+        if (src->carry[i] && rw_carry_copy(dst->carry[i], src->carry[i]) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
+}
+
 void rw_model_state_reset(rw_model_state *s)
 {
     if (s)
@@ -168,6 +189,9 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
                                .keep_hidden_grads = m->diag_runs != NULL,
+                               .gate_saturation = m->diag_gates ? m->diag_gates + i * M_DIAG_GATES : NULL,
+                               /* diagnostics read every step's gradient: no recomputation then */
+                               .recompute_every = m->diag_runs ? 0 : l->recompute_every,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
             rw_seq s = rw_rnn_run(g, l->rnn, x, &ro);
             if (!s.last)
@@ -333,6 +357,26 @@ int rw_model_sample(const rw_node *logits, int row, double temperature, int top_
     return best;
 }
 
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n)
+{
+    int k = 0;
+    for (const char *c = prime; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
+        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
+        if (id >= 0)
+            ids[k++] = id;
+    }
+    if (!m->vocab.bytes && *prime) {
+        k = rw_model_encode(m, prime, ids, n);
+        if (k < 0)
+            return -1;
+    }
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
+    }
+    return k;
+}
+
 char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng)
 {
     if (!m || !m->has_layers || !m->vocab.tok || m->target != MT_NEXT || length < 0 || !rng) {
@@ -350,21 +394,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     if (!ids || !out || !s || !g)
         goto fail;
     rw_graph_set_training(g, false);
-    int k = 0;
-    for (const char *c = p; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
-        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
-        if (id >= 0)
-            ids[k++] = id;
-    }
-    if (!m->vocab.bytes && *p) {
-        k = rw_model_encode(m, p, ids, n);
-        if (k < 0)
-            goto fail;
-    }
-    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
-        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
-    }
+    int k = rwi_mprime_ids(m, p, ids, n);
+    if (k < 0)
+        goto fail;
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {
         rw_graph_reset(g);

@@ -13,7 +13,7 @@
 static const char *const layer_types[] = { "embedding", "linear", "dropout", "rnn", NULL };
 
 #define RNN_KEYS "name", "size", "stack", "bidirectional", "dropout", "variational", "residual", "initial_state", \
-                 "output", "init", "cell"
+                 "output", "init", "cell", "recompute_every", "skip"
 static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
@@ -264,6 +264,11 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
     if ((n = rwi_ymap_get(map, "stack")) && rwi_ys_int(p->c, n, "stack", 1, RW_RNN_MAX_LAYERS, &stack) != RW_OK)
         return RW_ERR_FORMAT;
     l->ro.layers = (int)stack;
+    long every = 0;
+    if ((n = rwi_ymap_get(map, "recompute_every")) &&
+        rwi_ys_int(p->c, n, "recompute_every", 0, 1L << 30, &every) != RW_OK)
+        return RW_ERR_FORMAT;
+    l->recompute_every = (int)every;
     if ((n = rwi_ymap_get(map, "bidirectional"))) {
         if (n->kind == Y_MAP) {
             static const char *const bk[] = { "merge", NULL };
@@ -278,8 +283,16 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         }
     }
-    if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "residual", &l->ro.residual))
+    if (get_bool(p, map, "variational", &l->ro.variational) || get_bool(p, map, "skip", &l->ro.skip_outputs))
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(map, "residual"))) { /* true, false, or project (F29) */
+        static const char *const res[] = { "false", "true", "project", NULL };
+        int r = 0;
+        if (rwi_ys_enum(p->c, n, "residual", res, &r) != RW_OK)
+            return RW_ERR_FORMAT;
+        l->ro.residual = r >= 1;
+        l->ro.residual_projection = r == 2;
+    }
     if ((n = rwi_ymap_get(map, "dropout")) && rnn_dropout(p, l, n) != RW_OK)
         return RW_ERR_FORMAT;
     static const char *const inits[] = { "zeros", "learned", NULL };
@@ -295,6 +308,9 @@ static rw_status rnn_layer(lparse *p, mlayer *l, const ynode *map)
             return RW_ERR_FORMAT;
         l->last = k >= 1; /* no time axis */
         l->pool = k == 2 ? RW_POOL_MEAN : k == 3 ? RW_POOL_MAX : k == 4 ? RW_POOL_SUM : RW_POOL_NONE;
+        if (k == 1 && l->ro.skip_outputs)
+            return rwi_ydiag(RW_ERR_FORMAT, n, "'skip: true' hands every step's outputs on; it needs output all, "
+                             "mean, max or sum, not last");
     }
     if (get_inits(p, l, map, true) != RW_OK)
         return RW_ERR_FORMAT;

@@ -75,6 +75,15 @@ typedef struct ycell {
     int projection;      /* node index of the last `project` node, -1 without one */
     int output;          /* node index of the step's output */
     yinst *inst;
+    /* dropout nodes (cell_dropout.c): how many, and the run in progress
+     * between the runner's begin_run and end_run (cell NULL outside one) */
+    int n_dropout;
+    struct ydrop_run {
+        const rw_cell *cell;
+        rw_graph *g;
+        rw_rng *rng;
+        rw_node **masks;     /* per node: its per-sequence mask, drawn at first use */
+    } run;
     /* Set when a callback fails inside rw_cell_new, whose own prefix would
      * hide the position: the builder reports this text instead. */
     char pending[1024];
@@ -92,6 +101,21 @@ void rwi_ycell_free(ycell *c);
  * for xavier_*). Arguments may use the dims. */
 rw_status rwi_yinit_parse(const yctx *c, const ynode *n, const char *what, const char *const *dims, int n_dims,
                       rw_init_kind *kind, yexpr *a, yexpr *b);
+
+/* cell_dropout.c: `dropout` inside a cell is not a registered op (masks
+ * need the run's generator); nodes naming it get this record, whose
+ * attributes are p (the drop probability) and per_sequence (one mask per
+ * sequence and run instead of one per step). */
+extern const rw_op_def rwi_ycell_dropout_op;
+typedef struct rwi_ydrop_attrs {
+    double p;
+    bool per_sequence;
+} rwi_ydrop_attrs;
+/* Node i's dropout applied to x (identity in evaluation mode or for p = 0). */
+rw_node *rwi_ycell_dropout(rw_graph *g, const rw_cell *c, const ycell *yc, int i, rw_node *x, const rwi_ydrop_attrs *a);
+/* The runner's begin_run / end_run for cells with dropout nodes. */
+rw_status rwi_ycell_begin_run(rw_graph *g, const rw_cell *c, int batch, rw_rng *rng);
+void rwi_ycell_end_run(const rw_cell *c);
 
 /* Index of dim `name` in c->dims, or -1. */
 int rwi_ycell_dim_index(const ycell *c, const char *name);

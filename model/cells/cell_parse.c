@@ -175,6 +175,10 @@ int rwi_yc_add_node(compile *k, const ynode *map, bool project, const char *auto
     if (rwi_ys_text(k->ctx, op_n, "op", opname, sizeof opname, NULL) != RW_OK)
         return -1;
     const rw_op_def *op = rw_op_find(opname);
+    if (!op && !strcmp(opname, rwi_ycell_dropout_op.name)) {
+        op = &rwi_ycell_dropout_op;
+        c->n_dropout++;
+    }
     if (!op) {
         const char *names[256];
         int n = rw_op_count() < 256 ? rw_op_count() : 256;

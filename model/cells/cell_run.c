@@ -106,7 +106,9 @@ static rw_status eval(rw_graph *g, const rw_cell *c, const ycell *yc, const yins
             }
         }
         rw_node *y;
-        if (nd->ids_ok && x && x->value.dtype == RW_INT32)
+        if (nd->op == &rwi_ycell_dropout_op)
+            y = rwi_ycell_dropout(g, c, yc, i, args[0], in->attrs[i]);
+        else if (nd->ids_ok && x && x->value.dtype == RW_INT32)
             y = rw_gather_columns(g, args[1], args[0]); /* = one_hot(ids) W^T */
         else
             y = rw_apply(g, nd->op, args, nd->n_in, in->attrs[i]);
@@ -192,6 +194,9 @@ static rw_status make_attrs(ycell *yc, yinst *in)
             }
             if (rw_op_set_attr(op, in->attrs[i], ad->name, v) != RW_OK)
                 return rwi_ydiag(RW_ERR_FORMAT, nd->attrs[a].at, "%s", rw_last_error());
+            if (op == &rwi_ycell_dropout_op && !strcmp(ad->name, "p") && !(v >= 0 && v < 1))
+                return rwi_ydiag(RW_ERR_FORMAT, nd->attrs[a].at, "the drop probability p of node '%s' is %g; it "
+                                 "must be in [0, 1)", nd->name, v);
         }
     }
     return RW_OK;
@@ -213,6 +218,7 @@ static rw_status trial(rw_cell *c, ycell *yc, yinst *in)
     rw_graph *g = rw_graph_new();
     if (!g)
         return RW_ERR_NOMEM;
+    rw_graph_set_training(g, false); /* shapes only: dropout nodes are the identity */
     rw_status st = RW_ERR_NOMEM;
     char note[300], b1[64], b2[64];
     rw_node **env = new_env(g, yc), *state[RW_CELL_MAX_STATES], *x;
@@ -343,6 +349,8 @@ rw_status rwi_ycell_setup_def(ycell *c)
     c->def.output_size = youtput_size;
     c->def.project = c->projection >= 0 ? yproject : NULL;
     c->def.step = ystep;
+    c->def.begin_run = c->n_dropout ? rwi_ycell_begin_run : NULL;
+    c->def.end_run = c->n_dropout ? rwi_ycell_end_run : NULL;
     return RW_OK;
 }
 

@@ -1,0 +1,34 @@
+/* One step of the sequence runner: recurrent dropout, the cell, the padding
+ * mask. Shared by the plain runner and the recomputed segments, so both
+ * record the same ops and draw the same random numbers. */
+#include <string.h>
+#include "rnn_internal.h"
+#include "rnn_regularize.h"
+#include "gate_probe.h"
+#include "rewind/ops_mask.h"
+
+rw_node *rwi_rnn_stepper_step(rwi_rnn_stepper *st, rw_node *x, rw_node *mask, rw_node **state, rw_node **raw)
+{
+    rw_graph *g = st->g;
+    int ns = st->r->def->n_states;
+    rw_node *prev[RW_CELL_MAX_STATES];
+    memcpy(prev, state, (size_t)ns * sizeof *prev);
+    if (!(state[0] = rwi_rnn_drop_recurrent(g, &st->r->o, st->rng, state[0], &st->h_mask)))
+        return NULL;
+    if (st->probe)
+        st->probe->mask = mask;
+    rw_node *out = st->r->def->step(g, st->cell, x, state);
+    if (raw)
+        *raw = out;
+    if (!out || !mask)
+        return out;
+    /* padded steps change neither the state nor the output */
+    if (!st->zero_out && !(st->zero_out = rw_leaf_new(g, RW_REAL, out->value.shape, false)))
+        return NULL;
+    for (int k = 0; k < ns; k++)
+        if (!(state[k] = rw_where(g, mask, state[k], prev[k])))
+            return NULL;
+    if (!(st->last = rw_where(g, mask, out, st->last ? st->last : st->zero_out)))
+        return NULL;
+    return rw_where(g, mask, out, st->zero_out);
+}

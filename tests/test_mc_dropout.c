@@ -1,0 +1,112 @@
+/* Monte-Carlo dropout (F65): probabilities averaged over passes with
+ * dropout on; without dropout every pass is the deterministic one, passes
+ * start from the same carried state, and the graph's mode is restored. */
+#include <string.h>
+#include "rw_test.h"
+
+enum { V = 6, T = 5, B = 3 };
+
+static rw_model *load(const char *dropout)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "format: rewind/1\n"
+             "model:\n"
+             "  layers:\n"
+             "    - embedding: {size: 4}\n"
+             "    - lstm: {size: 5%s}\n"
+             "    - linear: {size: vocab}\n"
+             "  outputs: {next: {target: next}}\n",
+             dropout);
+    rw_model *m = rw_model_load_string(text, "mc.yaml", &(rw_model_load_opts){ .vocab_size = V });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    return m;
+}
+
+typedef struct batch {
+    rw_tensor *in, *tgt;
+    rw_model_batch b;
+} batch;
+
+static batch make(void)
+{
+    rw_rng rng = rw_rng_seed(3);
+    batch x = { .in = rwt_ints(&rng, rw_shape2(T, B), 0, V) };
+    x.tgt = rwt_ints(&rng, rw_shape2(T, B), 0, V);
+    x.tgt->idata[T * B - 1] = RW_PAD; /* one padding target, skipped */
+    x.b = (rw_model_batch){ .inputs = x.in, .targets = x.tgt };
+    return x;
+}
+
+static double eval_loss(rw_model *m, const rw_model_batch *b)
+{
+    rw_graph *g = rw_graph_new();
+    rw_graph_set_training(g, false);
+    double v = rw_scalar(rw_model_loss(g, m, b));
+    rw_graph_free(g);
+    return v;
+}
+
+Test(mc_dropout, without_dropout_it_is_the_plain_evaluation_even_with_carried_state)
+{
+    rw_model *m = load("");
+    batch x = make();
+    double want = eval_loss(m, &x.b);
+    rw_graph *g = rw_graph_new();
+    rw_graph_set_training(g, false);
+    long n = 0;
+    double got = rw_model_mc_loss(rw_model_mc_probs(g, m, &x.b, 4), &x.b, &n, NULL);
+    rwt_assert_close(got, want, 1e-5, "mc %g eval %g", got, want);
+    cr_expect_eq(n, T * B - 1);
+    cr_expect(!rw_graph_is_training(g), "the mode is restored");
+    /* a second window from a carried state: every pass starts from it */
+    rw_model_state *s1 = rw_model_state_new(m, B), *s2 = rw_model_state_new(m, B);
+    x.b.state = s1;
+    rw_graph_reset(g);
+    cr_assert_not_null(rw_model_logits(g, m, &x.b));
+    double plain = eval_loss(m, &x.b);
+    x.b.state = s2;
+    rw_graph_reset(g);
+    cr_assert_not_null(rw_model_logits(g, m, &x.b));
+    rw_graph_reset(g);
+    double mc = rw_model_mc_loss(rw_model_mc_probs(g, m, &x.b, 3), &x.b, NULL, NULL);
+    rwt_assert_close(mc, plain, 1e-5, "from a carried state: mc %g eval %g", mc, plain);
+    rw_model_state_free(s1);
+    rw_model_state_free(s2);
+    rw_graph_free(g);
+    rw_tensor_free(x.in);
+    rw_tensor_free(x.tgt);
+    rw_model_free(m);
+}
+
+Test(mc_dropout, with_dropout_the_passes_differ_and_average_to_probabilities)
+{
+    rw_model *m = load(", dropout: {recurrent: 0.5, output: 0.5}");
+    batch x = make();
+    double det = eval_loss(m, &x.b);
+    rw_graph *g = rw_graph_new();
+    rw_node *one = rw_model_mc_probs(g, m, &x.b, 1);
+    rw_node *many = rw_model_mc_probs(g, m, &x.b, 30);
+    cr_assert(one && many, "%s", rw_last_error());
+    cr_expect(rw_graph_is_training(g));
+    cr_assert(rw_shape_equal(many->value.shape, rw_shape2(T * B, V)));
+    int differ = 0;
+    for (int r = 0; r < T * B; r++) {
+        double sum = 0;
+        for (int c = 0; c < V; c++) {
+            sum += many->value.data[r * V + c];
+            differ += fabs(many->value.data[r * V + c] - one->value.data[r * V + c]) > 1e-4;
+        }
+        rwt_assert_close(sum, 1.0, 1e-5, "row %d sums to %g", r, sum);
+    }
+    cr_expect_gt(differ, 0, "dropout is on in the passes");
+    double l1 = rw_model_mc_loss(one, &x.b, NULL, NULL), l30 = rw_model_mc_loss(many, &x.b, NULL, NULL);
+    cr_expect(isfinite(l30) && fabs(l30 - det) > 1e-6 && fabs(l1 - l30) > 1e-6, "eval %g, 1 pass %g, 30 passes %g",
+              det, l1, l30);
+    cr_expect_null(rw_model_mc_probs(g, m, &x.b, 0));
+    cr_expect(strstr(rw_last_error(), "passes >= 1"), "%s", rw_last_error());
+    rw_graph_free(g);
+    rw_tensor_free(x.in);
+    rw_tensor_free(x.tgt);
+    rw_model_free(m);
+}
