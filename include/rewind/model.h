@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include "rewind/batch.h"
 #include "rewind/corpus.h"
+#include "rewind/decode.h"
 #include "rewind/cell.h"
 #include "rewind/checkpoint.h"
 #include "rewind/graph.h"
@@ -198,6 +199,19 @@ typedef struct rw_model_interval {
     bool epochs;
 } rw_model_interval;
 
+/* train.diagnostics: every `every` steps of training, the gradient
+ * diagnosis of rw_model_diagnose (a loss on the last step of a random probe
+ * of `steps` x `batch` token ids) goes into extra columns of the log, with a
+ * warning on stderr when a layer's ||dL/dh_0|| / ||dL/dh_T-1|| is below
+ * vanish_below or above explode_above (docs/diagnostics.md). */
+typedef struct rw_model_diagnostics_config {
+    long every;              /* 0: off */
+    int steps;               /* probe length (50) */
+    int batch;               /* probe sequences (8) */
+    double vanish_below;     /* 1e-6 */
+    double explode_above;    /* 1e6 */
+} rw_model_diagnostics_config;
+
 typedef struct rw_model_train_config {
     uint64_t seed;           /* 1: every random choice (init, dropout, batches) */
     int epochs;              /* 0: not set */
@@ -223,6 +237,7 @@ typedef struct rw_model_train_config {
     bool check_finite;       /* true */
     int n_metrics;           /* metrics: [accuracy, top5, ...] computed at each validation (0: none) */
     rw_metric metrics[16];
+    rw_model_diagnostics_config diagnostics; /* diagnostics: {every, steps, batch, vanish_below, explode_above} */
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {
@@ -355,6 +370,25 @@ RW_API int rw_model_sample(const rw_node *logits, int row, double temperature, i
  * is masked each step); a byte of the prime that a byte vocabulary lacks
  * is fed as "<unk>", or left out when the vocabulary has none. */
 RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng);
+/* The language model as an rw_step_model (rewind/decode.h), for greedy
+ * decoding, sampling and beam search: one row, primed with all tokens of
+ * `prime` (as rw_model_generate reads it; NULL or "" starts from the start
+ * marker or a newline) but the last, which goes to *start: feed it first
+ * (rw_decode_opts.start). m must outlive it; rw_step_model_free it. NULL
+ * with an error for a model that is not a language model or cannot step.
+ *
+ *     int32_t start;
+ *     rw_step_model *dm = rw_model_step_model_new(m, "Q: ", &start);
+ *     rw_hypothesis best[2];
+ *     int n = 0;
+ *     if (dm && rw_beam_search(dm, &(rw_decode_opts){ .start = start, .end = -1, .max_length = 40,
+ *                                                     .beam = 4 }, best, 2, &n) == RW_OK)
+ *         for (int t = 0; t < best[0].length; t++)
+ *             fputs(rw_model_token(m, best[0].tokens[t]), stdout);
+ *     rw_hypotheses_free(best, n);
+ *     rw_step_model_free(dm);
+ */
+RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, int32_t *start);
 
 /* ---- training ----------------------------------------------------------------- */
 

@@ -393,6 +393,7 @@ void rw_model_free(rw_model *m)
     rwi_mdata_free(m->d);
     rwi_ms2s_free(m->s2s);
     rw_metrics_free(m->metrics);
+    rwi_mdiag_train_free(m);
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);
     rw_params_free(m->P);

@@ -6,6 +6,7 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
+#include "rewind/diagnostics.h"
 #include "rewind/regularize.h"
 #include "rewind/vocab.h"
 #include "cells/cell_graph.h"
@@ -13,6 +14,8 @@
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
+/* gate saturation counts per recurrent model layer: one per stacked layer and direction */
+#define M_DIAG_GATES (2 * RW_RNN_MAX_LAYERS)
 #define M_MAX_INITS 16
 /* Limits of what one load reads (docs/model-format.md, "Limits"): a model
  * file or an include is a regular file of at most M_MAX_SOURCE_BYTES, the
@@ -108,6 +111,9 @@ struct rw_model {
     rw_model_generate_config gen;
     rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
     rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
+    struct mdiag_train *diag_train;  /* train_diagnostics.c: train.diagnostics' columns, while set up */
+    rw_gate_saturation *diag_gates;  /* diagnose.c: with diag_runs, layer i's gates count into
+                                        diag_gates[i * M_DIAG_GATES ...] */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
@@ -154,6 +160,10 @@ void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
 rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o);
+/* train_diagnostics.c: train.diagnostics as extra log columns of o (none when it is off). */
+typedef struct mdiag_train mdiag_train;
+rw_status rwi_mdiag_train_opts(rw_model *m, rw_train_opts *o);
+void rwi_mdiag_train_free(rw_model *m);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status rwi_mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
@@ -204,6 +214,10 @@ rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
 void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
+/* forward.c: the token ids of a generation prime (strlen(prime) + 1 room in
+ * ids): a byte the vocabulary lacks is <unk> (left out without one), and an empty prime is the
+ * start marker (kind lines), else a newline, else token 0. -1 with an error. */
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
