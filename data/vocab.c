@@ -75,6 +75,24 @@ rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256])
     return finish(v);
 }
 
+rw_status rw_vocab_add_unk(rw_vocab *v)
+{
+    if (!v || !v->tok)
+        return rw_error(RW_ERR_ARG, "rw_vocab_add_unk: needs a vocabulary with token strings");
+    if (v->unk >= 0)
+        return RW_OK;
+    char **grown = rwi_realloc(v->tok, (size_t)(v->n + 1) * sizeof *grown, "a vocabulary");
+    if (!grown)
+        return RW_ERR_NOMEM;
+    v->tok = grown;
+    if (!(v->tok[v->n] = rwi_strdup("<unk>", "a token")))
+        return RW_ERR_NOMEM;
+    v->n++;
+    rwi_free(v->sorted); /* the index is rebuilt with the new id */
+    v->sorted = NULL;
+    return finish(v);
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_unk)

@@ -17,6 +17,7 @@
 #include "rewind/param.h"
 #include "rewind/gradcheck.h"
 #include "rewind/memory.h"
+#include "rewind/safetensors.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_matmul.h"
 #include "rewind/blas.h"
@@ -30,6 +31,7 @@
 #include "rewind/batch.h"
 #include "rewind/vocab.h"
 #include "rewind/corpus.h"
+#include "rewind/tasks.h"
 #include "rewind/ops_softmax.h"
 #include "rewind/ops_gather_columns.h"
 #include "rewind/init.h"
@@ -52,5 +54,6 @@
 #include "rewind/model.h"
 #include "rewind/model_seq2seq.h"
 #include "rewind/model_diagnostics.h"
+#include "rewind/model_safetensors.h"
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/cell.h"
+#include "gate_probe.h"
 
 struct rw_cell {
     const rw_cell_def *def;
@@ -13,7 +14,39 @@ struct rw_cell {
     int n_params;
     rw_param *params[RW_CELL_MAX_PARAMS];
     const char *short_names[RW_CELL_MAX_PARAMS]; /* the part after "<cell name>." */
+    rwi_gate_probe *probe;   /* while a run counts gate saturation (gate_probe.h), else NULL */
 };
+
+void rwi_cell_set_gate_probe(rw_cell *c, rwi_gate_probe *probe) { c->probe = probe; }
+
+void rwi_cell_note_gate(const rw_cell *c, const rw_node *act, int col0, int width, int slot, const char *name,
+                        rwi_gate_kind kind)
+{
+    if (!c->probe || !act || slot < 0 || slot >= RW_GATES_MAX)
+        return;
+    rw_gate_saturation *s = c->probe->sat;
+    const rw_node *mask = c->probe->mask;
+    int cols = act->value.shape.dim[act->value.shape.ndim - 1];
+    int rows = (int)(act->value.size / (size_t)cols);
+    double lo = kind == RWI_GATE_SIGMOID ? 0.05 : -0.95, hi = 0.95;
+    uint64_t n_lo = 0, n_hi = 0, n = 0;
+    for (int b = 0; b < rows; b++) {
+        if (mask && mask->value.data[b] == 0) /* a padded step of this sequence */
+            continue;
+        const rw_real *row = act->value.data + (size_t)b * cols + col0;
+        for (int j = 0; j < width; j++) {
+            n_lo += row[j] < lo;
+            n_hi += row[j] > hi;
+        }
+        n += (uint64_t)width;
+    }
+    s->low[slot] += n_lo;
+    s->high[slot] += n_hi;
+    s->count[slot] += n;
+    s->name[slot] = name;
+    if (s->n <= slot)
+        s->n = slot + 1;
+}
 
 rw_cell *rw_cell_new(rw_params *P, const char *name, const rw_cell_def *def, int input_size, int hidden,
                      const void *opts, rw_rng *rng)

@@ -1,6 +1,7 @@
 /* The GRU cell, lecture form (reset before the recurrent matmul) and the
  * reset-after form of cuDNN and PyTorch. */
 #include "cell_util.h"
+#include "gate_probe.h"
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 
@@ -61,6 +62,9 @@ static rw_node *gru_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **s
     }
     rw_node *z = rw_slice(g, rz, -1, H, H);
     rw_node *n = rw_tanh(g, rw_add(g, rw_slice(g, xp, -1, 2 * H, H), recurrent));
+    rwi_cell_note_gate(c, rz, 0, H, 0, "r", RWI_GATE_SIGMOID);
+    rwi_cell_note_gate(c, rz, H, H, 1, "z", RWI_GATE_SIGMOID);
+    rwi_cell_note_gate(c, n, 0, H, 2, "n", RWI_GATE_TANH);
     state[0] = rw_add(g, h, rw_mul(g, z, rw_sub(g, n, h))); /* (1 - z) h + z n */
     return state[0];
 }

@@ -1,5 +1,6 @@
 /* The LSTM cell and its variants, composed of ordinary ops. */
 #include "cell_util.h"
+#include "gate_probe.h"
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 
@@ -120,8 +121,12 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     rw_node *f = k.f >= 0 ? rw_sigmoid(g, peep(g, c, from_gates(g, gate(g, pre, k.f, H), fgr, s++, H), "p_f", c_prev))
                           : NULL;
     rw_node *cand = gate(g, pre, k.g, H);
-    if (o->input_activation != RW_ACT_NONE)
+    if (o->input_activation != RW_ACT_NONE) {
         cand = rw_tanh(g, cand);
+        rwi_cell_note_gate(c, cand, 0, H, 2, "g", RWI_GATE_TANH);
+    }
+    rwi_cell_note_gate(c, i, 0, H, 0, "i", RWI_GATE_SIGMOID);
+    rwi_cell_note_gate(c, f, 0, H, 1, "f", RWI_GATE_SIGMOID);
 
     rw_node *in = i ? rw_mul(g, i, cand) : cand;   /* what is written */
     rw_node *cell;
@@ -139,6 +144,7 @@ static rw_node *lstm_step(rw_graph *g, const rw_cell *c, rw_node *xp, rw_node **
     if (k.o >= 0) {
         og = rw_sigmoid(g, peep(g, c, from_gates(g, gate(g, pre, k.o, H), fgr, s, H), "p_o", cell));
         h = rw_mul(g, og, shown);
+        rwi_cell_note_gate(c, og, 0, H, 3, "o", RWI_GATE_SIGMOID);
     }
     state[0] = h;
     state[1] = cell;

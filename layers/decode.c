@@ -70,10 +70,20 @@ rw_status rw_decode_sample(rw_step_model *m, const rw_decode_opts *o, int32_t *o
     return one_row(m, o, true, out, length);
 }
 
-/* ---- beam search ------------------------------------------------------------ */
+/* ---- beam search ------------------------------------------------------------
+ * A beam is its last token's place in a shared history of (token, parent)
+ * pairs, which grows by at most K entries a step: extending a beam appends
+ * one pair instead of copying its tokens, so a step's bookkeeping does not
+ * grow with the output's length. A finished hypothesis follows the parents
+ * back once to spell out its tokens. */
+
+typedef struct step_link {
+    int32_t token;
+    int32_t parent; /* index in the history, -1 at the start */
+} step_link;
 
 typedef struct beam {
-    int32_t *tokens;   /* [max_length] */
+    int32_t last;   /* index of the last token in the history, -1 before the first */
     int length;
     double logprob;
 } beam;
@@ -82,8 +92,11 @@ typedef struct search {
     const rw_decode_opts *o;
     int K, V;
     beam *live, *next;           /* [K] each */
+    step_link *history;          /* [K * max_length] */
+    int n_history;
     rw_hypothesis *done;         /* finished hypotheses */
     int n_done, cap_done;
+    bool done_sorted;            /* done[] is in score order */
 } search;
 
 static double score_of(double logprob, int length, double alpha)
@@ -106,12 +119,14 @@ static rw_status finish(search *s, const beam *b, bool ended, double logprob)
     h->tokens = rwi_malloc((size_t)(n > 0 ? n : 1) * sizeof *h->tokens, "a hypothesis");
     if (!h->tokens)
         return RW_ERR_NOMEM;
-    memcpy(h->tokens, b->tokens, (size_t)n * sizeof *h->tokens);
+    for (int i = n - 1, at = b->last; i >= 0; i--, at = s->history[at].parent)
+        h->tokens[i] = s->history[at].token;
     h->length = n;
     h->ended = ended;
     h->logprob = logprob;
     h->score = score_of(logprob, n + ended, s->o->alpha);
     s->n_done++;
+    s->done_sorted = false;
     return RW_OK;
 }
 
@@ -146,7 +161,9 @@ static bool settled(search *s, int n_live)
 {
     if (s->n_done < s->K || s->o->alpha < 0)
         return false;
-    qsort(s->done, (size_t)s->n_done, sizeof *s->done, by_score);
+    if (!s->done_sorted)
+        qsort(s->done, (size_t)s->n_done, sizeof *s->done, by_score);
+    s->done_sorted = true;
     double kth = s->done[s->K - 1].score;
     for (int i = 0; i < n_live; i++)
         if (score_of(s->live[i].logprob, s->o->max_length, s->o->alpha) > kth)
@@ -165,11 +182,12 @@ static rw_status run_beam(rw_step_model *m, search *s)
     rw_status st = lp && total && best && tokens && parent ? RW_OK : RW_ERR_NOMEM;
     for (int t = 0; st == RW_OK && n_live > 0 && t < o->max_length; t++) {
         for (int i = 0; i < n_live; i++)
-            tokens[i] = s->live[i].length ? s->live[i].tokens[s->live[i].length - 1] : o->start;
+            tokens[i] = s->live[i].last >= 0 ? s->history[s->live[i].last].token : o->start;
         if ((st = m->step(m, tokens, n_live, lp)) != RW_OK)
             break;
-        for (int i = 0; i < n_live * V; i++)
-            total[i] = s->live[i / V].logprob + lp[i];
+        for (int i = 0; i < n_live; i++)
+            for (int v = 0; v < V; v++)
+                total[i * V + v] = s->live[i].logprob + lp[i * V + v];
         int k = n_live * V < K ? n_live * V : K, n_next = 0;
         top_k(total, n_live * V, k, best);
         for (int j = 0; j < k && st == RW_OK; j++) {
@@ -180,8 +198,8 @@ static rw_status run_beam(rw_step_model *m, search *s)
                 continue;
             }
             beam *b = &s->next[n_next];
-            memcpy(b->tokens, from->tokens, (size_t)from->length * sizeof *b->tokens);
-            b->tokens[from->length] = tok;
+            s->history[s->n_history] = (step_link){ tok, from->last };
+            b->last = s->n_history++;
             b->length = from->length + 1;
             b->logprob = total[best[j]];
             parent[n_next++] = best[j] / V;
@@ -216,13 +234,10 @@ rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesi
     search s = { .o = o, .K = o->beam ? o->beam : 1, .V = m->vocab };
     s.live = rwi_calloc((size_t)s.K, sizeof *s.live, "beams");
     s.next = rwi_calloc((size_t)s.K, sizeof *s.next, "beams");
-    rw_status st = s.live && s.next ? RW_OK : RW_ERR_NOMEM;
-    for (int i = 0; st == RW_OK && i < s.K; i++) {
-        s.live[i].tokens = rwi_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
-        s.next[i].tokens = rwi_malloc((size_t)o->max_length * sizeof(int32_t), "a beam");
-        if (!s.live[i].tokens || !s.next[i].tokens)
-            st = RW_ERR_NOMEM;
-    }
+    s.history = rwi_malloc((size_t)s.K * (size_t)o->max_length * sizeof *s.history, "the beams' history");
+    rw_status st = s.live && s.next && s.history ? RW_OK : RW_ERR_NOMEM;
+    if (st == RW_OK)
+        s.live[0] = (beam){ .last = -1 };
     if (st == RW_OK)
         st = run_beam(m, &s);
     if (st == RW_OK) {
@@ -234,12 +249,7 @@ rw_status rw_beam_search(rw_step_model *m, const rw_decode_opts *o, rw_hypothesi
     } else {
         rw_hypotheses_free(s.done, s.n_done);
     }
-    for (int i = 0; i < s.K; i++) {
-        if (s.live)
-            rwi_free(s.live[i].tokens);
-        if (s.next)
-            rwi_free(s.next[i].tokens);
-    }
+    rwi_free(s.history);
     rwi_free(s.live);
     rwi_free(s.next);
     rwi_free(s.done);

@@ -160,9 +160,10 @@ static rw_status s2s_reorder(rw_step_model *base, const int32_t *index, int n)
     rw_status s = rw_carry_gather(m->carry, index, n);
     if (s == RW_OK && m->context)
         s = rwi_tensor_regather(&m->context, 0, index, n);
-    if (s == RW_OK && m->values)
+    /* every row of the attention memory holds the one source: only the row count changes */
+    if (s == RW_OK && m->values && m->values->shape.dim[0] != n)
         s = rwi_tensor_regather(&m->values, 0, index, n);
-    if (s == RW_OK && m->keys)
+    if (s == RW_OK && m->keys && m->keys->shape.dim[m->keys_axis] != n)
         s = rwi_tensor_regather(&m->keys, m->keys_axis, index, n);
     if (s == RW_OK && m->weights)
         s = rwi_tensor_regather(&m->weights, 0, index, n);

@@ -6,6 +6,7 @@
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
 #include "readout.h"
+#include "gate_probe.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"
@@ -123,6 +124,7 @@ typedef struct run {
     rw_node **steps;    /* scratch: [T] per-step inputs */
     rw_node **outs[2];  /* [T] per-step outputs of the current layer, per direction */
     rw_node **hidden;   /* keep_hidden_grads: rw_seq.hidden */
+    rwi_gate_probe *probe; /* gate_saturation: the current direction's, else NULL */
 } run;
 
 static rw_node *initial_state(run *u, int l, int d, int s)
@@ -201,7 +203,7 @@ static rw_status run_direction(run *u, int l, int d, rw_node *input, rw_seq *s, 
         rw_error_prefix("rnn '%s' layer %d", r->name, l);
         return rw_last_status();
     }
-    rwi_rnn_stepper st = { .g = g, .r = r, .cell = cell, .rng = u->o->rng };
+    rwi_rnn_stepper st = { .g = g, .r = r, .cell = cell, .rng = u->o->rng, .probe = u->probe };
     *last = NULL;
     for (int i = 0; i < T; i++) {
         int t = d == 0 ? i : T - 1 - i;
@@ -245,7 +247,16 @@ static rw_status run_cell(run *u, int l, int d, rw_node *input, rw_seq *s, rw_no
     const rw_cell *cell = u->r->cells[l][d];
     if (def->begin_run && def->begin_run(u->g, cell, u->B, u->o->rng) != RW_OK)
         return rw_last_status();
+    rwi_gate_probe probe = { .sat = u->o->gate_saturation ? &u->o->gate_saturation[l * u->r->dirs + d] : NULL };
+    if (probe.sat) {
+        u->probe = &probe;
+        rwi_cell_set_gate_probe(u->r->cells[l][d], &probe);
+    }
     rw_status st = run_direction(u, l, d, input, s, last);
+    if (probe.sat) {
+        rwi_cell_set_gate_probe(u->r->cells[l][d], NULL);
+        u->probe = NULL;
+    }
     if (def->end_run)
         def->end_run(cell);
     return st;

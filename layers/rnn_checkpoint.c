@@ -234,9 +234,9 @@ rw_status rwi_rnn_direction_recomputed(const rwi_rnn_direction *dir, rw_node *in
     rw_rng *rng = dir->o->rng;
     if (k < 1)
         return rw_error(RW_ERR_ARG, "rnn '%s': recompute_every must be >= 1 (or 0: off), got %d", r->name, k);
-    if (dir->o->keep_hidden_grads)
-        return rw_error(RW_ERR_ARG, "rnn '%s': keep_hidden_grads needs every step on the tape; it cannot be "
-                        "combined with recompute_every", r->name);
+    if (dir->o->keep_hidden_grads || dir->o->gate_saturation)
+        return rw_error(RW_ERR_ARG, "rnn '%s': %s needs every step on the tape; it cannot be combined with "
+                        "recompute_every", r->name, dir->o->keep_hidden_grads ? "keep_hidden_grads" : "gate_saturation");
     rw_node *state[RW_CELL_MAX_STATES], *in[RW_CELL_MAX_STATES + 2], *last_valid = NULL, *h_mask = NULL;
     memcpy(state, initial, (size_t)ns * sizeof *state);
     /* a variational mask is drawn where the plain runner draws it (before step 0), and shared */

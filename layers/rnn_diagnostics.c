@@ -97,3 +97,10 @@ int rw_rnn_recurrent_radii(const rw_rnn *r, int layer, int dir, double *out, int
     }
     return count;
 }
+
+double rw_gate_saturated(const rw_gate_saturation *s, int k)
+{
+    if (!s || k < 0 || k >= RW_GATES_MAX || s->count[k] == 0)
+        return NAN;
+    return (double)(s->low[k] + s->high[k]) / (double)s->count[k];
+}

@@ -51,6 +51,7 @@ typedef struct rwi_rnn_stepper {
     rw_node *h_mask;      /* variational recurrent dropout: the sequence's mask (drawn on first use) */
     rw_node *zero_out;    /* zeros [B, W] for padded steps (made on first use) */
     rw_node *last;        /* with padding masks: each sequence's output at its last valid step so far */
+    struct rwi_gate_probe *probe; /* gate saturation: told each step's padding mask (NULL: not counting) */
 } rwi_rnn_stepper;
 
 /* Recurrent dropout on h_{t-1}, the cell's step on x (its projected row),

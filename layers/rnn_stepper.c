@@ -4,6 +4,7 @@
 #include <string.h>
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
+#include "gate_probe.h"
 #include "rewind/ops_mask.h"
 #include "rewind_internal/release.h"
 
@@ -16,6 +17,8 @@ rw_node *rwi_rnn_stepper_step(rwi_rnn_stepper *st, rw_node *x, rw_node *mask, rw
     if (!(state[0] = rwi_rnn_drop_recurrent(g, &st->r->o, st->rng, state[0], &st->h_mask)))
         return NULL;
     rw_node *mark = rwi_graph_last(g);
+    if (st->probe)
+        st->probe->mask = mask;
     rw_node *out = st->r->def->step(g, st->cell, x, state);
     if (raw)
         *raw = out;

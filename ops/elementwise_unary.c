@@ -23,8 +23,7 @@ static void tanh_forward_piece(void *node, size_t lo, size_t hi)
     rw_node *n = node;
     const rw_real *restrict x = n->in[0]->value.data;
     rw_real *restrict y = n->value.data;
-    for (size_t i = lo; i < hi; i++)
-        y[i] = rw_fast_tanh(x[i]);
+    rwi_fast_tanh(x + lo, y + lo, hi - lo);
 }
 static void tanh_forward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, tanh_forward_piece); }
 
@@ -53,8 +52,7 @@ static void sigmoid_forward_piece(void *node, size_t lo, size_t hi)
     rw_node *n = node;
     const rw_real *restrict x = n->in[0]->value.data;
     rw_real *restrict y = n->value.data;
-    for (size_t i = lo; i < hi; i++)
-        y[i] = rw_fast_sigmoid(x[i]);
+    rwi_fast_sigmoid(x + lo, y + lo, hi - lo);
 }
 static void sigmoid_forward(rw_node *n) { rwi_op_pieces(n, n->value.size, RWI_GRAIN_MATH, sigmoid_forward_piece); }
 
@@ -140,9 +138,20 @@ static rw_real softplus_of(rw_real x, rw_unary_k k)
 }
 static void softplus_forward(rw_node *n) { rw_unary_forward(n, softplus_of, no_k); }
 
-/* dx += dy * sigmoid(x) */
-static rw_real softplus_grad(rw_real x, rw_real y, rw_unary_k k) { (void)y, (void)k; return rw_fast_sigmoid(x); }
-static void softplus_backward(rw_node *n) { rw_unary_backward(n, softplus_grad, no_k); }
+/* dx += dy * sigmoid(x), the sigmoid computed a chunk at a time */
+static void softplus_backward(rw_node *n)
+{
+    rw_real *gx = n->in[0]->grad, s[RWI_FASTMATH_CHUNK];
+    if (!gx)
+        return;
+    const rw_real *x = n->in[0]->value.data, *dy = n->grad;
+    for (size_t i0 = 0; i0 < n->value.size; i0 += RWI_FASTMATH_CHUNK) {
+        size_t len = n->value.size - i0 < RWI_FASTMATH_CHUNK ? n->value.size - i0 : RWI_FASTMATH_CHUNK;
+        rwi_fast_sigmoid(x + i0, s, len);
+        for (size_t i = 0; i < len; i++)
+            gx[i0 + i] += dy[i0 + i] * s[i];
+    }
+}
 
 static const rw_op_def softplus_def = {
     .name = "softplus", .arity = 1, .shape = rwi_op_unary_shape, .forward = softplus_forward,
@@ -152,8 +161,7 @@ rw_node *rw_softplus(rw_graph *g, rw_node *x) { return unary(g, &softplus_def, x
 
 /* ---- exp: y = e^x ---------------------------------------------------------- */
 
-static rw_real exp_of(rw_real x, rw_unary_k k) { (void)k; return RW_EXP(x); }
-static void exp_forward(rw_node *n) { rw_unary_forward(n, exp_of, no_k); }
+static void exp_forward(rw_node *n) { rwi_fast_exp(n->in[0]->value.data, 0, 0, n->value.data, n->value.size); }
 
 /* dx += dy * y */
 static rw_real exp_grad(rw_real x, rw_real y, rw_unary_k k) { (void)x, (void)k; return y; }

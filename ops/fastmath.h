@@ -1,57 +1,63 @@
-/* Internal: exp, sigmoid and tanh that compilers can vectorize in the float
- * build (libm's scalar tanhf and expf were a tenth of an LSTM step).
- * Accuracy: about 2 ulp for exp; tanh uses a Taylor polynomial near 0,
- * where 1 - 2 / (1 + e^2x) would lose relative precision. The double build
- * keeps libm. */
+/* Internal: tanh, sigmoid and exp over arrays, vectorized (float build).
+ *
+ * libm's scalar tanhf and expf took ~3 ns an element, a quarter of a beam
+ * step. These kernels come in three variants, AVX-512F, AVX2+FMA and
+ * portable C, chosen once at run time like the small-row product kernel
+ * (gemm_small.h); RW_FASTMATH=c|avx2|avx512 in the environment picks a
+ * narrower one.
+ *
+ * Determinism: every variant performs the same IEEE operations in the same
+ * order on each element (the C one calls fmaf where the vector ones fuse),
+ * and a vector tail is loaded with a mask, so an element's result depends
+ * only on its value: not on the variant (up to a NaN's sign), the array's
+ * length or alignment, or how the pool split the loop. tests/test_fastmath.c checks this.
+ *
+ * Accuracy (measured by tests/test_fastmath.c over a dense sweep of all
+ * floats, against double-precision libm): exp within 1 ulp, tanh within
+ * 2 ulp, sigmoid within 2 ulp, including denormal results, overflow to
+ * inf, ±inf and NaN. The double build keeps libm. */
 #ifndef RW_OPS_FASTMATH_H
 #define RW_OPS_FASTMATH_H
 
-#include <stdint.h>
-#include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include "rewind/tensor.h"
 
-#ifdef RW_DOUBLE
-#include <math.h>
-static inline rw_real rw_fast_exp(rw_real x) { return exp(x); }
-static inline rw_real rw_fast_tanh(rw_real x) { return tanh(x); }
-#else
-/* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln 2 / 2, and a degree-6
- * polynomial for e^r; 2^n is built in the exponent bits. */
-static inline float rw_fast_exp(float x)
-{
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    /* round to nearest by adding and subtracting 1.5 * 2^23 (no libm call, so loops vectorize) */
-    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693145751953125f; /* ln 2 split in two for accuracy */
-    r = r - n * 1.428606765330187e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f +
-              r * 0.0013888889f)))));
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
+typedef enum rwi_fastmath_kernel {
+    RWI_FASTMATH_C = 0,  /* portable C (the only one in the double build) */
+    RWI_FASTMATH_AVX2,   /* AVX2 + FMA, 8 lanes */
+    RWI_FASTMATH_AVX512, /* AVX-512F, 16 lanes */
+} rwi_fastmath_kernel;
 
-static inline float rw_fast_tanh(float x)
-{
-    float ax = x < 0 ? -x : x;
-    float e = rw_fast_exp(2.0f * ax);
-    float big = 1.0f - 2.0f / (1.0f + e);
-    float x2 = x * x; /* tanh x = x - x^3/3 + 2x^5/15 - 17x^7/315 for small x */
-    float small = ax * (1.0f + x2 * (-0.33333333f + x2 * (0.13333333f + x2 * -0.053968254f)));
-    float t = ax < 0.0625f ? small : big;
-    return x < 0 ? -t : t;
-}
-#endif
+/* The variant this process uses: the widest the CPU runs unless
+ * RW_FASTMATH says otherwise. Decided once. */
+rwi_fastmath_kernel rwi_fastmath_kernel_used(void);
 
-/* 1 / (1 + e^-x), never exponentiating a large positive number. The one
- * sigmoid of the library: the sigmoid op, softplus' gradient and
- * bce_with_logits' gradient all call it. */
-static inline rw_real rw_fast_sigmoid(rw_real x)
-{
-    rw_real e = rw_fast_exp(x < 0 ? x : -x); /* e^-|x| <= 1 */
-    rw_real s = 1 / (1 + e);         /* sigmoid(|x|) */
-    return x < 0 ? e * s : s;        /* sigmoid(-|x|) = e^-|x| / (1 + e^-|x|), no cancellation */
-}
+/* Whether this CPU (and build) runs variant k; its name ("c", "avx2", "avx512"). */
+bool rwi_fastmath_kernel_runs(rwi_fastmath_kernel k);
+const char *rwi_fastmath_kernel_name(rwi_fastmath_kernel k);
+
+/* y[i] = tanh(x[i]), i < n; y may be x. */
+void rwi_fast_tanh(const rw_real *x, rw_real *y, size_t n);
+/* y[i] = 1 / (1 + e^-x[i]), never exponentiating a large positive number.
+ * The one sigmoid of the library: the sigmoid op, softplus' gradient and
+ * bce_with_logits' gradient all use it. */
+void rwi_fast_sigmoid(const rw_real *x, rw_real *y, size_t n);
+/* y[i] = e^((x[i] - a) - b): softmax's e^(x - max) and the like. */
+void rwi_fast_exp(const rw_real *x, rw_real a, rw_real b, rw_real *y, size_t n);
+
+/* e[j] = e^(x[j] - max) over a row of c >= 1 values, *max its maximum;
+ * returns sum_j e[j], summed in order in double. The first half of softmax,
+ * log_softmax and cross-entropy. */
+double rwi_exp_row(const rw_real *x, size_t c, rw_real *e, rw_real *max);
+
+/* A stack buffer's worth of elements, for callers that need a function's
+ * values only briefly (a gradient formula). */
+#define RWI_FASTMATH_CHUNK 256
+
+/* The same on a given variant (for tests; k must run here). */
+void rwi_fast_tanh_on(rwi_fastmath_kernel k, const rw_real *x, rw_real *y, size_t n);
+void rwi_fast_sigmoid_on(rwi_fastmath_kernel k, const rw_real *x, rw_real *y, size_t n);
+void rwi_fast_exp_on(rwi_fastmath_kernel k, const rw_real *x, rw_real a, rw_real b, rw_real *y, size_t n);
 
 #endif

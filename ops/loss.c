@@ -90,22 +90,22 @@ static rw_status xent_masked_shape(const rw_node *n, rw_shape *out, rw_dtype *dt
     return RW_OK;
 }
 
+/* the stats, then one row of C values for the exponentials */
 static size_t xent_scratch_bytes(const rw_node *n)
 {
-    return sizeof(xent_scratch) + 2 * rw_shape_rows(n->in[0]->value.shape) * sizeof(rw_real);
+    size_t rows = rw_shape_rows(n->in[0]->value.shape), c = (size_t)rw_shape_last(n->in[0]->value.shape);
+    return sizeof(xent_scratch) + (2 * rows + c) * sizeof(rw_real);
+}
+
+static rw_real *xent_row_buffer(const rw_node *n, xent_scratch *s)
+{
+    return s->stats + 2 * rw_shape_rows(n->in[0]->value.shape);
 }
 
 /* The row's maximum, and log(sum_j e^(x_j - max)). */
-static void row_stats(const rw_real *row, size_t c, rw_real *stats)
+static void row_stats(const rw_real *row, size_t c, rw_real *e, rw_real *stats)
 {
-    rw_real m = row[0];
-    for (size_t j = 1; j < c; j++)
-        m = row[j] > m ? row[j] : m;
-    double z = 0;
-    for (size_t j = 0; j < c; j++)
-        z += (double)RW_EXP(row[j] - m);
-    stats[0] = m;
-    stats[1] = (rw_real)log(z);
+    stats[1] = (rw_real)log(rwi_exp_row(row, c, e, &stats[0]));
 }
 
 static void xent_forward(rw_node *n)
@@ -121,7 +121,7 @@ static void xent_forward(rw_node *n)
             continue;
         const rw_real *row = x + r * c;
         rw_real *st = s->stats + 2 * r;
-        row_stats(row, c, st);
+        row_stats(row, c, xent_row_buffer(n, s), st);
         loss += (double)w * ((double)(st[0] - row[t[r]]) + (double)st[1]);
         weight += (double)w;
     }
@@ -132,8 +132,8 @@ static void xent_forward(rw_node *n)
 /* dx[r] += dy * w_r / W * (softmax(x[r]) - onehot(t_r)) */
 static void xent_backward(rw_node *n)
 {
-    const xent_scratch *s = n->scratch;
-    rw_real *gx = n->in[0]->grad;
+    xent_scratch *s = n->scratch;
+    rw_real *gx = n->in[0]->grad, *e = xent_row_buffer(n, s);
     if (!gx || s->weight == 0)
         return;
     size_t rows = rw_shape_rows(n->in[0]->value.shape), c = (size_t)rw_shape_last(n->in[0]->value.shape);
@@ -146,8 +146,9 @@ static void xent_backward(rw_node *n)
         rw_real scale = (rw_real)((double)n->grad[0] * (double)w / s->weight);
         const rw_real *row = x + r * c, *st = s->stats + 2 * r;
         rw_real *g = gx + r * c;
+        rwi_fast_exp(row, st[0], st[1], e, c);
         for (size_t j = 0; j < c; j++)
-            g[j] += scale * RW_EXP((row[j] - st[0]) - st[1]);
+            g[j] += scale * e[j];
         g[t[r]] -= scale;
     }
 }
@@ -217,9 +218,13 @@ static void bce_backward(rw_node *n)
         return;
     const rw_real *x = n->in[0]->value.data, *t = n->in[1]->value.data;
     size_t size = n->in[0]->value.size;
-    rw_real scale = n->grad[0] / (rw_real)size;
-    for (size_t i = 0; i < size; i++)
-        gx[i] += scale * (rw_fast_sigmoid(x[i]) - t[i]);
+    rw_real scale = n->grad[0] / (rw_real)size, s[RWI_FASTMATH_CHUNK];
+    for (size_t i0 = 0; i0 < size; i0 += RWI_FASTMATH_CHUNK) {
+        size_t len = size - i0 < RWI_FASTMATH_CHUNK ? size - i0 : RWI_FASTMATH_CHUNK;
+        rwi_fast_sigmoid(x + i0, s, len);
+        for (size_t i = 0; i < len; i++)
+            gx[i0 + i] += scale * (s[i] - t[i0 + i]);
+    }
 }
 
 static const rw_op_def bce_def = {

@@ -2,6 +2,7 @@
  * subtracted before exponentiating, so logits of any finite magnitude give
  * finite results. */
 #include "op_util.h"
+#include "fastmath.h"
 #include "rewind/ops_softmax.h"
 
 static rw_status last_axis_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
@@ -15,28 +16,15 @@ static rw_status last_axis_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     return RW_OK;
 }
 
-/* The row's maximum and log(sum_j e^(x_j - max)). */
-static void row_stats(const rw_real *x, size_t c, rw_real *max, rw_real *log_z)
-{
-    rw_real m = x[0];
-    for (size_t j = 1; j < c; j++)
-        m = x[j] > m ? x[j] : m;
-    double z = 0;
-    for (size_t j = 0; j < c; j++)
-        z += (double)RW_EXP(x[j] - m);
-    *max = m;
-    *log_z = (rw_real)log(z);
-}
-
+/* y = e^(x - max) / sum_j e^(x_j - max), row by row */
 static void softmax_forward(rw_node *n)
 {
     size_t c = (size_t)rw_shape_last(n->value.shape), rows = n->value.size / c;
     for (size_t r = 0; r < rows; r++) {
-        const rw_real *x = n->in[0]->value.data + r * c;
-        rw_real *y = n->value.data + r * c, m, log_z;
-        row_stats(x, c, &m, &log_z);
+        rw_real *y = n->value.data + r * c, m;
+        double z = rwi_exp_row(n->in[0]->value.data + r * c, c, y, &m);
         for (size_t j = 0; j < c; j++)
-            y[j] = RW_EXP(x[j] - m - log_z);
+            y[j] = (rw_real)((double)y[j] / z);
     }
 }
 
@@ -57,22 +45,23 @@ static void softmax_backward(rw_node *n)
     }
 }
 
+/* y = (x - max) - log(sum_j e^(x_j - max)); the exponentials go through y */
 static void log_softmax_forward(rw_node *n)
 {
     size_t c = (size_t)rw_shape_last(n->value.shape), rows = n->value.size / c;
     for (size_t r = 0; r < rows; r++) {
         const rw_real *x = n->in[0]->value.data + r * c;
-        rw_real *y = n->value.data + r * c, m, log_z;
-        row_stats(x, c, &m, &log_z);
+        rw_real *y = n->value.data + r * c, m;
+        rw_real log_z = (rw_real)log(rwi_exp_row(x, c, y, &m));
         for (size_t j = 0; j < c; j++)
             y[j] = (x[j] - m) - log_z;
     }
 }
 
-/* dx = dy - softmax * sum_j dy_j, with softmax = e^y. */
+/* dx = dy - softmax * sum_j dy_j, with softmax = e^y (one row at a time in the scratch) */
 static void log_softmax_backward(rw_node *n)
 {
-    rw_real *gx = n->in[0]->grad;
+    rw_real *gx = n->in[0]->grad, *p = n->scratch;
     if (!gx)
         return;
     size_t c = (size_t)rw_shape_last(n->value.shape), rows = n->value.size / c;
@@ -81,16 +70,19 @@ static void log_softmax_backward(rw_node *n)
         double total = 0;
         for (size_t j = 0; j < c; j++)
             total += dy[j];
+        rwi_fast_exp(y, 0, 0, p, c);
         for (size_t j = 0; j < c; j++)
-            gx[r * c + j] += dy[j] - RW_EXP(y[j]) * (rw_real)total;
+            gx[r * c + j] += dy[j] - p[j] * (rw_real)total;
     }
 }
 
 static const rw_op_def softmax_def = {
     .name = "softmax", .arity = 1, .shape = last_axis_shape, .forward = softmax_forward,
     .backward = softmax_backward, .doc = "e^x / sum(e^x) over the last axis, stable for large logits" };
+static size_t one_row_bytes(const rw_node *n) { return (size_t)rw_shape_last(n->in[0]->value.shape) * sizeof(rw_real); }
+
 static const rw_op_def log_softmax_def = {
-    .name = "log_softmax", .arity = 1, .shape = last_axis_shape, .forward = log_softmax_forward,
+    .name = "log_softmax", .arity = 1, .shape = last_axis_shape, .scratch_bytes = one_row_bytes, .forward = log_softmax_forward,
     .backward = log_softmax_backward, .doc = "x - log(sum(e^x)) over the last axis, stable for large logits" };
 
 rw_node *rw_softmax(rw_graph *g, rw_node *x) { return rw_apply(g, &softmax_def, &x, 1, NULL); }

@@ -10,7 +10,7 @@
 cc=$1 src=$2 bin=$3
 out=$(mktemp -d) || exit 1
 trap 'rm -rf "$out"' EXIT
-for h in cell.h cells.h rnn.h dist.h model.h; do
+for h in cell.h cells.h rnn.h dist.h model.h tasks.h safetensors.h model_safetensors.h; do
   only_static=0
   [ "$h" = model.h ] && only_static=1
   awk -v only_static=$only_static '

@@ -724,3 +724,43 @@ Test(cli, sample_refuses_a_vocabulary_count_beyond_its_lines)
     cr_assert(strstr(r.err, "'tokens 100000000' but only 1 lines follow"), "%s", r.err);
     run_free(&r);
 }
+
+/* rewind sample --beam: the n best continuations, best first with their
+ * scores; width 1 is greedy decoding; a bad method is a usage error. */
+Test(cli, sample_by_beam_search)
+{
+    write_tiny_model();
+    run_result r = RUN(dir, "train", "tiny.yaml", "--quiet", "--steps", "8");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--beam", "3", "--nbest", "3", "--length", "12");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double prev = 1;
+    int lines = 0;
+    for (char *line = r.out; line && *line; lines++) {
+        double score = 0;
+        char text[256] = "";
+        cr_assert(sscanf(line, "%lf\tthe %255[^\n]", &score, text) >= 1, "line %d: '%s'", lines, line);
+        cr_assert(score <= prev && score < 0, "scores fall: %g after %g", score, prev);
+        prev = score;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    cr_assert_eq(lines, 3, "three continuations:\n%s", r.out);
+    run_free(&r);
+    run_result one = RUN(dir, "sample", "run/tiny.rwc", "--beam", "1", "--length", "12");
+    run_result greedy = RUN(dir, "sample", "run/tiny.rwc", "--method", "greedy", "--length", "12");
+    cr_assert_eq(one.status, 0, "%s", one.err);
+    cr_assert_eq(greedy.status, 0, "%s", greedy.err);
+    cr_assert_str_eq(one.out, greedy.out);
+    cr_assert_eq(strlen(one.out), strlen("the ") + 12 + 1, "'%s'", one.out);
+    run_free(&one);
+    run_free(&greedy);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--method", "viterbi");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "not one of sample, greedy, beam"), "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "sample", "run/tiny.rwc", "--method", "sample", "--beam", "2");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    run_free(&r);
+}

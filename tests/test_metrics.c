@@ -125,3 +125,47 @@ Test(metrics, bad_input_is_a_clear_error)
     rw_tensor_free(targets);
     rw_tensor_free(short_t);
 }
+
+Test(metrics, whole_sequences_are_right_only_when_every_step_is)
+{
+    /* [T = 3, B = 4] targets; column 2 is padding after its first step, column 3 all padding */
+    rw_tensor *targets = rw_tensor_from_ints(rw_shape2(3, 4), (const int32_t[]){ 0, 1, 2, -1,
+                                                                                1, 1, -1, -1,
+                                                                                2, 0, -1, -1 });
+    rw_tensor *ids = rw_tensor_from_ints(rw_shape2(3, 4), (const int32_t[]){ 0, 1, 2, 0,
+                                                                            1, 2, 0, 0,
+                                                                            2, 0, 1, 1 });
+    rw_metrics *m = rw_metrics_new(3);
+    cr_assert_eq(rw_metrics_add_sequences(m, ids, targets, NULL), RW_OK, "%s", rw_last_error());
+    cr_expect_eq(rw_metrics_sequences(m), 3); /* column 3 has no step to score */
+    cr_expect_float_eq(rw_metrics_sequence_accuracy(m), 2.0 / 3, 1e-12); /* column 1 fails at step 1 */
+    cr_expect_eq(rw_metrics_classified(m), 0, "sequences count only as sequences");
+    /* scores [T, B, C]: the largest predicts; a mask leaves column 1's wrong step out */
+    rw_tensor *scores = rw_tensor_new(RW_REAL, rw_shape3(3, 4, 3));
+    for (size_t i = 0; i < ids->size; i++)
+        scores->data[i * 3 + (size_t)ids->idata[i]] = 1;
+    rw_tensor *mask = rw_tensor_from_ints(rw_shape2(3, 4), (const int32_t[]){ 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1 });
+    rw_metrics_reset(m);
+    cr_expect(isnan(rw_metrics_sequence_accuracy(m)));
+    cr_assert_eq(rw_metrics_add_sequences(m, scores, targets, mask), RW_OK, "%s", rw_last_error());
+    cr_expect_float_eq(rw_metrics_sequence_accuracy(m), 1.0, 1e-12);
+    rw_metric metric;
+    cr_assert_eq(rw_metric_parse("sequence_accuracy", &metric), RW_OK);
+    cr_expect_float_eq(rw_metrics_value(m, metric), 1.0, 1e-12);
+    char buf[32];
+    cr_expect_str_eq(rw_metric_name(metric, buf, sizeof buf), "sequence_accuracy");
+    /* shapes */
+    rw_tensor *flat = rw_tensor_from_ints(rw_shape1(4), (const int32_t[]){ 0, 1, 2, 0 });
+    cr_expect_eq(rw_metrics_add_sequences(m, flat, flat, NULL), RW_ERR_SHAPE);
+    cr_expect(strstr(rw_last_error(), "rw_metrics_add_sequences: needs real scores [T, B, 3] or int32 ids [T, B]"),
+              "%s", rw_last_error());
+    rw_tensor *big = rw_tensor_from_ints(rw_shape2(1, 1), (const int32_t[]){ 3 });
+    cr_expect_eq(rw_metrics_add_sequences(m, big, big, NULL), RW_ERR_SHAPE);
+    rw_tensor_free(big);
+    rw_tensor_free(flat);
+    rw_tensor_free(mask);
+    rw_tensor_free(scores);
+    rw_tensor_free(ids);
+    rw_tensor_free(targets);
+    rw_metrics_free(m);
+}

@@ -273,16 +273,19 @@ Test(model_load, directories_globs_lists_and_exclusions)
         cr_expect(strstr(f->paths[0], "/a.txt") != NULL && strstr(f->paths[1], "/b.txt") != NULL);
         rw_model_free(m);
     }
-    /* the vocabulary is the bytes of the text: "abc \nhelowrd" */
+    /* the vocabulary is the bytes of the text, "abc \nhelowrd", and <unk> last */
     snprintf(yaml, sizeof yaml, "format: rewind/1\ndata: {kind: chars, train: %s, exclude: \"*.dat\"}\n"
              "model:\n  layers: [{gru: {size: 4}}, {linear: {size: vocab}}]\n  outputs: {y: {target: next}}\n", dir);
     rw_model *m = rw_model_load_string(yaml, "d.yaml", NULL);
     cr_assert_not_null(m, "%s", rw_last_error());
-    cr_expect_eq(rw_model_vocab_size(m), 12);
+    cr_expect_eq(rw_model_vocab_size(m), 13);
     cr_expect_str_eq(rw_model_token(m, 0), "\n");
+    cr_expect_str_eq(rw_model_token(m, 12), "<unk>");
+    cr_expect_eq(rw_model_unk_id(m), 12);
     int32_t ids[8];
     cr_expect_eq(rw_model_encode(m, "abc", ids, 8), 3);
-    cr_expect_eq(rw_model_encode(m, "xyz", ids, 8), -1);
+    cr_expect_eq(rw_model_encode(m, "xaz", ids, 8), 3); /* bytes the text lacks are <unk> */
+    cr_expect(ids[0] == 12 && ids[1] == 2 && ids[2] == 12, "%d %d %d", ids[0], ids[1], ids[2]); /* \n ' ' a ... */
     rw_model_free(m);
     unlink(link);
     snprintf(p, sizeof p, "%s/a.dat", dir);

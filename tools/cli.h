@@ -35,6 +35,9 @@ int plugins_load_from_args(int *argc, char **argv);
 rw_status plugins_load_for_model(const char *path, void *ctx);
 int cmd_translate(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_task(int argc, char **argv);
 
 /* ---- option parsing ------------------------------------------------------- */
 

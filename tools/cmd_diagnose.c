@@ -2,7 +2,8 @@
  * picture (F80). For a loss on the last step of random sequences, writes
  * ||dL/dh_t|| of every recurrent layer against t to PREFIX.csv and plots it
  * (log scale) in PREFIX.svg, with the spectral radii of the recurrent
- * matrices; warns when a gradient vanishes or explodes across the run. */
+ * matrices and the fraction of each gate's activations that saturated;
+ * warns when a gradient vanishes or explodes across the run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static const cli_command diagnose_cmd = {
     .usage = "MODEL.yaml|CHECKPOINT [--steps N] [--batch N] [--seed N] [--out PREFIX] [--set PATH=VALUE ...]",
     .summary = "Measures how the gradient travels back through time: for a loss on the last step of random\n"
                "token sequences, ||dL/dh_t|| of every recurrent layer and direction at every step t, and the\n"
-               "spectral radius of each recurrent matrix (per gate block). A MODEL.yaml is measured at its\n"
+               "spectral radius of each recurrent matrix (per gate block), and the percentage of each gate's\n"
+               "activations that saturated (sigmoid < 0.05 or > 0.95, tanh |g| > 0.95). A MODEL.yaml is measured at its\n"
                "initialization; a checkpoint with its trained parameters. Writes PREFIX.csv (t, one column per\n"
                "layer) and PREFIX.svg (the same on a log scale).",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
@@ -107,6 +109,10 @@ static void report(const rw_model_diagnosis *d, double vanish, double explode)
         printf("%s: ||dL/dh_0|| / ||dL/dh_%d|| = %.3g", s->name, T - 1, ratio);
         for (int k = 0; k < s->n_radii; k++)
             printf("%s%.3f", k ? ", " : "  spectral radii of U: ", s->radius[k]);
+        for (int k = 0, shown = 0; k < s->gates.n; k++) /* gates the cell lacks have no name */
+            if (s->gates.name[k])
+                printf("%s%s %.1f%%", shown++ ? ", " : "  gates saturated: ", s->gates.name[k],
+                       100 * rw_gate_saturated(&s->gates, k));
         printf("\n");
         size_t len = strlen(s->name);
         if (len > 4 && !strcmp(s->name + len - 4, ".rev")) /* its h_{T-1} is its first step: nothing travels back */

@@ -42,6 +42,7 @@ static void report(const rw_model *m, const char *what, const eval_result *r)
                r->count);
     else
         printf("  perplexity %.3f  bits/token %.4f  (%.0f targets)", exp(loss), loss / log(2.0), r->weight);
+    eval_print_unknown(stdout, r);
     if (r->skipped)
         printf("  [%ld empty examples skipped]", r->skipped);
     if (r->metrics)

@@ -14,14 +14,20 @@ static const cli_opt opts[] = {
     { "prime", "TEXT", false, "text to start from (default: generate.prime)" },
     { "seed", "S", false, "seed of the sampling (default: the model's train.seed)" },
     { "top-k", "K", false, "sample among the K likeliest tokens only (default: generate.top_k; 0: all)" },
+    { "method", "M", false, "sample, greedy or beam (default: generate.method)" },
+    { "beam", "K", false, "beam search with K beams (implies --method beam; default: generate.beam_width)" },
+    { "nbest", "N", false, "beam search: print the N best continuations, each with its score (default 1)" },
+    { "length-norm", "A", false, "beam search: rank by log p / length^A (default: generate.length_norm)" },
 };
 
 static const cli_command sample_cmd = {
     .name = "sample",
-    .usage = "CHECKPOINT [--temperature T] [--length N] [--prime TEXT] [--seed S] [--top-k K]",
+    .usage = "CHECKPOINT [--temperature T] [--length N] [--prime TEXT] [--seed S] [--top-k K]\n"
+             "       [--method sample|greedy|beam] [--beam K] [--nbest N] [--length-norm A]",
     .summary = "Rebuilds the model a checkpoint of 'rewind train' was trained from (the checkpoint holds its\n"
                "definition and vocabulary), loads its parameters, and prints the prime followed by the text\n"
-               "the model generates. The defaults come from the model file's generate: section.",
+               "the model generates. The defaults come from the model file's generate: section. Beam search\n"
+               "keeps the K likeliest continuations of --length tokens (no sampling, so no seed).",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -42,6 +48,34 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
     return RW_OK;
 }
 
+/* Beam search over the language model: the nbest continuations of the
+ * prime, the best first; with nbest > 1 each line starts with its score. */
+static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int length, int beam, int nbest, double alpha)
+{
+    int32_t start = 0;
+    rw_step_model *dm = rw_model_step_model_new(m, prime, &start);
+    if (!dm)
+        return rw_last_status();
+    rw_hypothesis *best = calloc((size_t)nbest, sizeof *best);
+    int n = 0;
+    rw_status st = best ? rw_beam_search(dm, &(rw_decode_opts){ .start = start, .end = -1, .max_length = length,
+                                                                .beam = beam, .alpha = alpha }, best, nbest, &n)
+                        : rw_error(RW_ERR_NOMEM, "out of memory for %d hypotheses", nbest);
+    for (int i = 0; st == RW_OK && i < n; i++) {
+        if (nbest > 1)
+            fprintf(out, "%.4f\t", best[i].score);
+        fputs(prime ? prime : "", out);
+        for (int t = 0; t < best[i].length; t++)
+            fputs(rw_model_token(m, best[i].tokens[t]), out);
+        fputc('\n', out);
+    }
+    fflush(out);
+    rw_hypotheses_free(best, n);
+    free(best);
+    rw_step_model_free(dm);
+    return st;
+}
+
 int cmd_sample(int argc, char **argv)
 {
     cli_args a;
@@ -55,6 +89,26 @@ int cmd_sample(int argc, char **argv)
     bool has_len = cli_long(&a, "length", 0, INT_MAX / 2, &length, &ok);
     bool has_seed = cli_long(&a, "seed", 0, LONG_MAX, &seed, &ok);
     bool has_k = cli_long(&a, "top-k", 0, INT_MAX, &top_k, &ok);
+    long beam = 0, nbest = 1;
+    double alpha = 0;
+    bool has_beam = cli_long(&a, "beam", 1, 1000, &beam, &ok);
+    cli_long(&a, "nbest", 1, 1000, &nbest, &ok);
+    bool has_alpha = cli_double(&a, "length-norm", 0, 100, &alpha, &ok);
+    static const char *const methods[] = { "sample", "greedy", "beam" };
+    int method = -1;
+    if (cli_has(&a, "method")) {
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(cli_get(&a, "method"), methods[i]))
+                method = i;
+        if (method < 0) {
+            cli_error("sample", "--method: '%s' is not one of sample, greedy, beam", cli_get(&a, "method"));
+            ok = false;
+        }
+    }
+    if (ok && has_beam && method >= 0 && method != 2) {
+        cli_error("sample", "--beam asks for beam search, but --method is %s", methods[method]);
+        ok = false;
+    }
     if (!ok) {
         cli_args_free(&a);
         return EXIT_USAGE;
@@ -86,7 +140,20 @@ int cmd_sample(int argc, char **argv)
             top_k = g->top_k;
         uint64_t s = has_seed ? (uint64_t)seed : rw_model_train_config_of(m)->seed;
         const char *prime = cli_has(&a, "prime") ? cli_get(&a, "prime") : g->prime;
-        if (print_generated(stdout, m, prime, (int)length, temperature, (int)top_k, s) != RW_OK) {
+        if (method < 0)
+            method = has_beam ? 2 : g->beam ? 2 : g->greedy ? 1 : 0;
+        if (method == 0 && !has_t)
+            temperature = g->temperature;
+        if (method == 2) {
+            if (!has_beam)
+                beam = g->beam_width;
+            if (!has_alpha)
+                alpha = g->length_norm;
+        }
+        rw_status done = method == 2 ? print_beam(stdout, m, prime, (int)length, (int)beam, (int)nbest, alpha)
+                                     : print_generated(stdout, m, prime, (int)length, method == 1 ? 0 : temperature,
+                                                       (int)top_k, s);
+        if (done != RW_OK) {
             cli_error("sample", "%s", rw_last_error());
             st = EXIT_FAIL;
         }

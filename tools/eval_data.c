@@ -80,6 +80,21 @@ rw_status eval_source(rw_model *m, const rw_train_source *src, eval_result *r)
     return s;
 }
 
+void eval_count_unknown(const rw_model *m, const int32_t *ids, int n, eval_result *r)
+{
+    int unk = rw_model_unk_id(m);
+    for (int i = 0; i < n; i++)
+        r->unknown += unk >= 0 && ids[i] == unk;
+    r->symbols += n;
+}
+
+void eval_print_unknown(FILE *f, const eval_result *r)
+{
+    if (r->unknown > 0)
+        fprintf(f, "  unknown symbols %ld of %ld (%.2f%%)", r->unknown, r->symbols,
+                100.0 * (double)r->unknown / (double)r->symbols);
+}
+
 /* ---- kind chars ------------------------------------------------------------ */
 
 static rw_status eval_text(rw_model *m, const char *text, const char *what, eval_result *r)
@@ -95,6 +110,7 @@ static rw_status eval_text(rw_model *m, const char *text, const char *what, eval
     if (!ids)
         return rw_error(RW_ERR_NOMEM, "out of memory for %d tokens", n);
     rw_model_encode(m, text, ids, n);
+    eval_count_unknown(m, ids, n, r);
     const rw_model_train_config *t = rw_model_train_config_of(m);
     int T = t->bptt > 0 ? t->bptt : 64;
     rw_windows w;
@@ -200,6 +216,7 @@ static rw_status add_row(rw_model *m, const rw_tsv_row *row, pending *p, eval_re
     if (!ids)
         return rw_error(RW_ERR_NOMEM, "out of memory");
     rw_model_encode(m, text, ids, total);
+    eval_count_unknown(m, ids, n, r);
     p->ids[p->n] = ids;
     p->len[p->n] = n;
     p->label[p->n++] = label;

@@ -17,11 +17,14 @@ static const command commands[] = {
     { "predict", cmd_predict, "per-example predictions of a checkpoint on data files, as TSV" },
     { "translate", cmd_translate, "translate source lines with an encoder-decoder's checkpoint (beam search, n best)" },
     { "eval", cmd_eval, "the loss (and accuracy) of a checkpoint or model on validation or test data" },
+    { "export", cmd_export, "write a checkpoint's parameters as safetensors (rewind's names or a PyTorch state dict)" },
+    { "import", cmd_import, "set a model's parameters from safetensors (e.g. PyTorch's) and write a checkpoint" },
     { "check", cmd_check, "validate a model file; print its layers, parameter shapes and count" },
     { "ops", cmd_ops, "list the registered ops: name, arity, what each computes" },
     { "info", cmd_info, "the build, the BLIS kernels matrix products run on (and why), threads" },
     { "cells", cmd_cells, "list the registered recurrent cells and their options" },
     { "report", cmd_report, "write one self-contained HTML page about a training run (curves, model, samples)" },
+    { "task", cmd_task, "write the data of a classic synthetic sequence task (adding, reber, addition, ...)" },
     { "diagnose", cmd_diagnose, "plot ||dL/dh_t|| against t (vanishing/exploding gradients), spectral radii" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };

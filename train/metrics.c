@@ -15,6 +15,7 @@ struct rw_metrics {
     double nll;                           /* summed over the scored positions */
     long values;
     double squared, absolute;
+    long sequences, sequences_right;      /* rw_metrics_add_sequences */
 };
 
 rw_metrics *rw_metrics_new(int classes)
@@ -183,9 +184,59 @@ rw_status rw_metrics_add_values(rw_metrics *m, const rw_tensor *predictions, con
     return RW_OK;
 }
 
+/* The predicted class at position i of ids [T, B] or scores [T, B, C]. */
+static int32_t predicted_at(const rw_tensor *p, size_t i)
+{
+    if (p->dtype == RW_INT32)
+        return p->idata[i];
+    int C = rw_shape_last(p->shape);
+    const rw_real *z = p->data + i * (size_t)C;
+    int best = 0;
+    for (int c = 1; c < C; c++)
+        best = z[c] > z[best] ? c : best;
+    return best;
+}
+
+rw_status rw_metrics_add_sequences(rw_metrics *m, const rw_tensor *predictions, const rw_tensor *targets,
+                                   const rw_tensor *mask)
+{
+    const char *who = "rw_metrics_add_sequences";
+    char a[64], b[64];
+    if (!m || !predictions || !targets)
+        return rw_error(RW_ERR_ARG, "%s: NULL argument", who);
+    rw_shape lead = predictions->shape;
+    if (predictions->dtype == RW_REAL)
+        lead.ndim = lead.ndim > 0 ? lead.ndim - 1 : 0;
+    if (targets->dtype != RW_INT32 || targets->shape.ndim != 2 || !rw_shape_equal(lead, targets->shape) ||
+        (predictions->dtype == RW_REAL && rw_shape_last(predictions->shape) != m->classes))
+        return rw_error(RW_ERR_SHAPE, "%s: needs real scores [T, B, %d] or int32 ids [T, B] and int32 targets "
+                        "[T, B], got %s%s and %s", who, m->classes, rw_shape_str(predictions->shape, a, sizeof a),
+                        predictions->dtype == RW_REAL ? "" : " int32", rw_shape_str(targets->shape, b, sizeof b));
+    if (check_mask(who, mask, targets->shape) != RW_OK)
+        return RW_ERR_SHAPE;
+    for (size_t i = 0; i < targets->size; i++)
+        if (check_target(who, m, targets->idata[i], i) != RW_OK)
+            return RW_ERR_SHAPE;
+    int T = targets->shape.dim[0], B = targets->shape.dim[1];
+    for (int j = 0; j < B; j++) {
+        int counted = 0, right = 1;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)t * (size_t)B + (size_t)j;
+            if (targets->idata[i] < 0 || !counts_at(mask, i))
+                continue;
+            counted++;
+            right &= predicted_at(predictions, i) == targets->idata[i];
+        }
+        m->sequences += counted > 0;
+        m->sequences_right += counted > 0 && right;
+    }
+    return RW_OK;
+}
+
 long rw_metrics_classified(const rw_metrics *m) { return m ? m->classified : 0; }
 long rw_metrics_scored(const rw_metrics *m) { return m ? m->scored : 0; }
 long rw_metrics_values(const rw_metrics *m) { return m ? m->values : 0; }
+long rw_metrics_sequences(const rw_metrics *m) { return m ? m->sequences : 0; }
 int rw_metrics_classes(const rw_metrics *m) { return m ? m->classes : 0; }
 
 static double ratio(double num, long den) { return den > 0 ? num / (double)den : NAN; }
@@ -243,3 +294,7 @@ double rw_metrics_macro_recall(const rw_metrics *m) { return macro(m, rw_metrics
 double rw_metrics_macro_f1(const rw_metrics *m) { return macro(m, rw_metrics_f1); }
 double rw_metrics_mse(const rw_metrics *m) { return m ? ratio(m->squared, m->values) : NAN; }
 double rw_metrics_mae(const rw_metrics *m) { return m ? ratio(m->absolute, m->values) : NAN; }
+double rw_metrics_sequence_accuracy(const rw_metrics *m)
+{
+    return m ? ratio((double)m->sequences_right, m->sequences) : NAN;
+}

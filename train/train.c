@@ -28,6 +28,7 @@ typedef struct trainer {
     int bad;                /* validations in a row without improvement */
     double valid_loss;
     double metric_values[RW_TRAIN_MAX_METRICS]; /* at the latest validation */
+    double *columns;        /* the extra log columns' values of the latest step */
     rw_train_result r;
 } trainer;
 
@@ -96,6 +97,8 @@ static rw_status log_row(trainer *t, const char *split, double loss, double grad
         n = fprintf(t->log, "%ld,%d,%s,%.9g,,", t->step, t->epoch, split, loss);
     if (n >= 0)
         n = rwi_train_metrics_log(t->log, t->o, false, grad_norm >= 0 ? NULL : t->metric_values);
+    if (n >= 0)
+        n = rwi_train_columns_log(t->log, t->o, false, grad_norm >= 0 ? t->columns : NULL);
     if (n >= 0)
         n = fputc('\n', t->log);
     if (n < 0 || fflush(t->log) != 0)
@@ -278,7 +281,9 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
 static rw_status after_step(trainer *t, double loss, double norm, double lr, bool *stop_early)
 {
     const rw_train_opts *o = t->o;
-    rw_status s = log_row(t, "train", loss, norm, lr);
+    rw_status s = rwi_train_columns_measure(o, t->step, t->columns);
+    if (s == RW_OK)
+        s = log_row(t, "train", loss, norm, lr);
     bool validated = false;
     if (s == RW_OK && o->valid && o->valid_every > 0 && t->step % o->valid_every == 0) {
         s = validate_and_track(t, stop_early);
@@ -374,6 +379,7 @@ static rw_status open_log(trainer *t)
     if (!t->log)
         return rw_error(RW_ERR_IO, "rw_train: cannot open the log '%s': %s", t->o->log_path, strerror(errno));
     if (fprintf(t->log, "step,epoch,split,loss,grad_norm,lr") < 0 || rwi_train_metrics_log(t->log, t->o, true, NULL) < 0 ||
+        rwi_train_columns_log(t->log, t->o, true, NULL) < 0 ||
         fputc('\n', t->log) < 0 || fflush(t->log) != 0)
         return rw_error(RW_ERR_IO, "rw_train: cannot write the log '%s': %s", t->o->log_path, strerror(errno));
     return RW_OK;
@@ -413,6 +419,9 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
         if (!t.g)
             s = rw_last_status();
     }
+    if (s == RW_OK && (s = rwi_train_columns_check(o)) == RW_OK && o->log_column_count > 0 &&
+        !(t.columns = rwi_calloc((size_t)o->log_column_count, sizeof *t.columns, "the extra log columns")))
+        s = RW_ERR_NOMEM;
     if (s == RW_OK && o->valid && !o->keep_last &&
         !(t.best = rwi_malloc(rw_params_size(P) * sizeof(rw_real), "the best parameters")))
         s = RW_ERR_NOMEM;
@@ -430,5 +439,6 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
         *result = t.r;
     rw_graph_free(t.g);
     rwi_free(t.best);
+    rwi_free(t.columns);
     return s;
 }

@@ -28,4 +28,13 @@ void rwi_train_metrics_start(const rw_train_opts *o);
 rw_status rwi_train_metrics_observe(const rw_train_opts *o, rw_graph *g, void *batch, rw_node *loss, void *loss_ctx);
 void rwi_train_metrics_read(const rw_train_opts *o, double *values);
 
+/* log_columns.c: the extra log columns of rw_train_opts. RW_ERR_ARG for
+ * an inconsistent set. */
+rw_status rwi_train_columns_check(const rw_train_opts *o);
+/* Appends ",name" per extra column to the header, or per column "," plus
+ * its value (NAN or values NULL: an empty cell) to a row. */
+int rwi_train_columns_log(FILE *log, const rw_train_opts *o, bool header, const double *values);
+/* After a step: all NAN, then the callback's values. */
+rw_status rwi_train_columns_measure(const rw_train_opts *o, long step, double *values);
+
 #endif

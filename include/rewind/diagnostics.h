@@ -11,6 +11,11 @@
  *
  *     double rho[4];                             // LSTM: one per gate block of U
  *     int n = rw_rnn_recurrent_radii(rnn, 0, 0, rho, 4);
+ *
+ *     rw_gate_saturation sat[1] = { 0 };         // one per layer and direction
+ *     rw_rnn_run(g, rnn, xs, &(rw_run_opts){ .gate_saturation = sat });
+ *     for (int k = 0; k < sat[0].n; k++)         // LSTM: i, f, g, o
+ *         printf("%s saturated %.1f%%\n", sat[0].name[k], 100 * rw_gate_saturated(&sat[0], k));
  */
 #ifndef REWIND_DIAGNOSTICS_H
 #define REWIND_DIAGNOSTICS_H
@@ -41,6 +46,25 @@ RW_API double rw_spectral_radius(const rw_tensor *m, int row0, int n, int iters,
  * g, o), GRU 2 (r, z) plus Un's if it has one, Elman 1. Writes at most max,
  * returns how many there are. */
 RW_API int rw_rnn_recurrent_radii(const rw_rnn *rnn, int layer, int dir, double *out, int max);
+
+#define RW_GATES_MAX 4
+
+/* How often each gate of one layer and direction saturated, summed over
+ * every counted activation (element of a [B, H] gate at a valid step) of
+ * the runs that shared it (rw_run_opts.gate_saturation). A sigmoid gate
+ * saturates below 0.05 (low) or above 0.95 (high); a tanh gate (the LSTM's
+ * candidate g, the GRU's n) below -0.95 or above 0.95. Slots: LSTM i, f,
+ * g, o; GRU r, z, n (n = 3). A gate the cell lacks (an LSTM ablation) keeps
+ * count 0 and a NULL name; cells without gates (Elman, YAML cells) leave
+ * n = 0. */
+struct rw_gate_saturation {
+    int n;                            /* slots used */
+    const char *name[RW_GATES_MAX];   /* "i", "f", "g", "o" / "r", "z", "n"; static strings */
+    uint64_t low[RW_GATES_MAX], high[RW_GATES_MAX], count[RW_GATES_MAX];
+};
+
+/* (low + high) / count of gate slot k, or NAN when nothing was counted. */
+RW_API double rw_gate_saturated(const rw_gate_saturation *s, int k);
 
 #ifdef __cplusplus
 }

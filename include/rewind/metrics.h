@@ -16,9 +16,16 @@
  *          rw_metrics_macro_f1(mt));
  *   rw_metrics_free(mt);
  *
+ * Whole sequences can be scored too: a sequence (a column of [T, B]
+ * targets) is right when every one of its steps is, e.g. a string of the
+ * Reber grammar tagged right at every symbol or a sum right in every bit:
+ *
+ *   rw_metrics_add_sequences(mt, &logits->value, targets, NULL);  // [T, B, C] and [T, B]
+ *   printf("strings right %.1f%%\n", 100 * rw_metrics_sequence_accuracy(mt));
+ *
  * Metrics can also be named ("accuracy", "top5", "perplexity", "f1",
- * "precision", "recall", "mse", "mae"), which is how model files and
- * rw_train choose them: rw_metric_parse and rw_metrics_value.
+ * "precision", "recall", "mse", "mae", "sequence_accuracy"), which is how
+ * model files and rw_train choose them: rw_metric_parse and rw_metrics_value.
  */
 #ifndef REWIND_METRICS_H
 #define REWIND_METRICS_H
@@ -63,11 +70,21 @@ RW_API rw_status rw_metrics_add_predictions(rw_metrics *m, const rw_tensor *pred
 RW_API rw_status rw_metrics_add_values(rw_metrics *m, const rw_tensor *predictions, const rw_tensor *targets,
                                 const rw_tensor *mask);
 
+/* Whole sequences: predictions as real scores [T, B, C] (the largest
+ * predicts) or int32 ids [T, B], targets int32 [T, B], mask as above.
+ * Column b is one sequence; it is right when every counted step (target
+ * >= 0, mask nonzero) is predicted right; a column without one is skipped.
+ * Counts only towards rw_metrics_sequence_accuracy. RW_ERR_SHAPE for other
+ * shapes or a target >= the classes. */
+RW_API rw_status rw_metrics_add_sequences(rw_metrics *m, const rw_tensor *predictions, const rw_tensor *targets,
+                                   const rw_tensor *mask);
+
 /* Counted positions: classified (by scores or ids), scored (by scores:
  * top-k and perplexity), and regression values. */
 RW_API long rw_metrics_classified(const rw_metrics *m);
 RW_API long rw_metrics_scored(const rw_metrics *m);
 RW_API long rw_metrics_values(const rw_metrics *m);
+RW_API long rw_metrics_sequences(const rw_metrics *m);
 RW_API int rw_metrics_classes(const rw_metrics *m);
 
 /* Each is NAN when nothing it needs was accumulated. */
@@ -89,6 +106,8 @@ RW_API double rw_metrics_macro_recall(const rw_metrics *m);
 RW_API double rw_metrics_macro_f1(const rw_metrics *m);
 RW_API double rw_metrics_mse(const rw_metrics *m);
 RW_API double rw_metrics_mae(const rw_metrics *m);
+/* The fraction of sequences right at every step (rw_metrics_add_sequences). */
+RW_API double rw_metrics_sequence_accuracy(const rw_metrics *m);
 
 /* ---- metrics by name ------------------------------------------------------- */
 
@@ -100,7 +119,8 @@ typedef enum rw_metric_kind {
     RW_METRIC_PRECISION,    /* macro precision */
     RW_METRIC_RECALL,       /* macro recall */
     RW_METRIC_MSE,
-    RW_METRIC_MAE
+    RW_METRIC_MAE,
+    RW_METRIC_SEQUENCE_ACCURACY /* "sequence_accuracy": whole sequences right */
 } rw_metric_kind;
 
 typedef struct rw_metric {
@@ -109,7 +129,7 @@ typedef struct rw_metric {
 } rw_metric;
 
 /* Parses a name: accuracy, topK (top1 .. top100), perplexity, f1,
- * precision, recall, mse, mae. RW_ERR_ARG naming the known ones otherwise. */
+ * precision, recall, mse, mae, sequence_accuracy. RW_ERR_ARG naming the known ones otherwise. */
 RW_API rw_status rw_metric_parse(const char *name, rw_metric *out);
 /* The metric's name as rw_metric_parse reads it ("top5"); buf of >= 16 bytes. */
 RW_API const char *rw_metric_name(rw_metric metric, char *buf, size_t len);

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include "rewind/batch.h"
 #include "rewind/corpus.h"
+#include "rewind/decode.h"
 #include "rewind/cell.h"
 #include "rewind/checkpoint.h"
 #include "rewind/graph.h"
@@ -54,7 +55,11 @@ typedef struct rw_model_load_opts {
     const char *base_dir;
     /* Neither check nor read the data files. The vocabulary then comes from
      * `vocab` (as saved by rw_model_vocab_string, e.g. in a checkpoint) or,
-     * failing that, `vocab_size` opaque token ids and `classes` classes. */
+     * failing that, `vocab_size` opaque token ids and `classes` classes.
+     * When the data is read, `vocab` (may be NULL) only matters when it is a
+     * byte vocabulary without "<unk>" (saved before character vocabularies
+     * had one): the data's character vocabulary then gets none either, so
+     * that an old checkpoint's parameters still fit. */
     bool skip_data;
     const char *vocab;
     int vocab_size;
@@ -194,6 +199,19 @@ typedef struct rw_model_interval {
     bool epochs;
 } rw_model_interval;
 
+/* train.diagnostics: every `every` steps of training, the gradient
+ * diagnosis of rw_model_diagnose (a loss on the last step of a random probe
+ * of `steps` x `batch` token ids) goes into extra columns of the log, with a
+ * warning on stderr when a layer's ||dL/dh_0|| / ||dL/dh_T-1|| is below
+ * vanish_below or above explode_above (docs/diagnostics.md). */
+typedef struct rw_model_diagnostics_config {
+    long every;              /* 0: off */
+    int steps;               /* probe length (50) */
+    int batch;               /* probe sequences (8) */
+    double vanish_below;     /* 1e-6 */
+    double explode_above;    /* 1e6 */
+} rw_model_diagnostics_config;
+
 typedef struct rw_model_train_config {
     uint64_t seed;           /* 1: every random choice (init, dropout, batches) */
     int epochs;              /* 0: not set */
@@ -219,6 +237,7 @@ typedef struct rw_model_train_config {
     bool check_finite;       /* true */
     int n_metrics;           /* metrics: [accuracy, top5, ...] computed at each validation (0: none) */
     rw_metric metrics[16];
+    rw_model_diagnostics_config diagnostics; /* diagnostics: {every, steps, batch, vanish_below, explode_above} */
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {
@@ -255,6 +274,10 @@ RW_API int rw_model_classes(const rw_model *m);          /* 0 when the model pre
 /* The text of token / class `id`, or NULL (out of range, or an opaque vocabulary). */
 RW_API const char *rw_model_token(const rw_model *m, int id);
 RW_API const char *rw_model_label(const rw_model *m, int id);
+/* The id of the vocabulary's "<unk>" (what rw_model_encode gives a token
+ * the vocabulary lacks), or -1 when it has none. Character vocabularies
+ * built from data have it as their last id; word vocabularies as id 0. */
+RW_API int rw_model_unk_id(const rw_model *m);
 /* Encodes text as token ids into ids[0..max): returns the number of tokens
  * (possibly more than max: only max are written), or -1 with an error for
  * a character the vocabulary lacks when it has no <unk>. */
@@ -343,8 +366,29 @@ RW_API rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const
 RW_API int rw_model_sample(const rw_node *logits, int row, double temperature, int top_k, rw_rng *rng);
 /* Text from a token model: feeds `prime` (may be NULL or "") and samples
  * `length` more tokens. Returns the generated text without the prime
- * (free() it), NULL with an error. */
+ * (free() it), NULL with an error. "<unk>" is never generated (its logit
+ * is masked each step); a byte of the prime that a byte vocabulary lacks
+ * is fed as "<unk>", or left out when the vocabulary has none. */
 RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng);
+/* The language model as an rw_step_model (rewind/decode.h), for greedy
+ * decoding, sampling and beam search: one row, primed with all tokens of
+ * `prime` (as rw_model_generate reads it; NULL or "" starts from the start
+ * marker or a newline) but the last, which goes to *start: feed it first
+ * (rw_decode_opts.start). m must outlive it; rw_step_model_free it. NULL
+ * with an error for a model that is not a language model or cannot step.
+ *
+ *     int32_t start;
+ *     rw_step_model *dm = rw_model_step_model_new(m, "Q: ", &start);
+ *     rw_hypothesis best[2];
+ *     int n = 0;
+ *     if (dm && rw_beam_search(dm, &(rw_decode_opts){ .start = start, .end = -1, .max_length = 40,
+ *                                                     .beam = 4 }, best, 2, &n) == RW_OK)
+ *         for (int t = 0; t < best[0].length; t++)
+ *             fputs(rw_model_token(m, best[0].tokens[t]), stdout);
+ *     rw_hypotheses_free(best, n);
+ *     rw_step_model_free(dm);
+ */
+RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, int32_t *start);
 
 /* ---- training ----------------------------------------------------------------- */
 

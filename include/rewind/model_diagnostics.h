@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include "rewind/model.h"
+#include "rewind/diagnostics.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,7 @@ typedef struct rw_model_diag_series {
     double *grad_norm;      /* [steps]: ||dL/dh_t|| for a loss on the last step only */
     int n_radii;            /* spectral radius of each square block of the recurrent matrix */
     double radius[RW_DIAG_MAX_RADII];
+    rw_gate_saturation gates; /* of the probe run's gates (n = 0 for a cell without any) */
 } rw_model_diag_series;
 
 typedef struct rw_model_diagnosis {
@@ -46,7 +48,7 @@ typedef struct rw_model_diagnosis {
  * loss of the last step's prediction only (or the label's, for a
  * classifier), backpropagates, and records ||dL/dh_t|| of every recurrent
  * layer and direction, with the spectral radii of their recurrent
- * matrices. Parameters are left as they were (gradients zeroed). */
+ * matrices and how often their gates saturated over the probe. Parameters are left as they were (gradients zeroed). */
 RW_API rw_status rw_model_diagnose(rw_model *m, const rw_model_diagnose_opts *opts, rw_model_diagnosis *out);
 RW_API void rw_model_diagnosis_free(rw_model_diagnosis *d);
 

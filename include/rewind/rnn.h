@@ -115,6 +115,9 @@ typedef enum rw_pool {
     RW_POOL_SUM,              /* sum_t h_t */
 } rw_pool;
 
+/* Gate saturation counts of one layer and direction (rewind/diagnostics.h). */
+typedef struct rw_gate_saturation rw_gate_saturation;
+
 typedef struct rw_run_opts {
     rw_node *lengths;         /* int32 [B]: valid steps per sequence; NULL = all T */
     rw_carry *carry;          /* initial states from here (and rw_carry_keep afterwards) */
@@ -133,6 +136,11 @@ typedef struct rw_run_opts {
      * rw_backward (intermediate gradients are otherwise recycled); read them
      * with rw_rnn_grad_norms (rewind/diagnostics.h). */
     bool keep_hidden_grads;
+    /* Diagnostics: when set, [layers * dirs] counts (index layer * dirs +
+     * dir) to which the run adds how often each gate of the built-in LSTM
+     * and GRU saturated, over the valid steps (rewind/diagnostics.h; zero
+     * them before the first run). Not with recompute_every. */
+    rw_gate_saturation *gate_saturation;
     /* Gradient checkpointing over time: 0 (off) or k >= 1. The steps run in
      * segments of k; only each segment's boundary states and its outputs stay
      * on the tape, and backward records each segment's steps again from its

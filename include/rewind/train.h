@@ -138,6 +138,17 @@ typedef struct rw_train_opts {
      * empty metric cells), and one "valid" row per validation with its loss,
      * empty grad_norm and lr, and the metrics' values. */
     const char *log_path;
+    /* Extra measurements per step (e.g. a model's train.diagnostics):
+     * log_column_count more columns after the metrics, named log_columns.
+     * After every training step, before validation, log_values(step, values,
+     * log_ctx) fills values[0 .. log_column_count) (NAN: an empty cell; on
+     * steps it does not measure it leaves them all NAN). Validation rows
+     * leave these cells empty. Called with or without a log; a status other
+     * than RW_OK stops training with that error. */
+    const char *const *log_columns;
+    int log_column_count;
+    rw_status (*log_values)(long step, double *values, void *log_ctx);
+    void *log_ctx;
 
     /* Checkpoints through rw_checkpoint_save_ex (NULL: none): every
      * `checkpoint_every` steps (0: never on a schedule), and when training

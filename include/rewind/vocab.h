@@ -4,8 +4,10 @@
  * from data: byte tokens (every distinct byte of a text, ids in byte
  * order), word tokens (whitespace-separated words seen at least min_count
  * times, plus "<unk>" for the rest) and class names (the distinct labels,
- * sorted). A vocabulary can be written as text and read back, so a saved
- * model can be rebuilt without its data.
+ * sorted). rw_vocab_add_unk gives a byte vocabulary "<unk>" as its last
+ * id, for bytes its text never had (the model builder does so for every
+ * character vocabulary). A vocabulary can be written as text and read
+ * back, so a saved model can be rebuilt without its data.
  *
  *   unsigned char present[256] = { 0 };
  *   rw_bytes_mark("hello", 5, false, present);
@@ -52,6 +54,12 @@ typedef struct rw_vocab {
  * Every rw_vocab_from_* and rw_vocab_opaque fills a zeroed (or freed)
  * struct; on failure free it with rw_vocab_free. */
 RW_API rw_status rw_vocab_from_bytes(rw_vocab *v, const unsigned char present[256]);
+/* Appends "<unk>" as the last id (the other ids keep theirs); no-op when v
+ * already has one. A byte vocabulary stays one: rw_bytes_encode and
+ * rw_vocab_encode then give v->unk for a byte it lacks. The model builder
+ * does this for every character vocabulary it builds from data, so text
+ * with bytes the training data never had can still be scored. */
+RW_API rw_status rw_vocab_add_unk(rw_vocab *v);
 /* The distinct strings, sorted (the ids follow strcmp order), with "<unk>"
  * as id 0 when with_unk. Sorts `strings` in place; copies them. */
 RW_API rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_unk);

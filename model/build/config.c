@@ -232,16 +232,42 @@ static rw_status parse_checkpoint(rw_model *m, const ynode *cp)
     return every ? interval(c, every, "every", &m->train.checkpoint_every) : RW_OK;
 }
 
+static rw_status parse_diagnostics(rw_model *m, const ynode *d)
+{
+    static const char *const keys[] = { "every", "steps", "batch", "vanish_below", "explode_above", NULL };
+    const yctx *c = &m->ctx;
+    rw_model_diagnostics_config *x = &m->train.diagnostics;
+    long steps = x->steps, batch = x->batch;
+    const ynode *every;
+    if (rwi_ys_expect(d, Y_MAP, "diagnostics") || rwi_ys_keys(d, "diagnostics", keys) ||
+        rwi_ys_need(d, "every", "diagnostics", &every) || rwi_ys_int(c, every, "every", 1, BIG, &x->every) ||
+        opt_long(c, d, "steps", 2, &steps) || opt_long(c, d, "batch", 1, &batch) ||
+        opt_real(c, d, "vanish_below", 0, 1e300, false, &x->vanish_below) ||
+        opt_real(c, d, "explode_above", 0, 1e300, false, &x->explode_above))
+        return RW_ERR_FORMAT;
+    if (steps > 100000 || batch > 4096)
+        return rwi_ydiag(RW_ERR_FORMAT, steps > 100000 ? rwi_ymap_get(d, "steps") : rwi_ymap_get(d, "batch"),
+                         "diagnostics: 'steps' must be at most 100000 and 'batch' at most 4096");
+    if (!(x->vanish_below < x->explode_above))
+        return rwi_ydiag(RW_ERR_FORMAT, d, "diagnostics: vanish_below %g must be below explode_above %g",
+                         x->vanish_below, x->explode_above);
+    x->steps = (int)steps;
+    x->batch = (int)batch;
+    return RW_OK;
+}
+
 rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
                                         "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics", "teacher_forcing",
-                                        NULL };
+                                        "diagnostics", NULL };
     rw_model_train_config *x = &m->train;
     *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
                                   .shuffle_batches = true, .restore_best = true, .check_finite = true,
                                   .optimizer = { .kind = RW_OPTIM_ADAM, .lr = 1e-3 },
-                                  .schedule = rw_schedule_constant() };
+                                  .schedule = rw_schedule_constant(),
+                                  .diagnostics = { .steps = 50, .batch = 8, .vanish_below = 1e-6,
+                                                   .explode_above = 1e6 } };
     m->train_at = t;
     if (!t)
         return RW_OK;
@@ -287,6 +313,8 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
     if ((n = rwi_ymap_get(t, "metrics")) && rwi_mparse_metrics(m, n) != RW_OK)
         return RW_ERR_FORMAT;
     if ((n = rwi_ymap_get(t, "teacher_forcing")) && rwi_ms2s_parse_teacher_forcing(m, n) != RW_OK) /* graph_parse.c */
+        return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "diagnostics")) && parse_diagnostics(m, n) != RW_OK)
         return RW_ERR_FORMAT;
     return RW_OK;
 }

@@ -44,7 +44,7 @@ static rw_status load_chars(rw_model *m, mdata *d)
     unsigned char present[256] = { 0 };
     for (int s = 0; s < 2; s++)
         rw_bytes_mark(text[s], len[s], m->data.lowercase, present);
-    rw_status st = rw_vocab_from_bytes(&m->vocab, present);
+    rw_status st = rwi_mvocab_from_bytes(m, present);
     for (int s = 0; s < 2 && st == RW_OK; s++) {
         d->n_tok[s] = len[s];
         if (!len[s])
@@ -139,7 +139,7 @@ static rw_status build_vocabs(rw_model *m, tsv *t)
         }
     }
     if (st == RW_OK)
-        st = m->data.tokens == RW_TOKENS_CHARS ? rw_vocab_from_bytes(&m->vocab, present)
+        st = m->data.tokens == RW_TOKENS_CHARS ? rwi_mvocab_from_bytes(m, present)
                                                : rw_vocab_from_words(&m->vocab, words, n_words, m->data.min_count);
     if (st == RW_OK && classify)
         st = rw_vocab_from_strings(&m->labels, labels, t->n, false);

@@ -247,7 +247,7 @@ static rw_status build_vocabs(rw_model *m, records *x)
                     st = rw_words_append(mk, &words, &n_words);
         }
         if (st == RW_OK)
-            st = m->data.tokens == RW_TOKENS_CHARS ? rw_vocab_from_bytes(&m->vocab, present)
+            st = m->data.tokens == RW_TOKENS_CHARS ? rwi_mvocab_from_bytes(m, present)
                                                    : rw_vocab_from_words(&m->vocab, words, n_words, m->data.min_count);
         for (int i = 0; i < n_words; i++)
             rwi_free(words[i]);

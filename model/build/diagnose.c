@@ -9,7 +9,8 @@
 #include "model_internal.h"
 
 /* One series per (layer, stacked layer, direction) of the recurrent layers. */
-static rw_status collect(rw_model *m, const rw_seq *runs, int T, rw_model_diagnosis *out)
+static rw_status collect(rw_model *m, const rw_seq *runs, const rw_gate_saturation *gates, int T,
+                         rw_model_diagnosis *out)
 {
     int n = 0;
     for (int i = 0; i < m->n_layers; i++)
@@ -32,6 +33,7 @@ static rw_status collect(rw_model *m, const rw_seq *runs, int T, rw_model_diagno
                     return rw_last_status();
                 int k = rw_rnn_recurrent_radii(r, l, d, s->radius, RW_DIAG_MAX_RADII);
                 s->n_radii = k < RW_DIAG_MAX_RADII ? k : RW_DIAG_MAX_RADII;
+                s->gates = gates[i * M_DIAG_GATES + l * rw_rnn_directions(r) + d];
             }
     }
     return RW_OK;
@@ -52,9 +54,10 @@ rw_status rw_model_diagnose(rw_model *m, const rw_model_diagnose_opts *opts, rw_
     rw_tensor *ids = rw_tensor_new(RW_INT32, rw_shape2(T, B)), *tgt = rw_tensor_new(RW_INT32, rw_shape2(T, B)),
               *lab = rw_tensor_new(RW_INT32, rw_shape1(B));
     rw_seq runs[M_MAX_LAYERS];
+    rw_gate_saturation *gates = rwi_calloc(M_MAX_LAYERS * M_DIAG_GATES, sizeof *gates, "gate saturation counts");
     rw_graph *g = rw_graph_new();
     rw_status st = RW_ERR_NOMEM;
-    if (!ids || !tgt || !lab || !g)
+    if (!ids || !tgt || !lab || !g || !gates)
         goto done;
     for (int i = 0; i < T * B; i++) {
         ids->idata[i] = (int32_t)rw_rng_below(&rng, (uint64_t)V);
@@ -65,20 +68,23 @@ rw_status rw_model_diagnose(rw_model *m, const rw_model_diagnose_opts *opts, rw_
     rw_graph_set_training(g, false);
     memset(runs, 0, sizeof runs);
     m->diag_runs = runs;
+    m->diag_gates = gates;
     rw_node *loss = rw_model_loss(g, m, &(rw_model_batch){ .inputs = ids, .targets = tgt, .labels = lab });
     m->diag_runs = NULL;
+    m->diag_gates = NULL;
     rw_params_zero_grad(m->P);
     if (!loss || (st = rw_backward(g, loss)) != RW_OK) {
         st = rw_last_status();
         goto done;
     }
     out->steps = T;
-    st = collect(m, runs, T, out);
+    st = collect(m, runs, gates, T, out);
     rw_params_zero_grad(m->P);
 done:
     if (st != RW_OK)
         rw_model_diagnosis_free(out);
     rw_graph_free(g);
+    rwi_free(gates);
     rw_tensor_free(ids);
     rw_tensor_free(tgt);
     rw_tensor_free(lab);

@@ -189,6 +189,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
                                .hidden_l2 = rw_graph_is_training(g) ? l->hidden_l2 : 0,
                                .hidden_diff_l2 = rw_graph_is_training(g) ? l->hidden_diff_l2 : 0,
                                .keep_hidden_grads = m->diag_runs != NULL,
+                               .gate_saturation = m->diag_gates ? m->diag_gates + i * M_DIAG_GATES : NULL,
                                /* diagnostics read every step's gradient: no recomputation then */
                                .recompute_every = m->diag_runs ? 0 : l->recompute_every,
                                .carry = st && !st->run_fresh ? st->carry[i] : NULL };
@@ -356,6 +357,28 @@ int rw_model_sample(const rw_node *logits, int row, double temperature, int top_
     return best;
 }
 
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n)
+{
+    int k = 0;
+    for (const char *c = prime; *c; c++) { /* a byte the vocabulary lacks is <unk>, else left out of the prime */
+        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
+        if (id < 0 && m->vocab.bytes)
+            id = m->vocab.unk;
+        if (id >= 0)
+            ids[k++] = id;
+    }
+    if (!m->vocab.bytes && *prime) {
+        k = rw_model_encode(m, prime, ids, n);
+        if (k < 0)
+            return -1;
+    }
+    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
+        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
+        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
+    }
+    return k;
+}
+
 char *rw_model_generate(rw_model *m, const char *prime, int length, double temperature, int top_k, rw_rng *rng)
 {
     if (!m || !m->has_layers || !m->vocab.tok || m->target != MT_NEXT || length < 0 || !rng) {
@@ -373,21 +396,9 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     if (!ids || !out || !s || !g)
         goto fail;
     rw_graph_set_training(g, false);
-    int k = 0;
-    for (const char *c = p; *c; c++) { /* bytes the vocabulary lacks are left out of the prime */
-        int id = m->vocab.bytes ? m->vocab.byte_id[(unsigned char)*c] : -1;
-        if (id >= 0)
-            ids[k++] = id;
-    }
-    if (!m->vocab.bytes && *p) {
-        k = rw_model_encode(m, p, ids, n);
-        if (k < 0)
-            goto fail;
-    }
-    if (k == 0) { /* start from the bos marker (kind lines), else after a newline when there is one, else token 0 */
-        int nl = m->vocab.bytes ? m->vocab.byte_id['\n'] : -1, bos = rwi_mbos_token(m);
-        ids[k++] = bos >= 0 ? bos : nl >= 0 ? nl : 0;
-    }
+    int k = rwi_mprime_ids(m, p, ids, n);
+    if (k < 0)
+        goto fail;
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {
         rw_graph_reset(g);
@@ -395,6 +406,8 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
             goto fail;
     }
     for (int t = 0; t < length; t++) {
+        if (m->vocab.unk >= 0) /* <unk> is no text: masked, so it is never generated (finite: fast-math safe) */
+            logits->value.data[m->vocab.unk] = (rw_real)-1e30;
         int32_t next = rw_model_sample(logits, 0, temperature, top_k, rng);
         if (next < 0)
             goto fail;

@@ -85,7 +85,7 @@ rw_model *rw_model_from_open_checkpoint(const rw_checkpoint *ck, const char *pat
         dir = ck_dir = directory_of(name);
     int n_sets = 0;
     const char **sets = split_lines(rw_checkpoint_meta(ck, RW_MODEL_META_OVERRIDES), &buf, &n_sets);
-    rw_model_load_opts lo = { .base_dir = dir, .skip_data = !o->with_data, .vocab = o->with_data ? NULL : vocab,
+    rw_model_load_opts lo = { .base_dir = dir, .skip_data = !o->with_data, .vocab = vocab,
                               .overrides = sets, .n_overrides = n_sets,
                               .skip_init = true, /* every parameter is restored below */
                               .load_plugin = o->load_plugin, .plugin_ctx = o->plugin_ctx };

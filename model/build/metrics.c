@@ -44,6 +44,10 @@ static rw_status observe(rw_graph *g, void *batch, rw_node *loss, rw_metrics *me
         return rw_error(RW_ERR_STATE, "model '%s': no logits to score (the loss was not built by rw_model_loss)",
                         m->name);
     rw_status s = rw_metrics_add_scores(metrics, &m->last_logits->value, m->last_want, NULL);
+    /* a target per step: whole sequences too, when sequence_accuracy is listed */
+    for (int i = 0; s == RW_OK && i < m->train.n_metrics; i++)
+        if (m->train.metrics[i].kind == RW_METRIC_SEQUENCE_ACCURACY && m->last_want->shape.ndim == 2)
+            s = rw_metrics_add_sequences(metrics, &m->last_logits->value, m->last_want, NULL);
     m->last_logits = NULL;
     m->last_want = NULL;
     return s;

@@ -281,8 +281,12 @@ static rw_status load_doc(rw_model *m, const ynode *root, const char *dir, int d
 /* The vocabulary: from the data, or from the options when data is skipped. */
 static rw_status find_vocab(rw_model *m, const rw_model_load_opts *o, const ynode *root)
 {
-    if (!o->skip_data && m->data.kind != RW_DATA_NONE)
+    if (!o->skip_data && m->data.kind != RW_DATA_NONE) {
+        /* a saved vocabulary beside the data (a checkpoint's): one saved before character vocabularies had
+         * <unk> keeps the data's without it, so that the saved parameters still fit */
+        m->bytes_without_unk = o->vocab && rwi_mvocab_saved_without_unk(o->vocab);
         return rwi_mdata_load(m);
+    }
     if (o->vocab)
         return rw_vocab_from_text(&m->vocab, &m->labels, o->vocab);
     if (o->vocab_size > 0) {
@@ -389,6 +393,7 @@ void rw_model_free(rw_model *m)
     rwi_mdata_free(m->d);
     rwi_ms2s_free(m->s2s);
     rw_metrics_free(m->metrics);
+    rwi_mdiag_train_free(m);
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);
     rw_params_free(m->P);

@@ -6,6 +6,7 @@
 #include "rewind/layers.h"
 #include "rewind/model.h"
 #include "rewind/rnn.h"
+#include "rewind/diagnostics.h"
 #include "rewind/regularize.h"
 #include "rewind/vocab.h"
 #include "cells/cell_graph.h"
@@ -13,6 +14,8 @@
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
+/* gate saturation counts per recurrent model layer: one per stacked layer and direction */
+#define M_DIAG_GATES (2 * RW_RNN_MAX_LAYERS)
 #define M_MAX_INITS 16
 /* Limits of what one load reads (docs/model-format.md, "Limits"): a model
  * file or an include is a regular file of at most M_MAX_SOURCE_BYTES, the
@@ -108,6 +111,9 @@ struct rw_model {
     rw_model_generate_config gen;
     rw_param_penalty_opts param_penalty; /* regularize: l1 and weight_decay */
     rw_seq *diag_runs;               /* diagnose.c: while set, each layer's run keeps dL/dh_t and lands here */
+    struct mdiag_train *diag_train;  /* train_diagnostics.c: train.diagnostics' columns, while set up */
+    rw_gate_saturation *diag_gates;  /* diagnose.c: with diag_runs, layer i's gates count into
+                                        diag_gates[i * M_DIAG_GATES ...] */
     const ynode *data_at, *train_at;
     rw_params *P;
     rw_rng rng;
@@ -115,6 +121,7 @@ struct rw_model {
     mdata *d;
     bool skip_data;                  /* data paths are neither resolved nor read */
     bool skip_init;                  /* parameters are restored after the build: no initializers */
+    bool bytes_without_unk;          /* the data's character vocabulary gets no <unk> (an old checkpoint's) */
     rw_train_source valid_src;       /* kept for rw_train_opts.valid */
     bool gen_method_given;           /* generate.method was written (encoder-decoders default to greedy) */
     ms2s *s2s;                       /* model.graph (or train.teacher_forcing) given, else NULL */
@@ -153,6 +160,10 @@ void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
 rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o);
+/* train_diagnostics.c: train.diagnostics as extra log columns of o (none when it is off). */
+typedef struct mdiag_train mdiag_train;
+rw_status rwi_mdiag_train_opts(rw_model *m, rw_train_opts *o);
+void rwi_mdiag_train_free(rw_model *m);
 /* files.c: data paths (file, directory, glob or a list of them) to files. */
 rw_status rwi_mresolve_files(const rw_model *m, const ynode *n, const char *what, const ynode *exclude,
                          rw_model_files *out);
@@ -173,6 +184,12 @@ rw_status rwi_mparse_line_markers(rw_model *m, const ynode *data);
 /* The id of the bos marker of kind lines, or -1. */
 int rwi_mbos_token(const rw_model *m);
 bool rwi_mdata_is_example_kind(const rw_model *m);
+/* vocab.c: m's character vocabulary from the bytes with present[b] set,
+ * with "<unk>" as its last id (for bytes the training data lacks). */
+rw_status rwi_mvocab_from_bytes(rw_model *m, const unsigned char present[256]);
+/* vocab.c: true when `saved` (rw_vocab_to_text) is a byte vocabulary
+ * without "<unk>", as saved before character vocabularies had one. */
+bool rwi_mvocab_saved_without_unk(const char *saved);
 rw_status rwi_mdata_load_examples(rw_model *m, mdata *d);
 /* Examples of files in the model's data format, read with its vocabulary
  * and classes (for scoring and prediction); NULL with an error. */
@@ -197,6 +214,10 @@ rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
 void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
+/* forward.c: the token ids of a generation prime (strlen(prime) + 1 room in
+ * ids): a byte the vocabulary lacks is <unk> (left out without one), and an empty prime is the
+ * start marker (kind lines), else a newline, else token 0. -1 with an error. */
+int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 

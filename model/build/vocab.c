@@ -4,6 +4,23 @@
 #include <string.h>
 #include "model_internal.h"
 
+rw_status rwi_mvocab_from_bytes(rw_model *m, const unsigned char present[256])
+{
+    rw_status st = rw_vocab_from_bytes(&m->vocab, present);
+    return st == RW_OK && !m->bytes_without_unk ? rw_vocab_add_unk(&m->vocab) : st;
+}
+
+bool rwi_mvocab_saved_without_unk(const char *saved)
+{
+    rw_vocab tokens = { 0 }, labels = { 0 };
+    bool read = rw_vocab_from_text(&tokens, &labels, saved) == RW_OK, without = read && tokens.bytes && tokens.unk < 0;
+    if (!read)
+        rw_error_clear(); /* unreadable: not this case; whoever reads it reports it */
+    rw_vocab_free(&tokens);
+    rw_vocab_free(&labels);
+    return without;
+}
+
 int rw_model_vocab_size(const rw_model *m) { return m ? m->vocab.n : 0; }
 int rw_model_classes(const rw_model *m) { return m && m->target == MT_LABEL ? m->labels.n : 0; }
 
@@ -11,6 +28,8 @@ const char *rw_model_token(const rw_model *m, int id)
 {
     return m && m->vocab.tok && id >= 0 && id < m->vocab.n ? m->vocab.tok[id] : NULL;
 }
+
+int rw_model_unk_id(const rw_model *m) { return m && m->vocab.tok ? m->vocab.unk : -1; }
 
 const char *rw_model_label(const rw_model *m, int id)
 {

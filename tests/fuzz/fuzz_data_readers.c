@@ -1,6 +1,8 @@
 /* The data readers on any bytes: a saved vocabulary (rw_vocab_from_text,
- * what a checkpoint's metadata holds), and tab-separated examples (rw_tsv,
- * read from a file). The first byte chooses the reader. */
+ * what a checkpoint's metadata holds), tab-separated examples (rw_tsv,
+ * read from a file) and real vectors as text (rw_parse_steps, the columns
+ * of tsv_vectors, given exactly the room its header promises). The first
+ * byte chooses the reader. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,18 @@ static void tsv(const uint8_t *data, size_t size)
     rw_tsv_close(t);
 }
 
+static void steps(const char *text, int width)
+{
+    size_t room = strlen(text) / 2 + 1;
+    rw_real *out = malloc(room * sizeof *out);
+    if (!out)
+        return;
+    int w = width, n = rw_parse_steps(text, &w, out);
+    if (n > 0 && ((size_t)n * (size_t)w > room || w < 1 || (width && w != width)))
+        abort();
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -53,10 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
-    if (data[0] & 1)
-        tsv(data + 1, size - 1);
-    else
-        vocab_text(text);
+    switch (data[0] % 3) {
+    case 0: vocab_text(text); break;
+    case 1: tsv(data + 1, size - 1); break;
+    default: steps(text, data[0] / 3 % 4); break;
+    }
     free(text);
     rw_error_clear();
     return 0;
