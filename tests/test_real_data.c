@@ -343,3 +343,45 @@ Test(real_data, output_activations_and_sequence_bce)
     cr_expect_lt(loss, 0.05, "multi-label bce after 200 steps: %g", loss);
     rw_model_free(m);
 }
+
+/* train.metrics [mse, mae] on a per-step mse output: scored at validation
+ * over the real steps only (the mean squared error equals the loss); a
+ * class metric on a real output is refused at its item. */
+Test(real_data, regression_metrics_from_the_model_file)
+{
+    write_tmp("d.tsv", "0.1 0.2; 0.3 0.4; 0.5 0.6\t1; 0; 1\n0.7 0.8\t0\n0.9 1; 0 0\t1; 1\n");
+    static const char yaml[] =
+        "format: rewind/1\n"
+        "data: {kind: tsv_vectors, train: d.tsv, valid: d.tsv}\n"
+        "model:\n"
+        "  inputs: {x: {type: real, width: 2}}\n"
+        "  layers:\n"
+        "    - gru: {size: 8}\n"
+        "    - linear: {size: 1}\n"
+        "  outputs:\n"
+        "    y: {target: values, loss: mse}\n"
+        "train: {seed: 3, batch: {size: 4}, optimizer: {type: adam, lr: 0.01}, metrics: [mse, mae]}\n";
+    rw_model *m = load(yaml, NULL, 0);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    rw_train_opts o = { 0 };
+    cr_assert_eq(rw_model_train_opts(m, &o), RW_OK, "%s", rw_last_error());
+    cr_assert_not_null(o.observe);
+    const rw_model_batch *b = first_batch(m);
+    rw_graph *g = rw_graph_new();
+    rw_graph_set_training(g, false);
+    rw_node *L = rw_model_loss(g, m, b);
+    cr_assert_not_null(L, "%s", rw_last_error());
+    cr_assert_eq(o.observe(g, (void *)b, L, o.metrics, m), RW_OK, "%s", rw_last_error());
+    cr_assert_eq(rw_metrics_values(o.metrics), 6, "the 6 real steps, not the padding");
+    rwt_assert_close(rw_metrics_mse(o.metrics), rw_scalar(L), 1e-4, "mse %g, loss %g", rw_metrics_mse(o.metrics),
+                     (double)rw_scalar(L));
+    cr_assert(rw_metrics_mae(o.metrics) > 0 && rw_metrics_mae(o.metrics) * rw_metrics_mae(o.metrics) <=
+              rw_metrics_mse(o.metrics) * (1 + 1e-6), "mae %g", rw_metrics_mae(o.metrics));
+    rw_graph_free(g);
+    rw_model_free(m);
+    char bad[sizeof yaml + 16];
+    snprintf(bad, sizeof bad, "%s", yaml);
+    char *at = strstr(bad, "[mse, mae]");
+    memcpy(at, "[mse, f1 ]", 10);
+    expect_data_error(bad, "0.1 0.2\t1\n", "metric 'f1' needs class predictions");
+}

@@ -240,6 +240,11 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
     if (m->loss == MLOSS_CROSS_ENTROPY) { /* what train.metrics score (metrics.c) */
         m->last_logits = out;
         m->last_want = m->target == MT_LABEL ? b->labels : b->targets;
+    } else if (m->train.n_metrics && !rw_graph_is_training(g)) { /* mse, mae: of the activated outputs */
+        if (!(m->last_values = rwi_moutput_activate(g, m, out)))
+            return NULL;
+        m->last_values_want = b->values;
+        m->last_inputs = b->inputs;
     }
     return penalty ? rw_add(g, loss, penalty) : loss;
 }

@@ -21,16 +21,48 @@ rw_status rwi_mparse_metrics(rw_model *m, const ynode *list)
             return RW_ERR_FORMAT;
         if (rw_metric_parse(name, &metric) != RW_OK)
             return rwi_ydiag(RW_ERR_FORMAT, item, "%s", rw_last_error());
-        /* every output of a model file is a class (token or label) today */
-        if (rw_metric_is_regression(metric))
-            return rwi_ydiag(RW_ERR_FORMAT, item, "metric '%s' needs real-valued predictions; this model's output "
-                         "predicts classes (use accuracy, topK, perplexity, f1, precision or recall)", name);
         for (int k = 0; k < t->n_metrics; k++)
             if (t->metrics[k].kind == metric.kind && t->metrics[k].k == metric.k)
                 return rwi_ydiag(RW_ERR_FORMAT, item, "metric '%s' is listed twice", name);
+        m->metric_at[t->n_metrics] = item;
         t->metrics[t->n_metrics++] = metric;
     }
     return RW_OK;
+}
+
+rw_status rwi_mcheck_metrics(const rw_model *m)
+{
+    bool real = m->has_layers && !m->s2s && m->loss != MLOSS_CROSS_ENTROPY;
+    for (int i = 0; i < m->train.n_metrics; i++) {
+        char name[32];
+        rw_metric_name(m->train.metrics[i], name, sizeof name);
+        if (rw_metric_is_regression(m->train.metrics[i]) && !real)
+            return rwi_ydiag(RW_ERR_FORMAT, m->metric_at[i], "metric '%s' needs real-valued predictions; this model's "
+                             "output predicts classes (use accuracy, topK, perplexity, f1, precision or recall)", name);
+        if (!rw_metric_is_regression(m->train.metrics[i]) && real)
+            return rwi_ydiag(RW_ERR_FORMAT, m->metric_at[i], "metric '%s' needs class predictions; this model's "
+                             "output gives real values (loss %s: use mse or mae)", name,
+                             m->loss == MLOSS_BCE ? "bce" : "mse");
+    }
+    return RW_OK;
+}
+
+/* Real outputs: every value counts, but per-step values only on the steps
+ * before each sequence's end (the inputs' padding). */
+static rw_status observe_values(rw_model *m, rw_metrics *metrics)
+{
+    const rw_tensor *pred = &m->last_values->value, *in = m->last_inputs;
+    rw_tensor *mask = NULL;
+    if (pred->shape.ndim == 3 && in && in->dtype == RW_INT32 && in->shape.ndim == 2) {
+        if (!(mask = rw_tensor_new(RW_REAL, pred->shape)))
+            return rw_last_status();
+        size_t K = (size_t)pred->shape.dim[2];
+        for (size_t i = 0; i < mask->size; i++)
+            mask->data[i] = in->idata[i / K] >= 0 ? 1 : 0;
+    }
+    rw_status s = rw_metrics_add_values(metrics, pred, m->last_values_want, mask);
+    rw_tensor_free(mask);
+    return s;
 }
 
 /* rw_train's observe: the logits and targets of the loss just built on g. */
@@ -40,6 +72,12 @@ static rw_status observe(rw_graph *g, void *batch, rw_node *loss, rw_metrics *me
     (void)g;
     (void)batch;
     (void)loss;
+    if (m->last_values && m->last_values_want) {
+        rw_status s = observe_values(m, metrics);
+        m->last_values = NULL;
+        m->last_values_want = m->last_inputs = NULL;
+        return s;
+    }
     if (!m->last_logits || !m->last_want)
         return rw_error(RW_ERR_STATE, "model '%s': no logits to score (the loss was not built by rw_model_loss)",
                         m->name);

@@ -340,6 +340,8 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
         rwi_ydiag(RW_ERR_FORMAT, n, "'regularize' needs a 'model:' section");
         goto fail;
     }
+    if (rwi_mcheck_metrics(m) != RW_OK) /* once the output is known */
+        goto fail;
     if (!m->name && !(m->name = rwi_strdup(name, "a model name")))
         goto fail;
     return m;

@@ -132,6 +132,10 @@ struct rw_model {
     rw_metrics *metrics;
     const rw_node *last_logits;
     const rw_tensor *last_want;
+    /* ... and for real outputs (mse, bce) in evaluation: the predictions, targets and inputs (for the padding) */
+    const rw_node *last_values;
+    const rw_tensor *last_values_want, *last_inputs;
+    const ynode *metric_at[16]; /* each train.metrics item, for errors */
 };
 
 /* forward.c: recurrent state carried between batches (state_text.c saves it for checkpoints). */
@@ -160,6 +164,8 @@ void rwi_mconfig_free(rw_model *m);
 /* metrics.c: train.metrics (a list of names); rw_train_opts' metrics. */
 rw_status rwi_mparse_metrics(rw_model *m, const ynode *list);
 rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o);
+/* Once the output is known: regression metrics need a real output, class metrics a class output. */
+rw_status rwi_mcheck_metrics(const rw_model *m);
 /* train_diagnostics.c: train.diagnostics as extra log columns of o (none when it is off). */
 typedef struct mdiag_train mdiag_train;
 rw_status rwi_mdiag_train_opts(rw_model *m, rw_train_opts *o);
