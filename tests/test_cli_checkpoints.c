@@ -122,3 +122,38 @@ Test(cli, sample_refuses_a_vocabulary_count_beyond_its_lines)
 
 /* rewind sample --beam: the n best continuations, best first with their
  * scores; width 1 is greedy decoding; a bad method is a usage error. */
+
+/* ---- issue 15: checkpoints from before character vocabularies had "<unk>" ---- */
+
+/* tests/data/pre_unk/last.rwc was written by rewind 3adc6ab, whose byte
+ * vocabularies had no "<unk>". Used through its model file (the data then
+ * rebuilds the vocabulary), it keeps its vocabulary of 15 symbols instead of
+ * failing on a shape; changed data is named as the cause. */
+Test(cli, a_checkpoint_from_before_unk_works_through_its_model_file)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp %s/tests/data/pre_unk/model.yaml %s/tests/data/pre_unk/text.txt "
+             "%s/tests/data/pre_unk/last.rwc %s/", getenv("RW_SOURCE_DIR"), getenv("RW_SOURCE_DIR"),
+             getenv("RW_SOURCE_DIR"), dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    run_result r = RUN(dir, "eval", "model.yaml", "--checkpoint", "last.rwc");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "valid: loss"), "%s", r.out);
+    run_free(&r);
+    r = RUN(dir, "train", "model.yaml", "--quiet", "--resume", "--steps", "12");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    cr_assert_eq(checkpoint_step(strcat(strcpy(cmd, dir), "/last.rwc")), 12);
+    r = RUN(dir, "sample", "last.rwc", "--length", "20", "--seed", "1");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    snprintf(cmd, sizeof cmd, "%s/text.txt", dir);
+    FILE *f = fopen(cmd, "a");
+    cr_assert(f);
+    fputs("XYZ\n", f); /* three symbols the checkpoint never saw */
+    fclose(f);
+    r = RUN(dir, "eval", "model.yaml", "--checkpoint", "last.rwc");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "another vocabulary") && strstr(r.err, "last.rwc"), "%s", r.err);
+    run_free(&r);
+}

@@ -90,14 +90,10 @@ static rw_model *from_yaml(const cli_args *a)
     rw_model *m = load_yaml(a->pos[0], sets, n_sets, false);
     if (!m)
         return NULL;
-    const char *ck = cli_get(a, "checkpoint");
     char fallback[1024];
-    if (!ck)
-        ck = rw_model_train_config_of(m)->checkpoint_path;
-    if (!ck) {
-        snprintf(fallback, sizeof fallback, "runs/%s/last.rwc", rw_model_name(m) ? rw_model_name(m) : "model");
-        ck = fallback;
-    }
+    const char *ck = model_checkpoint_path(m, cli_get(a, "checkpoint"), fallback, sizeof fallback);
+    if (path_exists(ck) && !(m = load_yaml_for_checkpoint(m, a->pos[0], sets, n_sets, ck)))
+        return NULL;
     if (!path_exists(ck)) {
         if (cli_has(a, "checkpoint")) {
             rw_error(RW_ERR_IO, "there is no checkpoint '%s'", ck);

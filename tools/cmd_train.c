@@ -356,6 +356,14 @@ static int run(train_run *r)
         fprintf(stderr, "%s\n", rw_last_error());
         return EXIT_FAIL;
     }
+    if (cli_has(&r->a, "resume")) {
+        char fallback[1024];
+        const char *ck = model_checkpoint_path(r->m, cli_get(&r->a, "checkpoint"), fallback, sizeof fallback);
+        if (!(r->m = load_yaml_for_checkpoint(r->m, r->model_path, r->sets, r->n_sets, ck))) {
+            cli_error("train", "%s", rw_last_error());
+            return EXIT_FAIL;
+        }
+    }
     if (setup(r) != RW_OK || (cli_has(&r->a, "resume") && resume(r) != RW_OK)) {
         cli_error("train", "%s", rw_last_error());
         return EXIT_FAIL;

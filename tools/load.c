@@ -13,6 +13,56 @@ rw_model *load_yaml(const char *path, const char *const *sets, int n_sets, bool 
     return rw_model_load(path, &o);
 }
 
+/* The model's vocabulary differs from `saved`: MODEL.yaml is loaded again with
+ * the saved one, which the data then gives as well when only "<unk>" made
+ * the difference (a checkpoint from before character vocabularies had it). */
+static rw_model *reload_with_vocab(rw_model *m, const char *path, const char *const *sets, int n_sets,
+                                   const char *ck_path, const char *saved)
+{
+    rw_model_free(m);
+    rw_model_load_opts o = { .overrides = sets, .n_overrides = n_sets, .vocab = saved,
+                             .load_plugin = plugins_load_for_model };
+    if (!(m = rw_model_load(path, &o)))
+        return NULL;
+    char *now = rw_model_vocab_string(m);
+    bool same = now && strcmp(now, saved) == 0;
+    free(now);
+    if (!same) {
+        rw_error(RW_ERR_SHAPE, "%s: its data now gives another vocabulary than the one checkpoint '%s' was trained "
+                 "with (did the data files change?); 'rewind eval %s --data FILE' scores the checkpoint with its own",
+                 path, ck_path, ck_path);
+        rw_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+rw_model *load_yaml_for_checkpoint(rw_model *m, const char *path, const char *const *sets, int n_sets,
+                                   const char *ck_path)
+{
+    rw_checkpoint *ck = path_is_checkpoint(ck_path) ? rw_checkpoint_open(ck_path) : NULL;
+    const char *saved = ck ? rw_checkpoint_meta(ck, META_VOCAB) : NULL;
+    char *now = saved ? rw_model_vocab_string(m) : NULL;
+    if (!ck || !now)
+        rw_error_clear(); /* nothing to compare: loading the parameters reports what is wrong */
+    if (now && strcmp(now, saved) != 0)
+        m = reload_with_vocab(m, path, sets, n_sets, ck_path, saved);
+    free(now);
+    rw_checkpoint_close(ck);
+    return m;
+}
+
+const char *model_checkpoint_path(const rw_model *m, const char *given, char *buf, size_t size)
+{
+    if (given)
+        return given;
+    const char *configured = rw_model_train_config_of(m)->checkpoint_path;
+    if (configured)
+        return configured;
+    snprintf(buf, size, "runs/%s/last.rwc", rw_model_name(m) ? rw_model_name(m) : "model");
+    return buf;
+}
+
 char *join_settings(const char *const *sets, int n_sets)
 {
     size_t len = 1;

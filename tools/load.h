@@ -22,6 +22,19 @@
  * check nor read the data files. NULL with rw_last_error(). */
 rw_model *load_yaml(const char *path, const char *const *sets, int n_sets, bool skip_data);
 
+/* The checkpoint a command uses for model m: `given` (--checkpoint), else
+ * train.checkpoint, else runs/NAME/last.rwc written into buf. */
+const char *model_checkpoint_path(const rw_model *m, const char *given, char *buf, size_t size);
+
+/* m, loaded from MODEL.yaml `path` with `sets`, about to take the parameters
+ * of checkpoint `ck_path`: when its vocabulary is not the one the checkpoint
+ * saved, m is freed and MODEL.yaml loaded again with the saved vocabulary
+ * (what a checkpoint from before "<unk>" needs), or an error says the data
+ * changed. Returns the model to use (m itself when nothing differs or there
+ * is nothing to compare), NULL with rw_last_error() (m freed). */
+rw_model *load_yaml_for_checkpoint(rw_model *m, const char *path, const char *const *sets, int n_sets,
+                                   const char *ck_path);
+
 /* Rebuilds the model a checkpoint was trained from (its text, overrides and
  * vocabulary from the metadata) and restores its parameters. with_data:
  * also read the model's data files (resolved against the model file's
