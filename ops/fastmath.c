@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rewind/blas.h"
 #include <math.h>
 #include "fastmath.h"
 #include "rewind/blas.h"
@@ -309,6 +310,11 @@ static const char *const KERNEL_NAMES[] = { "c", "avx2", "avx512" };
 const char *rwi_fastmath_kernel_name(rwi_fastmath_kernel k)
 {
     return k >= RWI_FASTMATH_C && k <= RWI_FASTMATH_AVX512 ? KERNEL_NAMES[k] : "?";
+}
+
+const char *rw_fastmath_kernel(void)
+{
+    return rwi_fastmath_kernel_name(rwi_fastmath_kernel_used());
 }
 
 bool rwi_fastmath_kernel_runs(rwi_fastmath_kernel k)

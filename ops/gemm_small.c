@@ -219,6 +219,15 @@ const char *rwi_gemm_small_kernel_name(rwi_small_kernel k)
     return k >= RWI_SMALL_OFF && k <= RWI_SMALL_AVX512 ? KERNEL_NAMES[k] : "?";
 }
 
+const char *rw_small_gemm_kernel(void)
+{
+#ifdef RW_DOUBLE
+    return "off";
+#else
+    return rwi_gemm_small_kernel_name(rwi_gemm_small_kernel());
+#endif
+}
+
 static rwi_small_kernel widest(void)
 {
 #ifdef RW_SMALL_X86

@@ -40,6 +40,8 @@ int cmd_info(int argc, char **argv)
     printf("rw_real:       %s\n", RW_REAL_NAME);
     printf("blis_arch:     %s\n", rw_blas_arch());
     printf("why:           %s\n", rw_blas_arch_reason());
+    printf("small gemm:    %s\n", rw_small_gemm_kernel());
+    printf("fast math:     %s\n", rw_fastmath_kernel());
     printf("cpu:           %s, family 0x%x, model 0x%x\n", vendor, cpu.family, cpu.model);
     printf("avx2+fma:      %s\n", yes_no(cpu.avx && cpu.avx2 && cpu.fma3));
     printf("avx512 f/dq/bw/vl: %s/%s/%s/%s\n", yes_no(cpu.avx512f), yes_no(cpu.avx512dq), yes_no(cpu.avx512bw),

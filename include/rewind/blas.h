@@ -72,6 +72,18 @@ RW_API const char *rw_blas_arch(void);
  * (AMD family 0x1a) and would run its generic kernels". */
 RW_API const char *rw_blas_arch_reason(void);
 
+/* The kernels of rewind's own loops, chosen from the CPU at the first use:
+ * the product of matrices with few rows (batch-1 generation, beam search;
+ * "off" leaves it to BLIS, as the double build always does) and the
+ * vectorized exp/tanh/sigmoid. The environment variables RW_SMALL_GEMM
+ * (off, c, avx2, avx512) and RW_FASTMATH (c, avx2, avx512) choose a
+ * narrower one, e.g. to compare against the reference path:
+ *
+ *     printf("small products: %s, math: %s\n", rw_small_gemm_kernel(), rw_fastmath_kernel());
+ */
+RW_API const char *rw_small_gemm_kernel(void);
+RW_API const char *rw_fastmath_kernel(void);
+
 /* Makes the choice now if it is not made yet (every BLIS call of rewind
  * goes through this first). Idempotent and thread-safe. */
 RW_API void rw_blas_prepare(void);
