@@ -27,7 +27,8 @@ static const cli_command predict_cmd = {
                "  language model example  next token:probability ... (after the last step)  target\n"
                "  regression     example  values (steps separated by ';')  target values\n"
                "With --steps: one line per step: example, step, input token, prediction, target.\n"
-               "Data kinds lines, tsv_tagging, tsv_vectors, and tsv_seq2seq with target: aligned.",
+               "Data kinds lines, tsv_classify (an empty label column: no target), tsv_tagging, tsv_vectors,\n"
+               "and tsv_seq2seq with target: aligned.",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -90,6 +91,8 @@ typedef struct predict_ctx {
 
 static const char *class_name(const rw_model *m, int id)
 {
+    if (id < 0)
+        return ""; /* an example read without its label */
     rw_model_target t = rw_model_target_kind(m);
     return t == RW_TARGET_LABEL || t == RW_TARGET_TAGS ? rw_model_label(m, id) : rw_model_token(m, id);
 }

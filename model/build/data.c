@@ -77,10 +77,11 @@ typedef struct tsv {
     int n_readers;
 } tsv;
 
-static rw_status read_tsv(rw_model *m, tsv *t, const rw_model_files *f, int split)
+/* allow_empty: accept an empty column (a line to predict without its label). */
+static rw_status read_tsv(rw_model *m, tsv *t, const rw_model_files *f, int split, bool allow_empty)
 {
     bool classify = m->data.kind == RW_DATA_TSV_CLASSIFY;
-    rw_tsv_opts o = { classify ? "label" : "source", classify ? "text" : "target", false };
+    rw_tsv_opts o = { classify ? "label" : "source", classify ? "text" : "target", allow_empty };
     for (int i = 0; i < f->count; i++) {
         rw_tsv *r = rw_tsv_open(f->paths[i], &o);
         rw_tsv **readers = r ? rwi_realloc(t->readers, (size_t)(t->n_readers + 1) * sizeof *readers, "data files") : NULL;
@@ -150,9 +151,40 @@ static rw_status build_vocabs(rw_model *m, tsv *t)
     return st;
 }
 
-static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
+/* One line into `set`: its tokens (cut at max_length) and its target
+ * tokens or label. An empty label (files read for prediction) is -1; a
+ * label the model lacks cannot come from its own data, only from such files. */
+static rw_status add_example(rw_model *m, rw_seqdata *set, tsv_line *ln)
 {
     bool classify = m->data.kind == RW_DATA_TSV_CLASSIFY;
+    size_t la = strlen(ln->a) + 1, lb = strlen(ln->b) + 1;
+    int32_t *src = rwi_malloc((la + lb) * sizeof *src, "an example"), *tgt = src ? src + la : NULL;
+    if (!src)
+        return RW_ERR_NOMEM;
+    int ns = tokenize(m, classify ? ln->b : ln->a, src);
+    int nt = classify ? 0 : tokenize(m, ln->b, tgt);
+    if (m->data.max_length) {
+        ns = ns < m->data.max_length ? ns : m->data.max_length;
+        nt = nt < m->data.max_length ? nt : m->data.max_length;
+    }
+    int label = classify ? rw_vocab_find(&m->labels, ln->a, strlen(ln->a)) : -1;
+    rw_status st;
+    if (ns < 1 || (!classify && nt < 1))
+        st = rw_error(RW_ERR_FORMAT, "%s:%d: the %s has no tokens", ln->file, ln->line, ns < 1 ? "text" : "target");
+    else if (classify && label < 0 && ln->a[0])
+        st = rw_error(RW_ERR_FORMAT, "%s:%d: label '%s' is not one of the model's %d classes", ln->file, ln->line,
+                      ln->a, m->labels.n);
+    else if (m->target == MT_ALIGNED && ns != nt)
+        st = rw_error(RW_ERR_FORMAT, "%s:%d: the source has %d tokens and the target %d; 'target: aligned' needs "
+                      "equal lengths", ln->file, ln->line, ns, nt);
+    else
+        st = rw_seqdata_add(set, src, ns, classify ? NULL : tgt, nt, label);
+    rwi_free(src);
+    return st;
+}
+
+static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
+{
     for (int s = 0; s < 2; s++)
         if (!(d->set[s] = rw_seqdata_new()))
             return RW_ERR_NOMEM;
@@ -163,37 +195,27 @@ static rw_status add_examples(rw_model *m, mdata *d, tsv *t)
         int split = ln->split;
         if (!m->data.valid.count && m->data.valid_fraction > 0)
             split = rw_rng_uniform(&rng) < m->data.valid_fraction;
-        size_t la = strlen(ln->a) + 1, lb = strlen(ln->b) + 1;
-        int32_t *src = rwi_malloc((la + lb) * sizeof *src, "an example"), *tgt = src ? src + la : NULL;
-        if (!src)
-            return RW_ERR_NOMEM;
-        int ns = tokenize(m, classify ? ln->b : ln->a, src);
-        int nt = classify ? 0 : tokenize(m, ln->b, tgt);
-        if (m->data.max_length) {
-            ns = ns < m->data.max_length ? ns : m->data.max_length;
-            nt = nt < m->data.max_length ? nt : m->data.max_length;
-        }
-        int label = classify ? rw_vocab_find(&m->labels, ln->a, strlen(ln->a)) : -1;
-        if (ns < 1 || (!classify && nt < 1))
-            st = rw_error(RW_ERR_FORMAT, "%s:%d: the %s has no tokens", ln->file, ln->line, ns < 1 ? "text" : "target");
-        else if (m->target == MT_ALIGNED && ns != nt)
-            st = rw_error(RW_ERR_FORMAT, "%s:%d: the source has %d tokens and the target %d; 'target: aligned' needs "
-                          "equal lengths", ln->file, ln->line, ns, nt);
-        else
-            st = rw_seqdata_add(d->set[split], src, ns, classify ? NULL : tgt, nt, label);
-        rwi_free(src);
+        st = add_example(m, d->set[split], ln);
     }
     if (st == RW_OK && rw_seqdata_count(d->set[0]) == 0)
         st = rw_error(RW_ERR_FORMAT, "data: no training examples");
     return st;
 }
 
+static void tsv_free(tsv *t)
+{
+    for (int i = 0; i < t->n_readers; i++)
+        rw_tsv_close(t->readers[i]);
+    rwi_free(t->readers);
+    rwi_free(t->lines);
+}
+
 static rw_status load_tsv(rw_model *m, mdata *d)
 {
     tsv t = { 0 };
-    rw_status st = read_tsv(m, &t, &m->data.train, 0);
+    rw_status st = read_tsv(m, &t, &m->data.train, 0, false);
     if (st == RW_OK)
-        st = read_tsv(m, &t, &m->data.valid, 1);
+        st = read_tsv(m, &t, &m->data.valid, 1, false);
     if (st == RW_OK && t.n == 0)
         st = rw_error(RW_ERR_FORMAT, "data: the training files hold no examples");
     if (st == RW_OK)
@@ -202,11 +224,26 @@ static rw_status load_tsv(rw_model *m, mdata *d)
         st = rw_vocab_add_specials(&m->vocab);
     if (st == RW_OK)
         st = add_examples(m, d, &t);
-    for (int i = 0; i < t.n_readers; i++)
-        rw_tsv_close(t.readers[i]);
-    rwi_free(t.readers);
-    rwi_free(t.lines);
+    tsv_free(&t);
     return st;
+}
+
+rw_seqdata *rwi_mdata_read_classified(rw_model *m, const char *const *paths, int n)
+{
+    tsv t = { 0 };
+    rw_model_files f = { .paths = (char **)paths, .count = n };
+    rw_seqdata *set = rw_seqdata_new();
+    rw_status st = set ? read_tsv(m, &t, &f, 0, true) : rw_last_status();
+    for (int i = 0; st == RW_OK && i < t.n; i++)
+        st = add_example(m, set, &t.lines[i]);
+    if (st == RW_OK && t.n == 0)
+        st = rw_error(RW_ERR_FORMAT, "%s: no examples", paths[0]);
+    tsv_free(&t);
+    if (st != RW_OK) {
+        rw_seqdata_free(set);
+        return NULL;
+    }
+    return set;
 }
 
 rw_status rwi_mdata_load(rw_model *m)

@@ -502,9 +502,11 @@ rw_status rwi_mdata_load_examples(rw_model *m, mdata *d)
 
 rw_seqdata *rwi_mdata_read_files(rw_model *m, const char *const *paths, int n)
 {
+    if (m->data.kind == RW_DATA_TSV_CLASSIFY)
+        return rwi_mdata_read_classified(m, paths, n);
     if (!rwi_mdata_is_example_kind(m)) {
-        rw_error(RW_ERR_ARG, "model '%s': reading examples needs data of kind lines, tsv_tagging, tsv_vectors or "
-                 "tsv_seq2seq with 'target: aligned'", m->name);
+        rw_error(RW_ERR_ARG, "model '%s': reading examples needs data of kind lines, tsv_classify, tsv_tagging, "
+                 "tsv_vectors or tsv_seq2seq with 'target: aligned'", m->name);
         return NULL;
     }
     records x = { 0 };

@@ -200,6 +200,9 @@ rw_status rwi_mdata_load_examples(rw_model *m, mdata *d);
 /* Examples of files in the model's data format, read with its vocabulary
  * and classes (for scoring and prediction); NULL with an error. */
 rw_seqdata *rwi_mdata_read_files(rw_model *m, const char *const *paths, int n);
+/* data.c: the same for kind tsv_classify: "label<TAB>text" lines in file
+ * order; an empty label ("<TAB>text") is -1, one the model lacks an error. */
+rw_seqdata *rwi_mdata_read_classified(rw_model *m, const char *const *paths, int n);
 /* losses.c: the loss of an output against a batch's targets; the output as
  * predictions (probabilities, activated values). */
 /* How much a batch counts in a mean over batches: its examples for
