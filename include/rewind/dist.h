@@ -14,7 +14,10 @@
  * for one process: rank 0 of 1, and the all-reduce changes nothing.
  *
  *     static volatile sig_atomic_t interrupted;
- *     rw_node *shard_loss(rw_graph *g, void *batch, void *ctx);  // the loss of this rank's columns
+ *     // the loss of this rank's columns; with dropout it first calls
+ *     // rw_graph_set_batch_shard(g, first, count, batch_size), so that the
+ *     // masks are the whole batch's (or give the source a shard callback)
+ *     rw_node *shard_loss(rw_graph *g, void *batch, void *ctx);
  *     static int train_everywhere(int *argc, char ***argv, rw_params *P, rw_optim *opt,
  *                                 rw_train_source src, int batch_size)
  *     {
