@@ -44,6 +44,35 @@ void rw_graph_reset(rw_graph *g)
 
 void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }
 bool rw_graph_is_training(const rw_graph *g) { return g->training; }
+
+rw_status rw_graph_set_batch_shard(rw_graph *g, int first, int count, int total)
+{
+    if (!g)
+        return rw_error(RW_ERR_ARG, "rw_graph_set_batch_shard: NULL graph");
+    if (count == 0 && total == 0 && first == 0) {
+        g->shard_first = g->shard_count = g->shard_total = 0;
+        return RW_OK;
+    }
+    if (first < 0 || count < 1 || total < 1 || first > total - count)
+        return rw_error(RW_ERR_ARG, "rw_graph_set_batch_shard: columns %d to %d of a batch of %d do not fit (it "
+                        "needs 0 <= first, 1 <= count and first + count <= total)", first, first + count - 1, total);
+    g->shard_first = first;
+    g->shard_count = count;
+    g->shard_total = total;
+    return RW_OK;
+}
+
+bool rw_graph_batch_shard(const rw_graph *g, int *first, int *count, int *total)
+{
+    bool on = g && g->shard_count > 0;
+    if (first)
+        *first = on ? g->shard_first : 0;
+    if (count)
+        *count = on ? g->shard_count : 0;
+    if (total)
+        *total = on ? g->shard_total : 0;
+    return on;
+}
 rw_arena *rw_graph_arena(rw_graph *g) { return g->arena; }
 int rw_graph_node_count(const rw_graph *g) { return g->count; }
 
@@ -60,6 +89,9 @@ rw_graph *rwi_graph_child(rw_graph *g)
         return NULL;
     rw_graph_reset(g->child);
     g->child->training = g->training;
+    g->child->shard_first = g->shard_first;
+    g->child->shard_count = g->shard_count;
+    g->child->shard_total = g->shard_total;
     g->child->recycle = g->recycle;
     return g->child;
 }

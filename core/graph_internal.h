@@ -21,6 +21,9 @@ struct rw_graph {
     bool recycle;         /* released values give their storage back (rw_graph_set_recycling) */
     rw_graph *child;      /* rwi_graph_child's graph, made on first use */
     rw_status backward_status; /* an op's backward could not do its work (rwi_backward_fail) */
+    /* rw_graph_set_batch_shard: columns [shard_first, + shard_count) of a
+     * batch of shard_total (shard_count 0: not a shard) */
+    int shard_first, shard_count, shard_total;
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */

@@ -34,8 +34,26 @@ rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng)
         return m;
     }
     rw_real keep = (rw_real)(1 / (1 - p));
-    for (size_t i = 0; i < m->value.size; i++)
-        v[i] = rw_rng_uniform(rng) < p ? 0 : keep;
+    int first, count, total;
+    if (m->value.size == 0 || !rw_graph_batch_shard(g, &first, &count, &total) || shape.ndim < 2 || shape.dim[shape.ndim - 2] != count) {
+        for (size_t i = 0; i < m->value.size; i++)
+            v[i] = rw_rng_uniform(rng) < p ? 0 : keep;
+        return m;
+    }
+    /* Rows [first, first + count) of the whole batch's mask: a row's draws
+     * are those a process with the whole batch makes for it (the generator
+     * is counter-based), and the stream advances past the whole mask. */
+    size_t width = (size_t)shape.dim[shape.ndim - 1], lead = m->value.size / ((size_t)count * width);
+    uint64_t start = rng->counter;
+    for (size_t l = 0; l < lead; l++)
+        for (size_t b = 0; b < (size_t)count; b++) {
+            rw_rng row = *rng;
+            row.counter = start + (l * (size_t)total + (size_t)first + b) * width;
+            rw_real *out = v + (l * (size_t)count + b) * width;
+            for (size_t j = 0; j < width; j++)
+                out[j] = rw_rng_uniform(&row) < p ? 0 : keep;
+        }
+    rng->counter = start + lead * (size_t)total * width;
     return m;
 }
 
@@ -56,47 +74,6 @@ rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng)
     if (!draws(g, p))
         return x;
     return rw_mul(g, x, rw_dropout_mask(g, x->value.shape, p, rng));
-}
-
-/* In-place heapsort: deterministic and, unlike glibc's qsort, never calls
- * malloc (drawing a mask is part of every training step). */
-static void sift_down(int32_t *a, size_t root, size_t n)
-{
-    for (size_t child; (child = 2 * root + 1) < n; root = child) {
-        if (child + 1 < n && a[child + 1] > a[child])
-            child++;
-        if (a[root] >= a[child])
-            return;
-        int32_t t = a[root];
-        a[root] = a[child];
-        a[child] = t;
-    }
-}
-
-static void sort_ids(int32_t *a, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(a, i, n);
-    for (size_t end = n; end-- > 1;) {
-        int32_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift_down(a, 0, end);
-    }
-}
-
-/* Index of `id` in the sorted, distinct ids[0..n). It is always there. */
-static size_t find_id(const int32_t *ids, size_t n, int32_t id)
-{
-    size_t lo = 0, hi = n;
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] <= id)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, rw_rng *rng)
@@ -134,26 +111,15 @@ rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, r
             v[i] = 1;
         return m;
     }
-    /* The distinct ids in increasing order, one draw each; the scratch
-     * comes from the step's arena and goes with the next reset. */
-    int32_t *uniq = rw_arena_alloc(rw_graph_arena(g), n * sizeof *uniq);
-    rw_real *decision = rw_arena_alloc(rw_graph_arena(g), n * sizeof *decision);
-    if (!uniq || !decision) {
-        rw_error_prefix("%s", who);
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        uniq[i] = ids->value.idata[i];
-    sort_ids(uniq, n);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || uniq[i] != uniq[k - 1])
-            uniq[k++] = uniq[i];
+    /* One decision per id, keyed by the id: a generator split off for this
+     * call (one draw of rng) decides id i by its draw number i. A decision
+     * so depends on neither the other ids of the batch nor on which process
+     * holds which columns of it (data-parallel training). */
+    rw_rng by_id = rw_rng_split(rng);
     rw_real keep = (rw_real)(1 / (1 - p));
-    for (size_t i = 0; i < k; i++)
-        decision[i] = rw_rng_uniform(rng) < p ? 0 : keep;
     for (size_t i = 0; i < n; i++) {
-        rw_real d = decision[find_id(uniq, k, ids->value.idata[i])];
+        by_id.counter = (uint64_t)(int64_t)ids->value.idata[i];
+        rw_real d = rw_rng_uniform(&by_id) < p ? 0 : keep;
         for (int j = 0; j < width; j++)
             v[i * (size_t)width + j] = d;
     }

@@ -4,15 +4,26 @@
 #           each: the same loss and gradient norm at each of 20 steps, to a
 #           relative 2e-6 (not bit-identical: the batch sums run in another
 #           order); the 2-process run logs and saves once (rank 0).
+#   dropout the same with dropout of every kind (token, per-step input and
+#           output, per-sequence recurrent) and validation with metrics,
+#           for 1, 2 and 3 processes (3, 3 and 2 columns): each process
+#           draws its columns' rows of the whole batch's masks, and the
+#           validation losses and metrics (each process validating its
+#           columns, the sums added up) are the one-process values.
+#   valid   a classifier whose validation set (55 lines, batches of 18)
+#           ends in a batch of 1 that only one process can take: 1, 2 and
+#           3 processes log the same validation loss, accuracy and F1, and
+#           print the best validation loss once.
 #   resume  2 processes stopped at step 10 and resumed with --resume make
 #           exactly (bit for bit) the log rows 11-20 of an uninterrupted
-#           2-process run.
+#           2-process run, with dropout.
 #   kill    killing one of 2 processes ends the job with an error within
 #           seconds, and the last checkpoint still loads; a process that
 #           hangs (SIGSTOP) is caught by the watchdog (REWIND_DIST_TIMEOUT).
-# Usage: tests/dist_cli.sh equal|resume|kill REWIND_BINARY
+# Usage: tests/dist_cli.sh equal|dropout|valid|resume|kill REWIND_BINARY
 set -eu
 what=$1 rewind=$2
+models="$(cd "$(dirname "$0")/../models" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -48,8 +59,34 @@ train:
   optimizer: {type: adam, lr: 1.0e-2}
   clip: {global_norm: 0.3}
 YAML
+# the same with dropout everywhere, and validation with metrics
+sed -e 's/- embedding: {name: emb, size: 8}/- embedding: {name: emb, size: 8, dropout: {p: 0.1, unit: token}}/' \
+    -e 's/- lstm: {name: rnn, size: 16}/- lstm: {name: rnn, size: 16, dropout: {input: 0.2, recurrent: 0.2, mask: per_sequence}}\
+    - dropout: {p: 0.3}/' \
+    -e 's|^  train: /usr/share/games/fortunes/art|&\
+  valid_fraction: 0.05|' \
+    -e 's/^  steps: 20/&\
+  valid_every: 10\
+  metrics: [accuracy, perplexity]/' tiny.yaml >drop.yaml
+grep -q 'unit: token' drop.yaml && grep -q 'dropout: {p: 0.3}' drop.yaml && grep -q valid_every drop.yaml ||
+    fail "drop.yaml was not made: $(cat drop.yaml)"
 [ -r /usr/share/games/fortunes/art ] || fail "the fortunes package is not installed"
 export REWIND_DIST_TIMEOUT=60
+
+# same A.csv B.csv: equal rows (step, epoch, split), every number after them
+# equal to a relative 2e-6
+same() {
+    [ "$(wc -l <"$1")" = "$(wc -l <"$2")" ] || fail "$1 and $2 have different numbers of rows"
+    paste -d, "$1" "$2" | awk -F, 'NR > 1 {
+        n = NF / 2
+        if ($1 != $(n + 1) || $3 != $(n + 3)) { printf "row %d: %s,%s vs %s,%s\n", NR, $1, $3, $(n + 1), $(n + 3); bad = 1 }
+        for (c = 4; c <= n; c++) {
+            a = $c; b = $(c + n); d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a
+            if (d > 2e-6 * s) { printf "step %s %s: column %d differs: %s vs %s\n", $1, $3, c, a, b; bad = 1 }
+            if (s > 0 && d > worst * s) worst = d / s
+        }
+    } END { printf "largest relative difference: %g\n", worst; exit bad }' || fail "$1 and $2 differ"
+}
 
 case "$what" in
 equal)
@@ -58,31 +95,53 @@ equal)
         fail "2 processes: $(cat two.err)"
     [ "$(grep -c '^[0-9]*,0,train' two.csv)" = 20 ] || fail "the 2-process log has not 20 train rows (written once)"
     [ -s two.rwc ] || fail "no checkpoint from the 2-process run"
-    # step, loss and grad_norm of each row, side by side
-    paste -d, one.csv two.csv | awk -F, 'NR > 1 {
-        for (c = 4; c <= 5; c++) {
-            a = $c; b = $(c + 6); d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a
-            if (d > 2e-6 * s) { printf "step %s: column %d differs: %s (1 process) vs %s (2)\n", $1, c, a, b; bad = 1 }
-            if (d > worst * s) worst = d / s
-        }
-    } END { printf "largest relative difference of loss and grad_norm: %g\n", worst; exit bad }' ||
-        fail "1 and 2 processes differ"
+    same one.csv two.csv
+    ;;
+dropout)
+    "$rewind" train tiny.yaml --quiet --steps 1 --checkpoint plain.rwc --log plain.csv >/dev/null
+    "$rewind" train drop.yaml --quiet --checkpoint one.rwc --log one.csv >/dev/null
+    [ "$(sed -n 2p plain.csv | cut -d, -f4)" != "$(sed -n 2p one.csv | cut -d, -f4)" ] ||
+        fail "dropout does not change the first loss"
+    [ "$(grep -c ',valid,' one.csv)" = 2 ] || fail "not 2 validations in the log: $(cat one.csv)"
+    for k in 2 3; do
+        mpi -np $k "$rewind" train drop.yaml --quiet --checkpoint k$k.rwc --log k$k.csv >/dev/null 2>k$k.err ||
+            fail "$k processes: $(cat k$k.err)"
+        echo "$k processes against 1:"
+        same one.csv k$k.csv
+    done
+    ;;
+valid)
+    sed "s|train: data/sentiment.tsv|train: $models/data/sentiment.tsv|" "$models/classifier.yaml" >cls.yaml
+    set -- --steps 12 --set train.valid_every=6 --set "train.metrics=[accuracy, f1]" --set train.batch.size=18
+    "$rewind" train cls.yaml --quiet "$@" --checkpoint one.rwc --log one.csv >/dev/null 2>one.err ||
+        fail "1 process: $(cat one.err)"
+    grep -q '^12,0,valid,' one.csv || fail "no validation at step 12: $(cat one.csv)"
+    for k in 2 3; do
+        mpi -np $k "$rewind" train cls.yaml --quiet "$@" --checkpoint k$k.rwc --log k$k.csv >/dev/null \
+            2>k$k.err || fail "$k processes: $(cat k$k.err)"
+        [ "$(grep -c 'best validation loss' k$k.err)" = 1 ] || fail "$k processes: not printed once: $(cat k$k.err)"
+        echo "$k processes against 1 (validation rows):"
+        grep ',valid,' one.csv >v1.csv
+        grep ',valid,' k$k.csv >vk.csv
+        sed -i 1i\\header v1.csv vk.csv
+        same v1.csv vk.csv
+    done
     ;;
 resume)
     set_ck="--set train.batch.bptt.carry_state=false"
-    mpi -np 2 "$rewind" train tiny.yaml --quiet $set_ck --checkpoint whole.rwc --log whole.csv >/dev/null 2>w.err ||
+    mpi -np 2 "$rewind" train drop.yaml --quiet $set_ck --checkpoint whole.rwc --log whole.csv >/dev/null 2>w.err ||
         fail "$(cat w.err)"
-    mpi -np 2 "$rewind" train tiny.yaml --quiet $set_ck --steps 10 --checkpoint part.rwc --log p1.csv >/dev/null \
+    mpi -np 2 "$rewind" train drop.yaml --quiet $set_ck --steps 10 --checkpoint part.rwc --log p1.csv >/dev/null \
         2>p1.err || fail "$(cat p1.err)"
-    mpi -np 2 "$rewind" train tiny.yaml --quiet $set_ck --resume --checkpoint part.rwc --log p2.csv >/dev/null \
+    mpi -np 2 "$rewind" train drop.yaml --quiet $set_ck --resume --checkpoint part.rwc --log p2.csv >/dev/null \
         2>p2.err || fail "$(cat p2.err)"
     grep '^[0-9]*,0,train' p2.csv | cut -d, -f1 | head -1 | grep -qx 11 || fail "the resumed run does not start at 11"
-    grep '^\(1[1-9]\|20\),0,train' whole.csv >a.rows
-    grep '^\(1[1-9]\|20\),0,train' p2.csv >b.rows
-    [ "$(wc -l <a.rows)" = 10 ] || fail "the uninterrupted log has not the rows 11-20"
+    grep '^\(1[1-9]\|20\),0,' whole.csv >a.rows
+    grep '^\(1[1-9]\|20\),0,' p2.csv >b.rows
+    [ "$(wc -l <a.rows)" = 11 ] || fail "the uninterrupted log has not the rows 11-20 and a validation"
     cmp -s a.rows b.rows || { diff a.rows b.rows; fail "the resumed 2-process run differs"; }
     cmp -s whole.rwc part.rwc || echo "note: the checkpoint files differ in bytes (metadata), the rows are equal"
-    echo "rows 11-20 equal bit for bit"
+    echo "rows 11-20 (with dropout) and the validation at 20 equal bit for bit"
     ;;
 kill)
     for how in KILL STOP; do

@@ -166,37 +166,88 @@ Test(dropout, token_mask_is_consistent_per_id)
         }
     }
     cr_assert(dropped > 0 && kept > 0, "with p = 0.5 and ~20 ids both outcomes occur (%d, %d)", dropped, kept);
-    /* One draw per distinct id, in increasing id order. */
-    rw_node *same = rw_dropout_mask(g, rw_shape1(dropped + kept), p, &before);
-    cr_assert(before.counter == rng.counter, "one draw per distinct id");
-    for (int id = 0, k = 0; id < 20; id++)
-        if (seen[id])
-            cr_assert_eq(by_id[id], same->value.data[k++], "id %d", id);
+    /* One draw of rng per call; id i decided by draw number i of the split generator. */
+    rw_rng split = rw_rng_split(&before);
+    cr_assert(before.counter == rng.counter, "one draw per call");
+    for (int id = 0; id < 20; id++)
+        if (seen[id]) {
+            split.counter = (uint64_t)id;
+            cr_assert_eq(by_id[id], rw_rng_uniform(&split) < p ? 0 : keep, "id %d", id);
+        }
     rw_graph_free(g);
     rw_tensor_free(ids);
 }
 
-/* One draw per distinct id, in increasing id order: a call's decision for an
- * id depends only on the generator and the set of ids, not on positions. */
-Test(dropout, token_mask_draws_once_per_distinct_id)
+/* A call's decision for an id depends only on the generator and the id,
+ * not on the other ids or the positions, and a call takes one draw: so
+ * processes holding different columns of a batch decide every id alike. */
+Test(dropout, token_mask_decides_each_id_alone)
 {
-    int32_t a[6] = { 7, 3, 7, 9, 3, 3 }, b[3] = { 9, 3, 7 };
-    rw_tensor *ta = rw_tensor_from_ints(rw_shape2(2, 3), a), *tb = rw_tensor_from_ints(rw_shape1(3), b);
+    int32_t a[6] = { 7, 3, 7, 9, 3, 3 }, b[4] = { 9, 3, 12, 5 };
+    rw_tensor *ta = rw_tensor_from_ints(rw_shape2(2, 3), a), *tb = rw_tensor_from_ints(rw_shape1(4), b);
     rw_graph *g = rw_graph_new();
     rw_rng r1 = rw_rng_seed(5), r2 = rw_rng_seed(5), r3 = rw_rng_seed(5);
     rw_node *ma = rw_token_dropout_mask(g, rw_const(g, ta), 2, 0.5, &r1);
     rw_node *mb = rw_token_dropout_mask(g, rw_const(g, tb), 2, 0.5, &r2);
     cr_assert_not_null(mb, "%s", rw_last_error());
-    cr_assert(r1.counter == r2.counter, "three distinct ids, the same draws");
-    rw_dropout_mask(g, rw_shape1(3), 0.5, &r3); /* three draws */
-    cr_assert(r3.counter == r1.counter);
+    rw_rng_u64(&r3);
+    cr_assert(r1.counter == r2.counter && r1.counter == r3.counter, "one draw per call, whatever the ids");
+    int shared = 0;
     for (int i = 0; i < 6; i++)
-        for (int k = 0; k < 3; k++)
-            if (a[i] == b[k])
+        for (int k = 0; k < 4; k++)
+            if (a[i] == b[k]) {
                 cr_assert_eq(ma->value.data[2 * i], mb->value.data[2 * k], "id %d", a[i]);
+                shared++;
+            }
+    cr_assert_eq(shared, 4, "id 3 (three times) and id 9 (once) are in both");
     rw_graph_free(g);
     rw_tensor_free(ta);
     rw_tensor_free(tb);
+}
+
+/* A graph holding columns of a batch draws those rows of the whole batch's
+ * mask, for [B, W] and [T, B, W], and its generator ends where the whole
+ * batch's does: processes with 3 and 5 of 8 columns make one process' masks. */
+Test(dropout, shard_of_a_batch_draws_its_rows_of_the_whole_mask)
+{
+    const rw_shape whole_shapes[2] = { rw_shape2(8, 5), rw_shape3(3, 8, 5) };
+    const int firsts[2] = { 0, 3 }, counts[2] = { 3, 5 };
+    for (int k = 0; k < 2; k++) {
+        rw_graph *g = rw_graph_new();
+        rw_rng r = rw_rng_seed(41);
+        rw_node *whole = rw_dropout_mask(g, whole_shapes[k], 0.5, &r);
+        cr_assert_not_null(whole, "%s", rw_last_error());
+        for (int part = 0; part < 2; part++) {
+            rw_rng rp = rw_rng_seed(41);
+            cr_assert_eq(rw_graph_set_batch_shard(g, firsts[part], counts[part], 8), RW_OK, "%s", rw_last_error());
+            rw_shape s = whole_shapes[k];
+            s.dim[s.ndim - 2] = counts[part];
+            rw_node *m = rw_dropout_mask(g, s, 0.5, &rp);
+            cr_assert_not_null(m, "%s", rw_last_error());
+            cr_assert(rp.key == r.key && rp.counter == r.counter, "the stream ends where the whole batch's does");
+            size_t lead = whole->value.size / 40;
+            for (size_t l = 0; l < lead; l++)
+                for (int b = 0; b < counts[part]; b++)
+                    cr_assert_eq(memcmp(m->value.data + (l * (size_t)counts[part] + (size_t)b) * 5,
+                                        whole->value.data + (l * 8 + (size_t)(firsts[part] + b)) * 5,
+                                        5 * sizeof(rw_real)), 0, "shape %d, part %d: row %zu, %d", k, part, l, b);
+        }
+        /* A mask whose rows are not the shard's columns is drawn as without a shard. */
+        rw_rng a = rw_rng_seed(9), b = rw_rng_seed(9);
+        rw_node *plain = rw_dropout_mask(g, rw_shape2(6, 4), 0.5, &a);
+        cr_assert_eq(rw_graph_set_batch_shard(g, 0, 0, 0), RW_OK);
+        cr_assert(!rw_graph_batch_shard(g, NULL, NULL, NULL), "cleared");
+        rw_node *ref = rw_dropout_mask(g, rw_shape2(6, 4), 0.5, &b);
+        cr_assert_eq(memcmp(plain->value.data, ref->value.data, 24 * sizeof(rw_real)), 0);
+        cr_assert_eq(a.counter, b.counter);
+        rw_graph_free(g);
+    }
+    rw_graph *g = rw_graph_new();
+    cr_assert_eq(rw_graph_set_batch_shard(g, 6, 3, 8), RW_ERR_ARG);
+    cr_assert(strstr(rw_last_error(), "rw_graph_set_batch_shard") && strstr(rw_last_error(), "6 to 8"), "%s",
+              rw_last_error());
+    cr_assert_eq(rw_graph_set_batch_shard(g, 0, 0, 8), RW_ERR_ARG);
+    rw_graph_free(g);
 }
 
 /* ---- variational dropout ------------------------------------------------- */

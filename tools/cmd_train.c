@@ -69,6 +69,8 @@ typedef struct train_run {
     progress prog;
     curves curves;                /* curves.svg beside the checkpoint */
     dist_source shard;            /* under mpirun: this process' columns of each batch */
+    dist_source valid_shard;      /* ... and of each validation batch */
+    rw_train_source valid;
     rw_dist_train dist;
 } train_run;
 
@@ -369,8 +371,13 @@ static int run(train_run *r)
         return EXIT_FAIL;
     }
     bool quiet = cli_has(&r->a, "quiet") || rw_dist_rank() != 0;
-    if (rw_dist_size() > 1)
-        r->train = dist_source_wrap(&r->shard, r->m, r->train);
+    if (rw_dist_size() > 1) {
+        r->train = dist_source_wrap(&r->shard, r->m, r->train, false);
+        if (r->o.valid) { /* each process validates its columns; rw_dist_valid_hook adds up */
+            r->valid = dist_source_wrap(&r->valid_shard, r->m, *r->o.valid, true);
+            r->o.valid = &r->valid;
+        }
+    }
     long total = total_steps(r);
     if (!quiet)
         print_header(r, total);
@@ -438,6 +445,7 @@ int cmd_train(int argc, char **argv)
     r.sets = cli_get_all(&r.a, "set", &r.n_sets);
     st = run(&r);
     dist_source_free(&r.shard);
+    dist_source_free(&r.valid_shard);
     rw_optim_free(r.opt);
     rw_model_free(r.m);
     curves_free(&r.curves);

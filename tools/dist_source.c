@@ -58,8 +58,18 @@ static rw_status shard_next(void *ctx, void **out)
     }
     const rw_model_batch *b = inner_batch;
     int B = b->inputs->shape.dim[b->inputs->shape.ndim - 1], first, n;
-    if ((s = rw_dist_shard(B, &first, &n)) != RW_OK)
+    if (d->validation && B < rw_dist_size()) { /* a last, small validation batch: the first B processes' */
+        int r = rw_dist_rank();
+        if (r >= B)
+            return shard_next(ctx, out);
+        first = r;
+        n = 1;
+    } else if ((s = rw_dist_shard(B, &first, &n)) != RW_OK) {
         return s;
+    }
+    d->first = first;
+    d->count = n;
+    d->total = B;
     size_t need = b->inputs->size + (b->targets ? b->targets->size : 0) + 2 * (size_t)B;
     if ((s = make_room(d, need)) != RW_OK)
         return s;
@@ -108,11 +118,20 @@ static double shard_weight(void *ctx, const void *batch)
     return ((dist_source *)ctx)->weight;
 }
 
-rw_train_source dist_source_wrap(dist_source *d, rw_model *m, rw_train_source inner)
+static void shard_columns(void *ctx, const void *batch, int *first, int *count, int *total)
 {
-    *d = (dist_source){ .inner = inner, .m = m };
+    (void)batch;
+    const dist_source *d = ctx;
+    *first = d->first;
+    *count = d->count;
+    *total = d->total;
+}
+
+rw_train_source dist_source_wrap(dist_source *d, rw_model *m, rw_train_source inner, bool validation)
+{
+    *d = (dist_source){ .inner = inner, .m = m, .validation = validation };
     return (rw_train_source){ .start_epoch = shard_start, .next = shard_next, .tokens = shard_tokens,
-                              .weight = shard_weight, .ctx = d };
+                              .weight = shard_weight, .shard = shard_columns, .ctx = d };
 }
 
 void dist_source_free(dist_source *d)

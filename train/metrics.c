@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
+#include "rewind_internal/metrics_sums.h"
 #include "rewind/metrics.h"
 
 struct rw_metrics {
@@ -297,4 +298,51 @@ double rw_metrics_mae(const rw_metrics *m) { return m ? ratio(m->absolute, m->va
 double rw_metrics_sequence_accuracy(const rw_metrics *m)
 {
     return m ? ratio((double)m->sequences_right, m->sequences) : NAN;
+}
+
+/* ---- as an array of sums (rewind_internal/metrics_sums.h) ---- */
+
+#define SCALAR_SUMS 9 /* classified, correct, scored, values, sequences, sequences_right, nll, squared, absolute */
+
+size_t rwi_metrics_sums_size(const rw_metrics *m)
+{
+    return m ? SCALAR_SUMS + RW_METRICS_MAX_TOP_K + 3 * (size_t)m->classes : 0;
+}
+
+/* The long counters in a fixed order: one list for both directions. */
+static long *counter(rw_metrics *m, int i)
+{
+    long *const at[6] = { &m->classified, &m->correct, &m->scored, &m->values, &m->sequences, &m->sequences_right };
+    return at[i];
+}
+
+static double *real_sum(rw_metrics *m, int i)
+{
+    double *const at[3] = { &m->nll, &m->squared, &m->absolute };
+    return at[i];
+}
+
+void rwi_metrics_to_sums(const rw_metrics *m, double *sums)
+{
+    rw_metrics *mm = (rw_metrics *)m; /* read only: counter() serves both directions */
+    for (int i = 0; i < 6; i++)
+        *sums++ = (double)*counter(mm, i);
+    for (int i = 0; i < 3; i++)
+        *sums++ = *real_sum(mm, i);
+    for (int r = 0; r < RW_METRICS_MAX_TOP_K; r++)
+        *sums++ = (double)m->rank_hits[r];
+    for (size_t c = 0; c < 3 * (size_t)m->classes; c++)
+        *sums++ = (double)m->true_pos[c];
+}
+
+void rwi_metrics_from_sums(rw_metrics *m, const double *sums)
+{
+    for (int i = 0; i < 6; i++)
+        *counter(m, i) = (long)*sums++;
+    for (int i = 0; i < 3; i++)
+        *real_sum(m, i) = *sums++;
+    for (int r = 0; r < RW_METRICS_MAX_TOP_K; r++)
+        m->rank_hits[r] = (long)*sums++;
+    for (size_t c = 0; c < 3 * (size_t)m->classes; c++)
+        m->true_pos[c] = (long)*sums++;
 }

@@ -171,6 +171,15 @@ static rw_status validate(trainer *t, double *out)
         weights += w;
         batches++;
     }
+    if (t->o->after_validation) {
+        rw_error_clear();
+        s = t->o->after_validation(&sum, &weights, &batches, t->o->metric_count > 0 ? t->o->metrics : NULL,
+                                   t->o->after_validation_ctx);
+        if (s != RW_OK) {
+            s = callback_failed(t, s, "the after_validation hook", true);
+            goto done;
+        }
+    }
     if (batches == 0 || !(weights > 0)) {
         s = rw_error(RW_ERR_ARG, "rw_train: validation after step %ld: the validation source gave %s", t->step,
                      batches ? "batches of total weight 0" : "no batch");
@@ -182,6 +191,18 @@ done:
     rw_graph_reset(t->g);
     rw_graph_set_training(t->g, true);
     return s;
+}
+
+/* Tells the graph which columns of the whole batch this batch is (the
+ * source's shard callback), for the dropout masks. */
+static rw_status set_shard(trainer *t, const void *batch)
+{
+    if (!t->src.shard)
+        return RW_OK;
+    int first = 0, count = 0, total = 0;
+    t->src.shard(t->src.ctx, batch, &first, &count, &total);
+    rw_status s = rw_graph_set_batch_shard(t->g, first, count, total);
+    return s == RW_OK ? s : callback_failed(t, s, "the source's shard callback", false);
 }
 
 /* Validates, logs, tracks the best; *stop_early when patience ran out. */
@@ -241,11 +262,14 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
     *lr_out = rw_optim_lr(t->opt);
     rw_graph_reset(t->g);
     rw_error_clear();
+    rw_status s = set_shard(t, batch);
+    if (s != RW_OK)
+        return s;
     rw_node *L = t->loss(t->g, batch, t->loss_ctx);
     if (!L)
         return callback_failed(t, RW_OK, "the loss callback", false);
     rw_params_zero_grad(t->P);
-    rw_status s = rw_backward(t->g, L);
+    s = rw_backward(t->g, L);
     if (s != RW_OK)
         return callback_failed(t, s, "backward from the loss", false);
     *loss_out = (double)rw_scalar(L);

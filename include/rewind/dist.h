@@ -14,7 +14,10 @@
  * for one process: rank 0 of 1, and the all-reduce changes nothing.
  *
  *     static volatile sig_atomic_t interrupted;
- *     rw_node *shard_loss(rw_graph *g, void *batch, void *ctx);  // the loss of this rank's columns
+ *     // the loss of this rank's columns; with dropout it first calls
+ *     // rw_graph_set_batch_shard(g, first, count, batch_size), so that the
+ *     // masks are the whole batch's (or give the source a shard callback)
+ *     rw_node *shard_loss(rw_graph *g, void *batch, void *ctx);
  *     static int train_everywhere(int *argc, char ***argv, rw_params *P, rw_optim *opt,
  *                                 rw_train_source src, int batch_size)
  *     {
@@ -116,13 +119,26 @@ typedef struct rw_dist_train {
 } rw_dist_train;
 
 /* Makes rw_train options data-parallel: installs rw_dist_train_hook as the
- * after_backward hook; replaces the options' stop flag by one that every
- * process sets at the same step when any process' own flag is set; and on
+ * after_backward hook and rw_dist_valid_hook as the after_validation hook;
+ * replaces the options' stop flag by one that every process sets at the
+ * same step when any process' own flag is set; and on
  * every rank but 0 clears the log, the checkpoint and the progress callback
  * (checkpoints are written by rank 0 alone, with rw_train's usual atomic
  * rename; logs and progress are printed once). Call it after the options
  * are complete, and keep `d` alive during rw_train. */
 RW_API void rw_dist_train_setup(rw_dist_train *d, rw_train_opts *o);
+
+/* rw_train's after_validation hook (ctx: an rw_dist_train): adds the
+ * validation sums (loss times weight, weights, batches) and the metrics'
+ * counts of every process up, in one MPI_Allreduce, so that every process
+ * reads the loss and metrics of the whole validation set. Meant for runs
+ * whose validation source gives each process its share of the validation
+ * set (its columns of every validation batch, as `rewind train` does): a
+ * validation then costs each process 1/K. If every process validates the
+ * whole set instead, every sum is K times as large and the means and
+ * metrics are unchanged (up to rounding). Collective. */
+RW_API rw_status rw_dist_valid_hook(double *loss_sum, double *weight_sum, long *batches, rw_metrics *metrics,
+                                    void *ctx);
 
 /* rw_train's after_backward hook (ctx: an rw_dist_train): the weighted
  * gradient average of rw_dist_allreduce_grads, plus the agreement on the

@@ -61,6 +61,23 @@ RW_API void rw_graph_reset(rw_graph *g);
 RW_API void rw_graph_set_training(rw_graph *g, bool training);
 RW_API bool rw_graph_is_training(const rw_graph *g);
 
+/* Data-parallel training: this graph computes the columns [first, first +
+ * count) of a batch of `total` columns (examples or streams) that other
+ * processes share. Random masks follow it: rw_dropout_mask draws a mask
+ * whose second-to-last dimension is `count` as those rows of the mask of
+ * the whole batch, so that K processes draw together exactly the masks one
+ * process with the whole batch would draw, and every generator advances
+ * alike on all of them. rw_train sets it from its source's `shard`
+ * callback; a loss callback may set it itself. (0, 0, 0) clears it (the
+ * default: the graph holds the whole batch). Survives rw_graph_reset.
+ * RW_ERR_ARG when the columns do not fit in the batch.
+ *
+ *     rw_graph_set_batch_shard(g, 4, 4, 8);   // the second half of a batch of 8
+ */
+RW_API rw_status rw_graph_set_batch_shard(rw_graph *g, int first, int count, int total);
+/* The shard set by rw_graph_set_batch_shard: false (and zeros) when none. */
+RW_API bool rw_graph_batch_shard(const rw_graph *g, int *first, int *count, int *total);
+
 /* Memory reuse within a step (the default): the runner of recurrent layers
  * releases each cell step's intermediates, and the values among them that
  * no backward reads (a gate's pre-activation, its slices, products whose

@@ -34,7 +34,11 @@ extern "C" {
 
 /* A constant real leaf of `shape`: each element independently 0 with
  * probability p, else 1 / (1 - p); one draw per element, in row-major
- * order. All ones in evaluation mode or when p == 0 (no draws). */
+ * order. All ones in evaluation mode or when p == 0 (no draws). When the
+ * graph holds a shard of a batch (rw_graph_set_batch_shard: columns first
+ * ... first + count - 1 of total) and shape is [..., count, W], the mask is
+ * those rows of the mask [..., total, W] the whole batch would get, and rng
+ * advances past that whole mask. */
 RW_API rw_node *rw_dropout_mask(rw_graph *g, rw_shape shape, double p, rw_rng *rng);
 
 /* Inverted dropout of x: in training mode x * (a fresh mask of x's shape),
@@ -47,8 +51,10 @@ RW_API rw_node *rw_dropout(rw_graph *g, rw_node *x, double p, rw_rng *rng);
  * three dimensions); the result is a constant real mask [..., width] in
  * which every position's row of `width` elements is all 0 or all
  * 1 / (1 - p), and all positions holding the same token id share one
- * decision. One draw per distinct id per call, in increasing id order.
- * Multiply it into the embedded sequence [..., width]. All ones in
+ * decision. Each call takes one draw of rng and splits off a generator
+ * whose draw number i decides id i: a decision depends only on rng and the
+ * id, not on the other ids or positions (so the processes of a data-parallel
+ * run, each with its own columns, decide every id alike). Multiply it into the embedded sequence [..., width]. All ones in
  * evaluation mode or when p == 0 (no draws). width must be >= 1. */
 RW_API rw_node *rw_token_dropout_mask(rw_graph *g, rw_node *ids, int width, double p, rw_rng *rng);
 

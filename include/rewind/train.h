@@ -52,6 +52,13 @@ typedef struct rw_train_source {
      * NULL: every batch weighs 1. */
     double (*weight)(void *ctx, const void *batch);
     void *ctx;
+    /* Data-parallel training: the batch is the columns [*first, *first +
+     * *count) of a batch of *total that other processes share. rw_train
+     * passes them to rw_graph_set_batch_shard before each training step's
+     * loss, so that dropout masks are the whole batch's rows (see
+     * rewind/graph.h). NULL: the batch is whole (the graph's shard is left
+     * as it is). */
+    void (*shard)(void *ctx, const void *batch, int *first, int *count, int *total);
 } rw_train_source;
 
 /* Builds the loss of `batch` on `g` and returns the scalar loss node, or
@@ -172,6 +179,17 @@ typedef struct rw_train_opts {
      * stops training with that error. NULL: none. */
     rw_status (*after_backward)(rw_params *P, double *loss, double weight, void *ctx);
     void *after_backward_ctx;
+    /* Called at the end of every validation pass, before its loss and
+     * metrics are read, with the pass's sums: the batches' losses times
+     * their weights, the weights, the batches, and the metrics' accumulator
+     * (the options' metrics when metric_count > 0, else NULL). It may change
+     * them: rw_dist_valid_hook adds them up over the processes of a
+     * data-parallel run, each of which validated its share. The validation
+     * loss is then *loss_sum / *weight_sum (an error when *batches is 0).
+     * A status other than RW_OK stops training with that error. NULL: none. */
+    rw_status (*after_validation)(double *loss_sum, double *weight_sum, long *batches, rw_metrics *metrics,
+                                  void *ctx);
+    void *after_validation_ctx;
 
     /* Stop with RW_ERR_NUMERIC, before the optimizer applies anything, when
      * the loss, a parameter or a gradient is not finite; the message names
