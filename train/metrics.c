@@ -16,6 +16,7 @@ struct rw_metrics {
     long values;
     double squared, absolute;
     long sequences, sequences_right;      /* rw_metrics_add_sequences */
+    long decoded, decoded_right;          /* rw_metrics_add_exact_matches */
 };
 
 rw_metrics *rw_metrics_new(int classes)
@@ -233,6 +234,16 @@ rw_status rw_metrics_add_sequences(rw_metrics *m, const rw_tensor *predictions, 
     return RW_OK;
 }
 
+rw_status rw_metrics_add_exact_matches(rw_metrics *m, long right, long count)
+{
+    if (!m || count < 0 || right < 0 || right > count)
+        return rw_error(RW_ERR_ARG, "rw_metrics_add_exact_matches: %ld right of %ld (needs an accumulator and "
+                        "0 <= right <= count)", right, count);
+    m->decoded += count;
+    m->decoded_right += right;
+    return RW_OK;
+}
+
 long rw_metrics_classified(const rw_metrics *m) { return m ? m->classified : 0; }
 long rw_metrics_scored(const rw_metrics *m) { return m ? m->scored : 0; }
 long rw_metrics_values(const rw_metrics *m) { return m ? m->values : 0; }
@@ -298,3 +309,4 @@ double rw_metrics_sequence_accuracy(const rw_metrics *m)
 {
     return m ? ratio((double)m->sequences_right, m->sequences) : NAN;
 }
+double rw_metrics_exact_match(const rw_metrics *m) { return m ? ratio((double)m->decoded_right, m->decoded) : NAN; }
