@@ -215,6 +215,11 @@ void rwi_mprint_output(FILE *f, const rw_model *m);
 rw_node *rwi_moutput_activate(rw_graph *g, const rw_model *m, rw_node *out);
 /* graph_parse.c, seq2seq_model.c: model.graph, mapped onto rw_seq2seq. */
 rw_status rwi_ms2s_parse(rw_model *m, const ynode *model);
+/* graph_chain.c: whether model.graph is a chain of layers (no node reads
+ * 'source' or 'target', data not tsv_seq2seq), and that chain rewritten as
+ * a layer list (NULL with a positioned error). */
+bool rwi_mgraph_is_chain(const rw_model *m, const ynode *graph);
+ynode *rwi_mgraph_chain_layers(rw_model *m, const ynode *model, const ynode *graph);
 rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *tf);
 rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
