@@ -41,20 +41,22 @@ static const ynode *single_input(const ynode *in)
     return in->vals[0];
 }
 
+static bool is_seq2seq_input(const ynode *n)
+{
+    return n->kind == Y_SCALAR && (!strcmp(n->str, "source") || !strcmp(n->str, "target"));
+}
+
 bool rwi_mgraph_is_chain(const rw_model *m, const ynode *graph)
 {
     if (m->data.kind == RW_DATA_TSV_SEQ2SEQ || graph->kind != Y_SEQ)
         return false;
     for (int i = 0; i < graph->n; i++) {
-        const ynode *in = rwi_ymap_get(graph->vals[i], "in"), *one = in;
-        if (in && in->kind == Y_SEQ)
-            one = in->n == 1 ? in->vals[0] : NULL;
-        for (int k = 0; in && in->kind == Y_SEQ && k < in->n; k++)
-            if (in->vals[k]->kind == Y_SCALAR &&
-                (!strcmp(in->vals[k]->str, "source") || !strcmp(in->vals[k]->str, "target")))
-                return false;
-        if (one && one->kind == Y_SCALAR && (!strcmp(one->str, "source") || !strcmp(one->str, "target")))
+        const ynode *in = rwi_ymap_get(graph->vals[i], "in");
+        if (in && is_seq2seq_input(in))
             return false;
+        for (int k = 0; in && in->kind == Y_SEQ && k < in->n; k++)
+            if (is_seq2seq_input(in->vals[k]))
+                return false;
     }
     return true;
 }
@@ -101,10 +103,12 @@ static ynode *layer_item(rw_model *m, const cnode *c)
         for (int i = 0; i < spec->n; i++)
             if (rwi_ynode_append(copy, spec->keys[i], spec->vals[i]) != RW_OK)
                 return NULL;
-    } else { /* dropout: 0.2 */
+    } else if (spec->kind == Y_SCALAR) { /* dropout: 0.2 */
         ynode *p = at_pos(m, Y_SCALAR, spec, "p");
         if (!p || rwi_ynode_append(copy, p, (ynode *)spec) != RW_OK)
             return NULL;
+    } else { /* not a layer's mapping: parsed as written, so that the error is the list's */
+        return (ynode *)layer;
     }
     if (rwi_ynode_append(copy, key, (ynode *)c->name_at) != RW_OK ||
         rwi_ynode_append(item, (ynode *)layer->keys[0], copy) != RW_OK)

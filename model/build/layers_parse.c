@@ -18,7 +18,7 @@ static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
 static const char *const linear_keys[] = { "name", "size", "activation", "init", NULL };
-static const char *const dropout_keys[] = { "p", "mask", NULL };
+static const char *const dropout_keys[] = { "p", "mask", "name", NULL };
 
 static const char *const activations[] = { "tanh", "sigmoid", "relu", "none", NULL };
 
