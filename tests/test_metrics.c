@@ -169,3 +169,25 @@ Test(metrics, whole_sequences_are_right_only_when_every_step_is)
     rw_tensor_free(targets);
     rw_metrics_free(m);
 }
+
+Test(metrics, exact_matches_count_whole_decoded_outputs)
+{
+    rw_metrics *m = rw_metrics_new(4);
+    cr_expect(isnan(rw_metrics_exact_match(m)), "nothing decoded yet");
+    cr_assert_eq(rw_metrics_add_exact_matches(m, 3, 8), RW_OK);
+    cr_assert_eq(rw_metrics_add_exact_matches(m, 2, 2), RW_OK);
+    cr_expect_float_eq(rw_metrics_exact_match(m), 0.5, 1e-12);
+    cr_expect(isnan(rw_metrics_sequence_accuracy(m)) && isnan(rw_metrics_accuracy(m)), "counted apart");
+    cr_expect_eq(rw_metrics_add_exact_matches(m, 3, 2), RW_ERR_ARG);
+    cr_expect(strstr(rw_last_error(), "3 right of 2"), "%s", rw_last_error());
+    cr_expect_eq(rw_metrics_add_exact_matches(m, -1, 2), RW_ERR_ARG);
+    rw_metric metric;
+    char buf[32];
+    cr_assert_eq(rw_metric_parse("exact_match", &metric), RW_OK);
+    cr_expect_eq(metric.kind, RW_METRIC_EXACT_MATCH);
+    cr_expect_str_eq(rw_metric_name(metric, buf, sizeof buf), "exact_match");
+    cr_expect_float_eq(rw_metrics_value(m, metric), 0.5, 1e-12);
+    rw_metrics_reset(m);
+    cr_expect(isnan(rw_metrics_exact_match(m)));
+    rw_metrics_free(m);
+}

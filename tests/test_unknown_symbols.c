@@ -151,15 +151,7 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(dir));
 }
 
-static void write_in_dir(const char *name, const char *text)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_in_dir(const char *name, const char *text) { rwt_write_in(dir, name, text); }
 
 static void remove_dir(void)
 {

@@ -12,6 +12,7 @@ static const struct {
     { "accuracy", RW_METRIC_ACCURACY }, { "perplexity", RW_METRIC_PERPLEXITY }, { "f1", RW_METRIC_F1 },
     { "precision", RW_METRIC_PRECISION }, { "recall", RW_METRIC_RECALL }, { "mse", RW_METRIC_MSE },
     { "mae", RW_METRIC_MAE }, { "sequence_accuracy", RW_METRIC_SEQUENCE_ACCURACY },
+    { "exact_match", RW_METRIC_EXACT_MATCH },
 };
 
 rw_status rw_metric_parse(const char *name, rw_metric *out)
@@ -32,7 +33,7 @@ rw_status rw_metric_parse(const char *name, rw_metric *out)
         }
     }
     return rw_error(RW_ERR_ARG, "unknown metric '%s' (known: accuracy, top1 .. top%d, perplexity, f1, precision, "
-                    "recall, mse, mae, sequence_accuracy)", name, RW_METRICS_MAX_TOP_K);
+                    "recall, mse, mae, sequence_accuracy, exact_match)", name, RW_METRICS_MAX_TOP_K);
 }
 
 const char *rw_metric_name(rw_metric metric, char *buf, size_t len)
@@ -67,6 +68,7 @@ double rw_metrics_value(const rw_metrics *m, rw_metric metric)
     case RW_METRIC_MSE: return rw_metrics_mse(m);
     case RW_METRIC_MAE: return rw_metrics_mae(m);
     case RW_METRIC_SEQUENCE_ACCURACY: return rw_metrics_sequence_accuracy(m);
+    case RW_METRIC_EXACT_MATCH: return rw_metrics_exact_match(m);
     }
     return NAN;
 }

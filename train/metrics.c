@@ -17,6 +17,7 @@ struct rw_metrics {
     long values;
     double squared, absolute;
     long sequences, sequences_right;      /* rw_metrics_add_sequences */
+    long decoded, decoded_right;          /* rw_metrics_add_exact_matches */
 };
 
 rw_metrics *rw_metrics_new(int classes)
@@ -234,6 +235,16 @@ rw_status rw_metrics_add_sequences(rw_metrics *m, const rw_tensor *predictions, 
     return RW_OK;
 }
 
+rw_status rw_metrics_add_exact_matches(rw_metrics *m, long right, long count)
+{
+    if (!m || count < 0 || right < 0 || right > count)
+        return rw_error(RW_ERR_ARG, "rw_metrics_add_exact_matches: %ld right of %ld (needs an accumulator and "
+                        "0 <= right <= count)", right, count);
+    m->decoded += count;
+    m->decoded_right += right;
+    return RW_OK;
+}
+
 long rw_metrics_classified(const rw_metrics *m) { return m ? m->classified : 0; }
 long rw_metrics_scored(const rw_metrics *m) { return m ? m->scored : 0; }
 long rw_metrics_values(const rw_metrics *m) { return m ? m->values : 0; }
@@ -299,10 +310,11 @@ double rw_metrics_sequence_accuracy(const rw_metrics *m)
 {
     return m ? ratio((double)m->sequences_right, m->sequences) : NAN;
 }
+double rw_metrics_exact_match(const rw_metrics *m) { return m ? ratio((double)m->decoded_right, m->decoded) : NAN; }
 
 /* ---- as an array of sums (rewind_internal/metrics_sums.h) ---- */
 
-#define SCALAR_SUMS 9 /* classified, correct, scored, values, sequences, sequences_right, nll, squared, absolute */
+#define SCALAR_SUMS 11 /* the eight counters of counter(), nll, squared, absolute */
 
 size_t rwi_metrics_sums_size(const rw_metrics *m)
 {
@@ -312,7 +324,8 @@ size_t rwi_metrics_sums_size(const rw_metrics *m)
 /* The long counters in a fixed order: one list for both directions. */
 static long *counter(rw_metrics *m, int i)
 {
-    long *const at[6] = { &m->classified, &m->correct, &m->scored, &m->values, &m->sequences, &m->sequences_right };
+    long *const at[8] = { &m->classified, &m->correct,         &m->scored,  &m->values,
+                          &m->sequences,  &m->sequences_right, &m->decoded, &m->decoded_right };
     return at[i];
 }
 
@@ -325,7 +338,7 @@ static double *real_sum(rw_metrics *m, int i)
 void rwi_metrics_to_sums(const rw_metrics *m, double *sums)
 {
     rw_metrics *mm = (rw_metrics *)m; /* read only: counter() serves both directions */
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         *sums++ = (double)*counter(mm, i);
     for (int i = 0; i < 3; i++)
         *sums++ = *real_sum(mm, i);
@@ -337,7 +350,7 @@ void rwi_metrics_to_sums(const rw_metrics *m, double *sums)
 
 void rwi_metrics_from_sums(rw_metrics *m, const double *sums)
 {
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         *counter(m, i) = (long)*sums++;
     for (int i = 0; i < 3; i++)
         *real_sum(m, i) = *sums++;

@@ -24,7 +24,7 @@
  *   printf("strings right %.1f%%\n", 100 * rw_metrics_sequence_accuracy(mt));
  *
  * Metrics can also be named ("accuracy", "top5", "perplexity", "f1",
- * "precision", "recall", "mse", "mae", "sequence_accuracy"), which is how
+ * "precision", "recall", "mse", "mae", "sequence_accuracy", "exact_match"), which is how
  * model files and rw_train choose them: rw_metric_parse and rw_metrics_value.
  */
 #ifndef REWIND_METRICS_H
@@ -79,6 +79,12 @@ RW_API rw_status rw_metrics_add_values(rw_metrics *m, const rw_tensor *predictio
 RW_API rw_status rw_metrics_add_sequences(rw_metrics *m, const rw_tensor *predictions, const rw_tensor *targets,
                                    const rw_tensor *mask);
 
+/* Decoded outputs compared whole with their references by the caller (e.g.
+ * greedy decoding of an encoder-decoder): `right` of `count` were equal.
+ * Counts only towards rw_metrics_exact_match. RW_ERR_ARG unless
+ * 0 <= right <= count. */
+RW_API rw_status rw_metrics_add_exact_matches(rw_metrics *m, long right, long count);
+
 /* Counted positions: classified (by scores or ids), scored (by scores:
  * top-k and perplexity), and regression values. */
 RW_API long rw_metrics_classified(const rw_metrics *m);
@@ -108,6 +114,8 @@ RW_API double rw_metrics_mse(const rw_metrics *m);
 RW_API double rw_metrics_mae(const rw_metrics *m);
 /* The fraction of sequences right at every step (rw_metrics_add_sequences). */
 RW_API double rw_metrics_sequence_accuracy(const rw_metrics *m);
+/* The fraction of decoded outputs equal to their references (rw_metrics_add_exact_matches). */
+RW_API double rw_metrics_exact_match(const rw_metrics *m);
 
 /* ---- metrics by name ------------------------------------------------------- */
 
@@ -120,7 +128,8 @@ typedef enum rw_metric_kind {
     RW_METRIC_RECALL,       /* macro recall */
     RW_METRIC_MSE,
     RW_METRIC_MAE,
-    RW_METRIC_SEQUENCE_ACCURACY /* "sequence_accuracy": whole sequences right */
+    RW_METRIC_SEQUENCE_ACCURACY, /* "sequence_accuracy": whole sequences right, step by step */
+    RW_METRIC_EXACT_MATCH   /* "exact_match": decoded outputs equal to their references */
 } rw_metric_kind;
 
 typedef struct rw_metric {
@@ -129,7 +138,7 @@ typedef struct rw_metric {
 } rw_metric;
 
 /* Parses a name: accuracy, topK (top1 .. top100), perplexity, f1,
- * precision, recall, mse, mae, sequence_accuracy. RW_ERR_ARG naming the known ones otherwise. */
+ * precision, recall, mse, mae, sequence_accuracy, exact_match. RW_ERR_ARG naming the known ones otherwise. */
 RW_API rw_status rw_metric_parse(const char *name, rw_metric *out);
 /* The metric's name as rw_metric_parse reads it ("top5"); buf of >= 16 bytes. */
 RW_API const char *rw_metric_name(rw_metric metric, char *buf, size_t len);

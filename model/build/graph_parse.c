@@ -19,7 +19,7 @@ static const char *const rnn_keys[] = { "size", "stack", "bidirectional", "initi
 static const char *const emb_keys[] = { "size", NULL };
 static const char *const lin_keys[] = { "size", NULL };
 static const char *const init_keys[] = { "from", "reduce", "merge", "project", NULL };
-static const char *const att_keys[] = { "type", "keys", "input_feeding", "hidden", NULL };
+static const char *const att_keys[] = { "type", "keys", "input_feeding", "feed", "hidden", NULL };
 static const char *const scores[] = { "additive", "dot", "general", NULL };
 static const char *const out_keys[] = { "from", "activation", "loss", "target", NULL };
 
@@ -169,11 +169,42 @@ static rw_status read_attention(rw_model *m, gnode *g, const ynode *a)
         ((x = rwi_ymap_get(a, "input_feeding")) && rwi_ys_bool(c, x, "input_feeding", &g->input_feeding)) ||
         ((x = rwi_ymap_get(a, "hidden")) && rwi_ys_int(c, x, "hidden", 1, 1 << 20, &hidden)))
         return RW_ERR_FORMAT;
+    if ((x = rwi_ymap_get(a, "feed"))) { /* feed: input | none, another spelling of input_feeding */
+        static const char *const feeds[] = { "none", "input", NULL };
+        int f;
+        if (rwi_ymap_get(a, "input_feeding"))
+            return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(a, "feed"), "give 'feed' or 'input_feeding', not both");
+        if (rwi_ys_enum(c, x, "feed", feeds, &f) != RW_OK)
+            return RW_ERR_FORMAT;
+        g->input_feeding = f == 1;
+    }
     g->score = (rw_attention_score)k;
     g->att_hidden = (int)hidden;
     if ((g->att_keys = find_node(m->s2s, name)) < 0)
         return unknown_name(m->s2s, keys, "node", name);
     g->att_at = keys;
+    return RW_OK;
+}
+
+/* bidirectional: a bool, or {merge: concat} as in the layer list. The
+ * encoder's two directions reach attention side by side; the decoder's
+ * start can sum them (initial_state: {merge: sum}). */
+static rw_status read_bidirectional(const yctx *c, gnode *g, const ynode *x)
+{
+    static const char *const keys[] = { "merge", NULL }, *const merges[] = { "concat", NULL };
+    const ynode *merge;
+    int k;
+    if (x->kind != Y_MAP)
+        return rwi_ys_bool(c, x, "bidirectional", &g->bidirectional);
+    if (rwi_ys_keys(x, "bidirectional", keys) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((merge = rwi_ymap_get(x, "merge")) && merge->kind == Y_SCALAR && strcmp(merge->str, "concat") != 0)
+        return rwi_ydiag(RW_ERR_FORMAT, merge, "an encoder's two directions are concatenated (attention reads "
+                     "both); to sum them for the decoder's start write the decoder's initial_state: {merge: %s}",
+                     merge->str);
+    if (merge && rwi_ys_enum(c, merge, "merge", merges, &k) != RW_OK)
+        return RW_ERR_FORMAT;
+    g->bidirectional = true;
     return RW_OK;
 }
 
@@ -212,8 +243,9 @@ static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
     g->kind = G_RNN;
     g->stack = 1;
     long v;
-    if (rwi_ys_keys(spec, g->type, rnn_keys) || read_size(c, g, spec) ||
-        ((x = rwi_ymap_get(spec, "bidirectional")) && rwi_ys_bool(c, x, "bidirectional", &g->bidirectional)))
+    if (rwi_ys_keys(spec, g->type, rnn_keys) || read_size(c, g, spec))
+        return RW_ERR_FORMAT;
+    if ((x = rwi_ymap_get(spec, "bidirectional")) && read_bidirectional(c, g, x) != RW_OK)
         return RW_ERR_FORMAT;
     if ((x = rwi_ymap_get(spec, "stack"))) {
         if (rwi_ys_int(c, x, "stack", 1, RW_RNN_MAX_LAYERS, &v) != RW_OK)

@@ -18,7 +18,7 @@ static const char *const rnn_keys[] = { RNN_KEYS, NULL };
 static const char *const custom_keys[] = { RNN_KEYS, "dims", NULL };
 static const char *const embedding_keys[] = { "name", "size", "dropout", "init", NULL };
 static const char *const linear_keys[] = { "name", "size", "activation", "init", NULL };
-static const char *const dropout_keys[] = { "p", "mask", NULL };
+static const char *const dropout_keys[] = { "p", "mask", "name", NULL };
 
 static const char *const activations[] = { "tanh", "sigmoid", "relu", "none", NULL };
 
@@ -519,13 +519,20 @@ rw_status rwi_mparse_model(rw_model *m, const ynode *model)
     lparse p = { .m = m, .c = &m->ctx };
     if (rwi_ys_expect(model, Y_MAP, "model") != RW_OK || rwi_ys_keys(model, "model", keys) != RW_OK)
         return RW_ERR_FORMAT;
-    if (rwi_ymap_get(model, "graph"))
+    const ynode *graph = rwi_ymap_get(model, "graph"), *inputs = rwi_ymap_get(model, "inputs"), *layers, *outs;
+    if (graph && !rwi_mgraph_is_chain(m, graph))
         return rwi_ms2s_parse(m, model); /* graph_parse.c */
-    const ynode *inputs = rwi_ymap_get(model, "inputs"), *layers, *outs;
+    if (graph && rwi_ymap_get(model, "layers"))
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(model, "layers"), "give either 'layers' or 'graph', not both");
     if (inputs && rwi_mparse_input(m, p.c, inputs) != RW_OK)
         return RW_ERR_FORMAT;
-    if (rwi_ys_need(model, "layers", "model", &layers) != RW_OK || rwi_ys_expect(layers, Y_SEQ, "layers") != RW_OK)
+    if (graph) { /* a chain of layers written as a graph (graph_chain.c) */
+        if (rwi_ys_expect(graph, Y_SEQ, "graph") != RW_OK || !(layers = rwi_mgraph_chain_layers(m, model, graph)))
+            return RW_ERR_FORMAT;
+    } else if (rwi_ys_need(model, "layers", "model", &layers) != RW_OK ||
+               rwi_ys_expect(layers, Y_SEQ, "layers") != RW_OK) {
         return RW_ERR_FORMAT;
+    }
     if (layers->n < 1 || layers->n > M_MAX_LAYERS)
         return rwi_ydiag(RW_ERR_FORMAT, layers, "a model has 1 to %d layers (got %d)", M_MAX_LAYERS, layers->n);
     for (int i = 0; i < layers->n; i++) {

@@ -1,6 +1,7 @@
 /* train.metrics: which metrics rw_train computes at each validation, and
  * the observe callback that feeds them the logits rw_model_loss scored. */
 #include <stdio.h>
+#include "rewind/model_seq2seq.h"
 #include "yaml/diag.h"
 #include "model_internal.h"
 
@@ -36,6 +37,10 @@ rw_status rwi_mcheck_metrics(const rw_model *m)
     for (int i = 0; i < m->train.n_metrics; i++) {
         char name[32];
         rw_metric_name(m->train.metrics[i], name, sizeof name);
+        if (m->train.metrics[i].kind == RW_METRIC_EXACT_MATCH && !rw_model_is_seq2seq(m))
+            return rwi_ydiag(RW_ERR_FORMAT, m->metric_at[i], "metric 'exact_match' compares the greedy decoding of "
+                             "each source with its target: it needs an encoder-decoder (model.graph, data kind "
+                             "tsv_seq2seq); use sequence_accuracy for a whole sequence right step by step");
         if (rw_metric_is_regression(m->train.metrics[i]) && !real)
             return rwi_ydiag(RW_ERR_FORMAT, m->metric_at[i], "metric '%s' needs real-valued predictions; this model's "
                              "output predicts classes (use accuracy, topK, perplexity, f1, precision or recall)", name);
@@ -70,7 +75,6 @@ static rw_status observe(rw_graph *g, void *batch, rw_node *loss, rw_metrics *me
 {
     rw_model *m = ctx;
     (void)g;
-    (void)batch;
     (void)loss;
     if (m->last_values && m->last_values_want) {
         rw_status s = observe_values(m, metrics);
@@ -78,6 +82,15 @@ static rw_status observe(rw_graph *g, void *batch, rw_node *loss, rw_metrics *me
         m->last_values_want = m->last_inputs = NULL;
         return s;
     }
+    for (int i = 0; m->s2s && i < m->train.n_metrics; i++)
+        if (m->train.metrics[i].kind == RW_METRIC_EXACT_MATCH) { /* greedy decoding of each source */
+            long right = 0, count = 0;
+            rw_status s = rwi_ms2s_batch_matches(m, batch, &right, &count);
+            if (s == RW_OK)
+                s = rw_metrics_add_exact_matches(metrics, right, count);
+            if (s != RW_OK)
+                return s;
+        }
     if (!m->last_logits || !m->last_want)
         return rw_error(RW_ERR_STATE, "model '%s': no logits to score (the loss was not built by rw_model_loss)",
                         m->name);
@@ -99,7 +112,8 @@ rw_status rwi_mmetrics_train_opts(rw_model *m, rw_train_opts *o)
     if (!o->valid)
         return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(m->train_at, "metrics"), "model '%s': 'metrics' are computed at "
                      "validation, and the data has no validation split", m->name);
-    if (!m->metrics && !(m->metrics = rw_metrics_new(m->layers[m->n_layers - 1].out_width)))
+    int classes = m->s2s ? m->vocab.n : m->layers[m->n_layers - 1].out_width;
+    if (!m->metrics && !(m->metrics = rw_metrics_new(classes)))
         return rw_last_status();
     o->metrics = m->metrics;
     o->observe = observe;

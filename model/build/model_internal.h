@@ -218,11 +218,23 @@ void rwi_mprint_output(FILE *f, const rw_model *m);
 rw_node *rwi_moutput_activate(rw_graph *g, const rw_model *m, rw_node *out);
 /* graph_parse.c, seq2seq_model.c: model.graph, mapped onto rw_seq2seq. */
 rw_status rwi_ms2s_parse(rw_model *m, const ynode *model);
+/* graph_chain.c: whether model.graph is a chain of layers (no node reads
+ * 'source' or 'target', data not tsv_seq2seq), and that chain rewritten as
+ * a layer list (NULL with a positioned error). */
+bool rwi_mgraph_is_chain(const rw_model *m, const ynode *graph);
+ynode *rwi_mgraph_chain_layers(rw_model *m, const ynode *model, const ynode *graph);
 rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *tf);
 rw_status rwi_ms2s_build(rw_model *m);
 rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, bool logits);
 void rwi_ms2s_print(FILE *f, const rw_model *m);
 void rwi_ms2s_free(ms2s *s);
+/* The teacher-forcing schedule runs on rw_train's step (set before each
+ * step through the learning-rate callback, train_setup.c), so a resumed run
+ * continues it; between calls each training forward advances it by one. */
+bool rwi_ms2s_has_schedule(const rw_model *m);
+/* Greedy decoding of each source of a batch: how many equal their targets, of how many. */
+rw_status rwi_ms2s_batch_matches(rw_model *m, const rw_model_batch *b, long *right, long *count);
+void rwi_ms2s_set_clock(rw_model *m, long step);
 /* forward.c: the token ids of a generation prime (strlen(prime) + 1 room in
  * ids): a byte the vocabulary lacks is <unk> (left out without one), and an empty prime is the
  * start marker (kind lines), else a newline, else token 0. -1 with an error. */

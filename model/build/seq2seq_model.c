@@ -109,8 +109,19 @@ rw_node *rwi_ms2s_forward(rw_graph *g, rw_model *m, const rw_model_batch *b, boo
         return NULL;
     if (training)
         s->step++;
+    else if (m->train.n_metrics) { /* what train.metrics score (metrics.c) */
+        m->last_logits = out.logits;
+        m->last_want = &tgt->value;
+    }
     return want_logits ? out.logits : out.loss;
 }
+
+bool rwi_ms2s_has_schedule(const rw_model *m)
+{
+    return m->s2s && m->s2s->tf_at && m->s2s->tf.schedule != RW_FEED_ALWAYS;
+}
+
+void rwi_ms2s_set_clock(rw_model *m, long step) { m->s2s->step = step; }
 
 /* ---- the summary -------------------------------------------------------------------- */
 
@@ -362,13 +373,19 @@ rw_status rw_model_exact_match(rw_model *m, rw_model_split split, long *right, l
         void *batch = NULL;
         if (st != RW_OK || (st = src.next(src.ctx, &batch)) != RW_OK || !batch)
             break;
-        const rw_model_batch *b = batch;
-        for (int j = 0; st == RW_OK && j < b->inputs->shape.dim[1]; j++) {
-            bool ok = false;
-            st = column_matches(m, b, j, &ok);
-            *right += ok;
-            ++*count;
-        }
+        st = rwi_ms2s_batch_matches(m, batch, right, count);
+    }
+    return st;
+}
+
+rw_status rwi_ms2s_batch_matches(rw_model *m, const rw_model_batch *b, long *right, long *count)
+{
+    rw_status st = RW_OK;
+    for (int j = 0; st == RW_OK && j < b->inputs->shape.dim[1]; j++) {
+        bool ok = false;
+        st = column_matches(m, b, j, &ok);
+        *right += ok;
+        ++*count;
     }
     return st;
 }

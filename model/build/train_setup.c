@@ -32,10 +32,15 @@ rw_optim *rw_model_optim_new(const rw_model *m)
     return NULL;
 }
 
+/* rw_train calls this before every step with the steps done, resumed ones
+ * included: it also sets the teacher-forcing schedule's clock, so that a
+ * resumed encoder-decoder feeds with the probability of that step. */
 static double schedule_lr(long step, int epoch, void *ctx)
 {
-    const rw_model *m = ctx;
+    rw_model *m = ctx;
     (void)epoch;
+    if (m->s2s)
+        rwi_ms2s_set_clock(m, step);
     return rw_schedule_lr(&m->train.schedule, m->train.optimizer.lr, step);
 }
 
@@ -65,7 +70,7 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
     o->clip_norm = t->clip_norm;
     o->clip_value = t->clip_value;
     o->lr = t->optimizer.lr;
-    if (t->schedule.kind != RW_SCHEDULE_CONSTANT || t->schedule.warmup) {
+    if (t->schedule.kind != RW_SCHEDULE_CONSTANT || t->schedule.warmup || rwi_ms2s_has_schedule(m)) {
         if (t->schedule.kind == RW_SCHEDULE_STEP && t->schedule_every.epochs) {
             long every = in_steps(m, t->schedule_every, "schedule.every", &st);
             m->train.schedule.every = every > 0 ? every : 1;

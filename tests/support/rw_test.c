@@ -18,6 +18,16 @@ char *rwt_read_file(const char *path)
     return s;
 }
 
+void rwt_write_in(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
 rw_tensor *rwt_uniform(rw_rng *rng, rw_shape shape, double lo, double hi)
 {
     rw_tensor *t = rw_tensor_new(RW_REAL, shape);

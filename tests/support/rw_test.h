@@ -15,6 +15,8 @@ rw_tensor *rwt_uniform_away(rw_rng *rng, rw_shape shape, double lo, double hi, d
 rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi);
 /* The whole of a file as a string (malloc'd); the test fails when it cannot be read. */
 char *rwt_read_file(const char *path);
+/* Writes text to dir/name (a test's temporary directory); fails the test if it cannot. */
+void rwt_write_in(const char *dir, const char *name, const char *text);
 
 /* Tolerance for comparing results of the library against plain C. */
 #ifdef RW_DOUBLE

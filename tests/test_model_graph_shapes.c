@@ -1,0 +1,155 @@
+/* model.graph beyond the attentive encoder-decoder of test_seq2seq_yaml.c,
+ * each shape loaded from YAML and trained a few dozen steps with rw_train:
+ * a plain classifier written as a graph (a chain of layers), an
+ * encoder-decoder without attention whose stacked decoder starts from the
+ * summed directions of a bidirectional encoder, and the spelling of the
+ * sketch in the format's design notes (bidirectional: {merge: concat},
+ * attention feed: input). Malformed graphs are in tests/model_bad/graph_*. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "rw_test.h"
+
+static char dir[64];
+
+static void write_text(const char *name, const char *text) { rwt_write_in(dir, name, text); }
+
+/* The strings of 2 and 3 letters over "abcd": reversed (tsv_seq2seq), and
+ * labelled by their first letter (tsv_classify: the label first). */
+static void setup(void)
+{
+    strcpy(dir, "/tmp/rw_graph_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char rev[2048], cls[2048];
+    int a = 0, b = 0;
+    for (int len = 2; len <= 3; len++)
+        for (int k = 0; k < (len == 2 ? 16 : 64); k++) {
+            char s[4] = { 0 }, r[4] = { 0 };
+            for (int i = 0, v = k; i < len; i++, v /= 4)
+                s[i] = r[len - 1 - i] = (char)('a' + v % 4);
+            a += snprintf(rev + a, sizeof rev - (size_t)a, "%s\t%s\n", s, r);
+            b += snprintf(cls + b, sizeof cls - (size_t)b, "%s\t%s\n", s[0] == 'a' || s[0] == 'b' ? "ab" : "cd", s);
+        }
+    write_text("rev.tsv", rev);
+    write_text("cls.tsv", cls);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(graph_shapes, .init = setup, .fini = teardown);
+
+/* Loads model.yaml (written from text), trains it; the first and last losses. */
+static rw_model *train(const char *text, double *first, double *last)
+{
+    char path[128];
+    write_text("model.yaml", text);
+    snprintf(path, sizeof path, "%s/model.yaml", dir);
+    rw_model *m = rw_model_load(path, NULL);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    rw_optim *opt = rw_model_optim_new(m);
+    rw_train_opts o;
+    cr_assert_eq(rw_model_train_opts(m, &o), RW_OK, "%s", rw_last_error());
+    rw_train_source src = rw_model_source(m, RW_SPLIT_TRAIN, NULL);
+    o.epochs = 0; /* steps, not epochs */
+    o.max_steps = 1;
+    rw_train_result r;
+    cr_assert_eq(rw_train(rw_model_params(m), opt, src, rw_model_loss_fn, m, &o, &r), RW_OK, "%s", rw_last_error());
+    *first = r.last_loss;
+    o.start_step = 1;
+    o.max_steps = 80;
+    cr_assert_eq(rw_train(rw_model_params(m), opt, src, rw_model_loss_fn, m, &o, &r), RW_OK, "%s", rw_last_error());
+    *last = r.last_loss;
+    rw_optim_free(opt);
+    return m;
+}
+
+Test(graph_shapes, a_classifier_written_as_a_graph_is_its_layer_list)
+{
+    const char *graph = "format: rewind/1\n"
+                        "data: {kind: tsv_classify, train: cls.tsv}\n"
+                        "model:\n"
+                        "  inputs: {text: {type: tokens, vocab: data}}\n"
+                        "  graph:\n"
+                        "    - {name: head, layer: {linear: {size: classes}}, in: [rnn]}\n" /* any order */
+                        "    - {name: emb, layer: {embedding: {size: 8}}, in: [text]}\n"
+                        "    - {name: rnn, layer: {gru: {size: 16, output: last}}, in: [emb]}\n"
+                        "  outputs: {label: {from: head}}\n"
+                        "train: {seed: 2, batch: {size: 16}, optimizer: {type: adam, lr: 2.0e-2}}\n";
+    double first, last;
+    rw_model *m = train(graph, &first, &last);
+    cr_expect(!rw_model_is_seq2seq(m));
+    cr_expect_eq(rw_params_count(rw_model_params(m)), 7, "emb.E, the GRU's five, head.W and head.b");
+    cr_expect_not_null(rw_params_get(rw_model_params(m), "rnn.l0.W"), "layers are named after their nodes");
+    cr_expect_lt(last, 0.5 * first, "the classifier learns: loss %g -> %g", first, last);
+    rw_model_free(m);
+
+    /* the same chain as a layer list: the same parameters and the same training, bit for bit */
+    const char *list = "format: rewind/1\n"
+                       "data: {kind: tsv_classify, train: cls.tsv}\n"
+                       "model:\n"
+                       "  inputs: {text: {type: tokens, vocab: data}}\n"
+                       "  layers:\n"
+                       "    - embedding: {name: emb, size: 8}\n"
+                       "    - gru: {name: rnn, size: 16, output: last}\n"
+                       "    - linear: {name: head, size: classes}\n"
+                       "  outputs: {label: {from: head}}\n"
+                       "train: {seed: 2, batch: {size: 16}, optimizer: {type: adam, lr: 2.0e-2}}\n";
+    double first2, last2;
+    m = train(list, &first2, &last2);
+    cr_expect(first2 == first && last2 == last, "graph %g %g, layers %g %g", first, last, first2, last2);
+    rw_model_free(m);
+}
+
+static const char *s2s_head = "format: rewind/1\n"
+                              "data: {kind: tsv_seq2seq, train: rev.tsv}\n"
+                              "train: {seed: 4, batch: {size: 16}, optimizer: {type: adam, lr: 2.0e-2}}\n"
+                              "model:\n"
+                              "  graph:\n";
+
+Test(graph_shapes, an_encoder_decoder_without_attention_from_summed_directions)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s"
+             "    - {name: enc, layer: {gru: {size: 16, stack: 2, bidirectional: true}}, in: [source]}\n"
+             "    - {name: emb, layer: {embedding: {size: 8}}, in: [target]}\n"
+             "    - {name: dec, layer: {gru: {size: 16, stack: 2, initial_state: {from: enc, merge: sum}}}, in: [emb]}\n"
+             "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n", s2s_head);
+    double first, last;
+    rw_model *m = train(text, &first, &last);
+    const rw_seq2seq_opts *o = rw_seq2seq_options(rw_model_seq2seq(m));
+    cr_expect(!o->attention && o->bidirectional && o->layers == 2 && o->bridge.merge == RW_MERGE_SUM);
+    int bridge = 0;
+    for (int i = 0; i < rw_params_count(rw_model_params(m)); i++)
+        bridge += !strncmp(rw_params_at(rw_model_params(m), i)->name, "s2s.bridge.", 11);
+    cr_expect_eq(bridge, 0, "the summed width is the decoder's: no projection");
+    cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
+    rw_model_free(m);
+}
+
+Test(graph_shapes, the_design_sketch_spelling_trains_like_input_feeding)
+{
+    static const char *const feeds[] = { "feed: input", "input_feeding: true" };
+    double first[2], last[2];
+    for (int k = 0; k < 2; k++) {
+        char text[2048];
+        snprintf(text, sizeof text, "%s"
+                 "    - {name: enc, layer: {lstm: {size: 16, bidirectional: {merge: concat}}}, in: [source]}\n"
+                 "    - {name: tgt_emb, layer: {embedding: {size: 8}}, in: [target]}\n"
+                 "    - {name: dec, layer: {lstm: {size: 32, initial_state: {from: enc, reduce: last}}},\n"
+                 "       in: [tgt_emb], attention: {type: additive, keys: enc, %s}}\n"
+                 "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n", s2s_head, feeds[k]);
+        rw_model *m = train(text, &first[k], &last[k]);
+        const rw_seq2seq_opts *o = rw_seq2seq_options(rw_model_seq2seq(m));
+        cr_expect(o->attention && o->input_feeding && o->bidirectional && o->score == RW_ATTN_ADDITIVE);
+        rw_model_free(m);
+    }
+    cr_expect_lt(last[0], 0.7 * first[0], "it learns: loss %g -> %g", first[0], last[0]);
+    cr_expect(first[0] == first[1] && last[0] == last[1], "feed: input is input_feeding: true");
+}
