@@ -21,6 +21,12 @@ struct rw_graph {
     bool recycle;         /* released values give their storage back (rw_graph_set_recycling) */
     rw_graph *child;      /* rwi_graph_child's graph, made on first use */
     rw_status backward_status; /* an op's backward could not do its work (rwi_backward_fail) */
+    struct graph_memo {   /* rewind_internal/graph_memo.h; forgotten at reset */
+        const void *key;
+        int kind;
+        void *value;
+    } memo[64];
+    int n_memo;
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */
