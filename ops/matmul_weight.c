@@ -35,9 +35,7 @@ static void transpose(const rw_real *w, dim_t n, dim_t k, rw_real *out)
         }
 }
 
-/* W^T [K, N] by rows for parameter W [N, K], once per step; NULL when not
- * a parameter or out of memory or memo places. */
-static const rw_real *transposed_copy(rw_node *n, const rw_node *w)
+const rw_real *rwi_weight_transposed(rw_node *n, const rw_node *w)
 {
     if (!w->param || w->op || w->value.shape.ndim != 2)
         return NULL;
@@ -62,7 +60,7 @@ const rw_real *rwi_matmul_weight_rows(rw_node *n, const rw_node *w, dim_t m, rw_
 {
     if (m <= rwi_gemm_small_rows(rwi_gemm_small_kernel()) || m > ROWS_MAX) /* the small-row kernel reads W as stored */
         return NULL;
-    const rw_real *copy = transposed_copy(n, w);
+    const rw_real *copy = rwi_weight_transposed(n, w);
     if (copy) {
         dim_t rows = w->value.shape.dim[0], cols = w->value.shape.dim[1];
         *b = (rw_strided){ cols, rows, rows, 1 };
@@ -74,7 +72,7 @@ const rw_real *rwi_matmul_weight_for_grad(rw_node *n, const rw_node *w, dim_t m,
 {
     if (m > rwi_gemm_small_rows(rwi_gemm_small_kernel()))
         return NULL;
-    const rw_real *copy = transposed_copy(n, w);
+    const rw_real *copy = rwi_weight_transposed(n, w);
     if (copy) {
         dim_t rows = w->value.shape.dim[0], cols = w->value.shape.dim[1];
         *wt = (rw_strided){ rows, cols, 1, rows };

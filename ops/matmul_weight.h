@@ -6,6 +6,12 @@
 #include "gemm.h"
 #include "rewind/graph.h"
 
+/* W^T as a row-major [K, N] copy for a parameter W [N, K] read by node n,
+ * made at the first call of the step and kept until rw_graph_reset
+ * (rewind_internal/graph_memo.h). NULL when W is not a parameter, or
+ * memory or memo places ran out: then read W as stored. */
+const rw_real *rwi_weight_transposed(rw_node *n, const rw_node *w);
+
 /* Forward of product node n (m rows) with op(B) = W^T, W [N, K] a
  * parameter: W^T as a row-major [K, N] copy, with *b set to its strides, when
  * BLIS will run the product and the copy pays (see the .c). NULL, *b

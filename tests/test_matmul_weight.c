@@ -118,3 +118,42 @@ Test(matmul_weight, a_new_step_reads_the_changed_weight)
     rw_tensor_free(w0);
     rw_params_free(P);
 }
+
+/* gather_columns over a parameter table reads and sums through W^T; the
+ * values and dW equal a plain reference, ids of -1 giving zero rows. */
+Test(matmul_weight, a_parameter_table_gathers_and_sums_as_stored)
+{
+    enum { G = 37, V = 5, R = 40 }; /* more ids than columns: the transposed sums */
+    rw_rng rng = rw_rng_seed(11);
+    rw_params *P = rw_params_new();
+    rw_param *W = rw_params_add(P, "W", rw_shape2(G, V));
+    rw_tensor *wv = rwt_uniform(&rng, rw_shape2(G, V), -1, 1), *dy = rwt_uniform(&rng, rw_shape2(R, G), -1, 1);
+    rw_tensor *ids = rwt_ints(&rng, rw_shape1(R), -1, V);
+    rw_tensor_copy(W->value, wv);
+    for (int threads = 1; threads <= 2; threads++) {
+        cr_assert_eq(rw_set_threads(threads), RW_OK);
+        rw_params_zero_grad(P);
+        rw_graph *g = rw_graph_new();
+        rw_node *y = rw_gather_columns(g, rw_param_node(g, W), rw_const(g, ids));
+        rw_node *loss = rw_sum(g, rw_mul(g, y, rw_const(g, dy)));
+        cr_assert_not_null(loss, "%s", rw_last_error());
+        cr_assert_eq(rw_backward(g, loss), RW_OK, "%s", rw_last_error());
+        for (int r = 0; r < R; r++)
+            for (int k = 0; k < G; k++)
+                cr_assert_eq(rw_node_value(y)->data[r * G + k], ids->idata[r] < 0 ? 0 : wv->data[k * V + ids->idata[r]]);
+        for (int k = 0; k < G; k++)
+            for (int v = 0; v < V; v++) {
+                double s = 0;
+                for (int r = 0; r < R; r++)
+                    if (ids->idata[r] == v)
+                        s += dy->data[r * G + k];
+                rwt_assert_close(W->grad->data[k * V + v], s, 1e-5, "dW[%d, %d] at %d threads", k, v, threads);
+            }
+        rw_graph_free(g);
+    }
+    rw_set_threads(1);
+    rw_tensor_free(wv);
+    rw_tensor_free(dy);
+    rw_tensor_free(ids);
+    rw_params_free(P);
+}
