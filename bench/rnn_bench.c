@@ -81,6 +81,15 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of all the process's threads: on a shared machine, the work
+ * done, where wall time also counts the waits for a core. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
     args a;
@@ -120,10 +129,10 @@ int main(int argc, char **argv)
     }
     double loss_value = 0;
     int total = a.check ? 20 : a.warmup + a.steps;
-    double losses[20], t0 = 0;
+    double losses[20], t0 = 0, cpu0 = 0;
     for (int step = 0; step < total; step++) {
         if (step == a.warmup && !a.check)
-            t0 = now();
+            t0 = now(), cpu0 = cpu_now();
         if (!rw_windows_next(&windows, x->idata, y->idata)) { /* streams exhausted: start over */
             rw_windows_start(&windows, 0);
             rw_carry_zero(carry);
@@ -152,7 +161,7 @@ int main(int argc, char **argv)
                first, last);
         return ok ? 0 : 1;
     }
-    double secs = now() - t0;
+    double secs = now() - t0, cpu = cpu_now() - cpu0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     rw_arena_stats st = rw_arena_get_stats(rw_graph_arena(g));
@@ -160,10 +169,11 @@ int main(int argc, char **argv)
            "\"unroll\": %d, \"steps\": %d, \"warmup\": %d, \"threads\": %d, \"seed\": %d, \"corpus\": \"%s\", "
            "\"corpus_bytes\": %zu, \"vocab\": %d, \"params\": %zu, \"seconds\": %.3f, "
            "\"train_chars_per_sec\": %.1f, \"ms_per_step\": %.3f, \"final_loss\": %.4f, "
-           "\"real\": \"%s\", \"blis_arch\": \"%s\", \"peak_rss_mib\": %.1f, \"arena_high_water_mib\": %.1f}\n",
+           "\"real\": \"%s\", \"blis_arch\": \"%s\", \"peak_rss_mib\": %.1f, \"arena_high_water_mib\": %.1f, "
+           "\"cpu_seconds\": %.3f, \"train_chars_per_cpu_sec\": %.1f, \"final_loss_exact\": %.9g}\n",
            a.cell, a.layers, H, B, T, a.steps, a.warmup, a.threads, a.seed, a.corpus, c.n, V, rw_params_size(P),
            secs, (double)B * T * a.steps / secs, 1000 * secs / a.steps, loss_value, RW_REAL_NAME, rw_blas_arch(),
-           ru.ru_maxrss / 1024.0, st.high_water / 1048576.0);
+           ru.ru_maxrss / 1024.0, st.high_water / 1048576.0, cpu, (double)B * T * a.steps / cpu, loss_value);
     rw_graph_free(g);
     rw_tensor_free(x);
     rw_tensor_free(y);

@@ -1,6 +1,9 @@
 /* The roofline for bench/compare.sh: the GFLOP/s of one large BLIS sgemm
  * (1024 x 1024 x 1024, median of 5) on the kernels and thread count rewind
  * uses, so that a training run's GFLOP/s can be quoted as a fraction of it.
+ * rewind chooses BLIS's kernel set before BLIS's first call (rw_blas_prepare);
+ * the sgemm here must come after that choice, or BLIS fixes its own
+ * (generic, on CPUs it does not know) and the roofline reads far too low.
  *
  *   sgemm_rate [--threads N] [--size N]
  */
@@ -42,6 +45,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nn; i++)
         a[i] = (float)(i % 13) * 1e-2f, b[i] = (float)(i % 7) * 1e-2f, c[i] = 0;
     float one = 1, zero = 0;
+    rw_blas_prepare(); /* the kernel set rewind runs on, fixed before BLIS starts */
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(threads, &rntm);
     double rate[5];
@@ -54,8 +58,8 @@ int main(int argc, char **argv)
             rate[r] = 2.0 * n * (double)nn / secs / 1e9;
     }
     qsort(rate, 5, sizeof rate[0], by_value);
-    printf("{\"sgemm_gflops\": %.1f, \"size\": %d, \"threads\": %d, \"blis_arch\": \"%s\"}\n", rate[2], n, threads,
-           rw_blas_arch());
+    printf("{\"sgemm_gflops\": %.1f, \"size\": %d, \"threads\": %d, \"blis_arch\": \"%s\", \"blis_arch_reason\": \"%s\"}\n",
+           rate[2], n, threads, rw_blas_arch(), rw_blas_arch_reason());
     free(a);
     free(b);
     free(c);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "graph_internal.h"
+#include "rewind_internal/graph_memo.h"
 #include "rewind_internal/graph_child.h"
 #include "rewind_internal/backward.h"
 #include "rewind/op.h"
@@ -40,6 +41,25 @@ void rw_graph_reset(rw_graph *g)
     g->deferred = NULL;
     g->n_buckets = 0;
     g->backward_status = RW_OK;
+    g->n_memo = 0;
+}
+
+void *rwi_graph_memo(const rw_graph *g, const void *key, int kind)
+{
+    for (int i = 0; i < g->n_memo; i++)
+        if (g->memo[i].key == key && g->memo[i].kind == kind)
+            return g->memo[i].value;
+    return NULL;
+}
+
+bool rwi_graph_memo_room(const rw_graph *g) { return g->n_memo < (int)(sizeof g->memo / sizeof g->memo[0]); }
+
+bool rwi_graph_memo_put(rw_graph *g, const void *key, int kind, void *value)
+{
+    if (!rwi_graph_memo_room(g))
+        return false;
+    g->memo[g->n_memo++] = (struct graph_memo){ key, kind, value };
+    return true;
 }
 
 void rw_graph_set_training(rw_graph *g, bool training) { g->training = training; }

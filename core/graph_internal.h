@@ -24,6 +24,12 @@ struct rw_graph {
     /* rw_graph_set_batch_shard: columns [shard_first, + shard_count) of a
      * batch of shard_total (shard_count 0: not a shard) */
     int shard_first, shard_count, shard_total;
+    struct graph_memo {   /* rewind_internal/graph_memo.h; forgotten at reset */
+        const void *key;
+        int kind;
+        void *value;
+    } memo[64];
+    int n_memo;
 };
 
 /* A fresh node on the tape (appended), value unset. NULL on allocation failure. */

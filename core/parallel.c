@@ -119,8 +119,9 @@ static int ensure_workers(void)
     return pool.started;
 }
 
-void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
-                      void *ctx)
+/* Up to `per_thread` pieces for each thread of the pool. */
+static void parallel_run(size_t n, size_t grain, size_t align, int per_thread,
+                         void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx)
 {
     if (n == 0)
         return;
@@ -129,7 +130,10 @@ void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx
     if (align < 1)
         align = 1;
     size_t most = n / grain; /* pieces of at least grain elements */
-    int pieces = pool.threads < 2 || in_piece || most < 2 ? 1 : most < (size_t)pool.threads ? (int)most : pool.threads;
+    size_t wanted = (size_t)pool.threads * (size_t)per_thread;
+    if (wanted > 255)
+        wanted = 255; /* the job word counts pieces in 8 bits */
+    int pieces = pool.threads < 2 || in_piece || most < 2 ? 1 : most < wanted ? (int)most : (int)wanted;
     /* One job at a time: a program running graphs on several threads of its
      * own gets the pool for one of them and plain loops for the others. */
     if (pieces < 2 || atomic_flag_test_and_set(&pool.busy)) {
@@ -137,9 +141,9 @@ void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx
         return;
     }
     int running = ensure_workers() + 1;
-    if (pieces > running)
-        pieces = running;
-    if (pieces < 2) {
+    if (pieces > running * per_thread)
+        pieces = running * per_thread;
+    if (pieces < 2 || running < 2) {
         atomic_flag_clear(&pool.busy);
         fn(ctx, 0, n);
         return;
@@ -164,6 +168,18 @@ void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx
             sched_yield(); /* a worker running a piece lost its core: let it have ours */
     }
     atomic_flag_clear(&pool.busy);
+}
+
+void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
+                      void *ctx)
+{
+    parallel_run(n, grain, align, 1, fn, ctx);
+}
+
+void rwi_parallel_for_shared(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
+                             void *ctx)
+{
+    parallel_run(n, grain, align, RWI_PIECES_PER_THREAD, fn, ctx);
 }
 
 void rwi_parallel_set_threads(int n)

@@ -1,6 +1,8 @@
 /* gather_columns: the first layer of a network over one-hot inputs, as a
  * lookup instead of a [rows, V] x [V, G] product. */
+#include <string.h>
 #include "op_util.h"
+#include "matmul_weight.h"
 #include "rewind/ops_gather_columns.h"
 
 static rw_status gather_columns_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
@@ -23,10 +25,22 @@ static rw_status gather_columns_shape(const rw_node *n, rw_shape *out, rw_dtype 
     return RW_OK;
 }
 
+/* A parameter table is read through its transpose W^T [V, G] (one copy per
+ * step, matmul_weight.h), where a column of W is a contiguous row: the
+ * forward copies rows, and the backward adds rows into a transposed
+ * gradient that goes into dW at the end, instead of reading and writing W
+ * with a stride of V at every element. */
+typedef struct gather_job {
+    rw_node *n;
+    const rw_real *wt;  /* W^T [V, G], or NULL: read W as stored */
+    rw_real *gt;        /* backward: the transposed gradient [V, G] */
+} gather_job;
+
 /* rows [lo, hi) of y: y[r, :] = w[:, ids[r]] */
-static void gather_columns_forward_piece(void *node, size_t lo, size_t hi)
+static void gather_columns_forward_piece(void *ctx, size_t lo, size_t hi)
 {
-    rw_node *n = node;
+    const gather_job *j = ctx;
+    rw_node *n = j->n;
     int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
     const rw_real *w = n->in[0]->value.data;
     const int32_t *ids = n->in[1]->value.idata;
@@ -34,8 +48,11 @@ static void gather_columns_forward_piece(void *node, size_t lo, size_t hi)
         rw_real *y = n->value.data + r * (size_t)G;
         if (ids[r] < 0)
             continue; /* the output was zero-filled */
-        for (int k = 0; k < G; k++)
-            y[k] = w[(size_t)k * (size_t)V + (size_t)ids[r]];
+        if (j->wt)
+            memcpy(y, j->wt + (size_t)ids[r] * (size_t)G, (size_t)G * sizeof(rw_real));
+        else
+            for (int k = 0; k < G; k++)
+                y[k] = w[(size_t)k * (size_t)V + (size_t)ids[r]];
     }
 }
 
@@ -43,13 +60,15 @@ static void gather_columns_forward_piece(void *node, size_t lo, size_t hi)
 static void gather_columns_forward(rw_node *n)
 {
     size_t G = (size_t)n->in[0]->value.shape.dim[0];
-    rwi_parallel_for(n->in[1]->value.size, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, n);
+    gather_job j = { n, rwi_weight_transposed(n, n->in[0]), NULL };
+    rwi_parallel_for(n->in[1]->value.size, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, &j);
 }
 
 /* table rows [lo, hi): dw[k, ids[r]] += dy[r, k] for every r in order */
-static void gather_columns_backward_piece(void *node, size_t lo, size_t hi)
+static void gather_columns_backward_piece(void *ctx, size_t lo, size_t hi)
 {
-    rw_node *n = node;
+    const gather_job *j = ctx;
+    rw_node *n = j->n;
     int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
     rw_real *gw = n->in[0]->grad;
     const int32_t *ids = n->in[1]->value.idata;
@@ -57,18 +76,36 @@ static void gather_columns_backward_piece(void *node, size_t lo, size_t hi)
         const rw_real *dy = n->grad + r * (size_t)G;
         if (ids[r] < 0)
             continue;
-        for (size_t k = lo; k < hi; k++)
-            gw[k * (size_t)V + (size_t)ids[r]] += dy[k];
+        if (j->gt) {
+            rw_real *gt = j->gt + (size_t)ids[r] * (size_t)G;
+            for (size_t k = lo; k < hi; k++)
+                gt[k] += dy[k];
+        } else {
+            for (size_t k = lo; k < hi; k++)
+                gw[k * (size_t)V + (size_t)ids[r]] += dy[k];
+        }
     }
+    if (j->gt) /* this piece's rows of dW, from the transposed sums */
+        for (size_t k = lo; k < hi; k++)
+            for (int v = 0; v < V; v++)
+                gw[k * (size_t)V + (size_t)v] += j->gt[(size_t)v * (size_t)G + k];
 }
 
 /* split by table rows k, not by ids (two ids may be equal): each element of
  * dw sums its terms in the same order whatever the split */
 static void gather_columns_backward(rw_node *n)
 {
-    size_t rows = n->in[1]->value.size;
-    rwi_parallel_for((size_t)n->in[0]->value.shape.dim[0], RWI_GRAIN_ARITH / (rows + 1) + 1, 16,
-                     gather_columns_backward_piece, n);
+    size_t rows = n->in[1]->value.size, G = (size_t)n->in[0]->value.shape.dim[0];
+    size_t V = (size_t)n->in[0]->value.shape.dim[1];
+    gather_job j = { n, NULL, NULL };
+    if (n->in[0]->param && rows > V) { /* the transposed sums pay when the ids outnumber the table's columns */
+        j.gt = rw_node_temp(n, G * V * sizeof(rw_real));
+        if (j.gt)
+            memset(j.gt, 0, G * V * sizeof(rw_real));
+        else
+            rw_error_clear(); /* W's layout, as without the parameter */
+    }
+    rwi_parallel_for(G, RWI_GRAIN_ARITH / (rows + 1) + 1, 16, gather_columns_backward_piece, &j);
 }
 
 static const rw_op_def gather_columns_def = {

@@ -214,6 +214,11 @@ __attribute__((target("avx512f,avx2,fma"))) static void block_avx512(int rows, p
 
 static const char *const KERNEL_NAMES[] = { "off", "c", "avx2", "avx512" };
 
+int rwi_gemm_small_rows(rwi_small_kernel k)
+{
+    return k == RWI_SMALL_OFF ? 0 : k == RWI_SMALL_AVX512 ? RW_GEMM_SMALL_MAX_ROWS : 8;
+}
+
 const char *rwi_gemm_small_kernel_name(rwi_small_kernel k)
 {
     return k >= RWI_SMALL_OFF && k <= RWI_SMALL_AVX512 ? KERNEL_NAMES[k] : "?";
@@ -264,7 +269,7 @@ bool rwi_gemm_small(rwi_small_kernel kernel, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
     (void)beta, (void)c, (void)rsc, (void)csc;
     return false; /* the double build keeps BLIS's GEMV */
 #else
-    if (kernel == RWI_SMALL_OFF || m < 1 || m > RW_GEMM_SMALL_MAX_ROWS || n < 1 || k < 1 || csa != 1 || rsb != 1)
+    if (m < 1 || m > rwi_gemm_small_rows(kernel) || n < 1 || k < 1 || csa != 1 || rsb != 1)
         return false;
     void (*block)(int, ptrdiff_t, const float *, ptrdiff_t, const float *const *, const block_out *) = block_c;
 #ifdef RW_SMALL_X86

@@ -1,6 +1,9 @@
 /* Products with a few rows (batch-1 generation, beam search over a few
- * beams) against a weight stored [N, K]: a kernel that reads each weight
- * once for all rows, with vector registers as accumulators. */
+ * beams, the batch of a recurrent step) against a weight stored [N, K]: a
+ * kernel that reads each weight once for all rows, with vector registers
+ * as accumulators, and packs nothing (BLIS packs all of the weight at
+ * every step: on the skx kernels [32, 256] x [256, 768] takes 170 us of
+ * CPU in BLIS and about half of that here, see bench/README.md). */
 #ifndef RW_OPS_GEMM_SMALL_H
 #define RW_OPS_GEMM_SMALL_H
 
@@ -8,8 +11,9 @@
 #include <stddef.h>
 #include "rewind/tensor.h"
 
-/* The most rows the small kernel takes; larger products go to BLIS. */
-#define RW_GEMM_SMALL_MAX_ROWS 8
+/* The most rows any small kernel takes (rwi_gemm_small_rows gives each
+ * kernel's own limit); larger products go to BLIS. */
+#define RW_GEMM_SMALL_MAX_ROWS 64
 
 typedef enum rwi_small_kernel {
     RWI_SMALL_OFF = 0, /* not used: the caller runs BLIS instead */
@@ -23,11 +27,16 @@ typedef enum rwi_small_kernel {
  * the CPU lacks falls back to the widest it has). Decided once. */
 rwi_small_kernel rwi_gemm_small_kernel(void);
 
+/* The most rows kernel k takes: AVX-512 beats BLIS's skx kernels up to 64
+ * (a recurrent step's batch), AVX2 loses to BLIS's haswell kernels beyond
+ * 8 (measured: config G, 16.1k against 18.4k chars per CPU second at 32). */
+int rwi_gemm_small_rows(rwi_small_kernel k);
+
 /* Its name ("off", "c", "avx2", "avx512"). */
 const char *rwi_gemm_small_kernel_name(rwi_small_kernel k);
 
 /* C (+)= A B as rwi_gemm (gemm.h) on kernel `kernel`, when the shapes suit
- * it: m <= RW_GEMM_SMALL_MAX_ROWS, A's rows contiguous (csa == 1) and B's
+ * it: m <= rwi_gemm_small_rows(kernel), A's rows contiguous (csa == 1) and B's
  * columns contiguous (rsb == 1: B is a weight W [N, K] used as W^T). Returns
  * false, touching nothing, otherwise (or for RWI_SMALL_OFF, or in the double
  * build). Each C element is one dot product summed in a fixed order that

@@ -4,6 +4,7 @@
  * [H, 4H] packs all of U at every step), and each element of C is the same
  * dot product as in one call, so results do not depend on the threads. */
 #include "gemm.h"
+#include "gemm_small.h"
 #include "rewind_internal/parallel.h"
 
 /* products below this many multiply-adds are not worth a hand-off */
@@ -36,5 +37,8 @@ void rwi_gemm_split(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_
         return;
     }
     split_job j = { m, k, a, b, rsa, csa, rsb, csb, rsc, csc, beta, c };
-    rwi_parallel_for((size_t)n, SPLIT_ALIGN, SPLIT_ALIGN, columns, &j);
+    if (m <= rwi_gemm_small_rows(rwi_gemm_small_kernel()) && csa == 1 && rsb == 1)
+        rwi_parallel_for_shared((size_t)n, SPLIT_ALIGN, SPLIT_ALIGN, columns, &j); /* the small kernel packs nothing */
+    else
+        rwi_parallel_for((size_t)n, SPLIT_ALIGN, SPLIT_ALIGN, columns, &j);
 }

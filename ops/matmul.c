@@ -8,6 +8,7 @@
 #include "op_util.h"
 #include "gemm.h"
 #include "matmul_wgrad.h"
+#include "matmul_weight.h"
 #include "rewind/ops_matmul.h"
 
 typedef struct matmul_attrs {
@@ -78,11 +79,20 @@ static rw_status matmul_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     return RW_OK;
 }
 
+/* op(B) for the forward product: a weight used as W^T may come as a
+ * row-major copy (matmul_weight.c), which BLIS packs much faster. */
+static const rw_real *forward_b(rw_node *n, dims *d)
+{
+    const rw_real *rows = RW_ATTRS(n, matmul_attrs)->transpose_b ? rwi_matmul_weight_rows(n, n->in[1], d->m, &d->b)
+                                                                  : NULL;
+    return rows ? rows : n->in[1]->value.data;
+}
+
 static void matmul_forward(rw_node *n)
 {
     dims d = dims_of(n);
-    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 0,
-            n->value.data, d.n, 1);
+    const rw_real *b = forward_b(n, &d);
+    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, b, d.b.rs, d.b.cs, 0, n->value.data, d.n, 1);
 }
 
 /* d op(A) += dC op(B)^T; d op(B) += op(A)^T dC (deferred for a parameter) */
@@ -91,8 +101,12 @@ static void matmul_backward(rw_node *n)
     dims d = dims_of(n);
     const rw_real *a = n->in[0]->value.data, *b = n->in[1]->value.data, *dc = n->grad;
     rw_real *ga = n->in[0]->grad, *gb = n->in[1]->grad;
-    if (ga) /* d op(A) [M,K] += dC [M,N] op(B)^T [N,K] */
-        rwi_gemm_split(d.m, d.k, d.n, dc, d.n, 1, b, d.b.cs, d.b.rs, 1, ga, d.a.rs, d.a.cs);
+    if (ga) { /* d op(A) [M,K] += dC [M,N] op(B)^T [N,K] */
+        rw_strided bt = { d.n, d.k, d.b.cs, d.b.rs };
+        const rw_real *copy = RW_ATTRS(n, matmul_attrs)->transpose_b
+                                  ? rwi_matmul_weight_for_grad(n, n->in[1], d.m, &bt) : NULL;
+        rwi_gemm_split(d.m, d.k, d.n, dc, d.n, 1, copy ? copy : b, bt.rs, bt.cs, 1, ga, d.a.rs, d.a.cs);
+    }
     /* d op(B) [K,N] += op(A)^T [K,M] dC [M,N] */
     if (gb && !rwi_matmul_defer_weight_grad(n, d.a, d.b, d.m, d.k, d.n))
         rwi_gemm_split(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
@@ -143,8 +157,8 @@ static void matmul_add_forward(rw_node *n)
         for (dim_t r = 0; r < d.m; r++)
             memcpy(n->value.data + (size_t)r * (size_t)d.n, c, (size_t)d.n * sizeof(rw_real));
     }
-    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, n->in[1]->value.data, d.b.rs, d.b.cs, 1,
-            n->value.data, d.n, 1);
+    const rw_real *b = forward_b(n, &d);
+    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, b, d.b.rs, d.b.cs, 1, n->value.data, d.n, 1);
 }
 
 /* as matmul for a and b; dc += dy, summed over the rows when c is a row */

@@ -69,7 +69,7 @@ Test(gemm_small, matches_a_double_reference_on_every_kernel)
     for (rwi_small_kernel kern = RWI_SMALL_C; kern <= RWI_SMALL_AVX512; kern++) {
         if (!runs(kern))
             continue;
-        for (int m = 1; m <= RW_GEMM_SMALL_MAX_ROWS; m++)
+        for (int m = 1; m <= rwi_gemm_small_rows(kern); m++)
             for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
                 for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
                     check_shape(kern, m, ns[ni], ks[ki], (m + ki) % 2 ? 1 : 0);
@@ -100,6 +100,8 @@ Test(gemm_small, refuses_what_it_does_not_take)
     for (int i = 0; i < 9 * 4; i++)
         c[i] = before[i] = (rw_real)i;
     cr_assert_not(rwi_gemm_small(RWI_SMALL_C, 9, 4, 4, a, 4, 1, w, 1, 4, 0, c, 4, 1), "9 rows go to BLIS");
+    cr_assert_eq(rwi_gemm_small_rows(RWI_SMALL_OFF), 0);
+    cr_assert_geq(rwi_gemm_small_rows(RWI_SMALL_AVX512), rwi_gemm_small_rows(RWI_SMALL_AVX2));
     cr_assert_not(rwi_gemm_small(RWI_SMALL_C, 2, 4, 4, a, 1, 2, w, 1, 4, 0, c, 4, 1), "A by columns");
     cr_assert_not(rwi_gemm_small(RWI_SMALL_C, 2, 4, 4, a, 4, 1, w, 4, 1, 0, c, 4, 1), "B by rows (W not transposed)");
     cr_assert_not(rwi_gemm_small(RWI_SMALL_OFF, 2, 4, 4, a, 4, 1, w, 1, 4, 0, c, 4, 1), "switched off");

@@ -120,7 +120,10 @@ Test(threads, the_pool_visits_every_element_once_in_aligned_pieces)
         size_t n = (size_t)(round * 331) % N + 1, align = aligns[round % 3];
         for (size_t i = 0; i < n; i++)
             atomic_store(&visits[i], 0);
-        rwi_parallel_for(n, 100, align, visit, &align);
+        if (round % 2) /* up to RWI_PIECES_PER_THREAD pieces a thread */
+            rwi_parallel_for_shared(n, 100, align, visit, &align);
+        else
+            rwi_parallel_for(n, 100, align, visit, &align);
         for (size_t i = 0; i < n; i++)
             cr_assert_eq(atomic_load(&visits[i]), 1, "round %d: element %zu of %zu visited %d times", round, i, n,
                          atomic_load(&visits[i]));

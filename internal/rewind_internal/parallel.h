@@ -19,6 +19,15 @@
 void rwi_parallel_for(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
                       void *ctx);
 
+/* As rwi_parallel_for, with up to RWI_PIECES_PER_THREAD pieces per thread,
+ * for work whose pieces cost no more than their share (no per-piece setup
+ * such as BLIS's packing): a thread that starts late, or loses its core
+ * for a while on a loaded machine, takes fewer pieces instead of leaving
+ * its one piece for the others to wait on. */
+#define RWI_PIECES_PER_THREAD 4
+void rwi_parallel_for_shared(size_t n, size_t grain, size_t align, void (*fn)(void *ctx, size_t lo, size_t hi),
+                             void *ctx);
+
 /* The pool's size (1: everything runs on the caller). Not thread-safe
  * against a running rwi_parallel_for; call between steps. */
 void rwi_parallel_set_threads(int n);
