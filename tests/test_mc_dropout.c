@@ -163,3 +163,58 @@ Test(mc_dropout, step_model_averages_seeded_passes_and_keeps_per_sequence_masks_
     rw_step_model_free(other);
     rw_model_free(m);
 }
+
+/* A YAML cell whose dropout is inside the cell: its masks are drawn at each
+ * step of Monte-Carlo sampling; stacked, it is refused with the reason. */
+static rw_model *load_cell_dropout(int stack)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "format: rewind/1\n"
+             "cells:\n"
+             "  dcell:\n"
+             "    dims: [X, H]\n"
+             "    state: {h: {size: H}}\n"
+             "    params: {W: {shape: [H, X], init: xavier_uniform}, U: {shape: [H, H], init: xavier_uniform}}\n"
+             "    equations:\n"
+             "      h: tanh(W @ x + U @ dropout(h_prev, p=0.5))\n"
+             "model:\n"
+             "  layers:\n"
+             "    - embedding: {size: 4}\n"
+             "    - dcell: {size: 5, stack: %d}\n"
+             "    - linear: {size: vocab}\n"
+             "  outputs: {next: {target: next}}\n",
+             stack);
+    rw_model *m = rw_model_load_string(text, "mc.yaml", &(rw_model_load_opts){ .vocab_size = V });
+    cr_assert_not_null(m, "%s", rw_last_error());
+    return m;
+}
+
+Test(mc_dropout, step_model_draws_the_dropout_inside_a_yaml_cell)
+{
+    rw_model *m = load_cell_dropout(1);
+    int32_t start = -1;
+    rw_step_model *plain = rw_model_step_model_new(m, "", &start);
+    rw_step_model *mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+    cr_assert(plain && mc, "%s", rw_last_error());
+    rw_real lp[2][V];
+    int differ = 0;
+    for (int t = 0; t < 3; t++) { /* from the second step on, h_prev is dropped */
+        step_all(plain, (int32_t)t, lp[0]);
+        step_all(mc, (int32_t)t, lp[1]);
+        for (int c = 0; c < V; c++)
+            differ += fabs(lp[0][c] - lp[1][c]) > 1e-5;
+    }
+    cr_expect_gt(differ, 0, "the cell's dropout is on in the passes");
+    rw_step_model_free(plain);
+    rw_step_model_free(mc);
+    rw_model_free(m);
+
+    m = load_cell_dropout(2);
+    mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+    if (mc) /* priming with the empty prime steps nothing: the first step refuses */
+        cr_expect_neq(mc->step(mc, &start, 1, lp[0]), RW_OK);
+    cr_expect(strstr(rw_last_error(), "in a stack of 2 layers"), "%s", rw_last_error());
+    rw_step_model_free(mc);
+    rw_model_free(m);
+}

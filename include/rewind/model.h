@@ -395,7 +395,8 @@ RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, in
  * run as passes rows of one batch. Pass k keeps its per-sequence masks
  * (variational dropout, `mask: per_sequence`) for the whole text, prime
  * included; per-step masks and dropout inside a YAML cell are drawn afresh
- * at each step; a stacked layer's `between` dropout is not applied. Masks
+ * at each step (refused for a stacked layer of such a cell); a stacked
+ * layer's `between` dropout is not applied. Masks
  * come from a generator seeded with `seed`. NULL with an error for a model
  * without dropout (its passes would all agree).
  *

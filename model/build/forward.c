@@ -279,6 +279,12 @@ static rw_node *step_rnn(rw_graph *g, mlayer *l, int i, rw_node *x, rw_node **st
 {
     int layers = rw_rnn_layers(l->rnn), per = n_state / layers;
     const rw_cell_def *def = rw_cell_definition(rw_rnn_cell(l->rnn, 0, 0));
+    if (d && def->begin_run && layers > 1) { /* one run at a time per cell definition: not all stacked layers at once */
+        rw_error(RW_ERR_ARG, "layer '%s': stepping with dropout on (Monte-Carlo sampling) cannot draw the dropout "
+                 "inside cell '%s' in a stack of %d layers; use one layer per entry of the layer list", l->name,
+                 def->name, layers);
+        return NULL;
+    }
     for (int k = 0; d && k < layers; k++) {
         state[k * per] = step_drop(g, d, state[k * per], i, MSTEP_RECURRENT, k, l->ro.recurrent_dropout,
                                    l->ro.variational, false);
