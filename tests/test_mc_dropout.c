@@ -6,21 +6,30 @@
 
 enum { V = 6, T = 5, B = 3 };
 
-static rw_model *load(const char *dropout)
+/* A language model over V tokens: `cells` (a cells: section or ""), an
+ * embedding, the recurrent layer `rnn` and a head. */
+static rw_model *load_with(const char *cells, const char *rnn)
 {
     char text[1024];
     snprintf(text, sizeof text,
-             "format: rewind/1\n"
+             "format: rewind/1\n%s"
              "model:\n"
              "  layers:\n"
              "    - embedding: {size: 4}\n"
-             "    - lstm: {size: 5%s}\n"
+             "    - %s\n"
              "    - linear: {size: vocab}\n"
              "  outputs: {next: {target: next}}\n",
-             dropout);
+             cells, rnn);
     rw_model *m = rw_model_load_string(text, "mc.yaml", &(rw_model_load_opts){ .vocab_size = V });
     cr_assert_not_null(m, "%s", rw_last_error());
     return m;
+}
+
+static rw_model *load(const char *dropout)
+{
+    char rnn[256];
+    snprintf(rnn, sizeof rnn, "lstm: {size: 5%s}", dropout);
+    return load_with("", rnn);
 }
 
 typedef struct batch {
@@ -168,26 +177,16 @@ Test(mc_dropout, step_model_averages_seeded_passes_and_keeps_per_sequence_masks_
  * step of Monte-Carlo sampling; stacked, it is refused with the reason. */
 static rw_model *load_cell_dropout(int stack)
 {
-    char text[1024];
-    snprintf(text, sizeof text,
-             "format: rewind/1\n"
-             "cells:\n"
-             "  dcell:\n"
-             "    dims: [X, H]\n"
-             "    state: {h: {size: H}}\n"
-             "    params: {W: {shape: [H, X], init: xavier_uniform}, U: {shape: [H, H], init: xavier_uniform}}\n"
-             "    equations:\n"
-             "      h: tanh(W @ x + U @ dropout(h_prev, p=0.5))\n"
-             "model:\n"
-             "  layers:\n"
-             "    - embedding: {size: 4}\n"
-             "    - dcell: {size: 5, stack: %d}\n"
-             "    - linear: {size: vocab}\n"
-             "  outputs: {next: {target: next}}\n",
-             stack);
-    rw_model *m = rw_model_load_string(text, "mc.yaml", &(rw_model_load_opts){ .vocab_size = V });
-    cr_assert_not_null(m, "%s", rw_last_error());
-    return m;
+    char rnn[64];
+    snprintf(rnn, sizeof rnn, "dcell: {size: 5, stack: %d}", stack);
+    return load_with("cells:\n"
+                     "  dcell:\n"
+                     "    dims: [X, H]\n"
+                     "    state: {h: {size: H}}\n"
+                     "    params: {W: {shape: [H, X], init: xavier_uniform}, U: {shape: [H, H], init: xavier_uniform}}\n"
+                     "    equations:\n"
+                     "      h: tanh(W @ x + U @ dropout(h_prev, p=0.5))\n",
+                     rnn);
 }
 
 Test(mc_dropout, step_model_draws_the_dropout_inside_a_yaml_cell)
