@@ -91,7 +91,7 @@ Test(cell_gates, at_most_four_gates_the_first_in_evaluation_order)
     const rw_gate_saturation *s = &d.series[0].gates;
     cr_expect_eq(s->n, RW_GATES_MAX);
     for (int k = 0; k < s->n; k++) {
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "g%d", k + 1);
         cr_expect_str_eq(s->name[k], want);
     }
