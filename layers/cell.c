@@ -3,7 +3,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/cell.h"
-#include "gate_probe.h"
+#include "rewind_internal/gate_probe.h"
 
 struct rw_cell {
     const rw_cell_def *def;
@@ -14,7 +14,7 @@ struct rw_cell {
     int n_params;
     rw_param *params[RW_CELL_MAX_PARAMS];
     const char *short_names[RW_CELL_MAX_PARAMS]; /* the part after "<cell name>." */
-    rwi_gate_probe *probe;   /* while a run counts gate saturation (gate_probe.h), else NULL */
+    rwi_gate_probe *probe;   /* while a run counts gate saturation (rewind_internal/gate_probe.h), else NULL */
 };
 
 void rwi_cell_set_gate_probe(rw_cell *c, rwi_gate_probe *probe) { c->probe = probe; }

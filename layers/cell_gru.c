@@ -1,7 +1,7 @@
 /* The GRU cell, lecture form (reset before the recurrent matmul) and the
  * reset-after form of cuDNN and PyTorch. */
 #include "cell_util.h"
-#include "gate_probe.h"
+#include "rewind_internal/gate_probe.h"
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 

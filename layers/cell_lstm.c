@@ -1,6 +1,6 @@
 /* The LSTM cell and its variants, composed of ordinary ops. */
 #include "cell_util.h"
-#include "gate_probe.h"
+#include "rewind_internal/gate_probe.h"
 #include "rewind/ops_norm.h"
 #include "rewind/ops_shape.h"
 

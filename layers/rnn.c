@@ -6,7 +6,7 @@
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
 #include "readout.h"
-#include "gate_probe.h"
+#include "rewind_internal/gate_probe.h"
 #include "rewind/layers.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_shape.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "rnn_internal.h"
 #include "rnn_regularize.h"
-#include "gate_probe.h"
+#include "rewind_internal/gate_probe.h"
 #include "rewind/ops_mask.h"
 #include "rewind_internal/release.h"
 

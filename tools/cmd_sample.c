@@ -18,16 +18,20 @@ static const cli_opt opts[] = {
     { "beam", "K", false, "beam search with K beams (implies --method beam; default: generate.beam_width)" },
     { "nbest", "N", false, "beam search: print the N best continuations, each with its score (default 1)" },
     { "length-norm", "A", false, "beam search: rank by log p / length^A (default: generate.length_norm)" },
+    { "mc-dropout", "N", false, "Monte-Carlo dropout: each next-token distribution is the mean of N passes with "
+                               "dropout on (the model must have dropout)" },
 };
 
 static const cli_command sample_cmd = {
     .name = "sample",
     .usage = "CHECKPOINT [--temperature T] [--length N] [--prime TEXT] [--seed S] [--top-k K]\n"
-             "       [--method sample|greedy|beam] [--beam K] [--nbest N] [--length-norm A]",
+             "       [--method sample|greedy|beam] [--beam K] [--nbest N] [--length-norm A] [--mc-dropout N]",
     .summary = "Rebuilds the model a checkpoint of 'rewind train' was trained from (the checkpoint holds its\n"
                "definition and vocabulary), loads its parameters, and prints the prime followed by the text\n"
                "the model generates. The defaults come from the model file's generate: section. Beam search\n"
-               "keeps the K likeliest continuations of --length tokens (no sampling, so no seed).",
+               "keeps the K likeliest continuations of --length tokens (no sampling, so no seed). With\n"
+               "--mc-dropout N each step averages the probabilities of N passes with dropout on (each pass\n"
+               "keeping its per-sequence masks for the whole text); --seed also seeds the masks.",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -48,12 +52,35 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
     return RW_OK;
 }
 
+/* The prime and tokens as text, cut after generate.stop_at (free() it). */
+static char *tokens_text(rw_model *m, const char *prime, const int32_t *tokens, int n)
+{
+    size_t len = strlen(prime ? prime : "") + 1;
+    for (int t = 0; t < n; t++)
+        len += strlen(rw_model_token(m, tokens[t]));
+    char *text = malloc(len);
+    if (!text)
+        return NULL;
+    strcpy(text, prime ? prime : "");
+    size_t from = strlen(text);
+    for (int t = 0; t < n; t++)
+        strcat(text, rw_model_token(m, tokens[t]));
+    const char *stop = rw_model_generate_config_of(m)->stop_at;
+    char *at = stop ? strstr(text + from, stop) : NULL;
+    if (at) /* generate.stop_at: the text ends with its first occurrence */
+        at[strlen(stop)] = '\0';
+    return text;
+}
+
 /* Beam search over the language model: the nbest continuations of the
- * prime, the best first; with nbest > 1 each line starts with its score. */
-static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int length, int beam, int nbest, double alpha)
+ * prime, the best first; with nbest > 1 each line starts with its score.
+ * With passes > 1 the step model averages that many dropout passes. */
+static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int length, int beam, int nbest, double alpha,
+                            int passes, uint64_t seed)
 {
     int32_t start = 0;
-    rw_step_model *dm = rw_model_step_model_new(m, prime, &start);
+    rw_step_model *dm = passes > 1 ? rw_model_mc_step_model_new(m, prime, passes, seed, &start)
+                                   : rw_model_step_model_new(m, prime, &start);
     if (!dm)
         return rw_last_status();
     rw_hypothesis *best = calloc((size_t)nbest, sizeof *best);
@@ -76,6 +103,35 @@ static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int lengt
     return st;
 }
 
+/* Sampling (or greedy decoding: temperature 0) with Monte-Carlo dropout:
+ * `passes` dropout passes averaged at every step. */
+static rw_status print_mc(FILE *out, rw_model *m, const char *prime, int length, double temperature, int top_k,
+                          int passes, uint64_t seed)
+{
+    int32_t start = 0;
+    rw_step_model *dm = rw_model_mc_step_model_new(m, prime, passes, seed, &start);
+    int32_t *tokens = dm ? malloc(((size_t)length + 1) * sizeof *tokens) : NULL;
+    if (!tokens) {
+        rw_step_model_free(dm);
+        return dm ? rw_error(RW_ERR_NOMEM, "out of memory for %d tokens", length) : rw_last_status();
+    }
+    rw_rng rng = rw_rng_seed(seed + 1); /* not the masks' stream */
+    rw_decode_opts o = { .start = start, .end = -1, .max_length = length, .temperature = temperature,
+                         .top_k = top_k, .rng = &rng };
+    int n = 0;
+    rw_status st = temperature > 0 ? rw_decode_sample(dm, &o, tokens, &n) : rw_decode_greedy(dm, &o, tokens, &n);
+    char *text = st == RW_OK ? tokens_text(m, prime, tokens, n) : NULL;
+    if (st == RW_OK && !text)
+        st = rw_error(RW_ERR_NOMEM, "out of memory for the generated text");
+    if (text)
+        fprintf(out, "%s\n", text);
+    fflush(out);
+    free(text);
+    free(tokens);
+    rw_step_model_free(dm);
+    return st;
+}
+
 int cmd_sample(int argc, char **argv)
 {
     cli_args a;
@@ -94,6 +150,8 @@ int cmd_sample(int argc, char **argv)
     bool has_beam = cli_long(&a, "beam", 1, 1000, &beam, &ok);
     cli_long(&a, "nbest", 1, 1000, &nbest, &ok);
     bool has_alpha = cli_double(&a, "length-norm", 0, 100, &alpha, &ok);
+    long passes = 1;
+    cli_long(&a, "mc-dropout", 2, RW_MODEL_MC_MAX_PASSES, &passes, &ok);
     static const char *const methods[] = { "sample", "greedy", "beam" };
     int method = -1;
     if (cli_has(&a, "method")) {
@@ -150,9 +208,11 @@ int cmd_sample(int argc, char **argv)
             if (!has_alpha)
                 alpha = g->length_norm;
         }
-        rw_status done = method == 2 ? print_beam(stdout, m, prime, (int)length, (int)beam, (int)nbest, alpha)
-                                     : print_generated(stdout, m, prime, (int)length, method == 1 ? 0 : temperature,
-                                                       (int)top_k, s);
+        double t = method == 1 ? 0 : temperature;
+        rw_status done = method == 2  ? print_beam(stdout, m, prime, (int)length, (int)beam, (int)nbest, alpha,
+                                                   (int)passes, s)
+                         : passes > 1 ? print_mc(stdout, m, prime, (int)length, t, (int)top_k, (int)passes, s)
+                                      : print_generated(stdout, m, prime, (int)length, t, (int)top_k, s);
         if (done != RW_OK) {
             cli_error("sample", "%s", rw_last_error());
             st = EXIT_FAIL;

@@ -55,11 +55,13 @@ RW_API int rw_rnn_recurrent_radii(const rw_rnn *rnn, int layer, int dir, double 
  * saturates below 0.05 (low) or above 0.95 (high); a tanh gate (the LSTM's
  * candidate g, the GRU's n) below -0.95 or above 0.95. Slots: LSTM i, f,
  * g, o; GRU r, z, n (n = 3). A gate the cell lacks (an LSTM ablation) keeps
- * count 0 and a NULL name; cells without gates (Elman, YAML cells) leave
- * n = 0. */
+ * count 0 and a NULL name. A YAML cell's gates are its step's named
+ * sigmoid nodes, the first RW_GATES_MAX in evaluation order, named as in
+ * the file (the names live as long as the model). Cells without gates
+ * (Elman, YAML cells without named sigmoids) leave n = 0. */
 struct rw_gate_saturation {
     int n;                            /* slots used */
-    const char *name[RW_GATES_MAX];   /* "i", "f", "g", "o" / "r", "z", "n"; static strings */
+    const char *name[RW_GATES_MAX];   /* "i", "f", "g", "o" / "r", "z", "n" (static), or a YAML node's name */
     uint64_t low[RW_GATES_MAX], high[RW_GATES_MAX], count[RW_GATES_MAX];
 };
 

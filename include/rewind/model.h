@@ -389,6 +389,30 @@ RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, doubl
  *     rw_step_model_free(dm);
  */
 RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, int32_t *start);
+/* Like rw_model_step_model_new, with Monte-Carlo dropout (F65): each
+ * step's log-probabilities are the log of the mean probabilities of
+ * `passes` (2 .. RW_MODEL_MC_MAX_PASSES) passes with the model's dropout on,
+ * run as passes rows of one batch. Pass k keeps its per-sequence masks
+ * (variational dropout, `mask: per_sequence`) for the whole text, prime
+ * included; per-step masks and dropout inside a YAML cell are drawn afresh
+ * at each step (refused for a stacked layer of such a cell); a stacked
+ * layer's `between` dropout is not applied. Masks
+ * come from a generator seeded with `seed`. NULL with an error for a model
+ * without dropout (its passes would all agree).
+ *
+ *     rw_step_model *dm = rw_model_mc_step_model_new(m, "Q: ", 8, 42, &start);
+ *     rw_rng rng = rw_rng_seed(7);
+ *     int32_t out[40];
+ *     int n = 0;
+ *     if (dm && rw_decode_sample(dm, &(rw_decode_opts){ .start = start, .end = -1, .max_length = 40,
+ *                                                       .temperature = 0.8, .rng = &rng }, out, &n) == RW_OK)
+ *         for (int t = 0; t < n; t++)
+ *             fputs(rw_model_token(m, out[t]), stdout);
+ *     rw_step_model_free(dm);
+ */
+#define RW_MODEL_MC_MAX_PASSES 1000
+RW_API rw_step_model *rw_model_mc_step_model_new(rw_model *m, const char *prime, int passes, uint64_t seed,
+                                                 int32_t *start);
 
 /* ---- training ----------------------------------------------------------------- */
 

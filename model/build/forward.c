@@ -261,7 +261,64 @@ rw_node *rw_model_loss_fn(rw_graph *g, void *batch, void *ctx) { return rw_model
 
 /* ---- single steps and sampling ------------------------------------------------------- */
 
+/* x * d's mask for a dropout site (x itself without d or dropout). */
+static rw_node *step_drop(rw_graph *g, const rwi_mstep_dropout *d, rw_node *x, int layer, mstep_site site, int sub,
+                          double p, bool per_sequence, bool whole_rows)
+{
+    if (!x || !d || p <= 0)
+        return x;
+    rw_node *mask = d->mask(d->ctx, g, layer, site, sub, x->value.shape, p, per_sequence, whole_rows);
+    return mask ? rw_mul(g, x, mask) : NULL;
+}
+
+/* One step of a recurrent layer from its stepping state; with d, its
+ * recurrent dropout on each stacked layer's h_{t-1} (as the runner drops it:
+ * the cell reads the masked h) and the generator for cells that draw. */
+static rw_node *step_rnn(rw_graph *g, mlayer *l, int i, rw_node *x, rw_node **state, int n_state, int batch,
+                         const rwi_mstep_dropout *d)
+{
+    int layers = rw_rnn_layers(l->rnn), per = n_state / layers;
+    const rw_cell_def *def = rw_cell_definition(rw_rnn_cell(l->rnn, 0, 0));
+    if (d && def->begin_run && layers > 1) { /* one run at a time per cell definition: not all stacked layers at once */
+        rw_error(RW_ERR_ARG, "layer '%s': stepping with dropout on (Monte-Carlo sampling) cannot draw the dropout "
+                 "inside cell '%s' in a stack of %d layers; use one layer per entry of the layer list", l->name,
+                 def->name, layers);
+        return NULL;
+    }
+    for (int k = 0; d && k < layers; k++) {
+        state[k * per] = step_drop(g, d, state[k * per], i, MSTEP_RECURRENT, k, l->ro.recurrent_dropout,
+                                   l->ro.variational, false);
+        if (!state[k * per])
+            return NULL;
+        if (def->begin_run && def->begin_run(g, rw_rnn_cell(l->rnn, k, 0), batch, d->rng) != RW_OK)
+            return NULL;
+    }
+    rw_node *out = rw_rnn_step(g, l->rnn, x, state);
+    for (int k = 0; d && def->end_run && k < layers; k++)
+        def->end_run(rw_rnn_cell(l->rnn, k, 0));
+    return out;
+}
+
+bool rwi_model_step_has_dropout(const rw_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        if ((l->kind == ML_EMBEDDING || l->kind == ML_DROPOUT) && l->p > 0)
+            return true;
+        if (l->kind == ML_RNN && (l->in_dropout > 0 || l->out_dropout > 0 || l->ro.recurrent_dropout > 0 ||
+                                  rw_cell_definition(rw_rnn_cell(l->rnn, 0, 0))->begin_run))
+            return true;
+    }
+    return false;
+}
+
 rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids)
+{
+    return rwi_model_step_dropout(g, m, s, ids, NULL);
+}
+
+rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                                const rwi_mstep_dropout *d)
 {
     if (m && m->s2s) {
         rw_error(RW_ERR_ARG, "rw_model_step: model '%s' is an encoder-decoder: decode it with "
@@ -286,11 +343,12 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
     for (int i = 0; i < m->n_layers && x; i++) {
         mlayer *l = &m->layers[i];
         if (l->kind == ML_EMBEDDING) {
-            x = rw_embedding_apply(g, l->emb, tok);
+            x = step_drop(g, d, rw_embedding_apply(g, l->emb, tok), i, MSTEP_EMBEDDING, 0, l->p, false,
+                          l->token_unit);
         } else if (l->kind == ML_LINEAR) {
             x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
-            x = drop(g, m, x, l->p, false);
+            x = d ? step_drop(g, d, x, i, MSTEP_DROPOUT, 0, l->p, l->per_sequence, false) : drop(g, m, x, l->p, false);
         } else {
             if (l->last || !s->step[i]) {
                 rw_error(RW_ERR_ARG, "rw_model_step: layer '%s' cannot be stepped (%s)", l->name,
@@ -307,10 +365,13 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
                 for (int k = 0; k < s->n_step[i]; k++)
                     state[k] = rw_const(g, s->step[i][k]);
             }
-            x = rw_rnn_step(g, l->rnn, x, state);
+            if (x->value.dtype == RW_REAL)
+                x = step_drop(g, d, x, i, MSTEP_INPUT, 0, l->in_dropout, l->ro.variational, false);
+            x = x ? step_rnn(g, l, i, x, state, s->n_step[i], s->batch, d) : NULL;
             for (int k = 0; x && k < s->n_step[i]; k++)
                 if (rw_tensor_copy(s->step[i][k], &state[k]->value) != RW_OK)
                     return NULL;
+            x = step_drop(g, d, x, i, MSTEP_OUTPUT, 0, l->out_dropout, l->ro.variational, false);
         }
     }
     if (x)

@@ -239,6 +239,25 @@ void rwi_ms2s_set_clock(rw_model *m, long step);
  * ids): a byte the vocabulary lacks is <unk> (left out without one), and an empty prime is the
  * start marker (kind lines), else a newline, else token 0. -1 with an error. */
 int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
+/* Dropout during single steps (Monte-Carlo sampling, lm_step_model.c):
+ * where rw_model_step meets a dropout of the model, it multiplies the value
+ * [rows, width] by mask(ctx, ...), which returns a constant mask node of
+ * that shape. `sub` is the stacked layer of a recurrent site; per_sequence
+ * asks for one mask per row for the whole text, whole_rows for rows that
+ * are all 0 or all 1/(1-p) (token dropout). Cells that draw inside
+ * (dropout in a YAML cell) get `rng` for each step. */
+typedef enum mstep_site { MSTEP_EMBEDDING, MSTEP_DROPOUT, MSTEP_INPUT, MSTEP_RECURRENT, MSTEP_OUTPUT } mstep_site;
+typedef struct rwi_mstep_dropout {
+    rw_node *(*mask)(void *ctx, rw_graph *g, int layer, mstep_site site, int sub, rw_shape shape, double p,
+                     bool per_sequence, bool whole_rows);
+    void *ctx;
+    rw_rng *rng;
+} rwi_mstep_dropout;
+/* forward.c: rw_model_step with the model's dropouts drawn by d (NULL: as rw_model_step, none when
+ * not training); whether the model has any dropout that d would draw. */
+rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                                const rwi_mstep_dropout *d);
+bool rwi_model_step_has_dropout(const rw_model *m);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 

@@ -6,6 +6,7 @@
 #define RW_MODEL_CELL_GRAPH_H
 
 #include "rewind/cell.h"
+#include "rewind/diagnostics.h"
 #include "rewind/op.h"
 #include "rewind/model.h"
 #include "yaml/schema.h"
@@ -38,6 +39,7 @@ typedef struct ycnode {
     yattr *attrs;
     bool project;        /* computed once for all steps */
     bool ids_ok;         /* matmul(x, W, transpose_b): a column lookup when x holds token ids */
+    bool named;          /* written with a name (an assignment in the equation form), not inline */
 } ycnode;
 
 /* The values of a cell's dims for one instantiation, and what depends on them. */
@@ -74,6 +76,10 @@ typedef struct ycell {
     ycnode *nodes;       /* in evaluation (topological) order */
     int projection;      /* node index of the last `project` node, -1 without one */
     int output;          /* node index of the step's output */
+    /* gates for saturation diagnostics: the first RW_GATES_MAX named sigmoid
+     * nodes of the step, in evaluation order (rwi_ycell_setup_def) */
+    int n_gates;
+    int gate_node[RW_GATES_MAX];
     yinst *inst;
     /* dropout nodes (cell_dropout.c): how many, and the run in progress
      * between the runner's begin_run and end_run (cell NULL outside one) */

@@ -207,6 +207,7 @@ int rwi_yc_add_node(compile *k, const ynode *map, bool project, const char *auto
     nd->at = map;
     nd->op = op;
     nd->project = project;
+    nd->named = name_n != NULL;
     memset(k->pending[idx], 0, sizeof k->pending[idx]);
     if (!(nd->name = rwi_strdup(name, "a node name")))
         return -1;

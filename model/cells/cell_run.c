@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
+#include "rewind_internal/gate_probe.h"
 #include "cell_graph.h"
 #include "yaml/diag.h"
 #include "rewind/ops_gather_columns.h"
@@ -166,6 +167,11 @@ static rw_node *ystep(rw_graph *g, const rw_cell *c, rw_node *x, rw_node **state
         return NULL;
     for (int k = 0; k < yc->n_states; k++)
         state[k] = env[yc->state_node[k]];
+    for (int k = 0; k < yc->n_gates; k++) { /* counted only while a run asks (rw_run_opts.gate_saturation) */
+        const rw_node *gate = env[yc->gate_node[k]];
+        rwi_cell_note_gate(c, gate, 0, rw_shape_last(gate->value.shape), k, yc->nodes[yc->gate_node[k]].name,
+                           RWI_GATE_SIGMOID);
+    }
     return env[yc->output];
 }
 
@@ -351,6 +357,10 @@ rw_status rwi_ycell_setup_def(ycell *c)
     c->def.step = ystep;
     c->def.begin_run = c->n_dropout ? rwi_ycell_begin_run : NULL;
     c->def.end_run = c->n_dropout ? rwi_ycell_end_run : NULL;
+    c->n_gates = 0; /* a named sigmoid of the step is a gate, for saturation diagnostics */
+    for (int i = 0; i < c->n_nodes && c->n_gates < RW_GATES_MAX; i++)
+        if (c->nodes[i].named && !c->nodes[i].project && !strcmp(c->nodes[i].op->name, "sigmoid"))
+            c->gate_node[c->n_gates++] = i;
     return RW_OK;
 }
 
