@@ -1,0 +1,368 @@
+/* Hierarchical softmax (F40, rewind/ops_hsm.h): "hsm_loss", the mean of
+ * -log P(y | h) = -log softmax(Wc h + bc)[class(y)]
+ *                 - log softmax over the words w of class(y) of (W[w] h + b[w])[y],
+ * reading only the C class rows and the rows of the target's class, and
+ * "hsm_log_probs", log P(w | h) for every word (evaluation and sampling).
+ *
+ * Inputs of both: h [..., H], class_w [C, H], class_b [C], word_w [V, H],
+ * word_b [V]; hsm_loss then the targets (int32, h's leading shape, < 0 is
+ * padding); then the class layout of rw_hsm_classes: class_of [V], words
+ * [V] (grouped by class) and start [C + 1], checked when recorded. */
+#include <stdint.h>
+#include <string.h>
+#include "rewind_internal/alloc.h"
+#include "op_util.h"
+#include "rewind/ops_hsm.h"
+
+enum { IN_H, IN_CW, IN_CB, IN_W, IN_B, IN_TARGETS };
+
+typedef struct layout {
+    const int32_t *class_of, *words, *start;
+    int V, C, H;
+    size_t rows;
+} layout;
+
+/* The layout inputs start at input `first` (5 for hsm_log_probs, 6 for hsm_loss). */
+static layout layout_of(const rw_node *n, int first)
+{
+    layout l = { n->in[first]->value.idata, n->in[first + 1]->value.idata, n->in[first + 2]->value.idata,
+                 n->in[IN_W]->value.shape.dim[0], n->in[IN_CW]->value.shape.dim[0],
+                 rw_shape_last(n->in[IN_H]->value.shape), 0 };
+    l.rows = l.H ? n->in[IN_H]->value.size / (size_t)l.H : 0;
+    return l;
+}
+
+static bool is_shape(const rw_node *n, int i, int ndim, int d0, int d1)
+{
+    rw_shape s = n->in[i]->value.shape;
+    return s.ndim == ndim && s.dim[0] == d0 && (ndim == 1 || s.dim[1] == d1);
+}
+
+/* Dtypes, the parameter shapes against h and the classes, and the layout
+ * itself: starts from 0 to V, no class empty, words a permutation grouped
+ * by class_of. */
+static rw_status check_inputs(const rw_node *n, int first)
+{
+    for (int i = IN_H; i <= IN_B; i++)
+        if (rwi_op_require_real(n, i))
+            return RW_ERR_SHAPE;
+    for (int i = first; i < first + 3; i++)
+        if (rwi_op_require_int(n, i))
+            return RW_ERR_SHAPE;
+    if (n->in[IN_H]->value.shape.ndim < 1 || n->in[IN_CW]->value.shape.ndim != 2 ||
+        n->in[IN_W]->value.shape.ndim != 2)
+        return rwi_op_shape_error(n, "h must be [..., H], the class and word weights [C, H] and [V, H]");
+    layout l = layout_of(n, first);
+    if (!is_shape(n, IN_CW, 2, l.C, l.H) || !is_shape(n, IN_CB, 1, l.C, 0) || !is_shape(n, IN_W, 2, l.V, l.H) ||
+        !is_shape(n, IN_B, 1, l.V, 0) || !is_shape(n, first, 1, l.V, 0) || !is_shape(n, first + 1, 1, l.V, 0) ||
+        !is_shape(n, first + 2, 1, l.C + 1, 0))
+        return rwi_op_shape_error(n, "expected h [..., H], class_w [C, H], class_b [C], word_w [V, H], word_b [V] "
+                                    "and the class layout [V], [V], [C + 1] (H %d, C %d, V %d)", l.H, l.C, l.V);
+    if (l.start[0] != 0 || l.start[l.C] != l.V)
+        return rwi_op_shape_error(n, "the class starts must run from 0 to V = %d", l.V);
+    bool *seen = rwi_calloc((size_t)l.V, sizeof *seen, "hsm layout check");
+    if (!seen)
+        return RW_ERR_NOMEM;
+    rw_status st = RW_OK;
+    for (int c = 0; c < l.C && st == RW_OK; c++) {
+        if (l.start[c + 1] <= l.start[c])
+            st = rwi_op_shape_error(n, "class %d has no words", c);
+        for (int j = l.start[c]; j < l.start[c + 1] && st == RW_OK; j++) {
+            int w = l.words[j];
+            if (w < 0 || w >= l.V || seen[w] || l.class_of[w] != c)
+                st = rwi_op_shape_error(n, "the class layout is inconsistent at word slot %d (word %d, class %d)", j,
+                                        w, c);
+            else
+                seen[w] = true;
+        }
+    }
+    rwi_free(seen);
+    return st;
+}
+
+static rw_real dot(const rw_real *a, const rw_real *b, int n)
+{
+    rw_real acc[8] = { 0 }; /* eight independent sums, so the compiler can vectorize */
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += a[i + k] * b[i + k];
+    rw_real s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static void axpy(rw_real a, const rw_real *x, rw_real *y, int n)
+{
+    for (int i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/* z[j] = bias[row] + weight[row] . h for the rows listed (or 0 .. n-1 when rows is NULL). */
+static void logits(const rw_real *weight, const rw_real *bias, const int32_t *rows, int n, const rw_real *h, int H,
+                   rw_real *z)
+{
+    for (int j = 0; j < n; j++) {
+        int r = rows ? rows[j] : j;
+        z[j] = bias[r] + dot(weight + (size_t)r * (size_t)H, h, H);
+    }
+}
+
+/* log(sum_j e^z_j), with the maximum taken out. */
+static double log_sum_exp(const rw_real *z, int n)
+{
+    rw_real mx = z[0];
+    for (int j = 1; j < n; j++)
+        mx = z[j] > mx ? z[j] : mx;
+    double sum = 0;
+    for (int j = 0; j < n; j++)
+        sum += (double)RW_EXP(z[j] - mx);
+    return (double)mx + log(sum);
+}
+
+/* Softmax of z in place; returns log(sum_j e^z_j) of the input. */
+static double softmax_in_place(rw_real *z, int n)
+{
+    double lse = log_sum_exp(z, n);
+    for (int j = 0; j < n; j++)
+        z[j] = (rw_real)exp((double)z[j] - lse);
+    return lse;
+}
+
+/* Adds the gradient of a softmax layer: for logits z[j] = bias[r_j] + weight[r_j] . h,
+ * d = dz[j]: dh += d weight[r_j], dweight[r_j] += d h, dbias[r_j] += d. */
+static void logits_backward(const rw_node *n, const int32_t *rows, int count, const rw_real *dz, size_t row,
+                            int H)
+{
+    const rw_node *wn = n->in[rows ? IN_W : IN_CW], *bn = n->in[rows ? IN_B : IN_CB], *hn = n->in[IN_H];
+    const rw_real *h = hn->value.data + row * (size_t)H;
+    rw_real *dh = hn->grad ? hn->grad + row * (size_t)H : NULL;
+    for (int j = 0; j < count; j++) {
+        int r = rows ? rows[j] : j;
+        if (dz[j] == 0)
+            continue;
+        if (dh)
+            axpy(dz[j], wn->value.data + (size_t)r * (size_t)H, dh, H);
+        if (wn->grad)
+            axpy(dz[j], h, wn->grad + (size_t)r * (size_t)H, H);
+        if (bn->grad)
+            bn->grad[r] += dz[j];
+    }
+}
+
+/* ---- hsm_loss --------------------------------------------------------------
+ * Scratch: the live rows' weight count, and per row the offset of its saved
+ * probabilities (C class probabilities, then those of its class's words;
+ * SIZE_MAX for padding). */
+typedef struct loss_scratch {
+    double live;
+    size_t *offset;
+    rw_real *probs;
+} loss_scratch;
+
+static rw_status loss_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (rwi_op_require_int(n, IN_TARGETS) || check_inputs(n, IN_TARGETS + 1))
+        return RW_ERR_SHAPE;
+    rw_shape sh = n->in[IN_H]->value.shape, st = n->in[IN_TARGETS]->value.shape;
+    bool leading = st.ndim == sh.ndim - 1;
+    for (int i = 0; leading && i < st.ndim; i++)
+        leading = st.dim[i] == sh.dim[i];
+    layout l = layout_of(n, IN_TARGETS + 1);
+    if (!leading && !(st.ndim == 1 && (size_t)st.dim[0] == l.rows))
+        return rwi_op_shape_error(n, "the targets must have h's leading shape (one target per row, %zu rows)",
+                                 l.rows);
+    const int32_t *t = n->in[IN_TARGETS]->value.idata;
+    for (size_t r = 0; r < l.rows; r++)
+        if (t[r] >= l.V)
+            return rwi_op_shape_error(n, "target %d at row %zu is out of range for %d words (negative targets "
+                                        "mark padding)", (int)t[r], r, l.V);
+    *out = rw_shape_scalar();
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+static size_t loss_probs_count(const rw_node *n, const layout *l)
+{
+    const int32_t *t = n->in[IN_TARGETS]->value.idata;
+    size_t total = 0;
+    for (size_t r = 0; r < l->rows; r++)
+        if (t[r] >= 0) {
+            int c = l->class_of[t[r]];
+            total += (size_t)l->C + (size_t)(l->start[c + 1] - l->start[c]);
+        }
+    return total;
+}
+
+static size_t loss_scratch_bytes(const rw_node *n)
+{
+    layout l = layout_of(n, IN_TARGETS + 1);
+    return sizeof(loss_scratch) + l.rows * sizeof(size_t) + loss_probs_count(n, &l) * sizeof(rw_real);
+}
+
+static void loss_forward(rw_node *n)
+{
+    layout l = layout_of(n, IN_TARGETS + 1);
+    loss_scratch *s = n->scratch;
+    s->offset = (size_t *)(s + 1);
+    s->probs = (rw_real *)(s->offset + l.rows);
+    const int32_t *t = n->in[IN_TARGETS]->value.idata;
+    const rw_real *h = n->in[IN_H]->value.data;
+    double loss = 0;
+    size_t at = 0;
+    s->live = 0;
+    for (size_t r = 0; r < l.rows; r++) {
+        s->offset[r] = SIZE_MAX;
+        if (t[r] < 0)
+            continue;
+        int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
+        const rw_real *hr = h + r * (size_t)l.H;
+        rw_real *pc = s->probs + at, *pw = pc + l.C;
+        s->offset[r] = at;
+        at += (size_t)l.C + (size_t)count;
+        logits(n->in[IN_CW]->value.data, n->in[IN_CB]->value.data, NULL, l.C, hr, l.H, pc);
+        double target_logit = pc[c];
+        loss += softmax_in_place(pc, l.C) - target_logit;
+        logits(n->in[IN_W]->value.data, n->in[IN_B]->value.data, l.words + first, count, hr, l.H, pw);
+        for (int j = 0; j < count; j++)
+            if (l.words[first + j] == t[r])
+                target_logit = pw[j];
+        loss += softmax_in_place(pw, count) - target_logit;
+        s->live++;
+    }
+    n->value.data[0] = s->live > 0 ? (rw_real)(loss / s->live) : 0;
+}
+
+/* d(-log p_y)/dz = softmax - onehot for both softmaxes, times dy / live. */
+static void loss_backward(rw_node *n)
+{
+    layout l = layout_of(n, IN_TARGETS + 1);
+    loss_scratch *s = n->scratch;
+    if (s->live == 0)
+        return;
+    const int32_t *t = n->in[IN_TARGETS]->value.idata;
+    rw_real scale = (rw_real)((double)n->grad[0] / s->live);
+    for (size_t r = 0; r < l.rows; r++) {
+        if (s->offset[r] == SIZE_MAX)
+            continue;
+        int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
+        rw_real *pc = s->probs + s->offset[r], *pw = pc + l.C; /* turned into dz in place: read only here */
+        for (int k = 0; k < l.C; k++)
+            pc[k] = scale * (pc[k] - (k == c));
+        for (int j = 0; j < count; j++)
+            pw[j] = scale * (pw[j] - (l.words[first + j] == t[r]));
+        logits_backward(n, NULL, l.C, pc, r, l.H);
+        logits_backward(n, l.words + first, count, pw, r, l.H);
+    }
+}
+
+static const rw_op_def loss_def = {
+    .fills_output = true,
+    .name = "hsm_loss", .arity = 9, .nondiff = 0x1e0u, .shape = loss_shape,
+    .scratch_bytes = loss_scratch_bytes, .forward = loss_forward, .backward = loss_backward,
+    .doc = "hierarchical softmax: mean -log P(class(y)|h) P(y|class(y),h) over targets y >= 0, "
+           "reading only the class rows and the target class's word rows" };
+
+rw_node *rw_hsm_loss(rw_graph *g, rw_node *h, rw_node *class_w, rw_node *class_b, rw_node *word_w, rw_node *word_b,
+                     rw_node *targets, const rw_hsm_classes *cls)
+{
+    if (!cls || !cls->class_of || !cls->words || !cls->start) {
+        rw_error(RW_ERR_ARG, "rw_hsm_loss: no classes (build them with rw_hsm_classes_from_counts)");
+        return NULL;
+    }
+    rw_node *in[9] = { h, class_w, class_b, word_w, word_b, targets, rw_const(g, cls->class_of),
+                       rw_const(g, cls->words), rw_const(g, cls->start) };
+    return rw_apply(g, &loss_def, in, 9, NULL);
+}
+
+/* ---- hsm_log_probs ---------------------------------------------------------
+ * out[w] = log pc[class(w)] + z[w] - lse over class(w) of z; scratch: log pc
+ * per row, then room for one row's class and word gradients. Backward with G = d out: d s_k = G_k - pc_k sum(G), with G_k the
+ * sum of G over class k, and d z_w = G_w - p(w | class) G_class(w). */
+static rw_status log_probs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
+{
+    if (check_inputs(n, IN_B + 1))
+        return RW_ERR_SHAPE;
+    *out = n->in[IN_H]->value.shape;
+    out->dim[out->ndim - 1] = n->in[IN_W]->value.shape.dim[0];
+    *dt = RW_REAL;
+    return RW_OK;
+}
+
+static size_t log_probs_scratch_bytes(const rw_node *n)
+{
+    layout l = layout_of(n, IN_B + 1);
+    return (l.rows * (size_t)l.C + (size_t)l.C + (size_t)l.V) * sizeof(rw_real); /* log pc, then work room */
+}
+
+static void log_probs_forward(rw_node *n)
+{
+    layout l = layout_of(n, IN_B + 1);
+    rw_real *log_pc = n->scratch;
+    for (size_t r = 0; r < l.rows; r++) {
+        const rw_real *hr = n->in[IN_H]->value.data + r * (size_t)l.H;
+        rw_real *pc = log_pc + r * (size_t)l.C, *out = n->value.data + r * (size_t)l.V;
+        logits(n->in[IN_CW]->value.data, n->in[IN_CB]->value.data, NULL, l.C, hr, l.H, pc);
+        double class_lse = log_sum_exp(pc, l.C);
+        for (int c = 0; c < l.C; c++) {
+            int first = l.start[c], count = l.start[c + 1] - first;
+            rw_real *z = log_pc + l.rows * (size_t)l.C + l.C; /* one class's logits */
+            logits(n->in[IN_W]->value.data, n->in[IN_B]->value.data, l.words + first, count, hr, l.H, z);
+            double lse = log_sum_exp(z, count);
+            pc[c] = (rw_real)((double)pc[c] - class_lse);
+            for (int j = 0; j < count; j++)
+                out[l.words[first + j]] = (rw_real)((double)pc[c] + (double)z[j] - lse);
+        }
+    }
+}
+
+static void log_probs_backward(rw_node *n)
+{
+    layout l = layout_of(n, IN_B + 1);
+    const rw_real *log_pc = n->scratch;
+    rw_real *ds = (rw_real *)n->scratch + l.rows * (size_t)l.C, *dz = ds + l.C;
+    for (size_t r = 0; r < l.rows; r++) {
+        const rw_real *G = n->grad + r * (size_t)l.V, *out = n->value.data + r * (size_t)l.V;
+        const rw_real *pc = log_pc + r * (size_t)l.C;
+        double total = 0;
+        for (int w = 0; w < l.V; w++)
+            total += (double)G[w];
+        for (int c = 0; c < l.C; c++) {
+            double gc = 0;
+            for (int j = l.start[c]; j < l.start[c + 1]; j++)
+                gc += (double)G[l.words[j]];
+            ds[c] = (rw_real)(gc - (double)RW_EXP(pc[c]) * total);
+            for (int j = l.start[c]; j < l.start[c + 1]; j++) {
+                int w = l.words[j];
+                dz[j] = (rw_real)((double)G[w] - (double)RW_EXP(out[w] - pc[c]) * gc);
+            }
+        }
+        logits_backward(n, NULL, l.C, ds, r, l.H);
+        logits_backward(n, l.words, l.V, dz, r, l.H);
+    }
+}
+
+static const rw_op_def log_probs_def = {
+    .fills_output = true,
+    .name = "hsm_log_probs", .arity = 8, .nondiff = 0xe0u, .shape = log_probs_shape,
+    .scratch_bytes = log_probs_scratch_bytes, .forward = log_probs_forward, .backward = log_probs_backward,
+    .doc = "hierarchical softmax: log P(w|h) [..., V] for every word w (class log-probability plus the "
+           "word's log-probability within its class)" };
+
+rw_node *rw_hsm_log_probs(rw_graph *g, rw_node *h, rw_node *class_w, rw_node *class_b, rw_node *word_w,
+                          rw_node *word_b, const rw_hsm_classes *cls)
+{
+    if (!cls || !cls->class_of || !cls->words || !cls->start) {
+        rw_error(RW_ERR_ARG, "rw_hsm_log_probs: no classes (build them with rw_hsm_classes_from_counts)");
+        return NULL;
+    }
+    rw_node *in[8] = { h, class_w, class_b, word_w, word_b, rw_const(g, cls->class_of), rw_const(g, cls->words),
+                       rw_const(g, cls->start) };
+    return rw_apply(g, &log_probs_def, in, 8, NULL);
+}
+
+/* ---- the family, registered by ops/builtin.c ------------------------------ */
+
+static const rw_op_def *const defs[] = { &loss_def, &log_probs_def };
+const rw_op_family rwi_family_hsm = { "hsm", defs, sizeof defs / sizeof defs[0] };
