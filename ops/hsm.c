@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
+#include "gemm.h"
 #include "op_util.h"
 #include "rewind/ops_hsm.h"
 
@@ -151,15 +152,47 @@ static void logits_backward(const rw_node *n, const int32_t *rows, int count, co
     }
 }
 
+/* The class logits of every row at once, S = h Wc^T [rows, C] (one GEMM:
+ * C is about sqrt(V), the larger part of a row's work), and the backward
+ * of it with dS: dh += dS Wc, dWc += dS^T h, dbc += the column sums. */
+static void class_logits(const rw_node *n, const layout *l, rw_real *s)
+{
+    const rw_real *h = n->in[IN_H]->value.data, *cw = n->in[IN_CW]->value.data;
+    dim_t H = l->H, C = l->C;
+    rwi_gemm((dim_t)l->rows, C, H, h, H, 1, cw, 1, H, 0, s, C, 1);
+}
+
+static void class_logits_backward(const rw_node *n, const layout *l, const rw_real *ds)
+{
+    const rw_node *hn = n->in[IN_H], *cwn = n->in[IN_CW], *cbn = n->in[IN_CB];
+    dim_t H = l->H, C = l->C, rows = (dim_t)l->rows;
+    if (hn->grad)
+        rwi_gemm(rows, H, C, ds, C, 1, cwn->value.data, H, 1, 1, hn->grad, H, 1);
+    if (cwn->grad)
+        rwi_gemm(C, H, rows, ds, 1, C, hn->value.data, H, 1, 1, cwn->grad, H, 1);
+    for (size_t r = 0; cbn->grad && r < l->rows; r++)
+        for (int k = 0; k < l->C; k++)
+            cbn->grad[k] += ds[r * (size_t)l->C + (size_t)k];
+}
+
 /* ---- hsm_loss --------------------------------------------------------------
- * Scratch: the live rows' weight count, and per row the offset of its saved
- * probabilities (C class probabilities, then those of its class's words;
- * SIZE_MAX for padding). */
+ * Scratch: the live rows' count, the class probabilities of every row
+ * [rows, C] (zero for padding), per row the offset of its class's word
+ * probabilities (SIZE_MAX for padding), those probabilities, and room for
+ * backward: dS [rows, C] and one row's word gradients (the largest class). */
 typedef struct loss_scratch {
     double live;
     size_t *offset;
-    rw_real *probs;
+    rw_real *class_probs, *probs, *ds, *dz;
 } loss_scratch;
+
+static int largest_class(const layout *l)
+{
+    int most = 0;
+    for (int c = 0; c < l->C; c++)
+        most = l->start[c + 1] - l->start[c] > most ? l->start[c + 1] - l->start[c] : most;
+    return most;
+}
 
 static rw_status loss_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
@@ -186,11 +219,11 @@ static rw_status loss_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 static size_t loss_probs_count(const rw_node *n, const layout *l)
 {
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
-    size_t total = 0;
+    size_t total = l->rows * (size_t)l->C;
     for (size_t r = 0; r < l->rows; r++)
         if (t[r] >= 0) {
             int c = l->class_of[t[r]];
-            total += (size_t)l->C + (size_t)(l->start[c + 1] - l->start[c]);
+            total += (size_t)(l->start[c + 1] - l->start[c]);
         }
     return total;
 }
@@ -198,7 +231,8 @@ static size_t loss_probs_count(const rw_node *n, const layout *l)
 static size_t loss_scratch_bytes(const rw_node *n)
 {
     layout l = layout_of(n, IN_TARGETS + 1);
-    return sizeof(loss_scratch) + l.rows * sizeof(size_t) + loss_probs_count(n, &l) * sizeof(rw_real);
+    size_t reals = loss_probs_count(n, &l) + l.rows * (size_t)l.C + (size_t)largest_class(&l);
+    return sizeof(loss_scratch) + l.rows * sizeof(size_t) + reals * sizeof(rw_real);
 }
 
 static void loss_forward(rw_node *n)
@@ -206,22 +240,28 @@ static void loss_forward(rw_node *n)
     layout l = layout_of(n, IN_TARGETS + 1);
     loss_scratch *s = n->scratch;
     s->offset = (size_t *)(s + 1);
-    s->probs = (rw_real *)(s->offset + l.rows);
+    s->class_probs = (rw_real *)(s->offset + l.rows);
+    s->probs = s->class_probs + l.rows * (size_t)l.C;
+    s->ds = s->probs + loss_probs_count(n, &l) - l.rows * (size_t)l.C;
+    s->dz = s->ds + l.rows * (size_t)l.C;
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
-    const rw_real *h = n->in[IN_H]->value.data;
+    const rw_real *h = n->in[IN_H]->value.data, *cb = n->in[IN_CB]->value.data;
     double loss = 0;
     size_t at = 0;
     s->live = 0;
+    class_logits(n, &l, s->class_probs);
     for (size_t r = 0; r < l.rows; r++) {
         s->offset[r] = SIZE_MAX;
+        rw_real *pc = s->class_probs + r * (size_t)l.C;
         if (t[r] < 0)
             continue;
         int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
         const rw_real *hr = h + r * (size_t)l.H;
-        rw_real *pc = s->probs + at, *pw = pc + l.C;
+        rw_real *pw = s->probs + at;
         s->offset[r] = at;
-        at += (size_t)l.C + (size_t)count;
-        logits(n->in[IN_CW]->value.data, n->in[IN_CB]->value.data, NULL, l.C, hr, l.H, pc);
+        at += (size_t)count;
+        for (int k = 0; k < l.C; k++)
+            pc[k] += cb[k];
         double target_logit = pc[c];
         loss += softmax_in_place(pc, l.C) - target_logit;
         logits(n->in[IN_W]->value.data, n->in[IN_B]->value.data, l.words + first, count, hr, l.H, pw);
@@ -244,17 +284,21 @@ static void loss_backward(rw_node *n)
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
     rw_real scale = (rw_real)((double)n->grad[0] / s->live);
     for (size_t r = 0; r < l.rows; r++) {
-        if (s->offset[r] == SIZE_MAX)
+        const rw_real *pc = s->class_probs + r * (size_t)l.C;
+        rw_real *ds = s->ds + r * (size_t)l.C;
+        if (s->offset[r] == SIZE_MAX) {
+            memset(ds, 0, (size_t)l.C * sizeof *ds);
             continue;
+        }
         int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
-        rw_real *pc = s->probs + s->offset[r], *pw = pc + l.C; /* turned into dz in place: read only here */
+        const rw_real *pw = s->probs + s->offset[r];
         for (int k = 0; k < l.C; k++)
-            pc[k] = scale * (pc[k] - (k == c));
+            ds[k] = scale * (pc[k] - (k == c));
         for (int j = 0; j < count; j++)
-            pw[j] = scale * (pw[j] - (l.words[first + j] == t[r]));
-        logits_backward(n, NULL, l.C, pc, r, l.H);
-        logits_backward(n, l.words + first, count, pw, r, l.H);
+            s->dz[j] = scale * (pw[j] - (l.words[first + j] == t[r]));
+        logits_backward(n, l.words + first, count, s->dz, r, l.H);
     }
+    class_logits_backward(n, &l, s->ds);
 }
 
 static const rw_op_def loss_def = {
