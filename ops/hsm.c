@@ -176,14 +176,19 @@ static void class_logits_backward(const rw_node *n, const layout *l, const rw_re
 }
 
 /* ---- hsm_loss --------------------------------------------------------------
- * Scratch: the live rows' count, the class probabilities of every row
- * [rows, C] (zero for padding), per row the offset of its class's word
- * probabilities (SIZE_MAX for padding), those probabilities, and room for
- * backward: dS [rows, C] and one row's word gradients (the largest class). */
+ * The live rows are grouped by their target's class (a counting sort), so
+ * that the word logits of class c's n_c rows are one GEMM [n_c, H] x [H, |c|]
+ * on gathered copies of those rows of h and W; backward is two GEMMs a class,
+ * scattered back. Scratch: the live rows' count; the reals: class
+ * probabilities [rows, C] (zero for padding), each class's block of word
+ * probabilities [n_c, |c|] (one after the other, in class order), the
+ * backward's dS and dZ of the same shapes, and the gather buffers (h rows
+ * [rows, H], W rows and their gradient [largest class, H]); then the rows
+ * in class order and where each class's rows begin in it. */
 typedef struct loss_scratch {
     double live;
-    size_t *offset;
-    rw_real *class_probs, *probs, *ds, *dz;
+    rw_real *class_probs, *probs, *ds, *dz, *hbuf, *wbuf, *dwbuf;
+    int32_t *order, *first_row;
 } loss_scratch;
 
 static int largest_class(const layout *l)
@@ -216,10 +221,11 @@ static rw_status loss_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     return RW_OK;
 }
 
-static size_t loss_probs_count(const rw_node *n, const layout *l)
+/* The word probabilities of the live rows together: sum of their class sizes. */
+static size_t word_probs_count(const rw_node *n, const layout *l)
 {
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
-    size_t total = l->rows * (size_t)l->C;
+    size_t total = 0;
     for (size_t r = 0; r < l->rows; r++)
         if (t[r] >= 0) {
             int c = l->class_of[t[r]];
@@ -231,45 +237,91 @@ static size_t loss_probs_count(const rw_node *n, const layout *l)
 static size_t loss_scratch_bytes(const rw_node *n)
 {
     layout l = layout_of(n, IN_TARGETS + 1);
-    size_t reals = loss_probs_count(n, &l) + l.rows * (size_t)l.C + (size_t)largest_class(&l);
-    return sizeof(loss_scratch) + l.rows * sizeof(size_t) + reals * sizeof(rw_real);
+    size_t rc = l.rows * (size_t)l.C, big = (size_t)largest_class(&l) * (size_t)l.H;
+    size_t reals = 2 * rc + 2 * word_probs_count(n, &l) + l.rows * (size_t)l.H + 2 * big;
+    return sizeof(loss_scratch) + reals * sizeof(rw_real) + (l.rows + (size_t)l.C + 1) * sizeof(int32_t);
+}
+
+static void carve(const rw_node *n, const layout *l, loss_scratch *s)
+{
+    size_t rc = l->rows * (size_t)l->C, words = word_probs_count(n, l);
+    s->class_probs = (rw_real *)(s + 1);
+    s->probs = s->class_probs + rc;
+    s->ds = s->probs + words;
+    s->dz = s->ds + rc;
+    s->hbuf = s->dz + words;
+    s->wbuf = s->hbuf + l->rows * (size_t)l->H;
+    s->dwbuf = s->wbuf + (size_t)largest_class(l) * (size_t)l->H;
+    s->order = (int32_t *)(s->dwbuf + (size_t)largest_class(l) * (size_t)l->H);
+    s->first_row = s->order + l->rows;
+}
+
+/* Copies rows idx[0 .. n) of a [*, H] matrix into dst [n, H]. */
+static void gather(const rw_real *src, const int32_t *idx, int n, int H, rw_real *dst)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)i * (size_t)H, src + (size_t)idx[i] * (size_t)H, (size_t)H * sizeof *dst);
+}
+
+static void scatter_add(const rw_real *src, const int32_t *idx, int n, int H, rw_real *dst)
+{
+    for (int i = 0; i < n; i++)
+        axpy(1, src + (size_t)i * (size_t)H, dst + (size_t)idx[i] * (size_t)H, H);
 }
 
 static void loss_forward(rw_node *n)
 {
     layout l = layout_of(n, IN_TARGETS + 1);
     loss_scratch *s = n->scratch;
-    s->offset = (size_t *)(s + 1);
-    s->class_probs = (rw_real *)(s->offset + l.rows);
-    s->probs = s->class_probs + l.rows * (size_t)l.C;
-    s->ds = s->probs + loss_probs_count(n, &l) - l.rows * (size_t)l.C;
-    s->dz = s->ds + l.rows * (size_t)l.C;
+    carve(n, &l, s);
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
-    const rw_real *h = n->in[IN_H]->value.data, *cb = n->in[IN_CB]->value.data;
+    const rw_real *cb = n->in[IN_CB]->value.data, *b = n->in[IN_B]->value.data;
     double loss = 0;
-    size_t at = 0;
-    s->live = 0;
+    /* the live rows in class order */
+    memset(s->first_row, 0, ((size_t)l.C + 1) * sizeof *s->first_row);
+    for (size_t r = 0; r < l.rows; r++)
+        if (t[r] >= 0)
+            s->first_row[l.class_of[t[r]] + 1]++;
+    for (int c = 0; c < l.C; c++)
+        s->first_row[c + 1] += s->first_row[c];
+    s->live = s->first_row[l.C];
+    for (size_t r = 0; r < l.rows; r++) /* each class filled from its end: no second array */
+        if (t[r] >= 0)
+            s->order[--s->first_row[l.class_of[t[r]] + 1]] = (int32_t)r;
+    for (int c = 0; c < l.C; c++) /* the decrements left first_row[c + 1] at class c's start: shift back */
+        s->first_row[c] = s->first_row[c + 1];
+    s->first_row[l.C] = (int32_t)s->live;
     class_logits(n, &l, s->class_probs);
     for (size_t r = 0; r < l.rows; r++) {
-        s->offset[r] = SIZE_MAX;
         rw_real *pc = s->class_probs + r * (size_t)l.C;
         if (t[r] < 0)
             continue;
-        int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
-        const rw_real *hr = h + r * (size_t)l.H;
-        rw_real *pw = s->probs + at;
-        s->offset[r] = at;
-        at += (size_t)count;
+        int c = l.class_of[t[r]];
         for (int k = 0; k < l.C; k++)
             pc[k] += cb[k];
         double target_logit = pc[c];
         loss += softmax_in_place(pc, l.C) - target_logit;
-        logits(n->in[IN_W]->value.data, n->in[IN_B]->value.data, l.words + first, count, hr, l.H, pw);
-        for (int j = 0; j < count; j++)
-            if (l.words[first + j] == t[r])
-                target_logit = pw[j];
-        loss += softmax_in_place(pw, count) - target_logit;
-        s->live++;
+    }
+    rw_real *block = s->probs;
+    for (int c = 0; c < l.C; c++) {
+        int rows_c = s->first_row[c + 1] - s->first_row[c], first = l.start[c], count = l.start[c + 1] - first;
+        if (!rows_c)
+            continue;
+        const int32_t *rows = s->order + s->first_row[c];
+        gather(n->in[IN_H]->value.data, rows, rows_c, l.H, s->hbuf);
+        gather(n->in[IN_W]->value.data, l.words + first, count, l.H, s->wbuf);
+        rwi_gemm(rows_c, count, l.H, s->hbuf, l.H, 1, s->wbuf, 1, l.H, 0, block, count, 1);
+        for (int i = 0; i < rows_c; i++) {
+            rw_real *z = block + (size_t)i * (size_t)count;
+            double target_logit = 0;
+            for (int j = 0; j < count; j++) {
+                z[j] += b[l.words[first + j]];
+                if (l.words[first + j] == t[rows[i]])
+                    target_logit = z[j];
+            }
+            loss += softmax_in_place(z, count) - target_logit;
+        }
+        block += (size_t)rows_c * (size_t)count;
     }
     n->value.data[0] = s->live > 0 ? (rw_real)(loss / s->live) : 0;
 }
@@ -282,23 +334,43 @@ static void loss_backward(rw_node *n)
     if (s->live == 0)
         return;
     const int32_t *t = n->in[IN_TARGETS]->value.idata;
+    rw_node *hn = n->in[IN_H], *wn = n->in[IN_W], *bn = n->in[IN_B];
     rw_real scale = (rw_real)((double)n->grad[0] / s->live);
     for (size_t r = 0; r < l.rows; r++) {
         const rw_real *pc = s->class_probs + r * (size_t)l.C;
         rw_real *ds = s->ds + r * (size_t)l.C;
-        if (s->offset[r] == SIZE_MAX) {
-            memset(ds, 0, (size_t)l.C * sizeof *ds);
-            continue;
-        }
-        int c = l.class_of[t[r]], first = l.start[c], count = l.start[c + 1] - first;
-        const rw_real *pw = s->probs + s->offset[r];
+        int c = t[r] >= 0 ? l.class_of[t[r]] : -1;
         for (int k = 0; k < l.C; k++)
-            ds[k] = scale * (pc[k] - (k == c));
-        for (int j = 0; j < count; j++)
-            s->dz[j] = scale * (pw[j] - (l.words[first + j] == t[r]));
-        logits_backward(n, l.words + first, count, s->dz, r, l.H);
+            ds[k] = c < 0 ? 0 : scale * (pc[k] - (k == c));
     }
     class_logits_backward(n, &l, s->ds);
+    const rw_real *block = s->probs;
+    rw_real *dz = s->dz;
+    for (int c = 0; c < l.C; c++) {
+        int rows_c = s->first_row[c + 1] - s->first_row[c], first = l.start[c], count = l.start[c + 1] - first;
+        if (!rows_c)
+            continue;
+        const int32_t *rows = s->order + s->first_row[c], *words = l.words + first;
+        for (int i = 0; i < rows_c; i++)
+            for (int j = 0; j < count; j++) {
+                size_t k = (size_t)i * (size_t)count + (size_t)j;
+                dz[k] = scale * (block[k] - (words[j] == t[rows[i]]));
+                if (bn->grad)
+                    bn->grad[words[j]] += dz[k];
+            }
+        if (wn->grad) { /* dW rows = dZ^T h rows */
+            gather(hn->value.data, rows, rows_c, l.H, s->hbuf);
+            rwi_gemm(count, l.H, rows_c, dz, 1, count, s->hbuf, l.H, 1, 0, s->dwbuf, l.H, 1);
+            scatter_add(s->dwbuf, words, count, l.H, wn->grad);
+        }
+        if (hn->grad) { /* dh rows = dZ W rows */
+            gather(wn->value.data, words, count, l.H, s->wbuf);
+            rwi_gemm(rows_c, l.H, count, dz, count, 1, s->wbuf, l.H, 1, 0, s->hbuf, l.H, 1);
+            scatter_add(s->hbuf, rows, rows_c, l.H, hn->grad);
+        }
+        block += (size_t)rows_c * (size_t)count;
+        dz += (size_t)rows_c * (size_t)count;
+    }
 }
 
 static const rw_op_def loss_def = {
