@@ -114,19 +114,50 @@ rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool with_un
 
 rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count)
 {
-    char **keep = rwi_malloc((size_t)(n ? n : 1) * sizeof *keep, "words");
-    if (!keep)
+    return rw_vocab_from_words_capped(v, words, n, min_count, 0);
+}
+
+typedef struct counted_word {
+    char *word;
+    int count;
+} counted_word;
+
+/* More frequent first; equal counts in string order (the words arrive sorted, and qsort is not stable). */
+static int by_falling_count(const void *a, const void *b)
+{
+    const counted_word *x = a, *y = b;
+    return x->count != y->count ? (x->count > y->count ? -1 : 1) : strcmp(x->word, y->word);
+}
+
+rw_status rw_vocab_from_words_capped(rw_vocab *v, char **words, int n, int min_count, int max_size)
+{
+    if (max_size < 0 || max_size == 1)
+        return rw_error(RW_ERR_ARG, "a word vocabulary of at most %d tokens has no room for a word beside <unk> "
+                        "(the cap is 0 for none, or >= 2)", max_size);
+    counted_word *keep = rwi_malloc((size_t)(n ? n : 1) * sizeof *keep, "words");
+    char **names = rwi_malloc((size_t)(n ? n : 1) * sizeof *names, "words");
+    if (!keep || !names) {
+        rwi_free(keep);
+        rwi_free(names);
         return RW_ERR_NOMEM;
+    }
     qsort(words, (size_t)n, sizeof *words, cmp_str);
     int k = 0;
     for (int i = 0, j; i < n; i = j) {
         for (j = i; j < n && !strcmp(words[j], words[i]); j++)
             ;
         if (j - i >= min_count)
-            keep[k++] = words[i];
+            keep[k++] = (counted_word){ words[i], j - i };
     }
-    rw_status st = rw_vocab_from_strings(v, keep, k, true);
+    if (max_size && k > max_size - 1) { /* the max_size - 1 most frequent, <unk> for the rest */
+        qsort(keep, (size_t)k, sizeof *keep, by_falling_count);
+        k = max_size - 1;
+    }
+    for (int i = 0; i < k; i++)
+        names[i] = keep[i].word;
+    rw_status st = rw_vocab_from_strings(v, names, k, true);
     rwi_free(keep);
+    rwi_free(names);
     return st;
 }
 

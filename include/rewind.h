@@ -34,6 +34,7 @@
 #include "rewind/tasks.h"
 #include "rewind/ops_softmax.h"
 #include "rewind/ops_gather_columns.h"
+#include "rewind/ops_hsm.h"
 #include "rewind/init.h"
 #include "rewind/layers.h"
 #include "rewind/cell.h"

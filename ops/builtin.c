@@ -10,7 +10,7 @@ extern const rw_op_family rwi_family_gather, rwi_family_mask, rwi_family_batched
 extern const rw_op_family rwi_family_norm, rwi_family_regularize;
 extern const rw_op_family rwi_family_gather_columns;
 extern const rw_op_family rwi_family_elementwise_unary, rwi_family_softmax;
-extern const rw_op_family rwi_family_argmax;
+extern const rw_op_family rwi_family_argmax, rwi_family_hsm;
 
 static const rw_op_family *const families[] = {
     &rwi_family_elementwise_arith,
@@ -25,6 +25,7 @@ static const rw_op_family *const families[] = {
     &rwi_family_elementwise_unary,
     &rwi_family_softmax,
     &rwi_family_argmax,
+    &rwi_family_hsm,
 };
 
 void rwi_ops_register_builtins(void)

@@ -46,7 +46,8 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
     char *at = stop ? strstr(text, stop) : NULL;
     if (at) /* generate.stop_at: the text ends with its first occurrence */
         at[strlen(stop)] = '\0';
-    fprintf(out, "%s%s\n", prime ? prime : "", text);
+    bool words = rw_model_data_config_of(m)->tokens == RW_TOKENS_WORDS; /* words are joined by spaces */
+    fprintf(out, "%s%s%s\n", prime ? prime : "", words && prime && *prime && *text ? " " : "", text);
     fflush(out);
     free(text);
     return RW_OK;

@@ -176,6 +176,7 @@ typedef struct rw_model_data_config {
     bool lowercase;          /* false */
     int min_count;           /* words seen fewer times become <unk> (1) */
     int max_length;          /* tsv kinds: longer sequences are cut (0: no limit) */
+    int vocab_size;          /* tokens: words: at most this many ids, <unk> included (0: no cap) */
 } rw_model_data_config;
 
 typedef enum rw_optim_kind {

@@ -66,6 +66,10 @@ RW_API rw_status rw_vocab_from_strings(rw_vocab *v, char **strings, int n, bool 
 /* A word vocabulary: "<unk>" and the words that occur at least min_count
  * times in `words` (sorted in place; copied). */
 RW_API rw_status rw_vocab_from_words(rw_vocab *v, char **words, int n, int min_count);
+/* The same with at most max_size ids, "<unk>" included: the max_size - 1
+ * most frequent words (equal counts in string order) and "<unk>" for the
+ * rest. max_size 0: no cap; 1 is refused (RW_ERR_ARG). */
+RW_API rw_status rw_vocab_from_words_capped(rw_vocab *v, char **words, int n, int min_count, int max_size);
 /* n ids without token strings (a model loaded without its data). */
 RW_API rw_status rw_vocab_opaque(rw_vocab *v, int n);
 RW_API void rw_vocab_free(rw_vocab *v);

@@ -324,7 +324,7 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 rw_status rwi_mparse_data(rw_model *m, const ynode *d)
 {
     static const char *const keys[] = { "kind", "train", "valid", "test", "exclude", "valid_fraction", "tokens",
-                                        "lowercase", "min_count", "max_length", "bos", "eos", NULL };
+                                        "lowercase", "min_count", "max_length", "bos", "eos", "vocab_size", NULL };
     static const char *const kinds[] = { "chars", "tsv_classify", "tsv_seq2seq", "tsv_vectors", "tsv_tagging",
                                          "lines", NULL };
     static const char *const tokens[] = { "chars", "words", NULL };
@@ -354,6 +354,13 @@ rw_status rwi_mparse_data(rw_model *m, const ynode *d)
     if (opt_long(c, d, "max_length", 1, &v))
         return RW_ERR_FORMAT;
     x->max_length = (int)v;
+    v = 0;
+    if (opt_long(c, d, "vocab_size", 2, &v))
+        return RW_ERR_FORMAT;
+    x->vocab_size = (int)v;
+    if (v && x->tokens != RW_TOKENS_WORDS)
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(d, "vocab_size"), "'vocab_size' caps a word vocabulary: it needs "
+                     "'tokens: words'");
     const ynode *ex = rwi_ymap_get(d, "exclude");
     if (rwi_ys_need(d, "train", "data", &tr) != RW_OK)
         return RW_ERR_FORMAT;

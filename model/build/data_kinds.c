@@ -218,6 +218,33 @@ static rw_status cut_classes(const rw_model *m, records *x)
     return RW_OK;
 }
 
+/* A word vocabulary; with data.vocab_size, of the most frequent words, the
+ * markers (bos, eos) always among them. */
+static rw_status words_vocab(rw_model *m, char **words, int n)
+{
+    int cap = m->data.vocab_size, n_markers = (m->bos != NULL) + (m->eos != NULL);
+    if (!cap)
+        return rw_vocab_from_words(&m->vocab, words, n, m->data.min_count);
+    if (cap - n_markers < 2)
+        return rw_error(RW_ERR_FORMAT, "vocab_size %d leaves no room for a word beside <unk> and the %d line "
+                        "marker(s)", cap, n_markers);
+    rw_vocab top = { 0 };
+    rw_status st = rw_vocab_from_words_capped(&top, words, n, m->data.min_count, cap - n_markers);
+    char **names = st == RW_OK ? rwi_malloc((size_t)(top.n + 2) * sizeof *names, "words") : NULL;
+    int k = 0;
+    for (int i = 0; names && i < top.n; i++)
+        if (i != top.unk && (!m->bos || strcmp(top.tok[i], m->bos)) && (!m->eos || strcmp(top.tok[i], m->eos)))
+            names[k++] = top.tok[i];
+    if (names && m->bos)
+        names[k++] = m->bos;
+    if (names && m->eos && (!m->bos || strcmp(m->bos, m->eos)))
+        names[k++] = m->eos;
+    st = names ? rw_vocab_from_strings(&m->vocab, names, k, true) : st == RW_OK ? RW_ERR_NOMEM : st;
+    rwi_free(names);
+    rw_vocab_free(&top);
+    return st;
+}
+
 static rw_status build_vocabs(rw_model *m, records *x)
 {
     rw_status st = RW_OK;
@@ -248,7 +275,7 @@ static rw_status build_vocabs(rw_model *m, records *x)
         }
         if (st == RW_OK)
             st = m->data.tokens == RW_TOKENS_CHARS ? rwi_mvocab_from_bytes(m, present)
-                                                   : rw_vocab_from_words(&m->vocab, words, n_words, m->data.min_count);
+                                                   : words_vocab(m, words, n_words);
         for (int i = 0; i < n_words; i++)
             rwi_free(words[i]);
         rwi_free(words);

@@ -170,7 +170,8 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
         return NULL;
     }
     x = m->real_input ? rwi_mreal_features(g, m, b) : ids;
-    for (int i = 0; i < m->n_layers && x; i++) {
+    /* a hierarchical softmax reads the head's input, never its full logits */
+    for (int i = 0; i < m->n_layers - (m->hsm.on ? 1 : 0) && x; i++) {
         mlayer *l = &m->layers[i];
         switch (l->kind) {
         case ML_EMBEDDING:
@@ -222,8 +223,8 @@ rw_node *rw_model_logits(rw_graph *g, rw_model *m, const rw_model_batch *b)
 {
     if (m && m->s2s)
         return rwi_ms2s_forward(g, m, b, true);
-    rw_node *penalty;
-    return forward(g, m, b, &penalty);
+    rw_node *penalty, *x = forward(g, m, b, &penalty);
+    return m && m->hsm.on ? rwi_mhsm_log_probs(g, m, x) : x;
 }
 
 rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
@@ -238,7 +239,7 @@ rw_node *rw_model_loss(rw_graph *g, rw_model *m, const rw_model_batch *b)
     if (weights)
         penalty = penalty ? rw_add(g, penalty, weights) : weights;
     if (m->loss == MLOSS_CROSS_ENTROPY) { /* what train.metrics score (metrics.c) */
-        m->last_logits = out;
+        m->last_logits = !m->hsm.on ? out : m->train.n_metrics ? rwi_mhsm_log_probs(g, m, out) : NULL;
         m->last_want = m->target == MT_LABEL ? b->labels : b->targets;
     } else if (m->train.n_metrics && !rw_graph_is_training(g)) { /* mse, mae: of the activated outputs */
         if (!(m->last_values = rwi_moutput_activate(g, m, out)))
@@ -346,7 +347,8 @@ rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, con
             x = step_drop(g, d, rw_embedding_apply(g, l->emb, tok), i, MSTEP_EMBEDDING, 0, l->p, false,
                           l->token_unit);
         } else if (l->kind == ML_LINEAR) {
-            x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
+            x = m->hsm.on && i == m->n_layers - 1 ? rwi_mhsm_log_probs(g, m, x)
+                                                  : rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
             x = d ? step_drop(g, d, x, i, MSTEP_DROPOUT, 0, l->p, l->per_sequence, false) : drop(g, m, x, l->p, false);
         } else {

@@ -480,7 +480,7 @@ static rw_status check_chain(rw_model *m)
 static rw_status parse_output(lparse *p, const ynode *outs)
 {
     rw_model *m = p->m;
-    static const char *const keys[] = { "from", "activation", "loss", "target", NULL };
+    static const char *const keys[] = { "from", "activation", "loss", "target", "softmax", NULL };
     if (rwi_ys_expect(outs, Y_MAP, "outputs") != RW_OK)
         return RW_ERR_FORMAT;
     if (outs->n != 1)

@@ -28,7 +28,7 @@ rw_node *rwi_moutput_activate(rw_graph *g, const rw_model *m, rw_node *out)
     if (!out)
         return NULL;
     if (m->loss == MLOSS_CROSS_ENTROPY)
-        return rw_softmax(g, out);
+        return rw_softmax(g, m->hsm.on ? rwi_mhsm_log_probs(g, m, out) : out);
     return rwi_mactivate(g, out, m->loss == MLOSS_BCE ? RW_ACT_SIGMOID : m->out_act);
 }
 
@@ -97,6 +97,8 @@ rw_node *rwi_mloss_apply(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_n
                  want ? rw_shape_str(want->shape, s2, sizeof s2) : "none");
         return NULL;
     }
+    if (m->hsm.on)
+        return rwi_mhsm_loss(g, m, out, rw_const(g, want));
     return rw_cross_entropy(g, out, rw_const(g, want));
 }
 
@@ -122,6 +124,8 @@ void rwi_mprint_output(FILE *f, const rw_model *m)
         bool classes = m->target == MT_LABEL || m->target == MT_TAGS;
         fprintf(f, "output '%s': softmax cross-entropy against %s (%d %s)\n", m->out_name, against[m->target],
                 classes ? m->labels.n : m->vocab.n, classes ? "classes" : "tokens");
+        if (m->hsm.on)
+            fprintf(f, "  hierarchical softmax: %d classes of the vocabulary by frequency\n", m->hsm.cls.n_classes);
     } else if (m->loss == MLOSS_BCE) {
         fprintf(f, "output '%s': binary cross-entropy of %d sigmoids against %s\n", m->out_name, m->value_width,
                 against[m->target]);

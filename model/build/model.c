@@ -278,8 +278,23 @@ static rw_status load_doc(rw_model *m, const ynode *root, const char *dir, int d
     return cells ? add_cells(m, &ctx, cells) : RW_OK;
 }
 
+static rw_status read_vocab(rw_model *m, const rw_model_load_opts *o, const ynode *root);
+
 /* The vocabulary: from the data, or from the options when data is skipped. */
 static rw_status find_vocab(rw_model *m, const rw_model_load_opts *o, const ynode *root)
+{
+    char *vocab_only = NULL; /* a saved vocabulary without the classes of a hierarchical softmax */
+    if (rwi_mhsm_split_saved(m, o->vocab, &vocab_only) != RW_OK)
+        return rw_last_status();
+    rw_model_load_opts split = *o;
+    if (vocab_only)
+        split.vocab = vocab_only;
+    rw_status st = read_vocab(m, &split, root);
+    rwi_free(vocab_only);
+    return st;
+}
+
+static rw_status read_vocab(rw_model *m, const rw_model_load_opts *o, const ynode *root)
 {
     if (!o->skip_data && m->data.kind != RW_DATA_NONE) {
         /* a saved vocabulary beside the data (a checkpoint's): one saved before character vocabularies had
@@ -334,7 +349,7 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
         if (find_vocab(m, o, root) != RW_OK)
             goto fail;
         m->rng = rw_rng_seed(m->train.seed);
-        if (rwi_mbuild(m) != RW_OK)
+        if (rwi_mbuild(m) != RW_OK || rwi_mhsm_build(m) != RW_OK)
             goto fail;
     } else if ((n = rwi_ymap_key(root, "regularize")) != NULL) {
         rwi_ydiag(RW_ERR_FORMAT, n, "'regularize' needs a 'model:' section");
@@ -398,6 +413,7 @@ void rw_model_free(rw_model *m)
     rwi_mdiag_train_free(m);
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);
+    rwi_mhsm_free(m);
     rw_params_free(m->P);
     for (int i = 0; i < m->n_cells; i++)
         rwi_ycell_free(m->cells[i]);

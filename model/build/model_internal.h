@@ -5,6 +5,7 @@
 #include "rewind/cells.h"
 #include "rewind/layers.h"
 #include "rewind/model.h"
+#include "rewind/ops_hsm.h"
 #include "rewind/rnn.h"
 #include "rewind/diagnostics.h"
 #include "rewind/regularize.h"
@@ -79,6 +80,16 @@ typedef struct mlayer {
 } mlayer;
 
 typedef struct mdata mdata;  /* data.c */
+
+/* hsm_output.c: an output's `softmax: {kind: hierarchical, classes}` (F40). */
+typedef struct mhsm {
+    bool on;
+    int classes;                     /* as written; 0: about sqrt(vocabulary) */
+    const ynode *at, *classes_at;
+    char *saved;                     /* the classes saved with a checkpoint's vocabulary, or NULL */
+    rw_hsm_classes cls;
+    rw_param *cw, *cb;               /* <head>.class_W [C, H], <head>.class_b [C] */
+} mhsm;
 typedef struct ms2s ms2s;    /* seq2seq_model.c: a model.graph encoder-decoder */
 
 struct rw_model {
@@ -106,6 +117,7 @@ struct rw_model {
     char *bos, *eos;                 /* data kind lines: tokens put around each line (NULL: none) */
     const ynode *bos_at, *eos_at;
     const ynode *out_at;
+    mhsm hsm;                        /* softmax: hierarchical */
     rw_model_train_config train;
     rw_model_data_config data;
     rw_model_generate_config gen;
@@ -183,6 +195,17 @@ void rwi_mdata_free(mdata *d);
 long rwi_mbatches_per_epoch(rw_model *m);
 /* outputs_parse.c: an output's loss, activation and target (o: its map). */
 rw_status rwi_mparse_output_kind(rw_model *m, const yctx *c, const ynode *o);
+/* hsm_output.c: the output's `softmax:` (after its target and loss); the
+ * class parameters and classes once the layers are built; the ops on the
+ * head's input h; the classes appended to a saved vocabulary (takes and
+ * returns vocab) and split off a saved one (*vocab_only NULL when it has none). */
+rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n);
+rw_status rwi_mhsm_build(rw_model *m);
+void rwi_mhsm_free(rw_model *m);
+rw_node *rwi_mhsm_log_probs(rw_graph *g, const rw_model *m, rw_node *h);
+rw_node *rwi_mhsm_loss(rw_graph *g, rw_model *m, rw_node *h, rw_node *targets);
+char *rwi_mhsm_vocab_string(const rw_model *m, char *vocab);
+rw_status rwi_mhsm_split_saved(rw_model *m, const char *saved, char **vocab_only);
 /* outputs_parse.c: the `inputs:` entry of a layer list. */
 rw_status rwi_mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
 /* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */

@@ -154,5 +154,6 @@ rw_status rwi_mparse_output_kind(rw_model *m, const yctx *c, const ynode *o)
     if (!per_sequence && !last->seq_out)
         return rwi_ydiag(RW_ERR_FORMAT, at, "target '%s' is one per step, but the last layer '%s' gives one output per "
                      "sequence (output: last)", target_names[m->target], last->name);
-    return RW_OK;
+    const ynode *sn = rwi_ymap_get(o, "softmax");
+    return sn ? rwi_mparse_softmax(m, c, sn) : RW_OK;
 }

@@ -83,5 +83,5 @@ char *rw_model_vocab_string(const rw_model *m)
         rw_error(RW_ERR_ARG, "rw_model_vocab_string: the model's vocabulary is opaque (no token strings)");
         return NULL;
     }
-    return rw_vocab_to_text(&m->vocab, &m->labels);
+    return rwi_mhsm_vocab_string(m, rw_vocab_to_text(&m->vocab, &m->labels));
 }

@@ -1,0 +1,182 @@
+/* An output's `softmax: {kind: hierarchical, classes: C}` (F40): the last
+ * layer (linear, size vocab) keeps its W [V, H] and b [V] as the word
+ * weights, the model adds `<head>.class_W` [C, H] and `<head>.class_b` [C],
+ * and the classes are frequency bins of the training targets (or the
+ * assignment saved with the vocabulary in a checkpoint). Training never
+ * computes the full [.., V] logits: the layers stop before the head, and
+ * the loss is hsm_loss on its input. Logits for sampling, prediction and
+ * metrics are hsm_log_probs: exact log-probabilities of every word. */
+#include <math.h>
+#include <string.h>
+#include "rewind_internal/alloc.h"
+#include "data_internal.h"
+#include "model_internal.h"
+#include "rewind/ops_hsm.h"
+#include "yaml/diag.h"
+
+/* How a saved vocabulary carries the classes: appended after it. */
+#define HSM_SAVED_MARK "rewind-hsm "
+
+rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
+{
+    static const char *const keys[] = { "kind", "classes", NULL }, *const kinds[] = { "full", "hierarchical", NULL };
+    const ynode *kn = n, *cn = NULL;
+    int kind;
+    if (n->kind == Y_MAP) {
+        if (rwi_ys_keys(n, "softmax", keys) || rwi_ys_need(n, "kind", "softmax", &kn))
+            return RW_ERR_FORMAT;
+        cn = rwi_ymap_get(n, "classes");
+    }
+    if (rwi_ys_enum(c, kn, "softmax kind", kinds, &kind))
+        return RW_ERR_FORMAT;
+    if (kind == 0) {
+        if (cn)
+            return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(n, "classes"), "'classes' is for kind hierarchical");
+        return RW_OK;
+    }
+    long classes = 0;
+    if (cn && rwi_ys_int(c, cn, "classes", 1, 1 << 24, &classes) != RW_OK)
+        return RW_ERR_FORMAT;
+    if (m->loss != MLOSS_CROSS_ENTROPY || m->target != MT_NEXT)
+        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax is over the vocabulary: it needs token targets "
+                     "(target: next) and loss cross_entropy");
+    const mlayer *last = &m->layers[m->n_layers - 1];
+    if (last->kind != ML_LINEAR || last->size_kind != MS_VOCAB || last->act != RW_ACT_NONE)
+        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax needs the last layer to be 'linear: {size: vocab}' "
+                     "without activation (its W and b are the word weights); '%s' is not", last->name);
+    m->hsm.on = true;
+    m->hsm.classes = (int)classes;
+    m->hsm.at = kn;
+    m->hsm.classes_at = cn;
+    return RW_OK;
+}
+
+/* Counts of each token among the training data's tokens (targets where
+ * the examples have them), for the frequency bins. */
+static rw_status count_tokens(const rw_model *m, double *counts)
+{
+    const mdata *d = m->d;
+    if (!d)
+        return RW_OK;
+    for (size_t i = 0; i < d->n_tok[0]; i++)
+        if (d->tok[0][i] >= 0 && d->tok[0][i] < m->vocab.n)
+            counts[d->tok[0][i]]++;
+    const rw_seqdata *set = d->set[0];
+    for (int e = 0; set && e < rw_seqdata_count(set); e++) {
+        int len;
+        const int32_t *t = rw_seqdata_has_targets(set) ? rw_seqdata_target(set, e, &len)
+                                                       : rw_seqdata_source(set, e, &len);
+        for (int k = 0; t && k < len; k++)
+            if (t[k] >= 0 && t[k] < m->vocab.n)
+                counts[t[k]]++;
+    }
+    return RW_OK;
+}
+
+static rw_status make_classes(rw_model *m)
+{
+    int V = m->vocab.n, C = m->hsm.classes ? m->hsm.classes : rw_hsm_default_classes(V);
+    const ynode *at = m->hsm.classes_at ? m->hsm.classes_at : m->hsm.at;
+    if (m->hsm.saved) {
+        if (rw_hsm_classes_from_text(&m->hsm.cls, m->hsm.saved) != RW_OK)
+            return rwi_ydiag(rw_last_status(), at, "the saved classes of the hierarchical softmax: %s",
+                             rw_last_error());
+        if (m->hsm.cls.n_words != V)
+            return rwi_ydiag(RW_ERR_FORMAT, at, "the saved classes of the hierarchical softmax cover %d words, the "
+                             "vocabulary has %d", m->hsm.cls.n_words, V);
+        return RW_OK;
+    }
+    if (C > V)
+        return rwi_ydiag(RW_ERR_FORMAT, at, "%d classes for a vocabulary of %d words: a hierarchical softmax needs "
+                         "1 <= classes <= the vocabulary size", C, V);
+    double *counts = rwi_calloc((size_t)V, sizeof *counts, "word counts");
+    if (!counts)
+        return RW_ERR_NOMEM;
+    count_tokens(m, counts);
+    rw_status st = rw_hsm_classes_from_counts(&m->hsm.cls, counts, V, C);
+    rwi_free(counts);
+    return st == RW_OK ? RW_OK : rwi_ydiag(st, at, "%s", rw_last_error());
+}
+
+rw_status rwi_mhsm_build(rw_model *m)
+{
+    if (!m->hsm.on)
+        return RW_OK;
+    const mlayer *head = &m->layers[m->n_layers - 1];
+    if (make_classes(m) != RW_OK)
+        return rw_last_status();
+    char name[256];
+    int C = m->hsm.cls.n_classes, H = head->lin->in;
+    snprintf(name, sizeof name, "%s.class_W", head->name);
+    if (!(m->hsm.cw = rw_params_add(m->P, name, rw_shape2(C, H))))
+        return rw_last_status();
+    snprintf(name, sizeof name, "%s.class_b", head->name);
+    if (!(m->hsm.cb = rw_params_add(m->P, name, rw_shape1(C))))
+        return rw_last_status();
+    rw_rng rng = rw_rng_seed(m->train.seed ^ 0x45a5ULL); /* apart from the layers' stream */
+    return rw_param_init(m->P, m->hsm.cw, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), &rng);
+}
+
+void rwi_mhsm_free(rw_model *m)
+{
+    rw_hsm_classes_free(&m->hsm.cls);
+    rwi_free(m->hsm.saved);
+    m->hsm.saved = NULL;
+}
+
+/* The hsm op's parameter nodes: class_W, class_b, W, b. */
+static void param_nodes(rw_graph *g, const rw_model *m, rw_node **p)
+{
+    const rw_linear *head = m->layers[m->n_layers - 1].lin;
+    p[0] = rw_param_node(g, m->hsm.cw);
+    p[1] = rw_param_node(g, m->hsm.cb);
+    p[2] = rw_param_node(g, head->W);
+    p[3] = rw_param_node(g, head->b);
+}
+
+rw_node *rwi_mhsm_log_probs(rw_graph *g, const rw_model *m, rw_node *h)
+{
+    if (!h)
+        return NULL;
+    rw_node *p[4];
+    param_nodes(g, m, p);
+    return rw_hsm_log_probs(g, h, p[0], p[1], p[2], p[3], &m->hsm.cls);
+}
+
+rw_node *rwi_mhsm_loss(rw_graph *g, rw_model *m, rw_node *h, rw_node *targets)
+{
+    rw_node *p[4];
+    param_nodes(g, m, p);
+    return rw_hsm_loss(g, h, p[0], p[1], p[2], p[3], targets, &m->hsm.cls);
+}
+
+char *rwi_mhsm_vocab_string(const rw_model *m, char *vocab)
+{
+    if (!m->hsm.on || !vocab)
+        return vocab;
+    char *classes = rw_hsm_classes_to_text(&m->hsm.cls);
+    size_t a = strlen(vocab), b = classes ? strlen(classes) : 0;
+    char *both = classes ? rwi_malloc(a + b + 1, "a vocabulary with classes") : NULL;
+    if (both) {
+        memcpy(both, vocab, a);
+        memcpy(both + a, classes, b + 1);
+    }
+    rwi_free(vocab);
+    rwi_free(classes);
+    return both;
+}
+
+rw_status rwi_mhsm_split_saved(rw_model *m, const char *saved, char **vocab_only)
+{
+    *vocab_only = NULL;
+    const char *mark = saved ? strstr(saved, "\n" HSM_SAVED_MARK) : NULL;
+    if (!mark)
+        return RW_OK;
+    if (!(*vocab_only = rwi_malloc((size_t)(mark - saved) + 2, "a saved vocabulary")))
+        return RW_ERR_NOMEM;
+    memcpy(*vocab_only, saved, (size_t)(mark - saved) + 1);
+    (*vocab_only)[mark - saved + 1] = '\0';
+    if (m->hsm.on && !(m->hsm.saved = rwi_strdup(mark + 1, "saved classes")))
+        return RW_ERR_NOMEM;
+    return RW_OK;
+}

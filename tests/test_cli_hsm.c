@@ -1,0 +1,83 @@
+/* A word-level language model with a hierarchical softmax through the
+ * `rewind` command: train (data of kind lines, tokens: words, vocab_size),
+ * then eval, sample and predict on the checkpoint alone, from another
+ * directory: the classes come back with the saved vocabulary. */
+#include "cli_harness.h"
+
+static const char word_yaml[] =
+    "format: rewind/1\n"
+    "name: words\n"
+    "data: {kind: lines, tokens: words, train: train.txt, valid: valid.txt, vocab_size: 40}\n"
+    "model:\n"
+    "  layers:\n"
+    "    - embedding: {size: 12}\n"
+    "    - gru: {size: 24}\n"
+    "    - linear: {name: head, size: vocab}\n"
+    "  outputs:\n"
+    "    next_word: {target: next, softmax: {kind: hierarchical, classes: 6}}\n"
+    "train:\n"
+    "  seed: 4\n"
+    "  steps: 150\n"
+    "  batch: {size: 8}\n"
+    "  optimizer: {type: adam, lr: 0.02}\n"
+    "  valid_every: 150 steps\n"
+    "  checkpoint: {path: run/words.rwc}\n"
+    "generate: {max_length: 4}\n";
+
+/* Lines of w0 .. w29, each word followed by w((11 k + 3) mod 30). */
+static void write_chain(const char *name, int lines, int first)
+{
+    char path[128], text[8192];
+    size_t at = 0;
+    for (int i = 0; i < lines; i++) {
+        int k = (first + 7 * i) % 30, len = 6 + i % 4;
+        for (int t = 0; t < len; t++, k = (11 * k + 3) % 30)
+            at += (size_t)snprintf(text + at, sizeof text - at, "%sw%d", t ? " " : "", k);
+        text[at++] = '\n';
+    }
+    text[at] = '\0';
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_file(path, text);
+}
+
+Test(cli, hsm_word_lm)
+{
+    char path[128], ck[128];
+    write_chain("train.txt", 60, 0);
+    write_chain("valid.txt", 12, 5);
+    snprintf(path, sizeof path, "%s/words.yaml", dir);
+    write_file(path, word_yaml);
+    run_result r = RUN(dir, "train", "words.yaml", "--threads", "1", "--quiet");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    snprintf(ck, sizeof ck, "%s/run/words.rwc", dir);
+    rw_checkpoint *c = rw_checkpoint_open(ck);
+    cr_assert(c, "%s", rw_last_error());
+    cr_assert(rw_checkpoint_param_find(c, "head.class_W") >= 0, "the class weights are saved");
+    cr_assert(strstr(rw_checkpoint_meta(c, "rewind.vocab"), "\nrewind-hsm 1 31 6\n"), "and the classes");
+    rw_checkpoint_close(c);
+
+    r = RUN("/", "eval", ck); /* the exact -log P of each target: perplexity far below the uniform 31 */
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double loss = 0;
+    const char *at = strstr(r.out, "valid: loss ");
+    cr_assert(at && sscanf(at, "valid: loss %lf", &loss) == 1, "%s", r.out);
+    cr_expect_lt(exp(loss), 4.0, "perplexity %g:\n%s", exp(loss), r.out);
+    run_free(&r);
+
+    r = RUN("/", "sample", ck, "--prime", "w1", "--length", "3", "--temperature", "0");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "w1 w14 w7 w20") != NULL, "greedy words follow the chain:\n%s", r.out);
+    run_free(&r);
+    r = RUN("/", "sample", ck, "--prime", "w1", "--length", "5", "--seed", "3");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strncmp(r.out, "w1 ", 3) == 0, "sampled words after the prime:\n%s", r.out);
+    run_free(&r);
+
+    char valid[128];
+    snprintf(valid, sizeof valid, "%s/valid.txt", dir);
+    r = RUN("/", "predict", ck, "--data", valid);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strchr(r.out, '\t'), "predictions as TSV:\n%s", r.out);
+    run_free(&r);
+}
