@@ -53,3 +53,37 @@ Test(cli, fast_and_reference_kernels_generate_the_same_text)
         free(reference);
     }
 }
+
+/* The same seed gives the same text as before the generation work: the
+ * files beside tests/data/pre_unk/last.rwc were printed by rewind 3adc6ab
+ * (BLIS packing every product, no small-row kernel, the C library's exp),
+ * from this checkpoint, with these arguments. */
+Test(cli, sampling_prints_the_text_of_the_build_before_the_fast_paths)
+{
+    const char *source = getenv("RW_SOURCE_DIR");
+    cr_assert(source, "RW_SOURCE_DIR is not set");
+    char checkpoint[1024], expected_path[1024];
+    snprintf(checkpoint, sizeof checkpoint, "%s/tests/data/pre_unk/last.rwc", source);
+    const struct {
+        const char *expected;
+        const char *args[10];
+    } runs[] = {
+        { "sample_seed5.txt", { "--seed", "5", "--length", "300", NULL } },
+        { "sample_seed9_t07_k5.txt", { "--seed", "9", "--length", "300", "--temperature", "0.7", "--top-k", "5", NULL } },
+        { "sample_greedy.txt", { "--length", "100", "--temperature", "0", NULL } },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        const char *args[14] = { "sample", checkpoint };
+        for (int a = 0; runs[i].args[a]; a++)
+            args[2 + a] = runs[i].args[a];
+        run_result r = run_in(dir, "sample", args);
+        cr_assert_eq(r.status, 0, "%s: %s", runs[i].expected, r.err);
+        snprintf(expected_path, sizeof expected_path, "%s/tests/data/pre_unk/%s", source, runs[i].expected);
+        char *expected = slurp(expected_path);
+        cr_assert(expected, "cannot read %s", expected_path);
+        cr_assert_gt(strlen(expected), 90, "%s", expected_path);
+        cr_assert_str_eq(r.out, expected, "%s: the text changed", runs[i].expected);
+        free(expected);
+        run_free(&r);
+    }
+}
