@@ -250,13 +250,12 @@ Test(mc_dropout, step_model_applies_the_dropout_between_stacked_layers)
     rw_model_free(one);
 }
 
-/* With per-sequence between-layer dropout as the only dropout, pass k of
- * the step model draws its mask as pass k of rw_model_mc_probs draws it
- * from a generator of the same seed (one [1, W] mask per pass, W draws in
- * order), so the two give the same probabilities at every step. */
-Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
+/* With one per-sequence dropout site as the only dropout, pass k of the
+ * step model draws its mask as pass k of rw_model_mc_probs draws it from a
+ * generator of the same seed (one [1, W] mask per pass, W draws in order),
+ * so the two give the same probabilities at every step. */
+static void expect_step_model_matches_mc_probs(rw_model *m)
 {
-    rw_model *m = load_with("", "lstm: {size: 5, stack: 2, dropout: {between: 0.5, mask: per_sequence}}");
     enum { PASSES = 5, SEED = 17 };
     int32_t start = -1;
     rw_step_model *mc = rw_model_mc_step_model_new(m, "", PASSES, SEED, &start);
@@ -271,7 +270,7 @@ Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
     cr_assert_not_null(probs, "%s", rw_last_error());
     rw_real lp[V];
     double worst = 0;
-    bool not_plain = false;
+    bool differs = false;
     for (int t = 0; t < T; t++) {
         cr_assert_eq(mc->step(mc, &fed[t], 1, lp), RW_OK, "%s", rw_last_error());
         for (int c = 0; c < V; c++)
@@ -284,12 +283,32 @@ Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
     rw_node *other = rw_model_mc_probs(g2, m, &b, PASSES);
     cr_assert_not_null(other, "%s", rw_last_error());
     for (int i = 0; i < T * V; i++)
-        not_plain |= fabs(other->value.data[i] - probs->value.data[i]) > 1e-3;
-    cr_expect(not_plain, "another seed gives other probabilities");
+        differs |= fabs(other->value.data[i] - probs->value.data[i]) > 1e-3;
+    cr_expect(differs, "another seed gives other probabilities");
     rw_graph_free(g2);
     rw_graph_free(g);
     rw_tensor_free(in);
     rw_tensor_free(tgt);
     rw_step_model_free(mc);
+}
+
+Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
+{
+    rw_model *m = load_with("", "lstm: {size: 5, stack: 2, dropout: {between: 0.5, mask: per_sequence}}");
+    expect_step_model_matches_mc_probs(m);
+    rw_model_free(m);
+}
+
+Test(mc_dropout, step_model_keeps_a_yaml_cells_per_sequence_masks_by_pass)
+{
+    rw_model *m = load_with("cells:\n"
+                            "  vcell:\n"
+                            "    dims: [X, H]\n"
+                            "    state: {h: {size: H}}\n"
+                            "    params: {W: {shape: [H, X], init: xavier_uniform}, U: {shape: [H, H], init: xavier_uniform}}\n"
+                            "    equations:\n"
+                            "      h: tanh(W @ x + U @ dropout(h_prev, p=0.5, per_sequence=true))\n",
+                            "vcell: {size: 5}");
+    expect_step_model_matches_mc_probs(m);
     rw_model_free(m);
 }

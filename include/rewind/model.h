@@ -397,8 +397,8 @@ RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, in
  * layer's input, recurrent, between-layer and output dropout, and dropout
  * inside a YAML cell, stacked or not), run as passes rows of one batch.
  * Pass k keeps its per-sequence masks (variational dropout, `mask:
- * per_sequence`) for the whole text, prime included; per-step masks and
- * dropout inside a YAML cell are drawn afresh at each step. Masks come from
+ * per_sequence`, also inside a YAML cell) for the whole text, prime
+ * included; per-step masks are drawn afresh at each step. Masks come from
  * a generator seeded with `seed` (docs/regularization.md). NULL with an
  * error for a model without dropout (its passes would all agree).
  *

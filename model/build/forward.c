@@ -281,11 +281,20 @@ typedef struct step_hooks {
     const rwi_mstep_dropout *d;
     const mlayer *l;
     int i, batch;
+    int k; /* the stacked layer stepping */
 } step_hooks;
+
+/* A per-sequence mask of dropout node `node` of stacked layer h->k's YAML
+ * cell: pass r's row, kept for the whole text. */
+static rw_node *cell_sequence_mask(void *ctx, rw_graph *g, int node, rw_shape shape, double p)
+{
+    const step_hooks *h = ctx;
+    return h->d->mask(h->d->ctx, g, h->i, MSTEP_CELL, node * RW_RNN_MAX_LAYERS + h->k, shape, p, true, false);
+}
 
 static rw_node *before_layer(void *ctx, rw_graph *g, const rw_rnn *r, int k, rw_node *x)
 {
-    const step_hooks *h = ctx;
+    step_hooks *h = ctx;
     if (k > 0 && !(x = step_drop(g, h->d, x, h->i, MSTEP_BETWEEN, k, h->l->ro.dropout, h->l->ro.variational, false)))
         return NULL;
     const rw_cell *cell = rw_rnn_cell(r, k, 0);
@@ -295,6 +304,9 @@ static rw_node *before_layer(void *ctx, rw_graph *g, const rw_rnn *r, int k, rw_
             def->end_run(cell);
         return NULL;
     }
+    h->k = k;
+    if (def->begin_run == rwi_ycell_begin_run)
+        rwi_ycell_set_mask_source(cell, (rwi_ycell_mask_source){ .mask = cell_sequence_mask, .ctx = h });
     return x;
 }
 
