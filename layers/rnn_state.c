@@ -1,6 +1,7 @@
 /* State between windows (truncated BPTT), single steps and generation. */
 #include <string.h>
 #include "rewind_internal/alloc.h"
+#include "rewind_internal/rnn_step_hooks.h"
 #include "gather_rows.h"
 #include "rnn_internal.h"
 #include "rewind/layers.h"
@@ -92,7 +93,8 @@ rw_status rw_rnn_zero_state(rw_graph *g, const rw_rnn *r, int batch, rw_node **s
     return RW_OK;
 }
 
-rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
+rw_node *rwi_rnn_step_hooked(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state,
+                             const rwi_rnn_layer_hooks *h)
 {
     if (!r || !state || r->dirs != 1) {
         rw_error(RW_ERR_ARG, "rw_rnn_step: needs a unidirectional network and its states");
@@ -103,10 +105,19 @@ rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
         rw_node *in = x;
         if (l == 0 && x->value.dtype == RW_INT32 && !(r->def->accepts_ids && r->def->project))
             x = rw_one_hot(g, x, r->input_size);
+        if (x && h && !(x = h->before(h->ctx, g, r, l, x)))
+            return NULL;
         x = x ? rw_cell_step(g, r->cells[l][0], x, state + l * r->def->n_states) : NULL;
+        if (h)
+            h->after(h->ctx, r, l);
         x = x ? outs[l] = rwi_rnn_residual(g, r, l, in, x) : NULL;
     }
     return x && r->o.skip_outputs ? rwi_rnn_skip_concat(g, r, x0, outs, r->layers) : x;
+}
+
+rw_node *rw_rnn_step(rw_graph *g, const rw_rnn *r, rw_node *x, rw_node **state)
+{
+    return rwi_rnn_step_hooked(g, r, x, state, NULL);
 }
 
 rw_status rw_rnn_generate(rw_graph *g, const rw_rnn *r, rw_node *x0, rw_node **state, int steps,

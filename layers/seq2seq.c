@@ -175,26 +175,53 @@ rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st,
     return logits;
 }
 
+/* Draws per row and step of scheduled sampling: the coin, then the sample. */
+enum { FEED_DRAWS_PER_ROW = 2 };
+
+/* The rows of the whole batch that this graph's B rows are: a shard set by
+ * rw_graph_set_batch_shard when it has B columns, else rows 0 ... B - 1. */
+static void batch_rows(const rw_graph *g, int B, int *first, int *total)
+{
+    int count;
+    if (!rw_graph_batch_shard(g, first, &count, total) || count != B) {
+        *first = 0;
+        *total = B;
+    }
+}
+
 /* The tokens fed at step t: <s> first, then per row the true previous token
- * with probability p, else the model's own (a value: argmax or a sample). */
+ * with probability p, else the model's own (a value: argmax or a sample).
+ * Row b of the whole batch decides with draws start + 2b and start + 2b + 1
+ * of the generator, which then moves past the whole batch's draws: a row's
+ * choice depends on its position in the whole batch, not on how the batch
+ * is split over the processes of a data-parallel run. */
 static rw_node *fed_tokens(rw_graph *g, const rw_seq2seq *m, const rw_tensor *tgt, int t, rw_node *prev_logits,
                            double p, const rw_seq2seq_train_opts *o)
 {
-    int B = tgt->shape.dim[1], V = m->o.tgt_vocab;
+    int B = tgt->shape.dim[1], V = m->o.tgt_vocab, first, total;
     rw_node *ids = rw_leaf_new(g, RW_INT32, rw_shape1(B), false);
+    bool coins = t > 0 && p < 1;
+    uint64_t start = coins ? o->rng->counter : 0;
+    batch_rows(g, B, &first, &total);
     for (int b = 0; ids && b < B; b++) {
         int32_t tok = m->o.bos;
         if (t > 0) {
             tok = tgt->idata[(size_t)(t - 1) * B + b];
-            if (p < 1 && rw_rng_uniform(o->rng) >= p) {
-                const rw_real *row = prev_logits->value.data + (size_t)b * V;
-                tok = o->feed->sample ? rwi_pick_sample(row, V, 1.0, 0, o->rng) : rwi_pick_argmax(row, V);
+            if (coins) {
+                rw_rng row = *o->rng;
+                row.counter = start + (uint64_t)(first + b) * FEED_DRAWS_PER_ROW;
+                if (rw_rng_uniform(&row) >= p) {
+                    const rw_real *scores = prev_logits->value.data + (size_t)b * V;
+                    tok = o->feed->sample ? rwi_pick_sample(scores, V, 1.0, 0, &row) : rwi_pick_argmax(scores, V);
+                }
             }
             if (tok < 0) /* past the end of this target: any id will do, its loss is masked */
                 tok = m->o.eos;
         }
         ids->value.idata[b] = tok;
     }
+    if (coins)
+        o->rng->counter = start + (uint64_t)total * FEED_DRAWS_PER_ROW;
     return ids;
 }
 

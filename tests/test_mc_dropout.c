@@ -174,7 +174,7 @@ Test(mc_dropout, step_model_averages_seeded_passes_and_keeps_per_sequence_masks_
 }
 
 /* A YAML cell whose dropout is inside the cell: its masks are drawn at each
- * step of Monte-Carlo sampling; stacked, it is refused with the reason. */
+ * step of Monte-Carlo sampling, for each stacked layer of the cell. */
 static rw_model *load_cell_dropout(int stack)
 {
     char rnn[64];
@@ -189,31 +189,126 @@ static rw_model *load_cell_dropout(int stack)
                      rnn);
 }
 
-Test(mc_dropout, step_model_draws_the_dropout_inside_a_yaml_cell)
+/* How many of `steps` steps' log-probabilities differ between a and b (fed 0, 1, 2, ...). */
+static int steps_that_differ(rw_step_model *a, rw_step_model *b, int steps)
 {
-    rw_model *m = load_cell_dropout(1);
-    int32_t start = -1;
-    rw_step_model *plain = rw_model_step_model_new(m, "", &start);
-    rw_step_model *mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
-    cr_assert(plain && mc, "%s", rw_last_error());
     rw_real lp[2][V];
     int differ = 0;
-    for (int t = 0; t < 3; t++) { /* from the second step on, h_prev is dropped */
-        step_all(plain, (int32_t)t, lp[0]);
-        step_all(mc, (int32_t)t, lp[1]);
+    for (int t = 0; t < steps; t++) {
+        step_all(a, (int32_t)t, lp[0]);
+        step_all(b, (int32_t)t, lp[1]);
+        int n = 0;
         for (int c = 0; c < V; c++)
-            differ += fabs(lp[0][c] - lp[1][c]) > 1e-5;
+            n += fabs(lp[0][c] - lp[1][c]) > 1e-5;
+        differ += n > 0;
     }
-    cr_expect_gt(differ, 0, "the cell's dropout is on in the passes");
-    rw_step_model_free(plain);
-    rw_step_model_free(mc);
-    rw_model_free(m);
+    return differ;
+}
 
-    m = load_cell_dropout(2);
-    mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
-    if (mc) /* priming with the empty prime steps nothing: the first step refuses */
-        cr_expect_neq(mc->step(mc, &start, 1, lp[0]), RW_OK);
-    cr_expect(strstr(rw_last_error(), "in a stack of 2 layers"), "%s", rw_last_error());
+Test(mc_dropout, step_model_draws_the_dropout_inside_a_yaml_cell_also_stacked)
+{
+    for (int stack = 1; stack <= 2; stack++) {
+        rw_model *m = load_cell_dropout(stack);
+        int32_t start = -1;
+        rw_step_model *plain = rw_model_step_model_new(m, "", &start);
+        rw_step_model *mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+        cr_assert(plain && mc, "stack %d: %s", stack, rw_last_error());
+        /* from the second step on, h_prev is dropped */
+        cr_expect_geq(steps_that_differ(plain, mc, 4), 3, "stack %d: the cell's dropout is on in the passes", stack);
+        rw_step_model_free(plain);
+        rw_step_model_free(mc);
+        rw_model_free(m);
+    }
+}
+
+/* Dropout only between stacked layers: applied in the passes (per step and
+ * per sequence), refused as no dropout when there is no second layer. */
+Test(mc_dropout, step_model_applies_the_dropout_between_stacked_layers)
+{
+    int32_t start = -1;
+    for (int variational = 0; variational < 2; variational++) {
+        char rnn[128];
+        snprintf(rnn, sizeof rnn, "lstm: {size: 5, stack: 3, dropout: {between: 0.5, mask: %s}}",
+                 variational ? "per_sequence" : "per_step");
+        rw_model *m = load_with("", rnn);
+        rw_step_model *plain = rw_model_step_model_new(m, "", &start);
+        rw_step_model *mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+        rw_step_model *same = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+        cr_assert(plain && mc && same, "%s: %s", rnn, rw_last_error());
+        cr_expect_eq(steps_that_differ(plain, mc, 4), 4, "%s: every step's passes are thinned", rnn);
+        rw_step_model_free(mc);
+        mc = rw_model_mc_step_model_new(m, "", 4, 2, &start);
+        cr_expect_eq(steps_that_differ(mc, same, 4), 0, "%s: the same seed, the same passes", rnn);
+        rw_step_model_free(plain);
+        rw_step_model_free(mc);
+        rw_step_model_free(same);
+        rw_model_free(m);
+    }
+    rw_model *one = load_with("", "lstm: {size: 5, dropout: {between: 0.5}}");
+    cr_expect_null(rw_model_mc_step_model_new(one, "", 4, 2, &start), "one layer: nothing between layers to drop");
+    cr_expect(strstr(rw_last_error(), "has no dropout"), "%s", rw_last_error());
+    rw_model_free(one);
+}
+
+/* With one per-sequence dropout site as the only dropout, pass k of the
+ * step model draws its mask as pass k of rw_model_mc_probs draws it from a
+ * generator of the same seed (one [1, W] mask per pass, W draws in order),
+ * so the two give the same probabilities at every step. */
+static void expect_step_model_matches_mc_probs(rw_model *m)
+{
+    enum { PASSES = 5, SEED = 17 };
+    int32_t start = -1;
+    rw_step_model *mc = rw_model_mc_step_model_new(m, "", PASSES, SEED, &start);
+    cr_assert_not_null(mc, "%s", rw_last_error());
+    cr_assert(start >= 0 && start < V, "start %d", (int)start);
+    int32_t fed[T] = { start, 3, 1, 4, 1 };
+    rw_tensor *in = rw_tensor_from_ints(rw_shape2(T, 1), fed), *tgt = rw_tensor_from_ints(rw_shape2(T, 1), fed);
+    rw_model_batch b = { .inputs = in, .targets = tgt };
+    *rw_model_rng(m) = rw_rng_seed(SEED);
+    rw_graph *g = rw_graph_new();
+    rw_node *probs = rw_model_mc_probs(g, m, &b, PASSES); /* [T, V] */
+    cr_assert_not_null(probs, "%s", rw_last_error());
+    rw_real lp[V];
+    double worst = 0;
+    bool differs = false;
+    for (int t = 0; t < T; t++) {
+        cr_assert_eq(mc->step(mc, &fed[t], 1, lp), RW_OK, "%s", rw_last_error());
+        for (int c = 0; c < V; c++)
+            worst = fmax(worst, fabs(exp(lp[c]) - probs->value.data[t * V + c]));
+    }
+    cr_expect_leq(worst, 2e-5, "the step model's passes are rw_model_mc_probs's: largest difference %g", worst);
+    /* and the comparison can fail: another seed draws other masks */
+    *rw_model_rng(m) = rw_rng_seed(SEED + 1);
+    rw_graph *g2 = rw_graph_new();
+    rw_node *other = rw_model_mc_probs(g2, m, &b, PASSES);
+    cr_assert_not_null(other, "%s", rw_last_error());
+    for (int i = 0; i < T * V; i++)
+        differs |= fabs(other->value.data[i] - probs->value.data[i]) > 1e-3;
+    cr_expect(differs, "another seed gives other probabilities");
+    rw_graph_free(g2);
+    rw_graph_free(g);
+    rw_tensor_free(in);
+    rw_tensor_free(tgt);
     rw_step_model_free(mc);
+}
+
+Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
+{
+    rw_model *m = load_with("", "lstm: {size: 5, stack: 2, dropout: {between: 0.5, mask: per_sequence}}");
+    expect_step_model_matches_mc_probs(m);
+    rw_model_free(m);
+}
+
+Test(mc_dropout, step_model_keeps_a_yaml_cells_per_sequence_masks_by_pass)
+{
+    rw_model *m = load_with("cells:\n"
+                            "  vcell:\n"
+                            "    dims: [X, H]\n"
+                            "    state: {h: {size: H}}\n"
+                            "    params: {W: {shape: [H, X], init: xavier_uniform}, U: {shape: [H, H], init: xavier_uniform}}\n"
+                            "    equations:\n"
+                            "      h: tanh(W @ x + U @ dropout(h_prev, p=0.5, per_sequence=true))\n",
+                            "vcell: {size: 5}");
+    expect_step_model_matches_mc_probs(m);
     rw_model_free(m);
 }

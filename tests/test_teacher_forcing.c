@@ -87,3 +87,74 @@ Test(teacher_forcing, feed_probability_1_is_bit_identical_to_teacher_forcing)
     rw_seq2seq_free(m);
     rw_params_free(P);
 }
+
+/* Scheduled sampling by shards: the decoder's logits over columns
+ * [first, first + n) of a batch of SB, fed with coins from `seed`. */
+enum { SS = 4, ST = 6, SB = 4 };
+
+static void shard_logits(rw_seq2seq *m, const rw_teacher_forcing *tf, int first, int n, bool mark_shard,
+                         rw_real *out, uint64_t *counter_after)
+{
+    static const int32_t src[SS * SB] = { 3, 4, 5, 6, 7, 3, 4, 5, 5, 6, 7, 3, 4, 4, 6, 7 };
+    static const int32_t tgt[ST * SB] = { 4, 5, 6, 7, 3, 3, 4, 4, 5, 7, 6, 3, 6, 4, 3, 5,
+                                          7, 6, 5, 4, 3, 7, 7, 6 };
+    int32_t s[SS * SB], t[ST * SB];
+    for (int r = 0; r < SS; r++)
+        memcpy(s + r * n, src + r * SB + first, (size_t)n * sizeof *s);
+    for (int r = 0; r < ST; r++)
+        memcpy(t + r * n, tgt + r * SB + first, (size_t)n * sizeof *t);
+    rw_tensor *st = rw_tensor_from_ints(rw_shape2(SS, n), s), *tt = rw_tensor_from_ints(rw_shape2(ST, n), t);
+    rw_graph *g = rw_graph_new();
+    if (mark_shard)
+        cr_assert_eq(rw_graph_set_batch_shard(g, first, n, SB), RW_OK, "%s", rw_last_error());
+    rw_rng rng = rw_rng_seed(5);
+    rw_seq2seq_out o = rw_seq2seq_forward(g, m, rw_const(g, st), NULL, rw_const(g, tt),
+                                          &(rw_seq2seq_train_opts){ .feed = tf, .rng = &rng });
+    cr_assert_not_null(o.loss, "%s", rw_last_error());
+    const rw_real *l = o.logits->value.data; /* [ST, n, VOC] */
+    for (int r = 0; r < ST; r++)
+        memcpy(out + ((size_t)r * SB + first) * VOC, l + (size_t)r * n * VOC, (size_t)n * VOC * sizeof *out);
+    *counter_after = rng.counter;
+    rw_graph_free(g);
+    rw_tensor_free(st);
+    rw_tensor_free(tt);
+}
+
+/* The largest difference between the whole batch's logits and the shards'. */
+static double split_difference(rw_seq2seq *m, const rw_teacher_forcing *tf, int split, bool mark_shard)
+{
+    rw_real whole[ST * SB * VOC], parts[ST * SB * VOC];
+    uint64_t c_whole, c_left, c_right;
+    shard_logits(m, tf, 0, SB, false, whole, &c_whole);
+    shard_logits(m, tf, 0, split, mark_shard, parts, &c_left);
+    shard_logits(m, tf, split, SB - split, mark_shard, parts, &c_right);
+    if (mark_shard)
+        cr_expect(c_left == c_whole && c_right == c_whole, "the generator moves past the whole batch's draws: "
+                  "%llu and %llu, not %llu", (unsigned long long)c_left, (unsigned long long)c_right,
+                  (unsigned long long)c_whole);
+    double worst = 0;
+    for (size_t i = 0; i < ST * SB * VOC; i++)
+        worst = fmax(worst, fabs((double)whole[i] - (double)parts[i]));
+    return worst;
+}
+
+Test(teacher_forcing, scheduled_sampling_does_not_depend_on_the_batch_shard)
+{
+    rw_rng rng = rw_rng_seed(9);
+    rw_params *P = rw_params_new();
+    rw_seq2seq *m = rw_seq2seq_new(P, "s2s", &(rw_seq2seq_opts){ .src_vocab = VOC, .tgt_vocab = VOC, .hidden = 6,
+                                                                 .attention = true, .input_feeding = true,
+                                                                 .bos = 1, .eos = 2 }, &rng);
+    cr_assert_not_null(m, "%s", rw_last_error());
+    for (int sample = 0; sample < 2; sample++) {
+        rw_teacher_forcing half = { .schedule = RW_FEED_LINEAR, .k = 0.5, .sample = sample };
+        for (int split = 1; split < SB; split++)
+            cr_expect_leq(split_difference(m, &half, split, true), 1e-5, "%s, columns 0-%d and %d-%d",
+                          sample ? "samples" : "argmax", split - 1, split, SB - 1);
+        /* the test can tell: shards that draw as if they were whole batches feed other tokens */
+        cr_expect_gt(split_difference(m, &half, SB / 2, false), 1e-3, "%s: unmarked shards fed the same tokens",
+                     sample ? "samples" : "argmax");
+    }
+    rw_seq2seq_free(m);
+    rw_params_free(P);
+}

@@ -392,14 +392,15 @@ RW_API char *rw_model_generate(rw_model *m, const char *prime, int length, doubl
 RW_API rw_step_model *rw_model_step_model_new(rw_model *m, const char *prime, int32_t *start);
 /* Like rw_model_step_model_new, with Monte-Carlo dropout (F65): each
  * step's log-probabilities are the log of the mean probabilities of
- * `passes` (2 .. RW_MODEL_MC_MAX_PASSES) passes with the model's dropout on,
- * run as passes rows of one batch. Pass k keeps its per-sequence masks
- * (variational dropout, `mask: per_sequence`) for the whole text, prime
- * included; per-step masks and dropout inside a YAML cell are drawn afresh
- * at each step (refused for a stacked layer of such a cell); a stacked
- * layer's `between` dropout is not applied. Masks
- * come from a generator seeded with `seed`. NULL with an error for a model
- * without dropout (its passes would all agree).
+ * `passes` (2 .. RW_MODEL_MC_MAX_PASSES) passes with every dropout the
+ * model trains with on (token, embedding and `dropout` layers, a recurrent
+ * layer's input, recurrent, between-layer and output dropout, and dropout
+ * inside a YAML cell, stacked or not), run as passes rows of one batch.
+ * Pass k keeps its per-sequence masks (variational dropout, `mask:
+ * per_sequence`, also inside a YAML cell) for the whole text, prime
+ * included; per-step masks are drawn afresh at each step. Masks come from
+ * a generator seeded with `seed` (docs/regularization.md). NULL with an
+ * error for a model without dropout (its passes would all agree).
  *
  *     rw_step_model *dm = rw_model_mc_step_model_new(m, "Q: ", 8, 42, &start);
  *     rw_rng rng = rw_rng_seed(7);

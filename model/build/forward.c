@@ -5,6 +5,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "model_internal.h"
+#include "rewind_internal/rnn_step_hooks.h"
 #include "rewind/ops_dropout.h"
 #include "rewind/ops_elementwise.h"
 #include "rewind/ops_loss.h"
@@ -272,32 +273,69 @@ static rw_node *step_drop(rw_graph *g, const rwi_mstep_dropout *d, rw_node *x, i
     return mask ? rw_mul(g, x, mask) : NULL;
 }
 
+/* Monte-Carlo stepping, around each stacked layer of layer i: the dropout
+ * between stacked layers (as the runner draws it on layer k > 0's input),
+ * and the run of a cell that draws its own dropout, begun and ended per
+ * layer (the runner also runs one layer at a time). */
+typedef struct step_hooks {
+    const rwi_mstep_dropout *d;
+    const mlayer *l;
+    int i, batch;
+    int k; /* the stacked layer stepping */
+} step_hooks;
+
+/* A per-sequence mask of dropout node `node` of stacked layer h->k's YAML
+ * cell: pass r's row, kept for the whole text. */
+static rw_node *cell_sequence_mask(void *ctx, rw_graph *g, int node, rw_shape shape, double p)
+{
+    const step_hooks *h = ctx;
+    return h->d->mask(h->d->ctx, g, h->i, MSTEP_CELL, node * RW_RNN_MAX_LAYERS + h->k, shape, p, true, false);
+}
+
+static rw_node *before_layer(void *ctx, rw_graph *g, const rw_rnn *r, int k, rw_node *x)
+{
+    step_hooks *h = ctx;
+    if (k > 0 && !(x = step_drop(g, h->d, x, h->i, MSTEP_BETWEEN, k, h->l->ro.dropout, h->l->ro.variational, false)))
+        return NULL;
+    const rw_cell *cell = rw_rnn_cell(r, k, 0);
+    const rw_cell_def *def = rw_cell_definition(cell);
+    if (def->begin_run && def->begin_run(g, cell, h->batch, h->d->rng) != RW_OK) {
+        if (def->end_run)
+            def->end_run(cell);
+        return NULL;
+    }
+    h->k = k;
+    if (def->begin_run == rwi_ycell_begin_run)
+        rwi_ycell_set_mask_source(cell, (rwi_ycell_mask_source){ .mask = cell_sequence_mask, .ctx = h });
+    return x;
+}
+
+static void after_layer(void *ctx, const rw_rnn *r, int k)
+{
+    (void)ctx;
+    const rw_cell *cell = rw_rnn_cell(r, k, 0);
+    const rw_cell_def *def = rw_cell_definition(cell);
+    if (def->end_run)
+        def->end_run(cell);
+}
+
 /* One step of a recurrent layer from its stepping state; with d, its
  * recurrent dropout on each stacked layer's h_{t-1} (as the runner drops it:
- * the cell reads the masked h) and the generator for cells that draw. */
+ * the cell reads the masked h), the dropout between stacked layers and the
+ * generator for cells that draw. */
 static rw_node *step_rnn(rw_graph *g, mlayer *l, int i, rw_node *x, rw_node **state, int n_state, int batch,
                          const rwi_mstep_dropout *d)
 {
+    if (!d)
+        return rw_rnn_step(g, l->rnn, x, state);
     int layers = rw_rnn_layers(l->rnn), per = n_state / layers;
-    const rw_cell_def *def = rw_cell_definition(rw_rnn_cell(l->rnn, 0, 0));
-    if (d && def->begin_run && layers > 1) { /* one run at a time per cell definition: not all stacked layers at once */
-        rw_error(RW_ERR_ARG, "layer '%s': stepping with dropout on (Monte-Carlo sampling) cannot draw the dropout "
-                 "inside cell '%s' in a stack of %d layers; use one layer per entry of the layer list", l->name,
-                 def->name, layers);
-        return NULL;
-    }
-    for (int k = 0; d && k < layers; k++) {
-        state[k * per] = step_drop(g, d, state[k * per], i, MSTEP_RECURRENT, k, l->ro.recurrent_dropout,
-                                   l->ro.variational, false);
-        if (!state[k * per])
+    for (int k = 0; k < layers; k++)
+        if (!(state[k * per] = step_drop(g, d, state[k * per], i, MSTEP_RECURRENT, k, l->ro.recurrent_dropout,
+                                         l->ro.variational, false)))
             return NULL;
-        if (def->begin_run && def->begin_run(g, rw_rnn_cell(l->rnn, k, 0), batch, d->rng) != RW_OK)
-            return NULL;
-    }
-    rw_node *out = rw_rnn_step(g, l->rnn, x, state);
-    for (int k = 0; d && def->end_run && k < layers; k++)
-        def->end_run(rw_rnn_cell(l->rnn, k, 0));
-    return out;
+    step_hooks h = { .d = d, .l = l, .i = i, .batch = batch };
+    return rwi_rnn_step_hooked(g, l->rnn, x, state,
+                               &(rwi_rnn_layer_hooks){ .before = before_layer, .after = after_layer, .ctx = &h });
 }
 
 bool rwi_model_step_has_dropout(const rw_model *m)
@@ -307,6 +345,7 @@ bool rwi_model_step_has_dropout(const rw_model *m)
         if ((l->kind == ML_EMBEDDING || l->kind == ML_DROPOUT) && l->p > 0)
             return true;
         if (l->kind == ML_RNN && (l->in_dropout > 0 || l->out_dropout > 0 || l->ro.recurrent_dropout > 0 ||
+                                  (l->ro.dropout > 0 && rw_rnn_layers(l->rnn) > 1) ||
                                   rw_cell_definition(rw_rnn_cell(l->rnn, 0, 0))->begin_run))
             return true;
     }

@@ -10,7 +10,9 @@
  * mask k: all are fed the same token, and the row's log-probabilities are
  * the log of their mean probabilities. Per-sequence masks (variational
  * dropout) belong to k and are kept for the whole text, as in training;
- * per-step masks are drawn afresh at every step. */
+ * per-step masks are drawn afresh at every step. forward.c's step applies
+ * every dropout site of the model through mc_mask, the dropout between
+ * stacked layers included. */
 #include <math.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
@@ -37,13 +39,13 @@ typedef struct lm_step_model {
 } lm_step_model;
 
 /* One row of inverted-dropout mask: 0 with probability p, else 1 / (1 - p);
- * whole: one draw for all of the row. */
+ * whole: one draw for all of the row, else one per element in order (as
+ * rw_dropout_mask draws a row). */
 static void draw_row(rw_real *v, int width, double p, bool whole, rw_rng *rng)
 {
-    double keep = 1 / (1 - p);
-    rw_real all = (rw_real)(rw_rng_uniform(rng) < p ? 0 : keep);
+    rw_real keep = (rw_real)(1 / (1 - p)), all = whole && rw_rng_uniform(rng) < p ? 0 : keep;
     for (int j = 0; j < width; j++)
-        v[j] = whole ? all : (rw_real)(rw_rng_uniform(rng) < p ? 0 : keep);
+        v[j] = whole ? all : rw_rng_uniform(rng) < p ? 0 : keep;
 }
 
 static const seq_mask *sequence_mask(lm_step_model *x, int layer, mstep_site site, int sub, int width, double p)

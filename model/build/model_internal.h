@@ -268,8 +268,12 @@ int rwi_mprime_ids(const rw_model *m, const char *prime, int32_t *ids, int n);
  * that shape. `sub` is the stacked layer of a recurrent site; per_sequence
  * asks for one mask per row for the whole text, whole_rows for rows that
  * are all 0 or all 1/(1-p) (token dropout). Cells that draw inside
- * (dropout in a YAML cell) get `rng` for each step. */
-typedef enum mstep_site { MSTEP_EMBEDDING, MSTEP_DROPOUT, MSTEP_INPUT, MSTEP_RECURRENT, MSTEP_OUTPUT } mstep_site;
+ * (dropout in a YAML cell) get `rng` for each step, and their per-sequence
+ * masks from mask (site MSTEP_CELL). */
+typedef enum mstep_site {
+    MSTEP_EMBEDDING, MSTEP_DROPOUT, MSTEP_INPUT, MSTEP_RECURRENT, MSTEP_BETWEEN, MSTEP_OUTPUT,
+    MSTEP_CELL /* a per-sequence mask inside a YAML cell: sub = node * RW_RNN_MAX_LAYERS + stacked layer */
+} mstep_site;
 typedef struct rwi_mstep_dropout {
     rw_node *(*mask)(void *ctx, rw_graph *g, int layer, mstep_site site, int sub, rw_shape shape, double p,
                      bool per_sequence, bool whole_rows);

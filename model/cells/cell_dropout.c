@@ -37,6 +37,8 @@ rw_status rwi_ycell_begin_run(rw_graph *g, const rw_cell *c, int batch, rw_rng *
 
 void rwi_ycell_end_run(const rw_cell *c) { of(c)->run = (struct ydrop_run){ 0 }; }
 
+void rwi_ycell_set_mask_source(const rw_cell *c, rwi_ycell_mask_source src) { of(c)->run.source = src; }
+
 rw_node *rwi_ycell_dropout(rw_graph *g, const rw_cell *c, const ycell *yc, int i, rw_node *x, const rwi_ydrop_attrs *a)
 {
     if (!x || a->p <= 0 || !rw_graph_is_training(g))
@@ -60,7 +62,8 @@ rw_node *rwi_ycell_dropout(rw_graph *g, const rw_cell *c, const ycell *yc, int i
     }
     rw_shape ms = rw_shape2(s.dim[s.ndim - 2], s.dim[s.ndim - 1]);
     rw_node **mask = &run->masks[i];
-    if (!*mask && !(*mask = rw_dropout_mask(g, ms, a->p, run->rng)))
+    if (!*mask && !(*mask = run->source.mask ? run->source.mask(run->source.ctx, g, i, ms, a->p)
+                                             : rw_dropout_mask(g, ms, a->p, run->rng)))
         return NULL;
     return rw_mul(g, x, *mask);
 }

@@ -50,6 +50,13 @@ typedef struct yinst {
     struct yinst *next;
 } yinst;
 
+/* A supplier of per-sequence masks for a cell's dropout node `node`: a
+ * constant mask of `shape` ([B, W]) with drop probability p, NULL with an error. */
+typedef struct rwi_ycell_mask_source {
+    rw_node *(*mask)(void *ctx, rw_graph *g, int node, rw_shape shape, double p);
+    void *ctx;
+} rwi_ycell_mask_source;
+
 typedef struct ycell {
     rw_cell_def def;     /* must stay first */
     char *name;
@@ -89,6 +96,7 @@ typedef struct ycell {
         rw_graph *g;
         rw_rng *rng;
         rw_node **masks;     /* per node: its per-sequence mask, drawn at first use */
+        rwi_ycell_mask_source source; /* when set: where per-sequence masks come from */
     } run;
     /* Set when a callback fails inside rw_cell_new, whose own prefix would
      * hide the position: the builder reports this text instead. */
@@ -122,6 +130,11 @@ rw_node *rwi_ycell_dropout(rw_graph *g, const rw_cell *c, const ycell *yc, int i
 /* The runner's begin_run / end_run for cells with dropout nodes. */
 rw_status rwi_ycell_begin_run(rw_graph *g, const rw_cell *c, int batch, rw_rng *rng);
 void rwi_ycell_end_run(const rw_cell *c);
+/* For the run begun on c (a cell whose begin_run is rwi_ycell_begin_run):
+ * its per-sequence masks come from src instead of the run's generator.
+ * Monte-Carlo stepping (model/build/forward.c) begins a run per step and
+ * keeps each pass's mask over the whole text this way. */
+void rwi_ycell_set_mask_source(const rw_cell *c, rwi_ycell_mask_source src);
 
 /* Index of dim `name` in c->dims, or -1. */
 int rwi_ycell_dim_index(const ycell *c, const char *name);
