@@ -2,10 +2,12 @@
  * softmax in O(H (C + |class|)) by drawing its two factors in turn,
  *   c ~ softmax(Wc h + bc),  w ~ softmax over the words of c of (W[w] h + b[w]),
  * which is P(w | h) = P(c | h) P(w | c, h) exactly. Excluding a word e
- * (<unk>) renormalizes P without it: class(e)'s weight becomes
- * P(class(e)) (1 - P(e | class(e))), and e's own weight within its class is
- * 0; so the logits of class(e) are computed too, once (they are reused
- * when class(e) is drawn). */
+ * (<unk>) renormalizes P without it, by rejection: a draw of e is thrown
+ * away and the draw made afresh. Any exact sampler may make the fresh
+ * one, so it uses e's class's logits, which the rejected draw computed:
+ * class(e)'s weight becomes P(class(e)) (1 - P(e | class(e))) and e's own
+ * weight 0. So excluding costs nothing unless e is drawn, and then one
+ * more draw (however likely e is), not the logits of class(e) every time. */
 #include <math.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/ops_hsm.h"
@@ -25,29 +27,19 @@ static double row_dot(const rw_real *a, const rw_real *b, int n)
 }
 
 /* weight[j] := exp(z_j - max z) of z_j = bias[r] + weight_rows[r] . h for
- * the n rows r = rows[j] (rows NULL: r = j); the word `skip` (a row id)
- * gets weight 0. Returns the sum of the weights and, in *all, the sum
- * including skip. */
+ * the n rows r = rows[j] (rows NULL: r = j); returns the sum of the weights. */
 static double row_weights(const rw_tensor *w, const rw_tensor *b, const int32_t *rows, int n, const rw_real *h,
-                          int skip, double *weight, double *all)
+                          double *weight)
 {
     int H = rw_shape_last(w->shape);
-    double top = -INFINITY, sum = 0, sum_all = 0;
+    double top = -INFINITY, sum = 0;
     for (int j = 0; j < n; j++) {
         int r = rows ? rows[j] : j;
         weight[j] = (double)b->data[r] + row_dot(w->data + (size_t)r * (size_t)H, h, H);
         top = weight[j] > top ? weight[j] : top;
     }
-    for (int j = 0; j < n; j++) {
-        int r = rows ? rows[j] : j;
-        weight[j] = exp(weight[j] - top);
-        sum_all += weight[j];
-        if (r == skip)
-            weight[j] = 0;
-        sum += weight[j];
-    }
-    if (all)
-        *all = sum_all;
+    for (int j = 0; j < n; j++)
+        sum += weight[j] = exp(weight[j] - top);
     return sum;
 }
 
@@ -96,21 +88,24 @@ int rw_hsm_sample(const rw_real *h, const rw_tensor *class_w, const rw_tensor *c
     if (!pc)
         return -1;
     double *pw = pc + C;
-    double total = row_weights(class_w, class_b, NULL, C, h, -1, pc, NULL);
-    int ce = exclude >= 0 ? cls->class_of->idata[exclude] : -1;
-    double kept = 0, within = 0;
-    if (ce >= 0) { /* class(e) keeps the share of its words other than e */
-        kept = row_weights(word_w, word_b, words + start[ce], start[ce + 1] - start[ce], h, exclude, pw, &within);
+    double total = row_weights(class_w, class_b, NULL, C, h, pc);
+    int c = draw(pc, C, total, rw_rng_uniform(rng)), n = c >= 0 ? start[c + 1] - start[c] : 0;
+    double sum = c >= 0 ? row_weights(word_w, word_b, words + start[c], n, h, pw) : 0;
+    int j = c >= 0 ? draw(pw, n, sum, rw_rng_uniform(rng)) : -1, word = j >= 0 ? words[start[c] + j] : -1;
+    if (word >= 0 && word == exclude) { /* rejected: the exact draw without it, from its class's weights here */
+        int ce = c;
+        double within = sum;
+        sum -= pw[j];
+        pw[j] = 0;
         total -= pc[ce];
-        pc[ce] *= kept / within;
+        pc[ce] *= sum / within;
         total += pc[ce];
-    }
-    int c = total > 0 ? draw(pc, C, total, rw_rng_uniform(rng)) : -1;
-    int word = -1;
-    if (c >= 0) {
-        int n = start[c + 1] - start[c];
-        double sum = c == ce ? kept : row_weights(word_w, word_b, words + start[c], n, h, exclude, pw, NULL);
-        int j = draw(pw, n, sum, rw_rng_uniform(rng));
+        c = total > 0 ? draw(pc, C, total, rw_rng_uniform(rng)) : -1;
+        if (c >= 0 && c != ce) {
+            n = start[c + 1] - start[c];
+            sum = row_weights(word_w, word_b, words + start[c], n, h, pw);
+        }
+        j = c >= 0 ? draw(pw, n, sum, rw_rng_uniform(rng)) : -1;
         word = j >= 0 ? words[start[c] + j] : -1;
     }
     rwi_free(pc);

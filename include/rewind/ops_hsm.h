@@ -82,11 +82,11 @@ RW_API rw_node *rw_hsm_log_probs(rw_graph *g, rw_node *h, rw_node *class_w, rw_n
  * factor into a tempered class draw and a tempered word draw (each class's
  * normalizer changes with T), so sample such (or among the top k) from
  * rw_hsm_log_probs. `exclude` (a word id, e.g. <unk>; -1: none) is never
- * drawn: the other words keep their relative probabilities, which costs
- * the logits of its class too. h: H reals (one row); the parameters as for
- * rw_hsm_loss; two uniforms are drawn from rng. Returns the word, or -1
- * (rw_last_error) on shapes that do not fit cls or when no word can be
- * drawn.
+ * drawn: the other words keep their relative probabilities (a draw of it
+ * is rejected and made again, at most once more). h: H reals (one row); the
+ * parameters as for rw_hsm_loss; two uniforms are drawn from rng (four
+ * after a rejection). Returns the word, or -1 (rw_last_error) on shapes
+ * that do not fit cls or when no word can be drawn.
  *
  *   rw_rng rng = rw_rng_seed(1);
  *   int word = rw_hsm_sample(h_row, cw, cb, w, b, &cls, -1, &rng);  // cw .. b: the rw_tensor values
