@@ -36,5 +36,6 @@ fi
 exact="$(median hierarchical_exact)"
 fast="$(median hierarchical_fast)"
 if [ -n "$full" ] && [ -n "$exact" ] && [ -n "$fast" ]; then
-    awk -v f="$full" -v e="$exact" -v h="$fast" 'BEGIN { printf "median generated tokens/s: full %.0f, hierarchical exact %.0f, fast %.0f (%.1fx exact)\n", f, e, h, h / e }'
+    awk -v f="$full" -v e="$exact" -v h="$fast" 'BEGIN { printf "median generated tokens/s: full %.0f, " \
+        "hierarchical exact %.0f, fast %.0f (%.1fx exact)\n", f, e, h, h / e }'
 fi

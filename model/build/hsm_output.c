@@ -22,7 +22,8 @@
 rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
 {
     static const char *const keys[] = { "kind", "classes", "sampling", NULL },
-                             *const kinds[] = { "full", "hierarchical", NULL }, *const samplings[] = { "fast", "exact", NULL };
+                             *const kinds[] = { "full", "hierarchical", NULL },
+                             *const samplings[] = { "fast", "exact", NULL };
     const ynode *kn = n, *cn = NULL, *sn = NULL;
     int kind, sampling = 0;
     if (n->kind == Y_MAP) {
@@ -31,8 +32,8 @@ rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
         cn = rwi_ymap_get(n, "classes");
         sn = rwi_ymap_get(n, "sampling");
     }
-    if (rwi_ys_enum(c, kn, "softmax kind", kinds, &kind) || (sn && rwi_ys_enum(c, sn, "softmax sampling", samplings,
-                                                                                 &sampling)))
+    if (rwi_ys_enum(c, kn, "softmax kind", kinds, &kind) ||
+        (sn && rwi_ys_enum(c, sn, "softmax sampling", samplings, &sampling)))
         return RW_ERR_FORMAT;
     if (kind == 0) {
         if (cn || sn)
