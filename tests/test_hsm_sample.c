@@ -2,7 +2,9 @@
  * (rw_hsm_sample; a model's `rewind sample` at temperature 1): the
  * frequencies of many draws match exp(rw_hsm_log_probs) by a chi-square
  * test with a fixed seed (the threshold is the 1 - 1e-6 quantile, while
- * drawing the class or the word wrongly gives values in the thousands), with and without an excluded word (<unk>);
+ * drawing the class or the word wrongly gives values in the thousands),
+ * with and without an excluded word (<unk>), for the op and for a model's
+ * step model (and rw_model_generate, by total variation over fewer words);
  * the model's step model offers the draw to rw_decode_sample, which uses
  * it only at temperature 1 over all words, and `sampling: exact` turns it
  * off; bad arguments are errors. */
@@ -169,8 +171,9 @@ static void teardown(void)
     cr_expect_eq(system(cmd), 0);
 }
 
-/* An untrained word model over w0 .. w19 (and <unk>) with 4 classes, its
- * head and class weights spread so that the words differ a lot. */
+/* An untrained word model over w0 .. w19 (and <unk>) with 4 classes and
+ * no recurrent layer, so each step's distribution depends only on the
+ * token fed; all its weights spread so that the words differ a lot. */
 static rw_model *word_model(const char *sampling)
 {
     char path[160], yaml[1024];
@@ -186,7 +189,6 @@ static rw_model *word_model(const char *sampling)
              "model:\n"
              "  layers:\n"
              "    - embedding: {size: 8}\n"
-             "    - gru: {size: 8}\n"
              "    - linear: {name: head, size: vocab}\n"
              "  outputs:\n"
              "    next_word: {target: next, softmax: {kind: hierarchical, classes: 4%s}}\n"
@@ -195,62 +197,72 @@ static rw_model *word_model(const char *sampling)
     rw_model *m = rw_model_load_string(yaml, "words.yaml", &(rw_model_load_opts){ .base_dir = tmpdir });
     cr_assert_not_null(m, "%s", rw_last_error());
     rw_rng r = rw_rng_seed(5);
-    const char *names[] = { "head.W", "head.b", "head.class_W", "head.class_b" };
-    for (int i = 0; i < 4; i++) {
-        rw_param *p = rw_params_get(rw_model_params(m), names[i]);
-        cr_assert_not_null(p, "%s", names[i]);
+    cr_assert_eq(rw_params_count(rw_model_params(m)), 5, "embedding, head W and b, class W and b");
+    for (int i = 0; i < 5; i++) {
+        rw_param *p = rw_params_at(rw_model_params(m), i);
         for (size_t j = 0; j < p->value->size; j++)
-            p->value->data[j] = (rw_real)(1.5 * (2 * rw_rng_uniform(&r) - 1));
+            p->value->data[j] = (rw_real)(2 * rw_rng_uniform(&r) - 1);
     }
     return m;
 }
 
-Test(hsm_sample, generated_words_follow_the_models_exact_distribution, .init = setup, .fini = teardown)
+/* The id of word `text` in the model's vocabulary (asserted). */
+static int word_id(rw_model *m, const char *text)
+{
+    for (int w = 0; w < rw_model_vocab_size(m); w++)
+        if (!strcmp(rw_model_token(m, w), text))
+            return w;
+    cr_assert_fail("'%s' is no word of the vocabulary", text);
+    return -1;
+}
+
+Test(hsm_sample, the_step_models_draws_follow_its_exact_distribution, .init = setup, .fini = teardown)
 {
     rw_model *m = word_model("");
-    int Vm = rw_model_vocab_size(m), unk = -1;
-    /* the exact distribution after "w3": hsm_log_probs without <unk> */
-    rw_graph *g = rw_graph_new();
-    rw_graph_set_training(g, false);
-    rw_model_state *s = rw_model_state_new(m, 1);
-    int32_t id = -1;
-    for (int w = 0; w < Vm; w++) {
-        id = strcmp(rw_model_token(m, w), "w3") ? id : w;
-        unk = strcmp(rw_model_token(m, w), "<unk>") ? unk : w;
-    }
-    cr_assert(id >= 0 && unk >= 0, "w3 and <unk> in the vocabulary");
-    rw_node *lp = rw_model_step(g, m, s, &id);
-    cr_assert_not_null(lp, "%s", rw_last_error());
-    double *p = calloc((size_t)Vm, sizeof *p);
+    int Vm = rw_model_vocab_size(m), unk = word_id(m, "<unk>");
+    int32_t start = 0, w3 = word_id(m, "w3"), next = -1;
+    rw_step_model *dm = rw_model_step_model_new(m, "w3", &start);
+    cr_assert_not_null(dm, "%s", rw_last_error());
+    cr_assert_not_null(dm->step_sample, "a hierarchical softmax draws its class, then its word");
+    /* the exact distribution after w3: step's log-probabilities (<unk> masked) */
+    rw_real *lp = calloc((size_t)Vm, sizeof *lp);
+    double *p = calloc((size_t)Vm, sizeof *p), lo = 1, hi = 0;
     long *counts = calloc((size_t)Vm, sizeof *counts);
-    for (int w = 0; w < Vm; w++)
-        p[w] = w == unk ? 0 : exp((double)lp->value.data[w]) / (1 - exp((double)lp->value.data[unk]));
-    rw_model_state_free(s);
-    rw_graph_free(g);
-    double lo = 1, hi = 0;
-    for (int w = 0; w < Vm; w++)
-        if (w != unk) {
-            lo = fmin(lo, p[w]);
-            hi = fmax(hi, p[w]);
-        }
+    cr_assert_eq(dm->step(dm, &w3, 1, lp), RW_OK, "%s", rw_last_error());
+    for (int w = 0; w < Vm; w++) {
+        p[w] = w == unk ? 0 : exp((double)lp[w]);
+        lo = w == unk ? lo : fmin(lo, p[w]);
+        hi = fmax(hi, p[w]);
+    }
     cr_assert_gt(hi / lo, 10, "a distribution far from uniform (%g .. %g)", lo, hi);
-
-    enum { N = 20000 };
+    enum { N = 40000 };
     rw_rng rng = rw_rng_seed(11);
-    for (int i = 0; i < N; i++) {
-        char *text = rw_model_generate(m, "w3", 1, 1.0, 0, &rng);
-        cr_assert_not_null(text, "%s", rw_last_error());
-        int w = 0;
-        while (w < Vm && strcmp(rw_model_token(m, w), text))
-            w++;
-        cr_assert_lt(w, Vm, "'%s' is no word of the vocabulary", text);
-        counts[w]++;
-        free(text);
+    for (int i = 0; i < N; i++) { /* always fed w3: the model has no state, so every draw is from p */
+        cr_assert_eq(dm->step_sample(dm, &w3, 1, &rng, &next), RW_OK, "%s", rw_last_error());
+        cr_assert(next >= 0 && next < Vm, "draw %d: %d", i, (int)next);
+        counts[next]++;
     }
     double chi = chi_square(counts, p, Vm, N);
     cr_expect_lt(chi, chi_limit(Vm - 2), "chi-square %g with %d degrees of freedom", chi, Vm - 2);
+
+    /* rw_model_generate (rewind sample) at temperature 1 draws the same way: a few hundred words */
+    long gen[64] = { 0 };
+    cr_assert_leq(Vm, 64);
+    rng = rw_rng_seed(12);
+    for (int i = 0; i < 400; i++) {
+        char *text = rw_model_generate(m, "w3", 1, 1.0, 0, &rng);
+        cr_assert_not_null(text, "%s", rw_last_error());
+        gen[word_id(m, text)]++;
+        free(text);
+    }
+    double tv = 0;
+    for (int w = 0; w < Vm; w++)
+        tv += fabs((double)gen[w] / 400 - p[w]) / 2;
+    cr_expect_lt(tv, 0.15, "total variation %g of 400 generated words from the exact distribution", tv);
+    free(lp);
     free(p);
     free(counts);
+    rw_step_model_free(dm);
     rw_model_free(m);
 }
 
