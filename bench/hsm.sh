@@ -8,7 +8,9 @@
 #
 # Defaults: build, 3 repetitions, a 10,000-word vocabulary, H=256, batch 32,
 # 32 steps of BPTT, 100 classes, 20 timed steps. `bench/hsm.sh build 1
-# --steps 2` checks that it works. Run it on a quiet machine.
+# --steps 2` checks that it works. `bench/hsm.sh build 3 --generate 2000`
+# times batch-1 sampling instead (full, hierarchical exact and fast). Run
+# it on a quiet machine.
 set -eu
 build="${1:-build}"
 reps="${2:-3}"
@@ -30,4 +32,10 @@ full="$(median full)"
 hier="$(median hierarchical)"
 if [ -n "$full" ] && [ -n "$hier" ]; then
     awk -v f="$full" -v h="$hier" 'BEGIN { printf "median tokens/s: full %.0f, hierarchical %.0f, speed-up %.2fx\n", f, h, h / f }'
+fi
+exact="$(median hierarchical_exact)"
+fast="$(median hierarchical_fast)"
+if [ -n "$full" ] && [ -n "$exact" ] && [ -n "$fast" ]; then
+    awk -v f="$full" -v e="$exact" -v h="$fast" 'BEGIN { printf "median generated tokens/s: full %.0f, " \
+        "hierarchical exact %.0f, fast %.0f (%.1fx exact)\n", f, e, h, h / e }'
 fi

@@ -11,9 +11,14 @@
  * steps. Each prints one JSON line: training tokens/s (wall and this
  * process's CPU time) over the timed steps, and their first and last loss.
  *
+ * With --generate N it times batch-1 generation of N words at temperature
+ * 1 instead (rw_model_generate, as `rewind sample`): the full softmax, and
+ * the hierarchical one sampled exactly (all V log-probabilities a step) and
+ * fast (the class, then a word of it).
+ *
  *     hsm_bench [--vocab V] [--hidden H] [--batch B] [--steps T] [--bptt N]
- *               [--classes C] [--softmax full|hierarchical|both] [--threads N]
- *     defaults: 10000 256 32 20 32 100 both 1
+ *               [--classes C] [--softmax full|hierarchical|both] [--threads N] [--generate N]
+ *     defaults: 10000 256 32 20 32 100 both 1 0
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 
 typedef struct config {
     int vocab, hidden, batch, steps, T, classes, threads;
+    int generate; /* > 0: time generating this many words instead of training */
     const char *softmax;
 } config;
 
@@ -92,13 +98,10 @@ static void progress(const rw_train_progress *p, void *ctx)
     t->steps = p->step - 1;
 }
 
-static int run(const config *c, const char *dir, bool hierarchical)
+/* The model over the corpus with this softmax (the YAML value). */
+static rw_model *load_model(const config *c, const char *dir, const char *softmax)
 {
-    char yaml[2048], softmax[96];
-    if (hierarchical)
-        snprintf(softmax, sizeof softmax, "{kind: hierarchical, classes: %d}", c->classes);
-    else
-        snprintf(softmax, sizeof softmax, "full");
+    char yaml[2048];
     /* max_length: a line's T + 1 words give T steps; the long line of every word is cut to them */
     snprintf(yaml, sizeof yaml,
              "format: rewind/1\n"
@@ -113,6 +116,19 @@ static int run(const config *c, const char *dir, bool hierarchical)
              "train: {seed: 1, batch: {size: %d}, optimizer: {type: adam, lr: 1.0e-3}}\n",
              c->vocab, c->T + 1, c->hidden, c->hidden, softmax, c->batch);
     rw_model *m = rw_model_load_string(yaml, "hsm_bench.yaml", &(rw_model_load_opts){ .base_dir = dir });
+    if (!m)
+        fprintf(stderr, "hsm_bench: %s\n", rw_last_error());
+    return m;
+}
+
+static int run(const config *c, const char *dir, bool hierarchical)
+{
+    char softmax[96];
+    if (hierarchical)
+        snprintf(softmax, sizeof softmax, "{kind: hierarchical, classes: %d}", c->classes);
+    else
+        snprintf(softmax, sizeof softmax, "full");
+    rw_model *m = load_model(c, dir, softmax);
     rw_optim *opt = m ? rw_model_optim_new(m) : NULL;
     rw_train_opts o;
     if (!opt || rw_model_train_opts(m, &o) != RW_OK) {
@@ -146,15 +162,56 @@ static int run(const config *c, const char *dir, bool hierarchical)
     return 0;
 }
 
+/* Batch-1 generation of c->generate words at temperature 1 (rw_model_generate,
+ * what `rewind sample` runs) with the full softmax, and the hierarchical
+ * one with `sampling: exact` (hsm_log_probs of every word, then a draw)
+ * and `sampling: fast` (the class, then a word of it). The weights are
+ * the untrained ones: the cost of a step does not depend on them. */
+static int run_generate(const config *c, const char *dir)
+{
+    static const char *const names[] = { "full", "hierarchical_exact", "hierarchical_fast" };
+    for (int k = 0; k < 3; k++) {
+        char softmax[128];
+        if (k == 0)
+            snprintf(softmax, sizeof softmax, "full");
+        else
+            snprintf(softmax, sizeof softmax, "{kind: hierarchical, classes: %d, sampling: %s}", c->classes,
+                     k == 1 ? "exact" : "fast");
+        rw_model *m = load_model(c, dir, softmax);
+        if (!m)
+            return 1;
+        rw_rng rng = rw_rng_seed(3);
+        free(rw_model_generate(m, "w1", 8, 1.0, 0, &rng)); /* warm-up */
+        double wall = now(CLOCK_MONOTONIC), cpu = now(CLOCK_PROCESS_CPUTIME_ID);
+        char *text = rw_model_generate(m, "w1", c->generate, 1.0, 0, &rng);
+        wall = now(CLOCK_MONOTONIC) - wall;
+        cpu = now(CLOCK_PROCESS_CPUTIME_ID) - cpu;
+        if (!text) {
+            fprintf(stderr, "hsm_bench: %s\n", rw_last_error());
+            rw_model_free(m);
+            return 1;
+        }
+        printf("{\"bench\": \"hsm_generate\", \"softmax\": \"%s\", \"vocab\": %d, \"classes\": %d, "
+               "\"hidden\": %d, \"tokens\": %d, \"threads\": %d, \"tokens_per_s\": %.0f, "
+               "\"tokens_per_cpu_s\": %.0f}\n",
+               names[k], rw_model_vocab_size(m), k ? c->classes : 1, c->hidden, c->generate, c->threads,
+               c->generate / wall, c->generate / cpu);
+        fflush(stdout);
+        free(text);
+        rw_model_free(m);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    config c = { 10000, 256, 32, 20, 32, 100, 1, "both" };
+    config c = { 10000, 256, 32, 20, 32, 100, 1, 0, "both" };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         int *slot = !strcmp(k, "--vocab") ? &c.vocab : !strcmp(k, "--hidden") ? &c.hidden
                   : !strcmp(k, "--batch") ? &c.batch : !strcmp(k, "--steps") ? &c.steps
                   : !strcmp(k, "--bptt") ? &c.T : !strcmp(k, "--classes") ? &c.classes
-                  : !strcmp(k, "--threads") ? &c.threads : NULL;
+                  : !strcmp(k, "--threads") ? &c.threads : !strcmp(k, "--generate") ? &c.generate : NULL;
         if (slot)
             *slot = atoi(v);
         else if (!strcmp(k, "--softmax"))
@@ -174,9 +231,11 @@ int main(int argc, char **argv)
         return 1;
     snprintf(path, sizeof path, "%s/corpus.txt", dir);
     int rc = write_corpus(&c, path) == 0 ? 0 : 1;
-    if (!rc && strcmp(c.softmax, "hierarchical"))
+    if (!rc && c.generate > 0)
+        rc = run_generate(&c, dir);
+    else if (!rc && strcmp(c.softmax, "hierarchical"))
         rc = run(&c, dir, false);
-    if (!rc && strcmp(c.softmax, "full"))
+    if (!rc && c.generate <= 0 && strcmp(c.softmax, "full"))
         rc = run(&c, dir, true);
     unlink(path);
     rmdir(dir);

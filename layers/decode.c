@@ -41,17 +41,29 @@ static rw_status one_row(rw_step_model *m, const rw_decode_opts *o, bool sample,
         return rw_last_status();
     if (!out || !length || (sample && !o->rng))
         return rw_error(RW_ERR_ARG, "%s: needs an output buffer, a length%s", who, sample ? " and a generator" : "");
-    rw_real *lp = rwi_malloc((size_t)m->vocab * sizeof *lp, "log-probabilities");
-    if (!lp)
+    /* temperature 1 over all tokens: the model's own draw, when it has one */
+    bool fast = sample && m->step_sample && (o->temperature == 0 || o->temperature == 1) && o->top_k == 0;
+    rw_real *lp = fast ? NULL : rwi_malloc((size_t)m->vocab * sizeof *lp, "log-probabilities");
+    if (!fast && !lp)
         return RW_ERR_NOMEM;
     int32_t tok = o->start;
     rw_status st = RW_OK;
     *length = 0;
     for (int t = 0; t < o->max_length; t++) {
-        if ((st = m->step(m, &tok, 1, lp)) != RW_OK)
+        int32_t fed = tok;
+        if (fast) {
+            if ((st = m->step_sample(m, &fed, 1, o->rng, &tok)) != RW_OK)
+                break;
+        } else {
+            if ((st = m->step(m, &fed, 1, lp)) != RW_OK)
+                break;
+            tok = sample ? rwi_pick_sample(lp, m->vocab, o->temperature > 0 ? o->temperature : 1, o->top_k, o->rng)
+                         : rwi_pick_argmax(lp, m->vocab);
+        }
+        if (tok < 0 || tok >= m->vocab) {
+            st = rw_error(RW_ERR_STATE, "%s: the model drew token %d of %d", who, (int)tok, m->vocab);
             break;
-        tok = sample ? rwi_pick_sample(lp, m->vocab, o->temperature > 0 ? o->temperature : 1, o->top_k, o->rng)
-                     : rwi_pick_argmax(lp, m->vocab);
+        }
         if (tok == o->end)
             break;
         out[(*length)++] = tok;

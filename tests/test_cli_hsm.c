@@ -40,6 +40,19 @@ static void write_chain(const char *name, int lines, int first)
     write_file(path, text);
 }
 
+/* How many of the words after the first follow the chain (w(11 k + 3 mod 30) after wk); every
+ * word must be one of w0 .. w29. */
+static int chain_steps(const char *text)
+{
+    int follows = 0, prev = -1, k, used;
+    for (const char *at = text; sscanf(at, " w%d%n", &k, &used) == 1; at += used) {
+        cr_assert(k >= 0 && k < 30, "word w%d in:\n%s", k, text);
+        follows += prev >= 0 && k == (11 * prev + 3) % 30;
+        prev = k;
+    }
+    return follows;
+}
+
 Test(cli, hsm_word_lm)
 {
     char path[128], ck[128];
@@ -69,10 +82,20 @@ Test(cli, hsm_word_lm)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "w1 w14 w7 w20") != NULL, "greedy words follow the chain:\n%s", r.out);
     run_free(&r);
-    r = RUN("/", "sample", ck, "--prime", "w1", "--length", "5", "--seed", "3");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strncmp(r.out, "w1 ", 3) == 0, "sampled words after the prime:\n%s", r.out);
-    run_free(&r);
+    /* temperature 1 over all words draws the class, then the word (the fast path); --top-k 31 keeps
+     * every word but samples from all log-probabilities (the exact path); 0.7 sharpens them */
+    const char *const ways[][4] = { { "--seed", "3", "--temperature", "1" }, { "--seed", "3", "--top-k", "31" },
+                                    { "--seed", "5", "--temperature", "0.7" } };
+    for (int i = 0; i < 3; i++) {
+        r = RUN("/", "sample", ck, "--prime", "w1", "--length", "40", ways[i][0], ways[i][1], ways[i][2],
+                ways[i][3]);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strncmp(r.out, "w1 ", 3) == 0, "sampled words after the prime:\n%s", r.out);
+        int follows = chain_steps(r.out);
+        cr_expect_geq(follows, 30, "%s %s: %d of 40 words follow the chain:\n%s", ways[i][2], ways[i][3], follows,
+                      r.out);
+        run_free(&r);
+    }
 
     char valid[128];
     snprintf(valid, sizeof valid, "%s/valid.txt", dir);

@@ -42,6 +42,16 @@ struct rw_step_model {
     rw_status (*step)(rw_step_model *m, const int32_t *tokens, int n, rw_real *logprobs);
     rw_status (*reorder)(rw_step_model *m, const int32_t *index, int n);
     void (*free)(rw_step_model *m);
+    /* Optional (NULL: none). Like step, but instead of the log-probabilities
+     * it writes a token drawn from each row's distribution (temperature 1,
+     * all tokens) to next[0 .. n-1], for a model that can draw without
+     * computing every token's probability (a hierarchical softmax draws its
+     * class, then a word of it). rw_decode_sample uses it when the
+     * temperature is 1 and top_k is 0, and step otherwise; greedy decoding
+     * and beam search need every log-probability and always use step. Set
+     * it to NULL to sample from step's log-probabilities (the exact path:
+     * the same distribution, but other draws for a seed). */
+    rw_status (*step_sample)(rw_step_model *m, const int32_t *tokens, int n, rw_rng *rng, int32_t *next);
 };
 /* Calls m->free (NULL is a no-op). */
 RW_API void rw_step_model_free(rw_step_model *m);
@@ -70,7 +80,8 @@ RW_API void rw_hypotheses_free(rw_hypothesis *h, int n);
  * max_length, without the end token), *length their number. */
 RW_API rw_status rw_decode_greedy(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
 /* Like greedy, but each token is drawn from softmax(logprobs / temperature)
- * over the top_k tokens, with o->rng. */
+ * over the top_k tokens, with o->rng (by the model's step_sample when it has
+ * one, the temperature is 1 and top_k is 0). */
 RW_API rw_status rw_decode_sample(rw_step_model *m, const rw_decode_opts *o, int32_t *out, int *length);
 
 /* Beam search from the model's single row (the model's state is used up:

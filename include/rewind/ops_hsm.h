@@ -25,6 +25,7 @@
 
 #include "rewind/export.h"
 #include "rewind/graph.h"
+#include "rewind/rng.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +73,27 @@ RW_API rw_node *rw_hsm_loss(rw_graph *g, rw_node *h, rw_node *class_w, rw_node *
  * distribution). Differentiable in every input. */
 RW_API rw_node *rw_hsm_log_probs(rw_graph *g, rw_node *h, rw_node *class_w, rw_node *class_b, rw_node *word_w,
                                  rw_node *word_b, const rw_hsm_classes *cls);
+
+/* One word drawn from P(w | h) without the other words' probabilities:
+ * the class from softmax(Wc h + bc), then the word from the softmax over
+ * its class's words, O(H (C + |class|)) instead of rw_hsm_log_probs's
+ * O(H (C + V)), with exactly the distribution exp(rw_hsm_log_probs). This
+ * is sampling at temperature 1: softmax(log P(w) / T) for T != 1 does not
+ * factor into a tempered class draw and a tempered word draw (each class's
+ * normalizer changes with T), so sample such (or among the top k) from
+ * rw_hsm_log_probs. `exclude` (a word id, e.g. <unk>; -1: none) is never
+ * drawn: the other words keep their relative probabilities (a draw of it
+ * is rejected and made again, at most once more). h: H reals (one row); the
+ * parameters as for rw_hsm_loss; two uniforms are drawn from rng (four
+ * after a rejection). Returns the word, or -1 (rw_last_error) on shapes
+ * that do not fit cls or when no word can be drawn.
+ *
+ *   rw_rng rng = rw_rng_seed(1);
+ *   int word = rw_hsm_sample(h_row, cw, cb, w, b, &cls, -1, &rng);  // cw .. b: the rw_tensor values
+ */
+RW_API int rw_hsm_sample(const rw_real *h, const rw_tensor *class_w, const rw_tensor *class_b,
+                         const rw_tensor *word_w, const rw_tensor *word_b, const rw_hsm_classes *cls, int exclude,
+                         rw_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -357,8 +357,23 @@ rw_node *rw_model_step(rw_graph *g, rw_model *m, rw_model_state *s, const int32_
     return rwi_model_step_dropout(g, m, s, ids, NULL);
 }
 
+static rw_node *step_layers(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                            const rwi_mstep_dropout *d, bool hidden);
+
 rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
                                 const rwi_mstep_dropout *d)
+{
+    return step_layers(g, m, s, ids, d, false);
+}
+
+rw_node *rwi_model_step_hidden(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids)
+{
+    return step_layers(g, m, s, ids, NULL, true);
+}
+
+/* hidden: a hierarchical softmax's input instead of its log-probabilities. */
+static rw_node *step_layers(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                            const rwi_mstep_dropout *d, bool hidden)
 {
     if (m && m->s2s) {
         rw_error(RW_ERR_ARG, "rw_model_step: model '%s' is an encoder-decoder: decode it with "
@@ -386,8 +401,10 @@ rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, con
             x = step_drop(g, d, rw_embedding_apply(g, l->emb, tok), i, MSTEP_EMBEDDING, 0, l->p, false,
                           l->token_unit);
         } else if (l->kind == ML_LINEAR) {
-            x = m->hsm.on && i == m->n_layers - 1 ? rwi_mhsm_log_probs(g, m, x)
-                                                  : rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
+            if (m->hsm.on && i == m->n_layers - 1)
+                x = hidden ? x : rwi_mhsm_log_probs(g, m, x);
+            else
+                x = rwi_mactivate(g, rw_linear_apply(g, l->lin, x), l->act);
         } else if (l->kind == ML_DROPOUT) {
             x = d ? step_drop(g, d, x, i, MSTEP_DROPOUT, 0, l->p, l->per_sequence, false) : drop(g, m, x, l->p, false);
         } else {
@@ -506,16 +523,19 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
     int k = rwi_mprime_ids(m, p, ids, n);
     if (k < 0)
         goto fail;
+    /* a hierarchical softmax at temperature 1 draws from its head's input: no logits of all words */
+    bool fast = rwi_mhsm_fast_sampling(m, temperature, top_k);
     rw_node *logits = NULL;
     for (int i = 0; i < k; i++) {
         rw_graph_reset(g);
-        if (!(logits = rw_model_step(g, m, s, &ids[i])))
+        if (!(logits = fast ? rwi_model_step_hidden(g, m, s, &ids[i]) : rw_model_step(g, m, s, &ids[i])))
             goto fail;
     }
     for (int t = 0; t < length; t++) {
-        if (m->vocab.unk >= 0) /* <unk> is no text: masked, so it is never generated (finite: fast-math safe) */
+        if (m->vocab.unk >= 0 && !fast) /* <unk> is no text: masked, so never generated (finite: fast-math safe) */
             logits->value.data[m->vocab.unk] = (rw_real)-1e30;
-        int32_t next = rw_model_sample(logits, 0, temperature, top_k, rng);
+        int32_t next = fast ? rwi_mhsm_sample(m, logits, 0, rng)
+                            : rw_model_sample(logits, 0, temperature, top_k, rng);
         if (next < 0)
             goto fail;
         const char *tok = m->vocab.tok[next];
@@ -532,7 +552,7 @@ char *rw_model_generate(rw_model *m, const char *prime, int length, double tempe
         memcpy(out + at, tok, strlen(tok));
         at += strlen(tok);
         rw_graph_reset(g);
-        if (!(logits = rw_model_step(g, m, s, &next)))
+        if (!(logits = fast ? rwi_model_step_hidden(g, m, s, &next) : rw_model_step(g, m, s, &next)))
             goto fail;
     }
     out[at] = '\0';

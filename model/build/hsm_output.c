@@ -5,7 +5,9 @@
  * assignment saved with the vocabulary in a checkpoint). Training never
  * computes the full [.., V] logits: the layers stop before the head, and
  * the loss is hsm_loss on its input. Logits for sampling, prediction and
- * metrics are hsm_log_probs: exact log-probabilities of every word. */
+ * metrics are hsm_log_probs: exact log-probabilities of every word.
+ * Sampling at temperature 1 over all words draws the class, then the word
+ * (rw_hsm_sample), unless `sampling: exact`. */
 #include <math.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
@@ -19,19 +21,24 @@
 
 rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
 {
-    static const char *const keys[] = { "kind", "classes", NULL }, *const kinds[] = { "full", "hierarchical", NULL };
-    const ynode *kn = n, *cn = NULL;
-    int kind;
+    static const char *const keys[] = { "kind", "classes", "sampling", NULL },
+                             *const kinds[] = { "full", "hierarchical", NULL },
+                             *const samplings[] = { "fast", "exact", NULL };
+    const ynode *kn = n, *cn = NULL, *sn = NULL;
+    int kind, sampling = 0;
     if (n->kind == Y_MAP) {
         if (rwi_ys_keys(n, "softmax", keys) || rwi_ys_need(n, "kind", "softmax", &kn))
             return RW_ERR_FORMAT;
         cn = rwi_ymap_get(n, "classes");
+        sn = rwi_ymap_get(n, "sampling");
     }
-    if (rwi_ys_enum(c, kn, "softmax kind", kinds, &kind))
+    if (rwi_ys_enum(c, kn, "softmax kind", kinds, &kind) ||
+        (sn && rwi_ys_enum(c, sn, "softmax sampling", samplings, &sampling)))
         return RW_ERR_FORMAT;
     if (kind == 0) {
-        if (cn)
-            return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(n, "classes"), "'classes' is for kind hierarchical");
+        if (cn || sn)
+            return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(n, cn ? "classes" : "sampling"), "'%s' is for kind "
+                             "hierarchical", cn ? "classes" : "sampling");
         return RW_OK;
     }
     long classes = 0;
@@ -48,6 +55,7 @@ rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
     m->hsm.classes = (int)classes;
     m->hsm.at = kn;
     m->hsm.classes_at = cn;
+    m->hsm.exact_sampling = sampling == 1;
     return RW_OK;
 }
 
@@ -141,6 +149,28 @@ rw_node *rwi_mhsm_log_probs(rw_graph *g, const rw_model *m, rw_node *h)
     rw_node *p[4];
     param_nodes(g, m, p);
     return rw_hsm_log_probs(g, h, p[0], p[1], p[2], p[3], &m->hsm.cls);
+}
+
+/* softmax(log P / T) for T != 1, or among the top k, needs every word's
+ * log-probability; at T = 1 over all words, drawing the class and then the
+ * word is the same distribution (docs/model-format.md, "outputs"). */
+bool rwi_mhsm_fast_sampling(const rw_model *m, double temperature, int top_k)
+{
+    return m && m->hsm.on && !m->hsm.exact_sampling && temperature == 1 && top_k == 0;
+}
+
+int rwi_mhsm_sample(const rw_model *m, const rw_node *h, int row, rw_rng *rng)
+{
+    const rw_linear *head = m->layers[m->n_layers - 1].lin;
+    int H = head->in;
+    if (!h || h->value.dtype != RW_REAL || rw_shape_last(h->value.shape) != H || row < 0 ||
+        (size_t)row >= rw_shape_rows(h->value.shape)) {
+        rw_error(RW_ERR_STATE, "model '%s': no row %d of width %d to sample the hierarchical softmax from", m->name,
+                 row, H);
+        return -1;
+    }
+    return rw_hsm_sample(h->value.data + (size_t)row * (size_t)H, m->hsm.cw->value, m->hsm.cb->value, head->W->value,
+                         head->b->value, &m->hsm.cls, m->vocab.unk, rng);
 }
 
 rw_node *rwi_mhsm_loss(rw_graph *g, rw_model *m, rw_node *h, rw_node *targets)

@@ -134,6 +134,21 @@ static rw_status lm_step(rw_step_model *dm, const int32_t *tokens, int n, rw_rea
     return RW_OK;
 }
 
+/* step_sample of a plain model with a hierarchical softmax: each row's
+ * word drawn from the head's input, without the words' log-probabilities. */
+static rw_status lm_step_sample(rw_step_model *dm, const int32_t *tokens, int n, rw_rng *rng, int32_t *next)
+{
+    lm_step_model *x = (lm_step_model *)dm;
+    if (n != dm->rows)
+        return rw_error(RW_ERR_ARG, "language-model step: %d tokens for %d rows", n, dm->rows);
+    rw_graph_reset(x->g);
+    rw_node *h = rwi_model_step_hidden(x->g, x->m, x->state, tokens);
+    for (int r = 0; h && r < n; r++)
+        if ((next[r] = rwi_mhsm_sample(x->m, h, r, rng)) < 0)
+            return rw_last_status();
+    return h ? RW_OK : rw_last_status();
+}
+
 /* dst's row r := src's row index[r], for every stepped state tensor. */
 static void copy_rows(rw_model_state *dst, const rw_model_state *src, const int32_t *index, int n)
 {
@@ -207,6 +222,8 @@ static rw_step_model *step_model_new(rw_model *m, const char *prime, int passes,
         return NULL;
     x->base = (rw_step_model){ .vocab = m->vocab.n, .rows = 1, .step = lm_step, .reorder = lm_reorder,
                                .free = lm_free };
+    if (passes == 1 && rwi_mhsm_fast_sampling(m, 1, 0))
+        x->base.step_sample = lm_step_sample;
     x->m = m;
     x->passes = passes;
     x->rng = rw_rng_seed(seed);

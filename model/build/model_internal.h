@@ -89,6 +89,7 @@ typedef struct mhsm {
     char *saved;                     /* the classes saved with a checkpoint's vocabulary, or NULL */
     rw_hsm_classes cls;
     rw_param *cw, *cb;               /* <head>.class_W [C, H], <head>.class_b [C] */
+    bool exact_sampling;             /* sampling: exact (always from hsm_log_probs) */
 } mhsm;
 typedef struct ms2s ms2s;    /* seq2seq_model.c: a model.graph encoder-decoder */
 
@@ -206,6 +207,11 @@ rw_node *rwi_mhsm_log_probs(rw_graph *g, const rw_model *m, rw_node *h);
 rw_node *rwi_mhsm_loss(rw_graph *g, rw_model *m, rw_node *h, rw_node *targets);
 char *rwi_mhsm_vocab_string(const rw_model *m, char *vocab);
 rw_status rwi_mhsm_split_saved(rw_model *m, const char *saved, char **vocab_only);
+/* Whether sampling at this temperature and top_k draws the class, then the
+ * word (rwi_mhsm_sample on the head's input, rwi_model_step_hidden), and
+ * that draw for row `row` of h, <unk> never drawn (-1 with an error). */
+bool rwi_mhsm_fast_sampling(const rw_model *m, double temperature, int top_k);
+int rwi_mhsm_sample(const rw_model *m, const rw_node *h, int row, rw_rng *rng);
 /* outputs_parse.c: the `inputs:` entry of a layer list. */
 rw_status rwi_mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
 /* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */
@@ -285,6 +291,8 @@ typedef struct rwi_mstep_dropout {
 rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
                                 const rwi_mstep_dropout *d);
 bool rwi_model_step_has_dropout(const rw_model *m);
+/* forward.c: rw_model_step stopping before a hierarchical softmax: its input h [batch, H]. */
+rw_node *rwi_model_step_hidden(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 
