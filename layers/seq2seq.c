@@ -19,6 +19,7 @@ struct rw_seq2seq {
     int key;                /* encoder output width (attention keys, context) */
     rw_rnn *enc, *dec;
     rw_bridge *bridge;
+    rw_embedding *src_emb;  /* NULL: the encoder reads token ids */
     rw_embedding *emb;
     rw_attention *att;
     rw_linear *combine;     /* tanh(Wc [context; h] + b), with attention */
@@ -26,14 +27,14 @@ struct rw_seq2seq {
 };
 
 /* The only place this file makes recurrent networks. */
-static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_seq2seq_opts *o,
-                        rw_rnn_spec spec, rw_rng *rng)
+static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_cell_def *cell,
+                        const void *cell_opts, rw_rnn_spec spec, rw_rng *rng)
 {
     char name[256];
     snprintf(name, sizeof name, "%s.%s", model, part);
     spec.name = name;
-    spec.cell = o->cell;
-    spec.cell_opts = o->cell_opts;
+    spec.cell = cell;
+    spec.cell_opts = cell_opts;
     return rw_rnn_new(P, &spec, rng);
 }
 
@@ -47,6 +48,12 @@ static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
                         o->bos, o->eos, o->tgt_vocab);
     if (o->input_feeding && !o->attention)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): input feeding needs attention", name);
+    if (o->src_embed < 0 || o->dec_layers < 0)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): src_embed %d and dec_layers %d must be >= 0", name,
+                        o->src_embed, o->dec_layers);
+    if (o->key_merge != RW_MERGE_CONCAT && o->key_merge != RW_MERGE_SUM)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): key_merge %d is neither concat nor sum", name,
+                        (int)o->key_merge);
     return RW_OK;
 }
 
@@ -62,6 +69,12 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
         o.cell = &rw_lstm_cell;
     if (!o.layers)
         o.layers = 1;
+    if (!o.dec_cell) {
+        o.dec_cell = o.cell;
+        o.dec_cell_opts = o.cell_opts;
+    }
+    if (!o.dec_layers)
+        o.dec_layers = o.layers;
     if (!o.dec_hidden)
         o.dec_hidden = o.hidden * dirs;
     if (!o.embed)
@@ -76,15 +89,20 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
     m->o = o;
     m->name = rwi_strdup(name, "a model name");
     char part[300];
-    m->enc = make_rnn(P, name, "enc", &o,
-                      (rw_rnn_spec){ .vocab = o.src_vocab, .hidden = o.hidden, .layers = o.layers,
-                                     .bidirectional = o.bidirectional }, rng);
+    if (o.src_embed) {
+        snprintf(part, sizeof part, "%s.src_emb", name);
+        if (!(m->src_emb = rw_embedding_new(P, part, o.src_vocab, o.src_embed, rng)))
+            goto fail;
+    }
+    m->enc = make_rnn(P, name, "enc", o.cell, o.cell_opts,
+                      (rw_rnn_spec){ .vocab = o.src_embed ? 0 : o.src_vocab, .input_size = o.src_embed,
+                                     .hidden = o.hidden, .layers = o.layers, .bidirectional = o.bidirectional }, rng);
     if (!m->name || !m->enc)
         goto fail;
-    m->key = rw_rnn_output_size(m->enc);
+    m->key = rw_rnn_output_size(m->enc) / (o.bidirectional && o.key_merge == RW_MERGE_SUM ? 2 : 1);
     int in = o.embed + (o.input_feeding ? m->key : 0);
-    m->dec = make_rnn(P, name, "dec", &o, (rw_rnn_spec){ .input_size = in, .hidden = o.dec_hidden, .layers = o.layers },
-                      rng);
+    m->dec = make_rnn(P, name, "dec", o.dec_cell, o.dec_cell_opts,
+                      (rw_rnn_spec){ .input_size = in, .hidden = o.dec_hidden, .layers = o.dec_layers }, rng);
     if (!m->dec)
         goto fail;
     int out = rw_rnn_output_size(m->dec);
@@ -119,6 +137,7 @@ void rw_seq2seq_free(rw_seq2seq *m)
     rw_rnn_free(m->enc);
     rw_rnn_free(m->dec);
     rw_bridge_free(m->bridge);
+    rw_embedding_free(m->src_emb);
     rw_embedding_free(m->emb);
     rw_attention_free(m->att);
     rw_linear_free(m->combine);
@@ -137,13 +156,17 @@ rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_n
     if (!g || !m || !src || !st)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_encode: NULL argument");
     memset(st, 0, sizeof *st);
-    rw_seq s = rw_rnn_run(g, m->enc, src, &(rw_run_opts){ .lengths = lengths });
+    rw_node *x = m->src_emb ? rw_embedding_apply(g, m->src_emb, src) : src;
+    rw_seq s = x ? rw_rnn_run(g, m->enc, x, &(rw_run_opts){ .lengths = lengths }) : (rw_seq){ 0 };
     if (!s.outputs || rw_bridge_apply(g, m->bridge, &s, lengths, st->rnn) != RW_OK) {
         rw_error_prefix("seq2seq '%s' encoder", m->name);
         return rw_last_status();
     }
     st->batch = s.batch;
-    if (m->att && rw_attention_prepare(g, m->att, s.outputs, lengths, &st->memory) != RW_OK)
+    rw_node *keys = s.outputs, *dirs[2];
+    if (m->o.bidirectional && m->o.key_merge == RW_MERGE_SUM)  /* the bridge merges the directions on its own */
+        keys = rw_split(g, s.outputs, -1, 2, dirs) == RW_OK ? rw_add(g, dirs[0], dirs[1]) : NULL;
+    if (m->att && (!keys || rw_attention_prepare(g, m->att, keys, lengths, &st->memory) != RW_OK))
         return rw_last_status();
     if (m->o.input_feeding && !(st->context = rw_leaf_new(g, RW_REAL, rw_shape2(s.batch, m->key), false)))
         return rw_last_status();

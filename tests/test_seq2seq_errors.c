@@ -26,6 +26,13 @@ Test(seq2seq_errors, bad_options)
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .input_feeding = true }), "input feeding needs attention");
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .bidirectional = true, .dec_hidden = 5, .attention = true,
                                                    .score = RW_ATTN_DOT }), "dot attention needs query width 5 == key width 8");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .src_embed = -1 }), "src_embed -1");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .key_merge = (rw_bridge_merge)7 }), "key_merge 7");
+    rw_params *Q = rw_params_new(); /* a failed model leaves its encoder's parameters behind */
+    expect_error(model(Q, &rng, (rw_seq2seq_opts){ .bidirectional = true, .key_merge = RW_MERGE_SUM, .dec_hidden = 8,
+                                                   .attention = true, .score = RW_ATTN_DOT }),
+                 "dot attention needs query width 8 == key width 4");
+    rw_params_free(Q);
     expect_error(rw_attention_new(P, "a", &(rw_attention_opts){ .score = RW_ATTN_GENERAL, .query = 0, .key = 3 }, &rng),
                  "sizes >= 1");
     rw_rnn *enc = rw_rnn_new(P, &(rw_rnn_spec){ .name = "e", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4 }, &rng);

@@ -208,3 +208,16 @@ Test(seq2seq_grad, encoder_decoder_gru_dot_attention_input_feeding_two_layers)
     check_seq2seq((rw_seq2seq_opts){ .cell = &rw_gru_cell, .hidden = 3, .embed = 2, .layers = 2, .attention = true,
                                      .score = RW_ATTN_DOT, .input_feeding = true }, "GRU, dot attention, input feeding");
 }
+Test(seq2seq_grad, encoder_decoder_gru_encoder_to_a_deeper_lstm_decoder)
+{
+    check_seq2seq((rw_seq2seq_opts){ .cell = &rw_gru_cell, .dec_cell = &rw_lstm_cell, .hidden = 3, .dec_hidden = 4,
+                                     .dec_layers = 2, .embed = 2, .attention = true, .score = RW_ATTN_GENERAL },
+                  "GRU x1 encoder, LSTM x2 decoder of another width, projected bridge");
+}
+Test(seq2seq_grad, encoder_decoder_summed_directions_as_keys_and_a_source_embedding)
+{
+    check_seq2seq((rw_seq2seq_opts){ .hidden = 3, .dec_hidden = 3, .embed = 2, .src_embed = 2, .bidirectional = true,
+                                     .key_merge = RW_MERGE_SUM, .bridge = { .merge = RW_MERGE_SUM },
+                                     .attention = true, .score = RW_ATTN_DOT, .input_feeding = true },
+                  "bidirectional keys summed, dot attention, source embedding");
+}

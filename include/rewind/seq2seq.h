@@ -3,9 +3,10 @@
  * forcing / scheduled sampling.
  *
  * An rw_seq2seq owns a (possibly bidirectional, stacked) encoder over source
- * token ids, a bridge that gives the decoder its initial state, a target
- * embedding, a unidirectional decoder, optional attention and an output
- * head. Everything is ops on the tape: rw_backward on the loss trains it.
+ * token ids (or over their embedding), a bridge that gives the decoder its
+ * initial state, a target embedding, a unidirectional decoder (its own
+ * cell, depth and width, or the encoder's), optional attention and an
+ * output head. Everything is ops on the tape: rw_backward on the loss trains it.
  *
  *     rw_seq2seq *m = rw_seq2seq_new(P, "s2s", &(rw_seq2seq_opts){
  *         .src_vocab = 14, .tgt_vocab = 14, .embed = 16, .hidden = 64,
@@ -96,6 +97,15 @@ typedef struct rw_seq2seq_opts {
     int attention_hidden;         /* additive score's hidden width; 0 -> dec_hidden */
     bool input_feeding;           /* the previous step's context is concatenated to the next input */
     int bos, eos;                 /* target ids of <s> (first decoder input) and </s> */
+    /* The decoder's own stack, when it differs from the encoder's: NULL / 0
+     * -> the encoder's cell (with its options) and layers. The bridge maps
+     * the encoder's states onto it (a projection where widths differ). */
+    const rw_cell_def *dec_cell;
+    const void *dec_cell_opts;    /* dec_cell's options; NULL: its defaults */
+    int dec_layers;
+    rw_bridge_merge key_merge;    /* a bidirectional encoder's directions as attention keys: side by side or summed */
+    int src_embed;                /* > 0: a source embedding "<name>.src_emb" of this width feeds the encoder;
+                                   * 0: the encoder looks its input weights up by token id */
 } rw_seq2seq_opts;
 
 typedef struct rw_seq2seq rw_seq2seq;

@@ -2,8 +2,9 @@
  * cycles, attention over something that is not a sequence of vectors),
  * then matched against the encoder-decoder that rw_seq2seq implements:
  *
- *   source -> enc (recurrent) ......................... attention keys, bridge
- *   target -> tgt_emb (embedding) -> dec (recurrent, initial_state from enc,
+ *   source [-> src_emb (embedding)] -> enc (recurrent) .. attention keys, bridge
+ *   target -> tgt_emb (embedding) -> dec (recurrent, any cell and stack,
+ *                                         initial_state from enc,
  *                                         attention over enc) -> head (linear, size vocab)
  *
  * Also train.teacher_forcing. Every error is positioned (file:line:col). */
@@ -78,6 +79,10 @@ rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *t)
 
 static int find_node(const ms2s *s, const char *name)
 {
+    if (!strcmp(name, "src")) /* the design sketch's names of the two inputs */
+        name = "source";
+    else if (!strcmp(name, "tgt_in"))
+        name = "target";
     for (int i = 0; i < s->n; i++)
         if (!strcmp(s->nodes[i].name, name))
             return i;
@@ -90,8 +95,8 @@ static rw_status unknown_name(const ms2s *s, const ynode *at, const char *what, 
     char hint[128];
     for (int i = 0; i < s->n; i++)
         names[i] = s->nodes[i].name;
-    return rwi_ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (the graph's inputs are 'source' and 'target', and its "
-                 "nodes' names)%s", what, name, rwi_ysuggest(name, names, s->n, hint, sizeof hint));
+    return rwi_ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (the graph's inputs are 'source' and 'target', also "
+                 "spelled 'src' and 'tgt_in', and its nodes' names)%s", what, name, rwi_ysuggest(name, names, s->n, hint, sizeof hint));
 }
 
 /* A name read from scalar n into out (64 bytes). */
@@ -110,7 +115,9 @@ static rw_status read_size(const yctx *c, gnode *g, const ynode *spec)
     long v;
     if (rwi_ys_need(spec, "size", g->type, &n) != RW_OK)
         return RW_ERR_FORMAT;
-    if (n->kind == Y_SCALAR && !strcmp(n->str, "vocab")) {
+    if (n->kind == Y_SCALAR &&
+        (!strcmp(n->str, "vocab") || !strcmp(n->str, "tgt_vocab") || !strcmp(n->str, "src_vocab"))) {
+        /* one vocabulary serves source and target: src_vocab and tgt_vocab are its other names */
         g->size_vocab = true;
         return RW_OK;
     }
@@ -151,6 +158,7 @@ static rw_status read_initial_state(rw_model *m, gnode *g, const ynode *n)
         if (rwi_ys_enum(c, x, "merge", merges, &k) != RW_OK)
             return RW_ERR_FORMAT;
         g->bridge.merge = k ? RW_MERGE_SUM : RW_MERGE_CONCAT;
+        g->merge_given = true;
     }
     return (x = rwi_ymap_get(n, "project")) ? rwi_ys_bool(c, x, "project", &g->bridge.project) : RW_OK;
 }
@@ -186,24 +194,21 @@ static rw_status read_attention(rw_model *m, gnode *g, const ynode *a)
     return RW_OK;
 }
 
-/* bidirectional: a bool, or {merge: concat} as in the layer list. The
- * encoder's two directions reach attention side by side; the decoder's
- * start can sum them (initial_state: {merge: sum}). */
+/* bidirectional: a bool, or {merge: concat|sum} as in the layer list. The
+ * merge says how the encoder's two directions reach attention (side by
+ * side, or summed) and, unless the decoder's initial_state says otherwise,
+ * the decoder's start. */
 static rw_status read_bidirectional(const yctx *c, gnode *g, const ynode *x)
 {
-    static const char *const keys[] = { "merge", NULL }, *const merges[] = { "concat", NULL };
+    static const char *const keys[] = { "merge", NULL }, *const merges[] = { "concat", "sum", NULL };
     const ynode *merge;
-    int k;
+    int k = 0;
     if (x->kind != Y_MAP)
         return rwi_ys_bool(c, x, "bidirectional", &g->bidirectional);
-    if (rwi_ys_keys(x, "bidirectional", keys) != RW_OK)
+    if (rwi_ys_keys(x, "bidirectional", keys) != RW_OK ||
+        ((merge = rwi_ymap_get(x, "merge")) && rwi_ys_enum(c, merge, "merge", merges, &k) != RW_OK))
         return RW_ERR_FORMAT;
-    if ((merge = rwi_ymap_get(x, "merge")) && merge->kind == Y_SCALAR && strcmp(merge->str, "concat") != 0)
-        return rwi_ydiag(RW_ERR_FORMAT, merge, "an encoder's two directions are concatenated (attention reads "
-                     "both); to sum them for the decoder's start write the decoder's initial_state: {merge: %s}",
-                     merge->str);
-    if (merge && rwi_ys_enum(c, merge, "merge", merges, &k) != RW_OK)
-        return RW_ERR_FORMAT;
+    g->dir_merge = k ? RW_MERGE_SUM : RW_MERGE_CONCAT;
     g->bidirectional = true;
     return RW_OK;
 }
@@ -422,18 +427,21 @@ static rw_status match(rw_model *m)
     if (dec->init_from >= 0 && dec->att_keys >= 0 && dec->init_from != dec->att_keys)
         return rwi_ydiag(RW_ERR_FORMAT, dec->init_at, "the decoder starts from '%s' but attends to '%s': both must be "
                      "the encoder", s->nodes[dec->init_from].name, enc->name);
-    if (expect(enc, enc->kind == G_RNN && enc->in[0] == 0, "the encoder is recurrent and reads 'source' (it "
-               "embeds the token ids itself)") ||
+    s->src_emb = enc->kind == G_RNN && s->nodes[enc->in[0]].kind == G_EMBEDDING ? enc->in[0] : -1;
+    if (s->src_emb >= 0) {
+        const gnode *se = &s->nodes[s->src_emb];
+        if (expect(se, se->in[0] == 0 && !se->size_vocab, "the source embedding reads 'source' and has a numeric "
+                   "size"))
+            return RW_ERR_FORMAT;
+    }
+    if (expect(enc, enc->kind == G_RNN && (enc->in[0] == 0 || s->src_emb >= 0), "the encoder is recurrent and reads "
+               "'source' (looking its input weights up by id) or an embedding of it") ||
         expect(enc, !enc->last_only, "the encoder gives every step (drop 'output: last')"))
         return RW_ERR_FORMAT;
-    if (enc->cell != dec->cell || enc->stack != dec->stack)
-        return rwi_ydiag_note(RW_ERR_FORMAT, dec->layer_at, enc->layer_at, "the encoder", "the decoder must use the "
-                          "encoder's cell and stack (%s x%d here, %s x%d there)", dec->type, dec->stack, enc->type,
-                          enc->stack);
     for (int i = 2; i < s->n; i++)
-        if (i != s->enc && i != s->dec && i != s->tgt_emb && i != s->head)
+        if (i != s->src_emb && i != s->enc && i != s->dec && i != s->tgt_emb && i != s->head)
             return rwi_ydiag(RW_ERR_FORMAT, s->nodes[i].at, "node '%s' is not part of the encoder-decoder (source -> "
-                         "encoder; target -> embedding -> decoder -> head)", s->nodes[i].name);
+                         "[embedding ->] encoder; target -> embedding -> decoder -> head)", s->nodes[i].name);
     return RW_OK;
 }
 

@@ -24,12 +24,14 @@ typedef struct gnode {
     bool size_vocab;
     int stack;               /* recurrent: layers */
     bool bidirectional;
+    rw_bridge_merge dir_merge;  /* an encoder's bidirectional: {merge: concat|sum} */
     bool last_only;          /* recurrent: output: last (one vector per sequence) */
     const rw_cell_def *cell;
     /* a decoder's initial_state and attention */
     int init_from;           /* node index, or -1 (zeros) */
     const ynode *init_at;
     rw_bridge_opts bridge;
+    bool merge_given;        /* initial_state has 'merge' (else the encoder's) */
     const ynode *att_at;
     int att_keys;            /* node index, or -1 without attention */
     rw_attention_score score;
@@ -41,7 +43,7 @@ struct ms2s {
     bool graph;              /* model.graph was given (not only train.teacher_forcing) */
     int n;
     gnode nodes[G_MAX_NODES];
-    int enc, tgt_emb, dec, head;
+    int src_emb, enc, tgt_emb, dec, head; /* src_emb -1: the encoder reads 'source' itself */
     rw_teacher_forcing tf;
     const ynode *tf_at;
     rw_seq2seq_opts o;       /* vocabularies, bos and eos filled in at build */

@@ -35,7 +35,11 @@ rw_status rwi_ms2s_build(rw_model *m)
                               .bidirectional = enc->bidirectional, .bridge = dec->bridge,
                               .attention = dec->att_keys >= 0, .score = dec->score,
                               .attention_hidden = dec->att_hidden, .input_feeding = dec->input_feeding,
-                              .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS };
+                              .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS, .dec_cell = dec->cell,
+                              .dec_layers = dec->stack, .key_merge = enc->dir_merge,
+                              .src_embed = s->src_emb >= 0 ? s->nodes[s->src_emb].size : 0 };
+    if (!dec->merge_given) /* the decoder starts from the directions merged as the encoder merges them */
+        s->o.bridge.merge = enc->dir_merge;
     if (dec->init_from < 0 && !dec->init_at)
         s->o.bridge.source = RW_BRIDGE_LAST; /* documented default: from the encoder's last step */
     if (s->o.input_feeding && !s->o.attention)
@@ -146,13 +150,16 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
             m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "graph (an encoder-decoder, rw_seq2seq):\n");
     fprintf(f, "  %-12s %-22s %-10s %-22s %12s\n", "node", "layer", "in", "output", "parameters");
-    const char *prefix[] = { "s2s.enc.", "s2s.emb.", "s2s.dec.", "s2s.head." };
-    int order[] = { s->enc, s->tgt_emb, s->dec, s->head };
-    for (int k = 0; k < 4; k++) {
+    const char *prefix[] = { "s2s.src_emb.", "s2s.enc.", "s2s.emb.", "s2s.dec.", "s2s.head." };
+    int order[] = { s->src_emb, s->enc, s->tgt_emb, s->dec, s->head };
+    int enc_width = rw_rnn_output_size(rw_seq2seq_encoder(s->net)) / (o->bidirectional && o->key_merge ? 2 : 1);
+    for (int k = 0; k < 5; k++) {
+        if (order[k] < 0)
+            continue;
         const gnode *g = &s->nodes[order[k]];
         char type[96], out[64];
-        int width = k == 0 ? rw_rnn_output_size(rw_seq2seq_encoder(s->net)) : k == 1 ? o->embed
-                    : k == 2 ? o->dec_hidden : o->tgt_vocab;
+        int width = k == 0 ? o->src_embed : k == 1 ? enc_width : k == 2 ? o->embed
+                    : k == 3 ? o->dec_hidden : o->tgt_vocab;
         if (g->kind == G_RNN)
             snprintf(type, sizeof type, "%s%s x%d", g->bidirectional ? "bi-" : "", g->type, g->stack);
         else
@@ -166,8 +173,9 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
                                                                                  : ", directions concatenated") : "",
             o->bridge.project ? ", projected" : "", count_params(m, "s2s.bridge."));
     if (o->attention)
-        fprintf(f, "  attention: %s over '%s'%s (%zu parameters with the combination layer)\n",
-                score_names[o->score], s->nodes[s->enc].name, o->input_feeding ? ", input feeding" : "",
+        fprintf(f, "  attention: %s over '%s'%s%s (%zu parameters with the combination layer)\n",
+                score_names[o->score], s->nodes[s->enc].name,
+                o->bidirectional && o->key_merge ? " (directions summed)" : "", o->input_feeding ? ", input feeding" : "",
                 count_params(m, "s2s.att.") + count_params(m, "s2s.combine."));
     if (s->tf_at) {
         static const char *const sched[] = { "always", "linear", "exponential", "inverse_sigmoid" };
