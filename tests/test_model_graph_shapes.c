@@ -125,6 +125,17 @@ static const char *s2s_head = "format: rewind/1\n"
                               "model:\n"
                               "  graph:\n";
 
+/* What `rewind check` prints about m (malloc'd). */
+static char *summary_of(const rw_model *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    rw_model_print_summary(f, m);
+    fclose(f);
+    return text;
+}
+
 /* Trains the encoder-decoder whose graph nodes are given (after s2s_head). */
 static rw_model *train_s2s(const char *nodes, double *first, double *last)
 {
@@ -241,13 +252,50 @@ Test(graph_shapes, the_sketch_with_a_source_embedding_node)
     const rw_param *W = rw_params_get(rw_model_params(m), "s2s.enc.l0.W");
     cr_assert_not_null(W);
     cr_expect(W->value->shape.dim[0] == 8 || W->value->shape.dim[1] == 8, "the encoder reads 8-wide vectors");
-    char *summary = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&summary, &len);
-    rw_model_print_summary(f, m);
-    fclose(f);
+    char *summary = summary_of(m);
     cr_expect(strstr(summary, "src_emb") && strstr(summary, "[T, B, 8]"), "%s", summary);
     free(summary);
+    cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
+    rw_model_free(m);
+}
+
+Test(graph_shapes, two_encoders_side_by_side)
+{
+    /* an LSTM over the ids and a bidirectional GRU over its own embedding,
+     * summed: 12 + 8 wide keys, and the decoder's 20-wide start */
+    double first, last;
+    rw_model *m = train_s2s("    - {name: emb_b, layer: {embedding: {size: 8}}, in: [source]}\n"
+                            "    - {name: enc_a, layer: {lstm: {size: 12}}, in: [source]}\n"
+                            "    - {name: enc_b, layer: {gru: {size: 8, bidirectional: {merge: sum}}}, in: [emb_b]}\n"
+                            "    - {name: enc, layer: {concat: {}}, in: [enc_a, enc_b]}\n"
+                            "    - {name: tgt_emb, layer: {embedding: {size: 8}}, in: [target]}\n"
+                            "    - {name: dec, layer: {lstm: {size: 20, initial_state: {from: enc}}}, in: [tgt_emb],\n"
+                            "       attention: {type: dot, keys: enc}}\n"
+                            "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n",
+                            &first, &last);
+    const rw_seq2seq *net = rw_model_seq2seq(m);
+    const rw_seq2seq_opts *o = rw_seq2seq_options(net);
+    cr_expect(o->enc2.hidden == 8 && o->enc2.cell == &rw_gru_cell && o->enc2.bidirectional &&
+              o->enc2.key_merge == RW_MERGE_SUM && o->enc2.src_embed == 8 && o->src_embed == 0);
+    cr_expect_not_null(rw_seq2seq_encoder2(net));
+    cr_expect_eq(rw_attention_options(rw_seq2seq_attention(net))->key, 20, "12 + 8 wide keys");
+    cr_expect_eq(count_prefixed(m, "s2s.src_emb2."), 1);
+    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 0, "h 12 + 8 and c 12 + 8 start a 20-wide LSTM as they are");
+    char *summary = summary_of(m);
+    cr_expect(strstr(summary, "enc_a, enc_b") && strstr(summary, "[T, B, 20]"), "%s", summary);
+    free(summary);
+    cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
+    rw_model_free(m);
+
+    /* the same two encoders into a GRU of another width from their mean: projected */
+    m = train_s2s("    - {name: enc_a, layer: {lstm: {size: 12}}, in: [source]}\n"
+                  "    - {name: enc_b, layer: {elman: {size: 8, stack: 2}}, in: [source]}\n"
+                  "    - {name: both, layer: {concat: {}}, in: [enc_a, enc_b]}\n"
+                  "    - {name: tgt_emb, layer: {embedding: {size: 8}}, in: [target]}\n"
+                  "    - {name: dec, layer: {gru: {size: 16, initial_state: {from: both, reduce: mean}}}, in: [tgt_emb]}\n"
+                  "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n",
+                  &first, &last);
+    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 2, "20 -> 16: one projection");
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
     rw_model_free(m);
 }

@@ -8,7 +8,7 @@
 
 #define G_MAX_NODES 16
 
-typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR } gkind;
+typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR, G_CONCAT } gkind;
 
 /* One named node of model.graph (the inputs 'source' and 'target' are nodes 0 and 1). */
 typedef struct gnode {
@@ -43,7 +43,10 @@ struct ms2s {
     bool graph;              /* model.graph was given (not only train.teacher_forcing) */
     int n;
     gnode nodes[G_MAX_NODES];
-    int src_emb, enc, tgt_emb, dec, head; /* src_emb -1: the encoder reads 'source' itself */
+    int enc, tgt_emb, dec, head;  /* enc: what the decoder reads from (an encoder, or a concat of two) */
+    int n_enc;
+    int encs[2];                  /* the recurrent encoders */
+    int src_embs[2];              /* each one's source embedding, or -1 (it reads 'source' itself) */
     rw_teacher_forcing tf;
     const ynode *tf_at;
     rw_seq2seq_opts o;       /* vocabularies, bos and eos filled in at build */
