@@ -196,8 +196,8 @@ rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_n
         rw_node *x = m->src_emb[i] ? rw_embedding_apply(g, m->src_emb[i], src) : src, *dirs[2];
         runs[i] = x ? rw_rnn_run(g, m->enc[i], x, &(rw_run_opts){ .lengths = lengths }) : (rw_seq){ 0 };
         keys[i] = runs[i].outputs;
-        if (keys[i] && m->encs[i].bidirectional && m->encs[i].key_merge == RW_MERGE_SUM) /* the bridge merges its own */
-            keys[i] = rw_split(g, keys[i], -1, 2, dirs) == RW_OK ? rw_add(g, dirs[0], dirs[1]) : NULL;
+        if (keys[i] && m->att && m->encs[i].bidirectional && m->encs[i].key_merge == RW_MERGE_SUM)
+            keys[i] = rw_split(g, keys[i], -1, 2, dirs) == RW_OK ? rw_add(g, dirs[0], dirs[1]) : NULL; /* for attention */
         if (!keys[i]) {
             rw_error_prefix("seq2seq '%s' encoder %d", m->name, i + 1);
             return rw_last_status();
@@ -208,7 +208,7 @@ rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_n
         return rw_last_status();
     }
     st->batch = runs[0].batch;
-    rw_node *all = m->n_enc == 1 ? keys[0] : rw_concat(g, keys, m->n_enc, -1);
+    rw_node *all = !m->att || m->n_enc == 1 ? keys[0] : rw_concat(g, keys, m->n_enc, -1);
     if (m->att && (!all || rw_attention_prepare(g, m->att, all, lengths, &st->memory) != RW_OK))
         return rw_last_status();
     if (m->o.input_feeding && !(st->context = rw_leaf_new(g, RW_REAL, rw_shape2(st->batch, m->key), false)))
