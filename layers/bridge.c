@@ -1,5 +1,6 @@
-/* The bridge from an encoder's run to a decoder's initial states: last
- * state or mean output, bidirectional merge, learned projection. Ops only. */
+/* The bridge from one or more encoders' runs to a decoder's initial
+ * states: last state or mean output, bidirectional merge, the encoders side
+ * by side, learned projection. Ops only. */
 #include <stdio.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/layers.h"
@@ -11,44 +12,71 @@
 
 struct rw_bridge {
     rw_bridge_opts o;
-    const rw_rnn *enc, *dec;
+    const rw_rnn *encs[RW_BRIDGE_MAX_ENCODERS], *dec;
+    int n_enc;
     int n_dec;                                             /* decoder states */
     rw_linear *proj[RW_RNN_MAX_LAYERS * RW_CELL_MAX_STATES]; /* NULL where widths agree */
 };
 
 static int n_states(const rw_rnn *r) { return rw_cell_definition(rw_rnn_cell(r, 0, 0))->n_states; }
 
-/* Width of the merged encoder vector that feeds decoder layer l, state k. */
+/* Encoder e's layer and state that feed decoder layer l, state k
+ * (RW_BRIDGE_LAST): the same ones, or its last where it has fewer. */
+static void source_of(const rw_rnn *enc, int l, int k, int *le, int *ke)
+{
+    *le = l < rw_rnn_layers(enc) ? l : rw_rnn_layers(enc) - 1;
+    *ke = k < n_states(enc) ? k : n_states(enc) - 1;
+}
+
+/* Width of the merged vector of every encoder that feeds decoder layer l, state k. */
 static int source_width(const rw_bridge *br, int l, int k)
 {
-    int dirs = rw_rnn_directions(br->enc), w;
-    if (br->o.source == RW_BRIDGE_MEAN) {
-        w = rw_rnn_output_size(br->enc) / dirs;
-    } else {
-        int le = l < rw_rnn_layers(br->enc) ? l : rw_rnn_layers(br->enc) - 1;
-        int ke = k < n_states(br->enc) ? k : n_states(br->enc) - 1;
-        w = rw_cell_state_size(rw_rnn_cell(br->enc, le, 0), ke);
+    int total = 0;
+    for (int e = 0; e < br->n_enc; e++) {
+        const rw_rnn *enc = br->encs[e];
+        int dirs = rw_rnn_directions(enc), w, le, ke;
+        if (br->o.source == RW_BRIDGE_MEAN) {
+            w = rw_rnn_output_size(enc) / dirs;
+        } else {
+            source_of(enc, l, k, &le, &ke);
+            w = rw_cell_state_size(rw_rnn_cell(enc, le, 0), ke);
+        }
+        total += br->o.merge == RW_MERGE_CONCAT ? w * dirs : w;
     }
-    return br->o.merge == RW_MERGE_CONCAT ? w * dirs : w;
+    return total;
 }
 
 rw_bridge *rw_bridge_new(rw_params *P, const char *name, const rw_rnn *enc, const rw_rnn *dec,
                          const rw_bridge_opts *opts, rw_rng *rng)
 {
-    if (!P || !name || !enc || !dec || !rng || rw_rnn_directions(dec) != 1) {
-        rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): needs a store, an encoder, a unidirectional decoder and a generator",
-                 name ? name : "(null)");
+    return rw_bridge_new_multi(P, name, &enc, 1, dec, opts, rng);
+}
+
+rw_bridge *rw_bridge_new_multi(rw_params *P, const char *name, const rw_rnn *const *encs, int n_enc,
+                               const rw_rnn *dec, const rw_bridge_opts *opts, rw_rng *rng)
+{
+    bool ok = P && name && encs && n_enc >= 1 && n_enc <= RW_BRIDGE_MAX_ENCODERS && dec && rng &&
+              rw_rnn_directions(dec) == 1;
+    for (int e = 0; ok && e < n_enc; e++)
+        ok = encs[e] != NULL;
+    if (!ok) {
+        rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): needs a store, 1 to %d encoders, a unidirectional decoder and a "
+                 "generator", name ? name : "(null)", RW_BRIDGE_MAX_ENCODERS);
         return NULL;
     }
-    if (rw_rnn_directions(enc) == 2 && enc->o.merge != RW_DIRS_CONCAT) { /* the bridge merges the directions itself */
-        rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): the encoder must keep its directions apart (merge concat)", name);
-        return NULL;
-    }
+    for (int e = 0; e < n_enc; e++)
+        if (rw_rnn_directions(encs[e]) == 2 && encs[e]->o.merge != RW_DIRS_CONCAT) { /* the bridge merges them */
+            rw_error(RW_ERR_ARG, "rw_bridge_new('%s'): encoder %d must keep its directions apart (merge concat)",
+                     name, e);
+            return NULL;
+        }
     rw_bridge *br = rwi_calloc(1, sizeof *br, "a bridge");
     if (!br)
         return NULL;
     br->o = opts ? *opts : (rw_bridge_opts){ 0 };
-    br->enc = enc;
+    for (int e = 0; e < n_enc; e++)
+        br->encs[e] = encs[e];
+    br->n_enc = n_enc;
     br->dec = dec;
     int ns = n_states(dec);
     br->n_dec = rw_rnn_state_count(dec);
@@ -103,35 +131,57 @@ static rw_node *mean_output(rw_graph *g, const rw_seq *enc, rw_node *lengths)
     return rw_mul(g, sum, inv);
 }
 
+/* Encoder e's merged vector for decoder layer l, state k; mean holds the
+ * mean outputs of every encoder, two directions apart. */
+static rw_node *encoder_vector(rw_graph *g, const rw_bridge *br, int e, const rw_seq *enc, rw_node *const *mean,
+                               int l, int k)
+{
+    const rw_rnn *r = br->encs[e];
+    if (br->o.source == RW_BRIDGE_MEAN)
+        return merge(g, br, mean[2 * e], mean[2 * e + 1]);
+    int dirs = rw_rnn_directions(r), ns_e = n_states(r), le, ke;
+    source_of(r, l, k, &le, &ke);
+    return merge(g, br, enc->final[(le * dirs) * ns_e + ke], dirs == 2 ? enc->final[(le * dirs + 1) * ns_e + ke]
+                                                                        : NULL);
+}
+
 rw_status rw_bridge_apply(rw_graph *g, const rw_bridge *br, const rw_seq *enc, rw_node *lengths, rw_node **state)
 {
-    if (!g || !br || !enc || !state || !enc->final)
-        return rw_error(RW_ERR_ARG, "rw_bridge_apply: NULL argument or a failed encoder run");
-    if (lengths && (lengths->value.dtype != RW_INT32 || lengths->value.size != (size_t)enc->batch))
-        return rw_error(RW_ERR_SHAPE, "rw_bridge_apply: lengths must be int32 [%d]", enc->batch);
-    int dirs = rw_rnn_directions(br->enc), ns_e = n_states(br->enc), ns = n_states(br->dec);
-    rw_node *mean[2] = { NULL, NULL };
-    if (br->o.source == RW_BRIDGE_MEAN) {
-        if (!enc->outputs)
+    return rw_bridge_apply_multi(g, br, enc, 1, lengths, state);
+}
+
+rw_status rw_bridge_apply_multi(rw_graph *g, const rw_bridge *br, const rw_seq *encs, int n_enc, rw_node *lengths,
+                                rw_node **state)
+{
+    if (!g || !br || !encs || !state)
+        return rw_error(RW_ERR_ARG, "rw_bridge_apply: NULL argument");
+    if (n_enc != br->n_enc)
+        return rw_error(RW_ERR_ARG, "rw_bridge_apply: the bridge has %d encoders, got %d runs", br->n_enc, n_enc);
+    int batch = encs[0].batch, ns = n_states(br->dec);
+    for (int e = 0; e < n_enc; e++)
+        if (!encs[e].final || encs[e].batch != batch)
+            return rw_error(RW_ERR_ARG, "rw_bridge_apply: encoder run %d failed or has %d rows, not %d", e,
+                            encs[e].batch, batch);
+    if (lengths && (lengths->value.dtype != RW_INT32 || lengths->value.size != (size_t)batch))
+        return rw_error(RW_ERR_SHAPE, "rw_bridge_apply: lengths must be int32 [%d]", batch);
+    rw_node *mean[2 * RW_BRIDGE_MAX_ENCODERS] = { NULL };
+    for (int e = 0; br->o.source == RW_BRIDGE_MEAN && e < n_enc; e++) {
+        if (!encs[e].outputs)
             return rw_error(RW_ERR_ARG, "rw_bridge_apply: a mean bridge needs the encoder's outputs (RW_OUTPUT_ALL)");
-        rw_node *m = mean_output(g, enc, lengths);
-        if (dirs == 2 ? rw_split(g, m, -1, 2, mean) != RW_OK : !(mean[0] = m))
+        rw_node *m = mean_output(g, &encs[e], lengths);
+        if (rw_rnn_directions(br->encs[e]) == 2 ? rw_split(g, m, -1, 2, mean + 2 * e) != RW_OK : !(mean[2 * e] = m))
             return rw_last_status();
     }
     for (int l = 0; l < rw_rnn_layers(br->dec); l++)
         for (int k = 0; k < ns; k++) {
-            rw_node *s;
+            rw_node *s, *parts[RW_BRIDGE_MAX_ENCODERS];
             if (br->o.source == RW_BRIDGE_ZERO) {
-                s = rw_leaf_new(g, RW_REAL, rw_shape2(enc->batch, rw_cell_state_size(rw_rnn_cell(br->dec, l, 0), k)),
+                s = rw_leaf_new(g, RW_REAL, rw_shape2(batch, rw_cell_state_size(rw_rnn_cell(br->dec, l, 0), k)),
                                 false);
-            } else if (br->o.source == RW_BRIDGE_MEAN) {
-                s = merge(g, br, mean[0], mean[1]);
             } else {
-                int le = l < rw_rnn_layers(br->enc) ? l : rw_rnn_layers(br->enc) - 1;
-                int ke = k < ns_e ? k : ns_e - 1;
-                rw_node *fw = enc->final[(le * dirs) * ns_e + ke];
-                rw_node *bw = dirs == 2 ? enc->final[(le * dirs + 1) * ns_e + ke] : NULL;
-                s = merge(g, br, fw, bw);
+                for (int e = 0; e < n_enc; e++)
+                    parts[e] = encoder_vector(g, br, e, &encs[e], mean, l, k);
+                s = n_enc == 1 ? parts[0] : rw_concat(g, parts, n_enc, -1);
             }
             rw_linear *p = br->proj[l * ns + k];
             if (s && p)

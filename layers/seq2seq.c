@@ -16,8 +16,11 @@
 struct rw_seq2seq {
     char *name;
     rw_seq2seq_opts o;
-    int key;                /* encoder output width (attention keys, context) */
-    rw_rnn *enc, *dec;
+    int key;                /* the encoders' key width together (attention keys, context) */
+    int n_enc;              /* 1, or 2 with opts.enc2 */
+    rw_seq2seq_encoder_spec encs[2];     /* both described alike (the first from the flat options) */
+    rw_rnn *enc[2], *dec;
+    rw_embedding *src_emb[2];       /* NULL: that encoder reads token ids */
     rw_bridge *bridge;
     rw_embedding *emb;
     rw_attention *att;
@@ -26,14 +29,14 @@ struct rw_seq2seq {
 };
 
 /* The only place this file makes recurrent networks. */
-static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_seq2seq_opts *o,
-                        rw_rnn_spec spec, rw_rng *rng)
+static rw_rnn *make_rnn(rw_params *P, const char *model, const char *part, const rw_cell_def *cell,
+                        const void *cell_opts, rw_rnn_spec spec, rw_rng *rng)
 {
     char name[256];
     snprintf(name, sizeof name, "%s.%s", model, part);
     spec.name = name;
-    spec.cell = o->cell;
-    spec.cell_opts = o->cell_opts;
+    spec.cell = cell;
+    spec.cell_opts = cell_opts;
     return rw_rnn_new(P, &spec, rng);
 }
 
@@ -47,6 +50,36 @@ static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
                         o->bos, o->eos, o->tgt_vocab);
     if (o->input_feeding && !o->attention)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): input feeding needs attention", name);
+    if (o->src_embed < 0 || o->dec_layers < 0)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): src_embed %d and dec_layers %d must be >= 0", name,
+                        o->src_embed, o->dec_layers);
+    if ((o->key_merge != RW_MERGE_CONCAT && o->key_merge != RW_MERGE_SUM) ||
+        (o->enc2.key_merge != RW_MERGE_CONCAT && o->enc2.key_merge != RW_MERGE_SUM))
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): key_merge %d / %d is neither concat nor sum", name,
+                        (int)o->key_merge, (int)o->enc2.key_merge);
+    if (o->enc2.hidden < 0 || o->enc2.layers < 0 || o->enc2.src_embed < 0)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): the second encoder's hidden %d, layers %d and src_embed %d "
+                        "must be >= 0", name, o->enc2.hidden, o->enc2.layers, o->enc2.src_embed);
+    return RW_OK;
+}
+
+/* Encoder i ("enc" or "enc2") and its source embedding ("src_emb", "src_emb2"). */
+static rw_status make_encoder(rw_params *P, rw_seq2seq *m, int i, rw_rng *rng)
+{
+    const rw_seq2seq_encoder_spec *e = &m->encs[i];
+    char part[300];
+    if (e->src_embed) {
+        snprintf(part, sizeof part, "%s.src_emb%s", m->name, i ? "2" : "");
+        if (!(m->src_emb[i] = rw_embedding_new(P, part, m->o.src_vocab, e->src_embed, rng)))
+            return rw_last_status();
+    }
+    m->enc[i] = make_rnn(P, m->name, i ? "enc2" : "enc", e->cell, e->cell_opts,
+                         (rw_rnn_spec){ .vocab = e->src_embed ? 0 : m->o.src_vocab, .input_size = e->src_embed,
+                                        .hidden = e->hidden, .layers = e->layers,
+                                        .bidirectional = e->bidirectional }, rng);
+    if (!m->enc[i])
+        return rw_last_status();
+    m->key += rw_rnn_output_size(m->enc[i]) / (e->bidirectional && e->key_merge == RW_MERGE_SUM ? 2 : 1);
     return RW_OK;
 }
 
@@ -62,6 +95,18 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
         o.cell = &rw_lstm_cell;
     if (!o.layers)
         o.layers = 1;
+    if (!o.dec_cell) {
+        o.dec_cell = o.cell;
+        o.dec_cell_opts = o.cell_opts;
+    }
+    if (!o.dec_layers)
+        o.dec_layers = o.layers;
+    if (o.enc2.hidden && !o.enc2.cell) {
+        o.enc2.cell = o.cell;
+        o.enc2.cell_opts = o.cell_opts;
+    }
+    if (o.enc2.hidden && !o.enc2.layers)
+        o.enc2.layers = 1;
     if (!o.dec_hidden)
         o.dec_hidden = o.hidden * dirs;
     if (!o.embed)
@@ -76,20 +121,24 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
     m->o = o;
     m->name = rwi_strdup(name, "a model name");
     char part[300];
-    m->enc = make_rnn(P, name, "enc", &o,
-                      (rw_rnn_spec){ .vocab = o.src_vocab, .hidden = o.hidden, .layers = o.layers,
-                                     .bidirectional = o.bidirectional }, rng);
-    if (!m->name || !m->enc)
+    m->encs[0] = (rw_seq2seq_encoder_spec){ .cell = o.cell, .cell_opts = o.cell_opts, .hidden = o.hidden,
+                                       .layers = o.layers, .bidirectional = o.bidirectional,
+                                       .key_merge = o.key_merge, .src_embed = o.src_embed };
+    m->encs[1] = o.enc2;
+    m->n_enc = o.enc2.hidden ? 2 : 1;
+    if (!m->name)
         goto fail;
-    m->key = rw_rnn_output_size(m->enc);
+    for (int i = 0; i < m->n_enc; i++)
+        if (make_encoder(P, m, i, rng) != RW_OK)
+            goto fail;
     int in = o.embed + (o.input_feeding ? m->key : 0);
-    m->dec = make_rnn(P, name, "dec", &o, (rw_rnn_spec){ .input_size = in, .hidden = o.dec_hidden, .layers = o.layers },
-                      rng);
+    m->dec = make_rnn(P, name, "dec", o.dec_cell, o.dec_cell_opts,
+                      (rw_rnn_spec){ .input_size = in, .hidden = o.dec_hidden, .layers = o.dec_layers }, rng);
     if (!m->dec)
         goto fail;
     int out = rw_rnn_output_size(m->dec);
     snprintf(part, sizeof part, "%s.bridge", name);
-    if (!(m->bridge = rw_bridge_new(P, part, m->enc, m->dec, &o.bridge, rng)))
+    if (!(m->bridge = rw_bridge_new_multi(P, part, (const rw_rnn *const *)m->enc, m->n_enc, m->dec, &o.bridge, rng)))
         goto fail;
     snprintf(part, sizeof part, "%s.emb", name);
     if (!(m->emb = rw_embedding_new(P, part, o.tgt_vocab, o.embed, rng)))
@@ -116,7 +165,10 @@ void rw_seq2seq_free(rw_seq2seq *m)
 {
     if (!m)
         return;
-    rw_rnn_free(m->enc);
+    for (int i = 0; i < 2; i++) {
+        rw_rnn_free(m->enc[i]);
+        rw_embedding_free(m->src_emb[i]);
+    }
     rw_rnn_free(m->dec);
     rw_bridge_free(m->bridge);
     rw_embedding_free(m->emb);
@@ -128,7 +180,8 @@ void rw_seq2seq_free(rw_seq2seq *m)
 }
 
 const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m) { return m ? &m->o : NULL; }
-const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m) { return m ? m->enc : NULL; }
+const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m) { return m ? m->enc[0] : NULL; }
+const rw_rnn *rw_seq2seq_encoder2(const rw_seq2seq *m) { return m ? m->enc[1] : NULL; }
 const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m) { return m ? m->dec : NULL; }
 const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m) { return m ? m->att : NULL; }
 
@@ -137,15 +190,28 @@ rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_n
     if (!g || !m || !src || !st)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_encode: NULL argument");
     memset(st, 0, sizeof *st);
-    rw_seq s = rw_rnn_run(g, m->enc, src, &(rw_run_opts){ .lengths = lengths });
-    if (!s.outputs || rw_bridge_apply(g, m->bridge, &s, lengths, st->rnn) != RW_OK) {
-        rw_error_prefix("seq2seq '%s' encoder", m->name);
+    rw_seq runs[2] = { { 0 }, { 0 } };
+    rw_node *keys[2] = { NULL, NULL };
+    for (int i = 0; i < m->n_enc; i++) {
+        rw_node *x = m->src_emb[i] ? rw_embedding_apply(g, m->src_emb[i], src) : src, *dirs[2];
+        runs[i] = x ? rw_rnn_run(g, m->enc[i], x, &(rw_run_opts){ .lengths = lengths }) : (rw_seq){ 0 };
+        keys[i] = runs[i].outputs;
+        if (keys[i] && m->att && m->encs[i].bidirectional && m->encs[i].key_merge == RW_MERGE_SUM)
+            keys[i] = rw_split(g, keys[i], -1, 2, dirs) == RW_OK ? rw_add(g, dirs[0], dirs[1]) : NULL; /* for attention */
+        if (!keys[i]) {
+            rw_error_prefix("seq2seq '%s' encoder %d", m->name, i + 1);
+            return rw_last_status();
+        }
+    }
+    if (rw_bridge_apply_multi(g, m->bridge, runs, m->n_enc, lengths, st->rnn) != RW_OK) {
+        rw_error_prefix("seq2seq '%s' bridge", m->name);
         return rw_last_status();
     }
-    st->batch = s.batch;
-    if (m->att && rw_attention_prepare(g, m->att, s.outputs, lengths, &st->memory) != RW_OK)
+    st->batch = runs[0].batch;
+    rw_node *all = !m->att || m->n_enc == 1 ? keys[0] : rw_concat(g, keys, m->n_enc, -1);
+    if (m->att && (!all || rw_attention_prepare(g, m->att, all, lengths, &st->memory) != RW_OK))
         return rw_last_status();
-    if (m->o.input_feeding && !(st->context = rw_leaf_new(g, RW_REAL, rw_shape2(s.batch, m->key), false)))
+    if (m->o.input_feeding && !(st->context = rw_leaf_new(g, RW_REAL, rw_shape2(st->batch, m->key), false)))
         return rw_last_status();
     return RW_OK;
 }

@@ -26,11 +26,32 @@ Test(seq2seq_errors, bad_options)
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .input_feeding = true }), "input feeding needs attention");
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .bidirectional = true, .dec_hidden = 5, .attention = true,
                                                    .score = RW_ATTN_DOT }), "dot attention needs query width 5 == key width 8");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .src_embed = -1 }), "src_embed -1");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .key_merge = (rw_bridge_merge)7 }), "key_merge 7");
+    rw_params *Q = rw_params_new(); /* a failed model leaves its encoder's parameters behind */
+    expect_error(model(Q, &rng, (rw_seq2seq_opts){ .bidirectional = true, .key_merge = RW_MERGE_SUM, .dec_hidden = 8,
+                                                   .attention = true, .score = RW_ATTN_DOT }),
+                 "dot attention needs query width 8 == key width 4");
+    rw_params_free(Q);
     expect_error(rw_attention_new(P, "a", &(rw_attention_opts){ .score = RW_ATTN_GENERAL, .query = 0, .key = 3 }, &rng),
                  "sizes >= 1");
     rw_rnn *enc = rw_rnn_new(P, &(rw_rnn_spec){ .name = "e", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4 }, &rng);
     rw_rnn *bi = rw_rnn_new(P, &(rw_rnn_spec){ .name = "b", .cell = &rw_lstm_cell, .input_size = 3, .hidden = 4, .bidirectional = true }, &rng);
     expect_error(rw_bridge_new(P, "br", enc, bi, NULL, &rng), "unidirectional decoder");
+    const rw_rnn *two[2] = { enc, enc };
+    expect_error(rw_bridge_new_multi(P, "br", two, 0, enc, NULL, &rng), "1 to 4 encoders");
+    rw_rnn *dec = rw_rnn_new(P, &(rw_rnn_spec){ .name = "d", .cell = &rw_gru_cell, .input_size = 3, .hidden = 8 }, &rng);
+    rw_bridge *br = rw_bridge_new_multi(P, "br2", two, 2, dec, NULL, &rng);
+    cr_assert_not_null(br, "%s", rw_last_error());
+    rw_graph *g = rw_graph_new();
+    rw_tensor *xs = rwt_uniform(&rng, rw_shape3(2, 1, 3), -1, 1);
+    rw_seq run = rw_rnn_run(g, enc, rw_const(g, xs), NULL);
+    rw_node *state[RW_RNN_MAX_LAYERS * RW_CELL_MAX_STATES];
+    expect_error(rw_bridge_apply_multi(g, br, &run, 1, NULL, state) == RW_OK, "the bridge has 2 encoders, got 1 runs");
+    rw_graph_free(g);
+    rw_tensor_free(xs);
+    rw_bridge_free(br);
+    rw_rnn_free(dec);
     rw_rnn_free(enc);
     rw_rnn_free(bi);
     rw_params_free(P);

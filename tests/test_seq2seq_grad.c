@@ -148,6 +148,61 @@ Test(seq2seq_grad, bridge_mean_sum_to_fewer_layers)
                  "mean, bidirectional sum");
 }
 
+/* Two encoders (a bidirectional LSTM and a GRU of two layers) side by side
+ * into an LSTM decoder of two layers. */
+typedef struct bridge2_ctx {
+    rw_rnn *enc[2], *dec;
+    rw_bridge *br;
+    rw_tensor *lengths;
+} bridge2_ctx;
+
+static rw_node *bridge2_build(rw_graph *g, rw_node *const *in, void *vctx)
+{
+    bridge2_ctx *c = vctx;
+    rw_node *len = rw_const(g, c->lengths);
+    rw_seq runs[2];
+    for (int e = 0; e < 2; e++)
+        runs[e] = rw_rnn_run(g, c->enc[e], in[0], &(rw_run_opts){ .lengths = len });
+    rw_node *state[RW_RNN_MAX_LAYERS * RW_CELL_MAX_STATES];
+    if (rw_bridge_apply_multi(g, c->br, runs, 2, len, state) != RW_OK)
+        return NULL;
+    return rw_concat(g, state, rw_rnn_state_count(c->dec), -1);
+}
+
+static void check_two_encoder_bridge(rw_bridge_opts o, const char *what)
+{
+    enum { S = 4, B = 2, X = 3 };
+    rw_rng rng = rw_rng_seed(8);
+    rw_params *P = rw_params_new();
+    bridge2_ctx c = { 0 };
+    c.enc[0] = rw_rnn_new(P, &(rw_rnn_spec){ .name = "a", .cell = &rw_lstm_cell, .input_size = X, .hidden = 2, .bidirectional = true }, &rng);
+    c.enc[1] = rw_rnn_new(P, &(rw_rnn_spec){ .name = "b", .cell = &rw_gru_cell, .input_size = X, .hidden = 3, .layers = 2 }, &rng);
+    c.dec = rw_rnn_new(P, &(rw_rnn_spec){ .name = "dec", .cell = &rw_lstm_cell, .input_size = X, .hidden = 4, .layers = 2 }, &rng);
+    c.br = rw_bridge_new_multi(P, "br", (const rw_rnn *const *)c.enc, 2, c.dec, &o, &rng);
+    cr_assert_not_null(c.br, "%s: %s", what, rw_last_error());
+    jitter(P, &rng);
+    c.lengths = rw_tensor_from_ints(rw_shape1(B), (const int32_t[]){ 4, 2 });
+    rw_tensor *xs = rwt_uniform(&rng, rw_shape3(S, B, X), -1, 1);
+    rw_gradcheck_report rep;
+    expect_ok(rw_gradcheck(bridge2_build, &c, &xs, 1, P, &check_opts, &rep), &rep, what);
+    rw_tensor_free(xs);
+    rw_tensor_free(c.lengths);
+    rw_bridge_free(c.br);
+    for (int e = 0; e < 2; e++)
+        rw_rnn_free(c.enc[e]);
+    rw_rnn_free(c.dec);
+    rw_params_free(P);
+}
+
+Test(seq2seq_grad, bridge_last_from_two_encoders)
+{
+    check_two_encoder_bridge((rw_bridge_opts){ RW_BRIDGE_LAST, RW_MERGE_CONCAT, false }, "two encoders, last");
+}
+Test(seq2seq_grad, bridge_mean_from_two_encoders_summed_directions)
+{
+    check_two_encoder_bridge((rw_bridge_opts){ RW_BRIDGE_MEAN, RW_MERGE_SUM, false }, "two encoders, mean, sum");
+}
+
 /* ---- a whole encoder-decoder ------------------------------------------------ */
 
 typedef struct s2s_ctx {
@@ -207,4 +262,25 @@ Test(seq2seq_grad, encoder_decoder_gru_dot_attention_input_feeding_two_layers)
 {
     check_seq2seq((rw_seq2seq_opts){ .cell = &rw_gru_cell, .hidden = 3, .embed = 2, .layers = 2, .attention = true,
                                      .score = RW_ATTN_DOT, .input_feeding = true }, "GRU, dot attention, input feeding");
+}
+Test(seq2seq_grad, encoder_decoder_gru_encoder_to_a_deeper_lstm_decoder)
+{
+    check_seq2seq((rw_seq2seq_opts){ .cell = &rw_gru_cell, .dec_cell = &rw_lstm_cell, .hidden = 3, .dec_hidden = 4,
+                                     .dec_layers = 2, .embed = 2, .attention = true, .score = RW_ATTN_GENERAL },
+                  "GRU x1 encoder, LSTM x2 decoder of another width, projected bridge");
+}
+Test(seq2seq_grad, encoder_decoder_summed_directions_as_keys_and_a_source_embedding)
+{
+    check_seq2seq((rw_seq2seq_opts){ .hidden = 3, .dec_hidden = 3, .embed = 2, .src_embed = 2, .bidirectional = true,
+                                     .key_merge = RW_MERGE_SUM, .bridge = { .merge = RW_MERGE_SUM },
+                                     .attention = true, .score = RW_ATTN_DOT, .input_feeding = true },
+                  "bidirectional keys summed, dot attention, source embedding");
+}
+Test(seq2seq_grad, encoder_decoder_with_two_encoders)
+{
+    check_seq2seq((rw_seq2seq_opts){ .hidden = 3, .embed = 2, .dec_hidden = 4, .attention = true,
+                                     .score = RW_ATTN_ADDITIVE, .attention_hidden = 3, .input_feeding = true,
+                                     .enc2 = { .cell = &rw_gru_cell, .hidden = 2, .bidirectional = true,
+                                               .key_merge = RW_MERGE_SUM, .src_embed = 2 } },
+                  "an LSTM and a bidirectional GRU over a source embedding, side by side");
 }

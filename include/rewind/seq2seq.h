@@ -3,9 +3,10 @@
  * forcing / scheduled sampling.
  *
  * An rw_seq2seq owns a (possibly bidirectional, stacked) encoder over source
- * token ids, a bridge that gives the decoder its initial state, a target
- * embedding, a unidirectional decoder, optional attention and an output
- * head. Everything is ops on the tape: rw_backward on the loss trains it.
+ * token ids (or over their embedding), a bridge that gives the decoder its
+ * initial state, a target embedding, a unidirectional decoder (its own
+ * cell, depth and width, or the encoder's), optional attention and an
+ * output head. Everything is ops on the tape: rw_backward on the loss trains it.
  *
  *     rw_seq2seq *m = rw_seq2seq_new(P, "s2s", &(rw_seq2seq_opts){
  *         .src_vocab = 14, .tgt_vocab = 14, .embed = 16, .hidden = 64,
@@ -60,6 +61,21 @@ RW_API void rw_bridge_free(rw_bridge *br);
  * state. */
 RW_API rw_status rw_bridge_apply(rw_graph *g, const rw_bridge *br, const rw_seq *enc, rw_node *lengths, rw_node **state);
 
+/* Several encoders over one source: each one's vector as above (merged
+ * alike), side by side in the order given, then projected where the width
+ * differs. rw_bridge_new is rw_bridge_new_multi with one encoder.
+ *
+ *     const rw_rnn *encs[2] = { lstm_enc, gru_enc };
+ *     rw_bridge *br = rw_bridge_new_multi(P, "br", encs, 2, dec, &(rw_bridge_opts){ 0 }, &rng);
+ *     rw_seq runs[2] = { rw_rnn_run(g, lstm_enc, src, NULL), rw_rnn_run(g, gru_enc, src, NULL) };
+ *     rw_bridge_apply_multi(g, br, runs, 2, NULL, state);
+ */
+#define RW_BRIDGE_MAX_ENCODERS 4
+RW_API rw_bridge *rw_bridge_new_multi(rw_params *P, const char *name, const rw_rnn *const *encoders, int n,
+                                      const rw_rnn *decoder, const rw_bridge_opts *opts, rw_rng *rng);
+RW_API rw_status rw_bridge_apply_multi(rw_graph *g, const rw_bridge *br, const rw_seq *runs, int n, rw_node *lengths,
+                                       rw_node **state);
+
 /* ---- teacher forcing and scheduled sampling (Bengio et al. 2015) ---------- */
 
 typedef enum rw_feed_schedule {
@@ -81,6 +97,20 @@ RW_API double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
 
 /* ---- the model -------------------------------------------------------------- */
 
+/* A second encoder over the same source (rw_seq2seq_opts.enc2), run beside
+ * the first: the attention keys are the two encoders' outputs side by side
+ * ([S, B, K1 + K2]) and the bridge starts the decoder from both states
+ * side by side (projected to the decoder's width). */
+typedef struct rw_seq2seq_encoder_spec {
+    const rw_cell_def *cell;      /* NULL -> the first encoder's cell and options */
+    const void *cell_opts;
+    int hidden;                   /* width per direction; 0: no second encoder */
+    int layers;                   /* 0 -> 1 */
+    bool bidirectional;
+    rw_bridge_merge key_merge;    /* its directions as attention keys */
+    int src_embed;                /* > 0: its own source embedding "<name>.src_emb2"; 0: ids */
+} rw_seq2seq_encoder_spec;
+
 typedef struct rw_seq2seq_opts {
     const rw_cell_def *cell;      /* encoder and decoder cell; NULL -> LSTM */
     const void *cell_opts;        /* the cell's options struct (cell->opts_size bytes); NULL: its defaults */
@@ -96,6 +126,16 @@ typedef struct rw_seq2seq_opts {
     int attention_hidden;         /* additive score's hidden width; 0 -> dec_hidden */
     bool input_feeding;           /* the previous step's context is concatenated to the next input */
     int bos, eos;                 /* target ids of <s> (first decoder input) and </s> */
+    /* The decoder's own stack, when it differs from the encoder's: NULL / 0
+     * -> the encoder's cell (with its options) and layers. The bridge maps
+     * the encoder's states onto it (a projection where widths differ). */
+    const rw_cell_def *dec_cell;
+    const void *dec_cell_opts;    /* dec_cell's options; NULL: its defaults */
+    int dec_layers;
+    rw_bridge_merge key_merge;    /* a bidirectional encoder's directions as attention keys: side by side or summed */
+    int src_embed;                /* > 0: a source embedding "<name>.src_emb" of this width feeds the encoder;
+                                   * 0: the encoder looks its input weights up by token id */
+    rw_seq2seq_encoder_spec enc2; /* a second encoder "<name>.enc2" (enc2.hidden 0: none) */
 } rw_seq2seq_opts;
 
 typedef struct rw_seq2seq rw_seq2seq;
@@ -104,6 +144,7 @@ RW_API rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2s
 RW_API void rw_seq2seq_free(rw_seq2seq *m);
 RW_API const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m);   /* with the defaults filled in */
 RW_API const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m);
+RW_API const rw_rnn *rw_seq2seq_encoder2(const rw_seq2seq *m);  /* NULL without opts.enc2 */
 RW_API const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
 RW_API const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
 

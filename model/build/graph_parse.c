@@ -2,8 +2,10 @@
  * cycles, attention over something that is not a sequence of vectors),
  * then matched against the encoder-decoder that rw_seq2seq implements:
  *
- *   source -> enc (recurrent) ......................... attention keys, bridge
- *   target -> tgt_emb (embedding) -> dec (recurrent, initial_state from enc,
+ *   source [-> src_emb (embedding)] -> enc (recurrent) .. attention keys, bridge
+ *   (or two such encoders -> enc (concat) ............... attention keys, bridge)
+ *   target -> tgt_emb (embedding) -> dec (recurrent, any cell and stack,
+ *                                         initial_state from enc,
  *                                         attention over enc) -> head (linear, size vocab)
  *
  * Also train.teacher_forcing. Every error is positioned (file:line:col). */
@@ -78,6 +80,10 @@ rw_status rwi_ms2s_parse_teacher_forcing(rw_model *m, const ynode *t)
 
 static int find_node(const ms2s *s, const char *name)
 {
+    if (!strcmp(name, "src")) /* the design sketch's names of the two inputs */
+        name = "source";
+    else if (!strcmp(name, "tgt_in"))
+        name = "target";
     for (int i = 0; i < s->n; i++)
         if (!strcmp(s->nodes[i].name, name))
             return i;
@@ -90,8 +96,8 @@ static rw_status unknown_name(const ms2s *s, const ynode *at, const char *what, 
     char hint[128];
     for (int i = 0; i < s->n; i++)
         names[i] = s->nodes[i].name;
-    return rwi_ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (the graph's inputs are 'source' and 'target', and its "
-                 "nodes' names)%s", what, name, rwi_ysuggest(name, names, s->n, hint, sizeof hint));
+    return rwi_ydiag(RW_ERR_FORMAT, at, "unknown %s '%s' (the graph's inputs are 'source' and 'target', also "
+                 "spelled 'src' and 'tgt_in', and its nodes' names)%s", what, name, rwi_ysuggest(name, names, s->n, hint, sizeof hint));
 }
 
 /* A name read from scalar n into out (64 bytes). */
@@ -110,7 +116,9 @@ static rw_status read_size(const yctx *c, gnode *g, const ynode *spec)
     long v;
     if (rwi_ys_need(spec, "size", g->type, &n) != RW_OK)
         return RW_ERR_FORMAT;
-    if (n->kind == Y_SCALAR && !strcmp(n->str, "vocab")) {
+    if (n->kind == Y_SCALAR &&
+        (!strcmp(n->str, "vocab") || !strcmp(n->str, "tgt_vocab") || !strcmp(n->str, "src_vocab"))) {
+        /* one vocabulary serves source and target: src_vocab and tgt_vocab are its other names */
         g->size_vocab = true;
         return RW_OK;
     }
@@ -151,6 +159,7 @@ static rw_status read_initial_state(rw_model *m, gnode *g, const ynode *n)
         if (rwi_ys_enum(c, x, "merge", merges, &k) != RW_OK)
             return RW_ERR_FORMAT;
         g->bridge.merge = k ? RW_MERGE_SUM : RW_MERGE_CONCAT;
+        g->merge_given = true;
     }
     return (x = rwi_ymap_get(n, "project")) ? rwi_ys_bool(c, x, "project", &g->bridge.project) : RW_OK;
 }
@@ -186,24 +195,21 @@ static rw_status read_attention(rw_model *m, gnode *g, const ynode *a)
     return RW_OK;
 }
 
-/* bidirectional: a bool, or {merge: concat} as in the layer list. The
- * encoder's two directions reach attention side by side; the decoder's
- * start can sum them (initial_state: {merge: sum}). */
+/* bidirectional: a bool, or {merge: concat|sum} as in the layer list. The
+ * merge says how the encoder's two directions reach attention (side by
+ * side, or summed) and, unless the decoder's initial_state says otherwise,
+ * the decoder's start. */
 static rw_status read_bidirectional(const yctx *c, gnode *g, const ynode *x)
 {
-    static const char *const keys[] = { "merge", NULL }, *const merges[] = { "concat", NULL };
+    static const char *const keys[] = { "merge", NULL }, *const merges[] = { "concat", "sum", NULL };
     const ynode *merge;
-    int k;
+    int k = 0;
     if (x->kind != Y_MAP)
         return rwi_ys_bool(c, x, "bidirectional", &g->bidirectional);
-    if (rwi_ys_keys(x, "bidirectional", keys) != RW_OK)
+    if (rwi_ys_keys(x, "bidirectional", keys) != RW_OK ||
+        ((merge = rwi_ymap_get(x, "merge")) && rwi_ys_enum(c, merge, "merge", merges, &k) != RW_OK))
         return RW_ERR_FORMAT;
-    if ((merge = rwi_ymap_get(x, "merge")) && merge->kind == Y_SCALAR && strcmp(merge->str, "concat") != 0)
-        return rwi_ydiag(RW_ERR_FORMAT, merge, "an encoder's two directions are concatenated (attention reads "
-                     "both); to sum them for the decoder's start write the decoder's initial_state: {merge: %s}",
-                     merge->str);
-    if (merge && rwi_ys_enum(c, merge, "merge", merges, &k) != RW_OK)
-        return RW_ERR_FORMAT;
+    g->dir_merge = k ? RW_MERGE_SUM : RW_MERGE_CONCAT;
     g->bidirectional = true;
     return RW_OK;
 }
@@ -223,6 +229,11 @@ static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
     g->layer_at = type;
     if (rwi_ys_expect(spec, Y_MAP, g->type) != RW_OK)
         return RW_ERR_FORMAT;
+    if (!strcmp(g->type, "concat")) { /* two encoders side by side */
+        static const char *const none[] = { NULL };
+        g->kind = G_CONCAT;
+        return rwi_ys_keys(spec, g->type, none);
+    }
     if (!strcmp(g->type, "embedding") || !strcmp(g->type, "linear")) {
         g->kind = g->type[0] == 'e' ? G_EMBEDDING : G_LINEAR;
         return rwi_ys_keys(spec, g->type, g->kind == G_EMBEDDING ? emb_keys : lin_keys) || read_size(c, g, spec)
@@ -235,10 +246,11 @@ static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
         int n = 0;
         names[n++] = "embedding";
         names[n++] = "linear";
+        names[n++] = "concat";
         for (int i = 0; i < rw_cell_count() && n < 64; i++)
             names[n++] = rw_cell_at(i)->name;
-        return rwi_ydiag(RW_ERR_FORMAT, type, "unknown layer type '%s' in a graph (embedding, linear, or a registered "
-                     "cell: see 'rewind cells')%s", g->type, rwi_ysuggest(g->type, names, n, hint, sizeof hint));
+        return rwi_ydiag(RW_ERR_FORMAT, type, "unknown layer type '%s' in a graph (embedding, linear, concat, or a "
+                     "registered cell: see 'rewind cells')%s", g->type, rwi_ysuggest(g->type, names, n, hint, sizeof hint));
     }
     g->kind = G_RNN;
     g->stack = 1;
@@ -292,12 +304,17 @@ static rw_status read_node(rw_model *m, const ynode *item)
     } else {
         if (rwi_ys_expect(in, Y_SEQ, "in") != RW_OK)
             return RW_ERR_FORMAT;
-        if (list->n != 1)
-            return rwi_ydiag(RW_ERR_FORMAT, list, "a node of an encoder-decoder graph reads one input (got %d)",
+        int want = g->kind == G_CONCAT ? 2 : 1;
+        if (list->n != want)
+            return rwi_ydiag(RW_ERR_FORMAT, list, want == 1 ? "a node of an encoder-decoder graph reads one input "
+                         "(got %d; 'concat' puts two encoders side by side)" : "a concat node reads two encoders (got %d)",
                          list->n);
-        g->n_in = 1;
-        g->in_at[0] = list->vals[0];
+        g->n_in = want;
+        for (int k = 0; k < want; k++)
+            g->in_at[k] = list->vals[k];
     }
+    if (g->kind == G_CONCAT && g->n_in != 2)
+        return rwi_ydiag(RW_ERR_FORMAT, in, "a concat node reads two encoders, e.g. in: [enc_a, enc_b]");
     s->n++;
     return RW_OK;
 }
@@ -309,10 +326,12 @@ static rw_status resolve(rw_model *m, const ynode *graph)
     for (int i = 2; i < s->n; i++) {
         gnode *g = &s->nodes[i];
         char name[64];
-        if (read_name(&m->ctx, g->in_at[0], "in", name) != RW_OK)
-            return RW_ERR_FORMAT;
-        if ((g->in[0] = find_node(s, name)) < 0)
-            return unknown_name(s, g->in_at[0], "input", name);
+        for (int k = 0; k < g->n_in; k++) {
+            if (read_name(&m->ctx, g->in_at[k], "in", name) != RW_OK)
+                return RW_ERR_FORMAT;
+            if ((g->in[k] = find_node(s, name)) < 0)
+                return unknown_name(s, g->in_at[k], "input", name);
+        }
         const ynode *spec = rwi_ymap_get(rwi_ymap_get(graph->vals[i - 2], "layer"), g->type), *x;
         if (g->kind == G_RNN && (x = rwi_ymap_get(spec, "initial_state")) && read_initial_state(m, g, x) != RW_OK)
             return RW_ERR_FORMAT;
@@ -349,8 +368,8 @@ static rw_status find_cycle(const ms2s *s, int at, int *state, int *path, int de
                      "depend on itself)", chain);
     }
     state[at] = 1;
-    int next[3] = { g->n_in ? g->in[0] : -1, g->init_from, g->att_keys };
-    for (int k = 0; k < 3; k++)
+    int next[4] = { g->n_in ? g->in[0] : -1, g->n_in > 1 ? g->in[1] : -1, g->init_from, g->att_keys };
+    for (int k = 0; k < 4; k++)
         if (next[k] >= 0 && find_cycle(s, next[k], state, path, depth + 1) != RW_OK)
             return RW_ERR_FORMAT;
     state[at] = 2;
@@ -369,6 +388,8 @@ static bool vector_sequence(const ms2s *s, int i, const char **why)
         *why = "one vector per sequence (output: last)";
         return false;
     }
+    if (g->kind == G_CONCAT && !vector_sequence(s, g->in[1], why))
+        return false;
     return g->kind == G_RNN || vector_sequence(s, g->in[0], why);
 }
 
@@ -379,13 +400,33 @@ static rw_status expect(const gnode *g, bool ok, const char *what)
     return ok ? RW_OK : rwi_ydiag(RW_ERR_FORMAT, g->at, "node '%s' does not fit an encoder-decoder: %s", g->name, what);
 }
 
+/* Encoder e of the decoder is node i: recurrent, over 'source' or a source embedding. */
+static rw_status match_encoder(ms2s *s, int e, int i)
+{
+    const gnode *enc = &s->nodes[i];
+    s->encs[e] = i;
+    s->src_embs[e] = enc->kind == G_RNN && s->nodes[enc->in[0]].kind == G_EMBEDDING ? enc->in[0] : -1;
+    if (s->src_embs[e] >= 0) {
+        const gnode *se = &s->nodes[s->src_embs[e]];
+        if (expect(se, se->in[0] == 0 && !se->size_vocab, "the source embedding reads 'source' and has a numeric "
+                   "size"))
+            return RW_ERR_FORMAT;
+    }
+    if (expect(enc, enc->kind == G_RNN && (enc->in[0] == 0 || s->src_embs[e] >= 0), "the encoder is recurrent and "
+               "reads 'source' (looking its input weights up by id) or an embedding of it") ||
+        expect(enc, !enc->last_only, "the encoder gives every step (drop 'output: last')"))
+        return RW_ERR_FORMAT;
+    return RW_OK;
+}
+
 static rw_status match(rw_model *m)
 {
     ms2s *s = m->s2s;
     int consumers[G_MAX_NODES] = { 0 };
     for (int i = 2; i < s->n; i++) {
         const gnode *g = &s->nodes[i];
-        consumers[g->in[0]]++;
+        for (int k = 0; k < g->n_in; k++)
+            consumers[g->in[k]]++;
         if (g->init_from >= 0)
             consumers[g->init_from]++;
         if (g->att_keys >= 0)
@@ -422,18 +463,26 @@ static rw_status match(rw_model *m)
     if (dec->init_from >= 0 && dec->att_keys >= 0 && dec->init_from != dec->att_keys)
         return rwi_ydiag(RW_ERR_FORMAT, dec->init_at, "the decoder starts from '%s' but attends to '%s': both must be "
                      "the encoder", s->nodes[dec->init_from].name, enc->name);
-    if (expect(enc, enc->kind == G_RNN && enc->in[0] == 0, "the encoder is recurrent and reads 'source' (it "
-               "embeds the token ids itself)") ||
-        expect(enc, !enc->last_only, "the encoder gives every step (drop 'output: last')"))
-        return RW_ERR_FORMAT;
-    if (enc->cell != dec->cell || enc->stack != dec->stack)
-        return rwi_ydiag_note(RW_ERR_FORMAT, dec->layer_at, enc->layer_at, "the encoder", "the decoder must use the "
-                          "encoder's cell and stack (%s x%d here, %s x%d there)", dec->type, dec->stack, enc->type,
-                          enc->stack);
-    for (int i = 2; i < s->n; i++)
-        if (i != s->enc && i != s->dec && i != s->tgt_emb && i != s->head)
+    s->n_enc = enc->kind == G_CONCAT ? 2 : 1;
+    for (int e = 0; e < s->n_enc; e++)
+        if (match_encoder(s, e, enc->kind == G_CONCAT ? enc->in[e] : s->enc) != RW_OK)
+            return RW_ERR_FORMAT;
+    if (s->n_enc == 2 && s->encs[0] == s->encs[1])
+        return rwi_ydiag(RW_ERR_FORMAT, enc->in_at[1], "'%s' puts one encoder beside itself; give it two encoders",
+                     enc->name);
+    if (s->n_enc == 2 && s->src_embs[0] >= 0 && s->src_embs[0] == s->src_embs[1])
+        return rwi_ydiag(RW_ERR_FORMAT, s->nodes[s->encs[1]].in_at[0], "the source embedding '%s' feeds both "
+                     "encoders; each encoder reads 'source' or an embedding of its own",
+                     s->nodes[s->src_embs[0]].name);
+    for (int i = 2; i < s->n; i++) {
+        bool part = i == s->enc || i == s->dec || i == s->tgt_emb || i == s->head;
+        for (int e = 0; e < s->n_enc; e++)
+            part = part || i == s->encs[e] || i == s->src_embs[e];
+        if (!part)
             return rwi_ydiag(RW_ERR_FORMAT, s->nodes[i].at, "node '%s' is not part of the encoder-decoder (source -> "
-                         "encoder; target -> embedding -> decoder -> head)", s->nodes[i].name);
+                         "[embedding ->] encoder [and a second one -> concat]; target -> embedding -> decoder -> "
+                         "head)", s->nodes[i].name);
+    }
     return RW_OK;
 }
 
@@ -506,9 +555,10 @@ rw_status rwi_ms2s_parse(rw_model *m, const ynode *model)
         if (g->att_keys >= 0 && !vector_sequence(s, g->att_keys, &why))
             return rwi_ydiag(RW_ERR_FORMAT, g->att_at, "attention needs a sequence of vectors to attend over; '%s' "
                          "gives %s", s->nodes[g->att_keys].name, why);
-        if (g->init_from >= 0 && s->nodes[g->init_from].kind != G_RNN)
-            return rwi_ydiag(RW_ERR_FORMAT, g->init_at, "a decoder's initial state comes from a recurrent encoder; "
-                         "'%s' is not one", s->nodes[g->init_from].name);
+        int from = g->init_from;
+        if (from >= 0 && s->nodes[from].kind != G_RNN && s->nodes[from].kind != G_CONCAT)
+            return rwi_ydiag(RW_ERR_FORMAT, g->init_at, "a decoder's initial state comes from a recurrent encoder "
+                         "(or a concat of two); '%s' is not one", s->nodes[from].name);
     }
     if (match(m) != RW_OK)
         return RW_ERR_FORMAT;

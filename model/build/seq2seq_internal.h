@@ -8,7 +8,7 @@
 
 #define G_MAX_NODES 16
 
-typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR } gkind;
+typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR, G_CONCAT } gkind;
 
 /* One named node of model.graph (the inputs 'source' and 'target' are nodes 0 and 1). */
 typedef struct gnode {
@@ -24,12 +24,14 @@ typedef struct gnode {
     bool size_vocab;
     int stack;               /* recurrent: layers */
     bool bidirectional;
+    rw_bridge_merge dir_merge;  /* an encoder's bidirectional: {merge: concat|sum} */
     bool last_only;          /* recurrent: output: last (one vector per sequence) */
     const rw_cell_def *cell;
     /* a decoder's initial_state and attention */
     int init_from;           /* node index, or -1 (zeros) */
     const ynode *init_at;
     rw_bridge_opts bridge;
+    bool merge_given;        /* initial_state has 'merge' (else the encoder's) */
     const ynode *att_at;
     int att_keys;            /* node index, or -1 without attention */
     rw_attention_score score;
@@ -41,7 +43,10 @@ struct ms2s {
     bool graph;              /* model.graph was given (not only train.teacher_forcing) */
     int n;
     gnode nodes[G_MAX_NODES];
-    int enc, tgt_emb, dec, head;
+    int enc, tgt_emb, dec, head;  /* enc: what the decoder reads from (an encoder, or a concat of two) */
+    int n_enc;
+    int encs[2];                  /* the recurrent encoders */
+    int src_embs[2];              /* each one's source embedding, or -1 (it reads 'source' itself) */
     rw_teacher_forcing tf;
     const ynode *tf_at;
     rw_seq2seq_opts o;       /* vocabularies, bos and eos filled in at build */

@@ -29,13 +29,22 @@ rw_status rwi_ms2s_build(rw_model *m)
     if (m->vocab.tok ? !rw_vocab_has_specials(&m->vocab) : V < RW_VOCAB_SPECIALS)
         return rwi_ydiag(RW_ERR_FORMAT, m->data_at ? m->data_at : s->nodes[s->head].at, "an encoder-decoder needs a "
                      "vocabulary that starts with <pad> <s> </s> <unk> (data kind tsv_seq2seq makes one)");
-    const gnode *enc = &s->nodes[s->enc], *dec = &s->nodes[s->dec], *emb = &s->nodes[s->tgt_emb];
+    const gnode *enc = &s->nodes[s->encs[0]], *dec = &s->nodes[s->dec], *emb = &s->nodes[s->tgt_emb];
+    const gnode *enc2 = s->n_enc > 1 ? &s->nodes[s->encs[1]] : NULL;
     s->o = (rw_seq2seq_opts){ .cell = enc->cell, .src_vocab = V, .tgt_vocab = V, .embed = emb->size,
                               .hidden = enc->size, .dec_hidden = dec->size, .layers = enc->stack,
                               .bidirectional = enc->bidirectional, .bridge = dec->bridge,
                               .attention = dec->att_keys >= 0, .score = dec->score,
                               .attention_hidden = dec->att_hidden, .input_feeding = dec->input_feeding,
-                              .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS };
+                              .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS, .dec_cell = dec->cell,
+                              .dec_layers = dec->stack, .key_merge = enc->dir_merge,
+                              .src_embed = s->src_embs[0] >= 0 ? s->nodes[s->src_embs[0]].size : 0 };
+    if (enc2)
+        s->o.enc2 = (rw_seq2seq_encoder_spec){ .cell = enc2->cell, .hidden = enc2->size, .layers = enc2->stack,
+                                               .bidirectional = enc2->bidirectional, .key_merge = enc2->dir_merge,
+                                               .src_embed = s->src_embs[1] >= 0 ? s->nodes[s->src_embs[1]].size : 0 };
+    if (!dec->merge_given) /* the decoder starts from the directions merged as the (first bidirectional) encoder's */
+        s->o.bridge.merge = enc->bidirectional || !enc2 ? enc->dir_merge : enc2->dir_merge;
     if (dec->init_from < 0 && !dec->init_at)
         s->o.bridge.source = RW_BRIDGE_LAST; /* documented default: from the encoder's last step */
     if (s->o.input_feeding && !s->o.attention)
@@ -146,28 +155,41 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
             m->vocab.n, m->vocab.tok ? "" : " (opaque ids)");
     fprintf(f, "graph (an encoder-decoder, rw_seq2seq):\n");
     fprintf(f, "  %-12s %-22s %-10s %-22s %12s\n", "node", "layer", "in", "output", "parameters");
-    const char *prefix[] = { "s2s.enc.", "s2s.emb.", "s2s.dec.", "s2s.head." };
-    int order[] = { s->enc, s->tgt_emb, s->dec, s->head };
-    for (int k = 0; k < 4; k++) {
-        const gnode *g = &s->nodes[order[k]];
-        char type[96], out[64];
-        int width = k == 0 ? rw_rnn_output_size(rw_seq2seq_encoder(s->net)) : k == 1 ? o->embed
-                    : k == 2 ? o->dec_hidden : o->tgt_vocab;
+    /* one row per node: source embeddings and encoders, their concat, the rest */
+    int w1 = rw_rnn_output_size(rw_seq2seq_encoder(s->net)) / (o->bidirectional && o->key_merge ? 2 : 1);
+    int w2 = s->n_enc > 1 ? rw_rnn_output_size(rw_seq2seq_encoder2(s->net)) /
+                                (o->enc2.bidirectional && o->enc2.key_merge ? 2 : 1) : 0;
+    struct { int node; const char *prefix; int width; } rows[] = {
+        { s->src_embs[0], "s2s.src_emb.", o->src_embed }, { s->encs[0], "s2s.enc.", w1 },
+        { s->n_enc > 1 ? s->src_embs[1] : -1, "s2s.src_emb2.", o->enc2.src_embed },
+        { s->n_enc > 1 ? s->encs[1] : -1, "s2s.enc2.", w2 }, { s->n_enc > 1 ? s->enc : -1, NULL, w1 + w2 },
+        { s->tgt_emb, "s2s.emb.", o->embed }, { s->dec, "s2s.dec.", o->dec_hidden }, { s->head, "s2s.head.", o->tgt_vocab },
+    };
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        if (rows[k].node < 0)
+            continue;
+        const gnode *g = &s->nodes[rows[k].node];
+        char type[96], out[64], in[140];
         if (g->kind == G_RNN)
             snprintf(type, sizeof type, "%s%s x%d", g->bidirectional ? "bi-" : "", g->type, g->stack);
         else
             snprintf(type, sizeof type, "%s", g->type);
-        snprintf(out, sizeof out, "[T, B, %d]", width);
-        fprintf(f, "  %-12s %-22s %-10s %-22s %12zu\n", g->name, type, s->nodes[g->in[0]].name, out,
-                count_params(m, prefix[k]));
+        snprintf(out, sizeof out, "[T, B, %d]", rows[k].width);
+        snprintf(in, sizeof in, "%s%s%s", s->nodes[g->in[0]].name, g->n_in > 1 ? ", " : "",
+                 g->n_in > 1 ? s->nodes[g->in[1]].name : "");
+        fprintf(f, "  %-12s %-22s %-10s %-22s %12zu\n", g->name, type, in, out,
+                rows[k].prefix ? count_params(m, rows[k].prefix) : 0);
     }
-    fprintf(f, "  bridge: decoder state from the encoder's %s%s%s (%zu parameters)\n",
-            bridge_names[o->bridge.source], o->bidirectional ? (o->bridge.merge ? ", directions summed"
-                                                                                 : ", directions concatenated") : "",
+    bool two_dirs = o->bidirectional || o->enc2.bidirectional;
+    fprintf(f, "  bridge: decoder state from the encoder%s %s%s%s (%zu parameters)\n", s->n_enc > 1 ? "s'" : "'s",
+            bridge_names[o->bridge.source],
+            two_dirs ? (o->bridge.merge ? ", directions summed" : ", directions concatenated") : "",
             o->bridge.project ? ", projected" : "", count_params(m, "s2s.bridge."));
     if (o->attention)
-        fprintf(f, "  attention: %s over '%s'%s (%zu parameters with the combination layer)\n",
-                score_names[o->score], s->nodes[s->enc].name, o->input_feeding ? ", input feeding" : "",
+        fprintf(f, "  attention: %s over '%s'%s%s (%zu parameters with the combination layer)\n",
+                score_names[o->score], s->nodes[s->enc].name,
+                (o->bidirectional && o->key_merge) || (o->enc2.bidirectional && o->enc2.key_merge)
+                    ? " (directions summed)" : "", o->input_feeding ? ", input feeding" : "",
                 count_params(m, "s2s.att.") + count_params(m, "s2s.combine."));
     if (s->tf_at) {
         static const char *const sched[] = { "always", "linear", "exponential", "inverse_sigmoid" };
