@@ -3,7 +3,6 @@
  * each thread packs only its part of B (a recurrent step's [batch, H] x
  * [H, 4H] packs all of U at every step), and each element of C is the same
  * dot product as in one call, so results do not depend on the threads. */
-#include <stdlib.h>
 #include "gemm.h"
 #include "gemm_small.h"
 #include "rewind_internal/parallel.h"
