@@ -209,10 +209,40 @@ rw_node *rw_param_node(rw_graph *g, rw_param *p)
 
 void *rw_node_temp(rw_node *n, size_t bytes) { return rw_arena_alloc(n->graph->arena, bytes); }
 
+/* A view (an op with view_offset: a window onto input 0's value) whose
+ * input takes a gradient gets the matching window of that gradient as its
+ * own: its consumers add straight into the input's gradient, so the view
+ * needs no zero-filled buffer and its backward (which would add the window
+ * into the input's gradient) is skipped. Not for a node whose gradient is
+ * read later on its own (keep_grad). */
+static bool grad_is_window(const rw_node *n)
+{
+    return n->grad && n->op && n->op->view_offset && n->in[0]->grad &&
+           n->grad == n->in[0]->grad + n->op->view_offset(n);
+}
+
+/* A zero-filled gradient buffer for node n, or its input's window (above). */
+static rw_real *new_grad(rw_graph *g, rw_node *n)
+{
+    if (n->op && n->op->view_offset && !n->keep_grad && n->value.dtype == RW_REAL &&
+        n->in[0]->value.dtype == RW_REAL && n->in[0]->needs_grad) {
+        rw_node *base = n->in[0];
+        if (!base->grad && !(base->grad = new_grad(g, base)))
+            return NULL;
+        return base->grad + n->op->view_offset(n);
+    }
+    return rwi_graph_buffer(g, n->value.size * sizeof(rw_real), true);
+}
+
 void rwi_backward_release_grad(rw_node *n)
 {
     if (!n->grad || n->param)
         return;
+    if (grad_is_window(n)) {
+        n->grad = NULL;
+        n->keep_grad = false;
+        return;
+    }
     rwi_graph_give_back(n->graph, n->grad, n->value.size * sizeof(rw_real));
     n->grad = NULL;
     n->keep_grad = false;
@@ -226,11 +256,12 @@ static rw_status run_backward(rw_graph *g, rw_node *out)
         for (int i = 0; i < n->n_in; i++) {
             rw_node *in = n->in[i];
             bool diff = i >= 32 || !(n->op->nondiff & (1u << i));
-            if (diff && in->needs_grad && !in->grad) {
-                in->grad = rwi_graph_buffer(g, in->value.size * sizeof(rw_real), true);
-                if (!in->grad)
-                    return rw_last_status();
-            }
+            if (diff && in->needs_grad && !in->grad && !(in->grad = new_grad(g, in)))
+                return rw_last_status();
+        }
+        if (grad_is_window(n)) { /* already in the input's gradient */
+            n->grad = NULL;
+            continue;
         }
         n->op->backward(n);
         /* Passed on to the inputs: this gradient is dead unless deferred work reads it. */

@@ -4,19 +4,24 @@
 #include <string.h>
 #include "graph_internal.h"
 #include "rewind_internal/release.h"
+#include "rewind_internal/parallel.h"
 #include "rewind/op.h"
+
+static void zero_piece(void *p, size_t lo, size_t hi) { memset((char *)p + lo, 0, hi - lo); }
 
 void *rwi_graph_buffer(rw_graph *g, size_t bytes, bool zero)
 {
-    for (int i = 0; i < g->n_buckets; i++)
+    void *p = NULL;
+    for (int i = 0; i < g->n_buckets && !p; i++)
         if (g->buckets[i].bytes == bytes && g->buckets[i].head) {
-            void *p = g->buckets[i].head;
+            p = g->buckets[i].head;
             memcpy(&g->buckets[i].head, p, sizeof(void *));
-            if (zero)
-                memset(p, 0, bytes);
-            return p;
         }
-    return zero ? rw_arena_calloc(g->arena, bytes) : rw_arena_alloc(g->arena, bytes);
+    if (!p && !(p = rw_arena_alloc(g->arena, bytes)))
+        return NULL;
+    if (zero) /* a gradient's zero-fill, split across the pool when long (as an add of that many reals) */
+        rwi_parallel_for(bytes, RWI_GRAIN_ARITH * sizeof(rw_real), 64, zero_piece, p);
+    return p;
 }
 
 void rwi_graph_give_back(rw_graph *g, void *p, size_t bytes)

@@ -47,8 +47,8 @@ static void gather_columns_forward_piece(void *ctx, size_t lo, size_t hi)
     for (size_t r = lo; r < hi; r++) {
         rw_real *y = n->value.data + r * (size_t)G;
         if (ids[r] < 0)
-            continue; /* the output was zero-filled */
-        if (j->wt)
+            memset(y, 0, (size_t)G * sizeof(rw_real)); /* padding: a zero row */
+        else if (j->wt)
             memcpy(y, j->wt + (size_t)ids[r] * (size_t)G, (size_t)G * sizeof(rw_real));
         else
             for (int k = 0; k < G; k++)
@@ -109,6 +109,7 @@ static void gather_columns_backward(rw_node *n)
 }
 
 static const rw_op_def gather_columns_def = {
+    .fills_output = true, /* each piece writes its rows whole: no serial zero-fill first */
     .name = "gather_columns", .arity = 2, .nondiff = 1u << 1, .shape = gather_columns_shape,
     .forward = gather_columns_forward, .backward = gather_columns_backward,
     .backward_skips_inputs = 1u << 0, .backward_skips_output = true, /* reads only the ids */

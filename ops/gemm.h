@@ -25,4 +25,27 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
 void rwi_gemm_split(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b,
                     inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc);
 
+/* Elementwise work that rides along with a split product, so that it is
+ * split with it instead of running alone on one thread: the piece of
+ * columns [lo, hi) of the product's n first calls run(ctx, lo, hi, n)
+ * (before its GEMM, so run may prepare those columns of C); the pieces
+ * cover [0, n) exactly once, so run can map them onto a range of its own
+ * (rwi_gemm_side_range). Unsplit, run(ctx, 0, n, n) comes first. */
+typedef struct rwi_gemm_side {
+    void (*run)(void *ctx, size_t lo, size_t hi, size_t n);
+    void *ctx;
+} rwi_gemm_side;
+
+void rwi_gemm_split_side(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa, const rw_real *b,
+                         inc_t rsb, inc_t csb, rw_real beta, rw_real *c, inc_t rsc, inc_t csc,
+                         const rwi_gemm_side *side);
+
+/* [lo, hi) of n mapped proportionally onto [0, size): consecutive pieces
+ * map onto consecutive ranges that cover [0, size) exactly once. */
+static inline void rwi_gemm_side_range(size_t lo, size_t hi, size_t n, size_t size, size_t *from, size_t *to)
+{
+    *from = lo == 0 ? 0 : lo * size / n;
+    *to = hi == n ? size : hi * size / n;
+}
+
 #endif

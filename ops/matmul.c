@@ -95,8 +95,9 @@ static void matmul_forward(rw_node *n)
     rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, b, d.b.rs, d.b.cs, 0, n->value.data, d.n, 1);
 }
 
-/* d op(A) += dC op(B)^T; d op(B) += op(A)^T dC (deferred for a parameter) */
-static void matmul_backward(rw_node *n)
+/* d op(A) += dC op(B)^T; d op(B) += op(A)^T dC (deferred for a parameter);
+ * `side` rides along with the d op(A) product (run alone when there is none) */
+static void matmul_backward_side(rw_node *n, const rwi_gemm_side *side)
 {
     dims d = dims_of(n);
     const rw_real *a = n->in[0]->value.data, *b = n->in[1]->value.data, *dc = n->grad;
@@ -105,12 +106,16 @@ static void matmul_backward(rw_node *n)
         rw_strided bt = { d.n, d.k, d.b.cs, d.b.rs };
         const rw_real *copy = RW_ATTRS(n, matmul_attrs)->transpose_b
                                   ? rwi_matmul_weight_for_grad(n, n->in[1], d.m, &bt) : NULL;
-        rwi_gemm_split(d.m, d.k, d.n, dc, d.n, 1, copy ? copy : b, bt.rs, bt.cs, 1, ga, d.a.rs, d.a.cs);
+        rwi_gemm_split_side(d.m, d.k, d.n, dc, d.n, 1, copy ? copy : b, bt.rs, bt.cs, 1, ga, d.a.rs, d.a.cs, side);
+    } else if (side) {
+        side->run(side->ctx, 0, 1, 1);
     }
     /* d op(B) [K,N] += op(A)^T [K,M] dC [M,N] */
     if (gb && !rwi_matmul_defer_weight_grad(n, d.a, d.b, d.m, d.k, d.n))
         rwi_gemm_split(d.k, d.n, d.m, a, d.a.cs, d.a.rs, dc, d.n, 1, 1, gb, d.b.rs, d.b.cs);
 }
+
+static void matmul_backward(rw_node *n) { matmul_backward_side(n, NULL); }
 
 static const rw_op_def matmul_def = {
     .fills_output = true,
@@ -146,32 +151,47 @@ static rw_status matmul_add_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     return RW_OK;
 }
 
-/* c is either the product's shape or one row repeated over all rows. */
+/* The addend's part of the columns [lo, hi) of the product's n: forward
+ * copies c into them (beta = 1 then adds the product), backward adds dy
+ * into dc, summed over the rows when c is a row. Both go with the product's
+ * pieces (rwi_gemm_split_side), and each element of dc sums its terms in
+ * row order whatever the split. */
+static void addend_forward_piece(void *node, size_t lo, size_t hi, size_t n)
+{
+    rw_node *nd = node;
+    size_t cols = (size_t)rw_shape_last(nd->value.shape), rows = nd->value.size / cols, from, to;
+    const rw_real *c = nd->in[2]->value.data;
+    bool row = nd->in[2]->value.size != nd->value.size;
+    rwi_gemm_side_range(lo, hi, n, cols, &from, &to);
+    for (size_t r = 0; r < rows && from < to; r++)
+        memcpy(nd->value.data + r * cols + from, c + (row ? 0 : r * cols) + from, (to - from) * sizeof(rw_real));
+}
+
+static void addend_backward_piece(void *node, size_t lo, size_t hi, size_t n)
+{
+    rw_node *nd = node;
+    size_t size = nd->in[2]->value.size, from, to;
+    rw_real *gc = nd->in[2]->grad;
+    rwi_gemm_side_range(lo, hi, n, size, &from, &to);
+    for (size_t at = 0; at < nd->value.size; at += size) /* sums over the rows when c is a row */
+        for (size_t i = from; i < to; i++)
+            gc[i] += nd->grad[at + i];
+}
+
 static void matmul_add_forward(rw_node *n)
 {
     dims d = dims_of(n);
-    const rw_real *c = n->in[2]->value.data;
-    if (n->in[2]->value.size == n->value.size) {
-        memcpy(n->value.data, c, n->value.size * sizeof(rw_real));
-    } else {
-        for (dim_t r = 0; r < d.m; r++)
-            memcpy(n->value.data + (size_t)r * (size_t)d.n, c, (size_t)d.n * sizeof(rw_real));
-    }
     const rw_real *b = forward_b(n, &d);
-    rwi_gemm_split(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, b, d.b.rs, d.b.cs, 1, n->value.data, d.n, 1);
+    rwi_gemm_side side = { addend_forward_piece, n };
+    rwi_gemm_split_side(d.m, d.n, d.k, n->in[0]->value.data, d.a.rs, d.a.cs, b, d.b.rs, d.b.cs, 1, n->value.data,
+                        d.n, 1, &side);
 }
 
 /* as matmul for a and b; dc += dy, summed over the rows when c is a row */
 static void matmul_add_backward(rw_node *n)
 {
-    matmul_backward(n);
-    rw_real *gc = n->in[2]->grad;
-    if (!gc)
-        return;
-    size_t size = n->in[2]->value.size;
-    for (size_t at = 0; at < n->value.size; at += size) /* sums over the rows when c is a row */
-        for (size_t i = 0; i < size; i++)
-            gc[i] += n->grad[at + i];
+    rwi_gemm_side side = { addend_backward_piece, n };
+    matmul_backward_side(n, n->in[2]->grad ? &side : NULL);
 }
 
 static const rw_op_def matmul_add_def = {

@@ -15,6 +15,7 @@
 #include "matmul_weight.h"
 #include "gemm_small.h"
 #include "rewind_internal/graph_memo.h"
+#include "rewind_internal/parallel.h"
 
 /* Products with more rows than this pack W once against much arithmetic:
  * the copy does not pay (measured no gain at [2048, 256] x [256, 768]). */
@@ -23,16 +24,32 @@
 #define MEMO_WEIGHT_ROWS 1
 #define TILE 32
 
-/* out [K, N] = W^T for W [N, K], in tiles that stay in L1 */
-static void transpose(const rw_real *w, dim_t n, dim_t k, rw_real *out)
+typedef struct transpose_job {
+    const rw_real *w;
+    dim_t n, k;
+    rw_real *out;
+} transpose_job;
+
+/* out [K, N] = W^T for W [N, K], rows [lo, hi) of W (columns of out), in
+ * tiles that stay in L1 */
+static void transpose_rows(void *ctx, size_t lo, size_t hi)
 {
-    for (dim_t i0 = 0; i0 < n; i0 += TILE)
+    const transpose_job *t = ctx;
+    dim_t n = t->n, k = t->k;
+    for (dim_t i0 = (dim_t)lo; i0 < (dim_t)hi; i0 += TILE)
         for (dim_t j0 = 0; j0 < k; j0 += TILE) {
-            dim_t i1 = i0 + TILE < n ? i0 + TILE : n, j1 = j0 + TILE < k ? j0 + TILE : k;
+            dim_t i1 = i0 + TILE < (dim_t)hi ? i0 + TILE : (dim_t)hi, j1 = j0 + TILE < k ? j0 + TILE : k;
             for (dim_t i = i0; i < i1; i++)
                 for (dim_t j = j0; j < j1; j++)
-                    out[j * n + i] = w[i * k + j];
+                    t->out[j * n + i] = t->w[i * k + j];
         }
+}
+
+/* split across the pool by whole tiles of rows */
+static void transpose(const rw_real *w, dim_t n, dim_t k, rw_real *out)
+{
+    transpose_job t = { w, n, k, out };
+    rwi_parallel_for((size_t)n, RWI_GRAIN_ARITH / ((size_t)k + 1) + 1, TILE, transpose_rows, &t);
 }
 
 const rw_real *rwi_weight_transposed(rw_node *n, const rw_node *w)

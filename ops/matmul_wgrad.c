@@ -33,6 +33,8 @@
 #include <string.h>
 #include "matmul_wgrad.h"
 #include "rewind_internal/backward.h"
+#include "rewind_internal/parallel.h"
+#include "rewind/error.h"
 #include "rewind/param.h"
 
 /* rows of the waiting terms that make a chunk: large enough for a GEMM at
@@ -81,8 +83,62 @@ static bool gather_room(wgrad_group *grp, rw_graph *g)
     return true;
 }
 
-/* All waiting terms into the gradient: one GEMM over their rows stacked
- * (A [rows, k] holds every op(A_t) row by row, C [rows, n] every dC_t);
+/* The waiting terms in an array, each with its first row in the gathered
+ * copies, for copying them in pieces across the thread pool. */
+typedef struct gather_job {
+    const wgrad_group *grp;
+    const wgrad_term **terms;
+    dim_t *first_row;
+} gather_job;
+
+/* terms [lo, hi) copied into their rows of A and C (each writes its own) */
+static void gather_terms(void *ctx, size_t lo, size_t hi)
+{
+    const gather_job *j = ctx;
+    const wgrad_group *grp = j->grp;
+    for (size_t at = lo; at < hi; at++) {
+        const wgrad_term *t = j->terms[at];
+        dim_t row = j->first_row[at];
+        for (dim_t i = 0; i < t->m; i++) {
+            rw_real *dst = grp->gathered_a + (size_t)(row + i) * (size_t)grp->k;
+            if (t->cs == 1) {
+                memcpy(dst, t->a + (size_t)i * (size_t)t->rs, (size_t)grp->k * sizeof(rw_real));
+            } else {
+                for (dim_t c = 0; c < grp->k; c++)
+                    dst[c] = t->a[(size_t)i * (size_t)t->rs + (size_t)c * (size_t)t->cs];
+            }
+        }
+        memcpy(grp->gathered_c + (size_t)row * (size_t)grp->n, t->dc, (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
+    }
+}
+
+/* Copies the waiting terms' rows together, newest first (A [rows, k] holds
+ * every op(A_t) row by row, C [rows, n] every dC_t); false when out of
+ * memory for the list. */
+static bool gather(wgrad_group *grp, rw_graph *g)
+{
+    size_t count = 0;
+    for (const wgrad_term *t = grp->terms; t; t = t->next)
+        count++;
+    rw_arena *arena = rw_graph_arena(g);
+    gather_job j = { grp, rw_arena_alloc(arena, count * sizeof *j.terms), rw_arena_alloc(arena, count * sizeof *j.first_row) };
+    if (!j.terms || !j.first_row) {
+        rw_error_clear();
+        return false;
+    }
+    dim_t row = 0;
+    size_t at = 0;
+    for (const wgrad_term *t = grp->terms; t; t = t->next, at++) {
+        j.terms[at] = t;
+        j.first_row[at] = row;
+        row += t->m;
+    }
+    size_t per_term = (size_t)grp->terms->m * (size_t)(grp->k + grp->n);
+    rwi_parallel_for(count, RWI_GRAIN_ARITH / (per_term + 1) + 1, 1, gather_terms, &j);
+    return true;
+}
+
+/* All waiting terms into the gradient: one GEMM over their rows stacked;
  * then their dC_t buffers go back to the pass. */
 static void wgrad_run(wgrad_group *grp, rw_graph *g)
 {
@@ -91,26 +147,12 @@ static void wgrad_run(wgrad_group *grp, rw_graph *g)
         return;
     if (!t->next) {
         wgrad_one(grp, t);
-    } else if (!gather_room(grp, g)) {
+    } else if (!gather_room(grp, g) || !gather(grp, g)) {
         for (; t; t = t->next)
             wgrad_one(grp, t);
     } else {
-        rw_real *A = grp->gathered_a, *C = grp->gathered_c;
-        dim_t row = 0;
-        for (; t; t = t->next) {
-            for (dim_t i = 0; i < t->m; i++, row++) {
-                rw_real *dst = A + (size_t)row * (size_t)grp->k;
-                if (t->cs == 1) {
-                    memcpy(dst, t->a + (size_t)i * (size_t)t->rs, (size_t)grp->k * sizeof(rw_real));
-                } else {
-                    for (dim_t j = 0; j < grp->k; j++)
-                        dst[j] = t->a[(size_t)i * (size_t)t->rs + (size_t)j * (size_t)t->cs];
-                }
-            }
-            memcpy(C + (size_t)(row - t->m) * (size_t)grp->n, t->dc,
-                   (size_t)t->m * (size_t)grp->n * sizeof(rw_real));
-        }
-        rwi_gemm_split(grp->k, grp->n, grp->rows, A, 1, grp->k, C, grp->n, 1, 1, grp->grad, grp->b.rs, grp->b.cs);
+        rwi_gemm_split(grp->k, grp->n, grp->rows, grp->gathered_a, 1, grp->k, grp->gathered_c, grp->n, 1, 1,
+                       grp->grad, grp->b.rs, grp->b.cs);
     }
     for (t = grp->terms; t; t = t->next)
         if (t->node->keep_grad) /* (the newest term's node may still be inside its backward) */

@@ -158,25 +158,46 @@ static slice_geom slice_geom_of(const rw_node *n)
                          (size_t)at->start * inner };
 }
 
-static void slice_forward(rw_node *n)
+/* rows [lo, hi) of the slice */
+static void slice_forward_rows(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     slice_geom g = slice_geom_of(n);
     size_t es = rw_shape_esize(&n->value);
     const char *x = rw_shape_bytes(&n->in[0]->value);
     char *y = rw_shape_bytes(&n->value);
-    for (size_t o = 0; o < g.outer; o++)
+    for (size_t o = lo; o < hi; o++)
         memcpy(y + o * g.out_run * es, x + (o * g.in_run + g.offset) * es, g.out_run * es);
 }
 
-/* dx[..., start + j, ...] += dy[..., j, ...] */
+/* Rows of at least RWI_GRAIN_ARITH elements a piece, split across threads
+ * (each row is its own run of the input and of its gradient). */
+static void by_rows(rw_node *n, size_t rows, size_t run, void (*piece)(void *node, size_t lo, size_t hi))
+{
+    rwi_parallel_for(rows, RWI_GRAIN_ARITH / (run + 1) + 1, 1, piece, n);
+}
+
+static void slice_forward(rw_node *n)
+{
+    slice_geom g = slice_geom_of(n);
+    by_rows(n, g.outer, g.out_run, slice_forward_rows);
+}
+
+/* dx[..., start + j, ...] += dy[..., j, ...] for rows [lo, hi) */
+static void slice_backward_rows(void *node, size_t lo, size_t hi)
+{
+    rw_node *n = node;
+    slice_geom g = slice_geom_of(n);
+    for (size_t o = lo; o < hi; o++)
+        rw_shape_add_run(n->in[0]->grad + o * g.in_run + g.offset, n->grad + o * g.out_run, g.out_run);
+}
+
 static void slice_backward(rw_node *n)
 {
-    rw_real *gx = n->in[0]->grad;
-    if (!gx)
+    if (!n->in[0]->grad)
         return;
     slice_geom g = slice_geom_of(n);
-    for (size_t o = 0; o < g.outer; o++)
-        rw_shape_add_run(gx + o * g.in_run + g.offset, n->grad + o * g.out_run, g.out_run);
+    by_rows(n, g.outer, g.out_run, slice_backward_rows);
 }
 
 static const rw_op_def slice_def = {
@@ -244,13 +265,17 @@ static rw_status stack_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
     return RW_OK;
 }
 
-static void stack_forward(rw_node *n)
+/* inputs [lo, hi) into their rows of y */
+static void stack_forward_rows(void *node, size_t lo, size_t hi)
 {
+    rw_node *n = node;
     size_t k = n->in[0]->value.size * rw_shape_esize(&n->value);
     char *y = rw_shape_bytes(&n->value);
-    for (int i = 0; i < n->n_in; i++)
-        memcpy(y + (size_t)i * k, rw_shape_bytes(&n->in[i]->value), k);
+    for (size_t i = lo; i < hi; i++)
+        memcpy(y + i * k, rw_shape_bytes(&n->in[i]->value), k);
 }
+
+static void stack_forward(rw_node *n) { by_rows(n, (size_t)n->n_in, n->in[0]->value.size, stack_forward_rows); }
 
 /* dx_i += dy[i] */
 static void stack_backward(rw_node *n)

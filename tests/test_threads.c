@@ -97,6 +97,61 @@ Test(threads, the_threads_setting_is_kept_and_checked)
     cr_assert_eq(rw_set_threads(1), RW_OK);
 }
 
+/* ---- matmul_add: the addend rides along with the product's pieces ------------ */
+
+enum { MA_M = 64, MA_K = 256, MA_N = 512 }; /* large enough that the pool splits the product */
+
+/* y = a b^T + c and, with seed s, da, db and dc; c is [M, N] or a row [N].
+ * out holds y, then dc, then da. */
+static void matmul_add_run(int threads, bool row, rw_real *out)
+{
+    cr_assert_eq(rw_set_threads(threads), RW_OK);
+    rw_rng rng = rw_rng_seed(11);
+    rw_tensor *a = rwt_uniform(&rng, rw_shape2(MA_M, MA_K), -1, 1), *b = rwt_uniform(&rng, rw_shape2(MA_N, MA_K), -1, 1);
+    rw_tensor *c = rwt_uniform(&rng, row ? rw_shape1(MA_N) : rw_shape2(MA_M, MA_N), -1, 1);
+    rw_tensor *seed = rwt_uniform(&rng, rw_shape2(MA_M, MA_N), -1, 1);
+    rw_graph *g = rw_graph_new();
+    cr_assert(a && b && c && seed && g);
+    rw_node *na = rw_var(g, a), *nc = rw_var(g, c);
+    rw_node *y = rw_matmul_add(g, na, rw_var(g, b), nc, false, true);
+    cr_assert_not_null(y, "%s", rw_last_error());
+    cr_assert_eq(rw_backward_seeded(g, y, seed->data), RW_OK, "%s", rw_last_error());
+    memcpy(out, y->value.data, MA_M * MA_N * sizeof(rw_real));
+    memcpy(out + MA_M * MA_N, nc->grad, c->size * sizeof(rw_real));
+    memcpy(out + MA_M * MA_N + c->size, na->grad, a->size * sizeof(rw_real));
+    /* dc is dy, summed over the rows for a row (in row order) */
+    for (size_t j = 0; j < c->size; j++) {
+        rw_real want = 0;
+        for (size_t r = 0; r < (row ? (size_t)MA_M : 1); r++)
+            want += seed->data[r * (row ? (size_t)MA_N : 0) + j];
+        cr_assert_eq(nc->grad[j], want, "dc[%zu] = %g, want %g", j, (double)nc->grad[j], (double)want);
+    }
+    rw_graph_free(g);
+    rw_tensor_free(a);
+    rw_tensor_free(b);
+    rw_tensor_free(c);
+    rw_tensor_free(seed);
+    cr_assert_eq(rw_set_threads(1), RW_OK);
+}
+
+Test(threads, matmul_add_with_its_addend_split_is_bit_identical_at_1_2_and_3_threads)
+{
+    size_t count = 2 * MA_M * MA_N + MA_M * MA_K;
+    rw_real *one = malloc(count * sizeof *one), *more = malloc(count * sizeof *more);
+    cr_assert(one && more);
+    for (int row = 0; row <= 1; row++) {
+        size_t used = MA_M * MA_N + (row ? MA_N : MA_M * MA_N) + MA_M * MA_K;
+        matmul_add_run(1, row, one);
+        for (int threads = 2; threads <= 3; threads++) {
+            matmul_add_run(threads, row, more);
+            cr_expect_eq(memcmp(one, more, used * sizeof *one), 0, "%s addend: 1 and %d threads differ",
+                         row ? "a row" : "a full", threads);
+        }
+    }
+    free(one);
+    free(more);
+}
+
 /* ---- the pool ---------------------------------------------------------------- */
 
 enum { N = 100003 };

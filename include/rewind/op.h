@@ -73,7 +73,10 @@ typedef struct rw_op_def {
     /* Optional: the output is a view of input 0's storage, starting at this
      * element offset (same dtype; nothing is allocated or copied, and forward
      * is not called). For ops that select a contiguous block: reshape, one
-     * time step of a sequence. Backward still adds into input 0's gradient. */
+     * time step of a sequence. Backward still adds into input 0's gradient;
+     * but when input 0 takes a gradient, the view's gradient is the same
+     * window of input 0's, so its consumers add there directly and the
+     * view's backward is not called (it would add the window twice). */
     size_t (*view_offset)(const rw_node *n);
     bool fills_output;           /* forward writes every output element, so the output
                                     need not be zero-filled first (a speed hint; when
