@@ -59,9 +59,12 @@ static void gather_columns_forward_piece(void *ctx, size_t lo, size_t hi)
 /* the rows split across threads: each writes its own */
 static void gather_columns_forward(rw_node *n)
 {
-    size_t G = (size_t)n->in[0]->value.shape.dim[0];
-    gather_job j = { n, rwi_weight_transposed(n, n->in[0]), NULL };
-    rwi_parallel_for(n->in[1]->value.size, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, &j);
+    size_t G = (size_t)n->in[0]->value.shape.dim[0], V = (size_t)n->in[0]->value.shape.dim[1];
+    size_t ids = n->in[1]->value.size;
+    /* The copy reads all of W; a few ids (a batch-1 generation step: one)
+     * read W's columns for less than that. */
+    gather_job j = { n, ids * 8 >= V ? rwi_weight_transposed(n, n->in[0]) : NULL, NULL };
+    rwi_parallel_for(ids, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, &j);
 }
 
 /* table rows [lo, hi): dw[k, ids[r]] += dy[r, k] for every r in order */
