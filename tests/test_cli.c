@@ -395,3 +395,16 @@ Test(cli, sample_by_beam_search)
     cr_assert_eq(r.status, 2, "%s", r.err);
     run_free(&r);
 }
+
+/* The last progress line (printed after rw_train returned) shows metrics
+ * only from a validation: none ran here, so none is shown (it used to read
+ * rw_train's metric array after that was gone, and showed 0 or garbage). */
+Test(cli, the_last_progress_line_shows_no_metric_before_a_validation)
+{
+    write_tiny_model();
+    run_result r = RUN(dir, "train", "tiny.yaml", "--steps", "8", "--set", "train.metrics=[accuracy, perplexity]");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "step 8/8"), "%s", r.err);
+    cr_assert(!strstr(r.err, "accuracy") && !strstr(r.err, "perplexity"), "%s", r.err);
+    run_free(&r);
+}

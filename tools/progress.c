@@ -91,6 +91,9 @@ void progress_update(const rw_train_progress *tp, void *ctx)
 {
     progress *p = ctx;
     p->last = *tp;
+    for (int i = 0; i < tp->metric_count && i < RW_TRAIN_MAX_METRICS; i++)
+        p->last_metrics[i] = tp->metric_values[i];
+    p->last.metric_values = p->last_metrics;
     p->have_last = true;
     if (p->quiet)
         return;

@@ -19,6 +19,8 @@ typedef struct progress {
     double last_print;   /* when the last line was printed (seconds into the run) */
     bool line_open;      /* a \r line is on screen */
     rw_train_progress last;
+    double last_metrics[RW_TRAIN_MAX_METRICS]; /* last.metric_values points here: rw_train's own
+                                                  array is gone when progress_finish prints */
     bool have_last;
 } progress;
 

@@ -80,7 +80,8 @@ typedef struct rw_train_progress {
     long best_step;          /* the step of the best validation (-1 before the first) */
     bool validated;          /* a validation ran after this step */
     /* The options' metric_list and each metric's value at the latest
-     * validation (NAN before the first); metric_count 0 without metrics. */
+     * validation (NAN before the first); metric_count 0 without metrics.
+     * The array lives only during the callback: copy the values you keep. */
     int metric_count;
     const rw_metric *metric_list;
     const double *metric_values;
