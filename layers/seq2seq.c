@@ -12,6 +12,7 @@
 #include "rewind/ops_loss.h"
 #include "rewind/ops_shape.h"
 #include "rewind/seq2seq.h"
+#include "seq2seq_dropout.h"
 
 struct rw_seq2seq {
     char *name;
@@ -60,6 +61,10 @@ static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
     if (o->enc2.hidden < 0 || o->enc2.layers < 0 || o->enc2.src_embed < 0)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): the second encoder's hidden %d, layers %d and src_embed %d "
                         "must be >= 0", name, o->enc2.hidden, o->enc2.layers, o->enc2.src_embed);
+    if (rwi_s2s_dropout_check(name, "encoder", &o->enc_dropout, o->src_embed > 0) != RW_OK ||
+        rwi_s2s_dropout_check(name, "second encoder", &o->enc2.dropout, o->enc2.src_embed > 0) != RW_OK ||
+        rwi_s2s_dropout_check(name, "decoder", &o->dec_dropout, true) != RW_OK)
+        return rw_last_status();
     return RW_OK;
 }
 
@@ -76,7 +81,9 @@ static rw_status make_encoder(rw_params *P, rw_seq2seq *m, int i, rw_rng *rng)
     m->enc[i] = make_rnn(P, m->name, i ? "enc2" : "enc", e->cell, e->cell_opts,
                          (rw_rnn_spec){ .vocab = e->src_embed ? 0 : m->o.src_vocab, .input_size = e->src_embed,
                                         .hidden = e->hidden, .layers = e->layers,
-                                        .bidirectional = e->bidirectional }, rng);
+                                        .bidirectional = e->bidirectional, .dropout = e->dropout.between,
+                                        .recurrent_dropout = e->dropout.recurrent,
+                                        .variational = e->dropout.per_sequence }, rng);
     if (!m->enc[i])
         return rw_last_status();
     m->key += rw_rnn_output_size(m->enc[i]) / (e->bidirectional && e->key_merge == RW_MERGE_SUM ? 2 : 1);
@@ -123,7 +130,8 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
     char part[300];
     m->encs[0] = (rw_seq2seq_encoder_spec){ .cell = o.cell, .cell_opts = o.cell_opts, .hidden = o.hidden,
                                        .layers = o.layers, .bidirectional = o.bidirectional,
-                                       .key_merge = o.key_merge, .src_embed = o.src_embed };
+                                       .key_merge = o.key_merge, .src_embed = o.src_embed,
+                                       .dropout = o.enc_dropout };
     m->encs[1] = o.enc2;
     m->n_enc = o.enc2.hidden ? 2 : 1;
     if (!m->name)
@@ -187,15 +195,25 @@ const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m) { return m ? m->at
 
 rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st)
 {
+    return rw_seq2seq_encode_train(g, m, src, lengths, NULL, st);
+}
+
+rw_status rw_seq2seq_encode_train(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_rng *rng,
+                                  rw_seq2seq_state *st)
+{
     if (!g || !m || !src || !st)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_encode: NULL argument");
     memset(st, 0, sizeof *st);
+    st->rng = rng;
     rw_seq runs[2] = { { 0 }, { 0 } };
     rw_node *keys[2] = { NULL, NULL };
     for (int i = 0; i < m->n_enc; i++) {
+        const rw_seq2seq_dropout *d = &m->encs[i].dropout;
         rw_node *x = m->src_emb[i] ? rw_embedding_apply(g, m->src_emb[i], src) : src, *dirs[2];
-        runs[i] = x ? rw_rnn_run(g, m->enc[i], x, &(rw_run_opts){ .lengths = lengths }) : (rw_seq){ 0 };
-        keys[i] = runs[i].outputs;
+        if (m->src_emb[i])
+            x = rwi_s2s_drop_sequence(g, x, d->input, d->per_sequence, rng);
+        runs[i] = x ? rw_rnn_run(g, m->enc[i], x, &(rw_run_opts){ .lengths = lengths, .rng = rng }) : (rw_seq){ 0 };
+        keys[i] = rwi_s2s_drop_sequence(g, runs[i].outputs, d->output, d->per_sequence, rng);
         if (keys[i] && m->att && m->encs[i].bidirectional && m->encs[i].key_merge == RW_MERGE_SUM)
             keys[i] = rw_split(g, keys[i], -1, 2, dirs) == RW_OK ? rw_add(g, dirs[0], dirs[1]) : NULL; /* for attention */
         if (!keys[i]) {
@@ -222,12 +240,15 @@ rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st,
         rw_error(RW_ERR_ARG, "rw_seq2seq_step: NULL argument");
         return NULL;
     }
+    const rw_seq2seq_dropout *d = &m->o.dec_dropout;
     rw_node *x = rw_embedding_apply(g, m->emb, tokens);
     if (x && m->o.input_feeding) {
         rw_node *both[2] = { x, st->context };
         x = rw_concat(g, both, 2, -1);
     }
-    rw_node *h = x ? rw_rnn_step(g, m->dec, x, st->rnn) : NULL;
+    x = rwi_s2s_drop_step(g, st, RWI_S2S_DROP_INPUT, x, d->input, d->per_sequence);
+    rw_node *h = x ? rwi_s2s_decoder_step(g, m->dec, d, st, x) : NULL;
+    h = rwi_s2s_drop_step(g, st, RWI_S2S_DROP_OUTPUT, h, d->output, d->per_sequence);
     if (h && m->att) {
         rw_node *ctx = rw_attention_apply(g, m->att, &st->memory, h, &st->weights);
         if (m->o.input_feeding)
@@ -309,7 +330,7 @@ rw_seq2seq_out rw_seq2seq_forward(rw_graph *g, const rw_seq2seq *m, rw_node *src
         return fail;
     }
     rw_seq2seq_state st;
-    if (rw_seq2seq_encode(g, m, src, src_lengths, &st) != RW_OK)
+    if (rw_seq2seq_encode_train(g, m, src, src_lengths, o->rng, &st) != RW_OK)
         return fail;
     rw_shape ts = tgt->value.shape;
     if (tgt->value.dtype != RW_INT32 || ts.ndim != 2 || ts.dim[1] != st.batch) {

@@ -18,7 +18,8 @@
 #           exactly (bit for bit) the log rows 11-20 of an uninterrupted
 #           2-process run, with dropout.
 #   sampling an encoder-decoder (models/reverse.yaml, smaller) trained with
-#           scheduled sampling (teacher_forcing below 1, sampled tokens):
+#           scheduled sampling (teacher_forcing below 1, sampled tokens) and
+#           dropout in the encoder and the decoder:
 #           1, 2 and 3 processes (3, 3 and 2 columns) log the same losses to
 #           a relative 2e-6 (each row's coin and sample are draws of the
 #           whole batch's, layers/seq2seq.c), and 2 processes stopped at
@@ -134,16 +135,24 @@ valid)
     done
     ;;
 sampling)
+    # an encoder-decoder with scheduled sampling and dropout on both sides (per-sequence masks in the encoder)
     sed -e "s|data/reverse/|$models/data/reverse/|" -e 's/^  hidden: 64/  hidden: 16/' \
         -e 's/teacher_forcing: {schedule: always}/teacher_forcing: {schedule: linear, k: 0.7, c: 0.02, sample: true}/' \
+        -e 's/lstm: {size: "${hidden}"}/lstm: {size: "${hidden}", dropout: {recurrent: 0.2, output: 0.2, mask: per_sequence}}/' \
+        -e 's/initial_state: {from: enc, reduce: last}/&\n          dropout: {input: 0.2, recurrent: 0.2, output: 0.2}/' \
         "$models/reverse.yaml" >s2s.yaml
-    grep -q 'k: 0.7' s2s.yaml && grep -q 'hidden: 16' s2s.yaml || fail "s2s.yaml was not made: $(cat s2s.yaml)"
+    grep -q 'k: 0.7' s2s.yaml && grep -q 'hidden: 16' s2s.yaml && [ "$(grep -c 'dropout: {' s2s.yaml)" = 2 ] ||
+        fail "s2s.yaml was not made: $(cat s2s.yaml)"
     set -- --quiet --steps 12 --set train.batch.size=8
     "$rewind" train s2s.yaml "$@" --checkpoint one.rwc --log one.csv >/dev/null 2>one.err || fail "$(cat one.err)"
     sed 's/k: 0.7, c: 0.02/k: 1, c: 0/' s2s.yaml >forced.yaml
     "$rewind" train forced.yaml "$@" --steps 2 --checkpoint f.rwc --log f.csv >/dev/null 2>f.err || fail "$(cat f.err)"
     [ "$(sed -n 3p f.csv | cut -d, -f4)" != "$(sed -n 3p one.csv | cut -d, -f4)" ] ||
         fail "scheduled sampling does not change the second loss"
+    sed -e 's/, dropout: {[^}]*}//' -e '/^ *dropout: {/d' forced.yaml >plain.yaml
+    "$rewind" train plain.yaml "$@" --steps 1 --checkpoint p.rwc --log p.csv >/dev/null 2>p.err || fail "$(cat p.err)"
+    [ "$(sed -n 2p p.csv | cut -d, -f4)" != "$(sed -n 2p f.csv | cut -d, -f4)" ] ||
+        fail "dropout does not change the first loss"
     for k in 2 3; do
         mpi -np $k "$rewind" train s2s.yaml "$@" --checkpoint k$k.rwc --log k$k.csv >/dev/null 2>k$k.err ||
             fail "$k processes: $(cat k$k.err)"

@@ -97,6 +97,25 @@ RW_API double rw_teacher_forcing_prob(const rw_teacher_forcing *tf, long step);
 
 /* ---- the model -------------------------------------------------------------- */
 
+/* Dropout of an encoder or of the decoder (inverted dropout, in training
+ * mode only: see rewind/ops_dropout.h), the sites of a recurrent layer in
+ * a layer list:
+ *   input      on the vectors the network reads: an encoder's source
+ *              embedding (so it needs src_embed > 0), the decoder's target
+ *              embedding (with the fed-back context under input feeding);
+ *   between    on each stacked layer's input but the first;
+ *   recurrent  on h_{t-1} as each layer's cell reads it;
+ *   output     on what the network gives: an encoder's outputs (the
+ *              attention keys; the bridge reads the undropped states), the
+ *              decoder's top output before attention and the head.
+ * per_sequence: one mask per sequence, reused at every step (variational
+ * dropout, Gal & Ghahramani), instead of a fresh mask per step. Masks
+ * follow the example under rw_graph_set_batch_shard, as every mask does. */
+typedef struct rw_seq2seq_dropout {
+    double input, between, recurrent, output;   /* each in [0, 1) */
+    bool per_sequence;
+} rw_seq2seq_dropout;
+
 /* A second encoder over the same source (rw_seq2seq_opts.enc2), run beside
  * the first: the attention keys are the two encoders' outputs side by side
  * ([S, B, K1 + K2]) and the bridge starts the decoder from both states
@@ -109,6 +128,7 @@ typedef struct rw_seq2seq_encoder_spec {
     bool bidirectional;
     rw_bridge_merge key_merge;    /* its directions as attention keys */
     int src_embed;                /* > 0: its own source embedding "<name>.src_emb2"; 0: ids */
+    rw_seq2seq_dropout dropout;
 } rw_seq2seq_encoder_spec;
 
 typedef struct rw_seq2seq_opts {
@@ -136,6 +156,7 @@ typedef struct rw_seq2seq_opts {
     int src_embed;                /* > 0: a source embedding "<name>.src_emb" of this width feeds the encoder;
                                    * 0: the encoder looks its input weights up by token id */
     rw_seq2seq_encoder_spec enc2; /* a second encoder "<name>.enc2" (enc2.hidden 0: none) */
+    rw_seq2seq_dropout enc_dropout, dec_dropout;  /* the (first) encoder's and the decoder's */
 } rw_seq2seq_opts;
 
 typedef struct rw_seq2seq rw_seq2seq;
@@ -148,6 +169,9 @@ RW_API const rw_rnn *rw_seq2seq_encoder2(const rw_seq2seq *m);  /* NULL without 
 RW_API const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
 RW_API const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
 
+/* The decoder's dropout sites: input, output, then recurrent and between per stacked layer. */
+#define RW_SEQ2SEQ_DROPOUT_SITES (2 + 2 * RW_RNN_MAX_LAYERS)
+
 /* The decoder's state between steps. */
 typedef struct rw_seq2seq_state {
     rw_node *rnn[RW_RNN_MAX_LAYERS * RW_CELL_MAX_STATES]; /* rw_rnn_state_count(decoder) nodes [B, size] */
@@ -155,11 +179,21 @@ typedef struct rw_seq2seq_state {
     rw_attention_memory memory;   /* what attention looks at (when the model has attention) */
     rw_node *weights;             /* the last step's attention weights [B, S], or NULL */
     int batch;
+    /* Training with dropout: the generator the decoder's masks come from,
+     * and its per-sequence masks (drawn at the first step). */
+    rw_rng *rng;
+    rw_node *dropout_masks[RW_SEQ2SEQ_DROPOUT_SITES];
 } rw_seq2seq_state;
 
 /* Runs the encoder over src int32 [S, B] (lengths int32 [B] or NULL) and
- * fills st: bridged initial decoder states, zero context, attention memory. */
+ * fills st: bridged initial decoder states, zero context, attention memory.
+ * A model with dropout in a training-mode graph needs rw_seq2seq_encode_train. */
 RW_API rw_status rw_seq2seq_encode(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths, rw_seq2seq_state *st);
+/* The same, drawing the encoder's dropout masks from rng, which st keeps for
+ * the decoder steps' masks (rng may be NULL when nothing is dropped:
+ * evaluation mode, or a model without dropout; else RW_ERR_ARG). */
+RW_API rw_status rw_seq2seq_encode_train(rw_graph *g, const rw_seq2seq *m, rw_node *src, rw_node *lengths,
+                                         rw_rng *rng, rw_seq2seq_state *st);
 
 /* One decoder step: tokens int32 [B] -> logits [B, tgt_vocab]; st updated. */
 RW_API rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_state *st, rw_node *tokens);
@@ -167,7 +201,7 @@ RW_API rw_node *rw_seq2seq_step(rw_graph *g, const rw_seq2seq *m, rw_seq2seq_sta
 typedef struct rw_seq2seq_train_opts {
     const rw_teacher_forcing *feed;  /* NULL: teacher forcing */
     long step;                       /* training step, for the schedule */
-    rw_rng *rng;                     /* required when the schedule can feed model tokens */
+    rw_rng *rng;                     /* required when the schedule can feed model tokens, or for dropout */
 } rw_seq2seq_train_opts;
 
 typedef struct rw_seq2seq_out {

@@ -17,7 +17,8 @@
 #include "seq2seq_internal.h"
 
 static const char *const node_keys[] = { "name", "layer", "in", "attention", NULL };
-static const char *const rnn_keys[] = { "size", "stack", "bidirectional", "initial_state", "output", NULL };
+static const char *const rnn_keys[] = { "size", "stack", "bidirectional", "initial_state", "output", "dropout",
+                                        NULL };
 static const char *const emb_keys[] = { "size", NULL };
 static const char *const lin_keys[] = { "size", NULL };
 static const char *const init_keys[] = { "from", "reduce", "merge", "project", NULL };
@@ -216,6 +217,32 @@ static rw_status read_bidirectional(const yctx *c, gnode *g, const ynode *x)
 
 /* The layer: {<type>: {...}} of one node. Names in initial_state and
  * attention are looked up later (every node must be known first). */
+/* dropout: a number (between stacked layers) or {input, between,
+ * recurrent, output, mask: per_step|per_sequence}, as in the layer list. */
+static rw_status read_dropout(const yctx *c, gnode *g, const ynode *n)
+{
+    static const char *const keys[] = { "input", "between", "recurrent", "output", "mask", NULL };
+    static const char *const masks[] = { "per_step", "per_sequence", NULL };
+    rw_seq2seq_dropout *d = &g->dropout;
+    g->dropout_at = n;
+    if (n->kind == Y_SCALAR)
+        return rwi_ys_real(c, n, "dropout", 0, 1, true, &d->between);
+    if (rwi_ys_expect(n, Y_MAP, "dropout") != RW_OK || rwi_ys_keys(n, "dropout", keys) != RW_OK)
+        return RW_ERR_FORMAT;
+    double *rates[4] = { &d->input, &d->between, &d->recurrent, &d->output };
+    for (int i = 0; i < 4; i++) {
+        const ynode *x = rwi_ymap_get(n, keys[i]);
+        if (x && rwi_ys_real(c, x, keys[i], 0, 1, true, rates[i]) != RW_OK)
+            return RW_ERR_FORMAT;
+    }
+    const ynode *mk = rwi_ymap_get(n, "mask");
+    int k;
+    if (mk && rwi_ys_enum(c, mk, "mask", masks, &k) != RW_OK)
+        return RW_ERR_FORMAT;
+    d->per_sequence = mk && k == 1;
+    return RW_OK;
+}
+
 static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
 {
     const yctx *c = &m->ctx;
@@ -258,6 +285,8 @@ static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
     if (rwi_ys_keys(spec, g->type, rnn_keys) || read_size(c, g, spec))
         return RW_ERR_FORMAT;
     if ((x = rwi_ymap_get(spec, "bidirectional")) && read_bidirectional(c, g, x) != RW_OK)
+        return RW_ERR_FORMAT;
+    if ((x = rwi_ymap_get(spec, "dropout")) && read_dropout(c, g, x) != RW_OK)
         return RW_ERR_FORMAT;
     if ((x = rwi_ymap_get(spec, "stack"))) {
         if (rwi_ys_int(c, x, "stack", 1, RW_RNN_MAX_LAYERS, &v) != RW_OK)
@@ -416,6 +445,9 @@ static rw_status match_encoder(ms2s *s, int e, int i)
                "reads 'source' (looking its input weights up by id) or an embedding of it") ||
         expect(enc, !enc->last_only, "the encoder gives every step (drop 'output: last')"))
         return RW_ERR_FORMAT;
+    if (enc->dropout.input > 0 && s->src_embs[e] < 0)
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_get(enc->dropout_at, "input"), "the encoder '%s' reads 'source' as "
+                         "token ids: there is no input vector to drop (give it a source embedding node)", enc->name);
     return RW_OK;
 }
 

@@ -37,6 +37,8 @@ typedef struct gnode {
     rw_attention_score score;
     int att_hidden;
     bool input_feeding;
+    rw_seq2seq_dropout dropout;  /* a recurrent node's dropout: {input, between, recurrent, output, mask} */
+    const ynode *dropout_at;
 } gnode;
 
 struct ms2s {

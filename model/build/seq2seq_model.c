@@ -38,11 +38,13 @@ rw_status rwi_ms2s_build(rw_model *m)
                               .attention_hidden = dec->att_hidden, .input_feeding = dec->input_feeding,
                               .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS, .dec_cell = dec->cell,
                               .dec_layers = dec->stack, .key_merge = enc->dir_merge,
-                              .src_embed = s->src_embs[0] >= 0 ? s->nodes[s->src_embs[0]].size : 0 };
+                              .src_embed = s->src_embs[0] >= 0 ? s->nodes[s->src_embs[0]].size : 0,
+                              .enc_dropout = enc->dropout, .dec_dropout = dec->dropout };
     if (enc2)
         s->o.enc2 = (rw_seq2seq_encoder_spec){ .cell = enc2->cell, .hidden = enc2->size, .layers = enc2->stack,
                                                .bidirectional = enc2->bidirectional, .key_merge = enc2->dir_merge,
-                                               .src_embed = s->src_embs[1] >= 0 ? s->nodes[s->src_embs[1]].size : 0 };
+                                               .src_embed = s->src_embs[1] >= 0 ? s->nodes[s->src_embs[1]].size : 0,
+                                               .dropout = enc2->dropout };
     if (!dec->merge_given) /* the decoder starts from the directions merged as the (first bidirectional) encoder's */
         s->o.bridge.merge = enc->bidirectional || !enc2 ? enc->dir_merge : enc2->dir_merge;
     if (dec->init_from < 0 && !dec->init_at)
@@ -145,6 +147,14 @@ static size_t count_params(const rw_model *m, const char *prefix)
     return n;
 }
 
+static void print_dropout(FILE *f, const gnode *g)
+{
+    const rw_seq2seq_dropout *d = &g->dropout;
+    if (d->input > 0 || d->between > 0 || d->recurrent > 0 || d->output > 0)
+        fprintf(f, "  dropout in '%s': input %g, between %g, recurrent %g, output %g, %s\n", g->name, d->input,
+                d->between, d->recurrent, d->output, d->per_sequence ? "per sequence" : "per step");
+}
+
 void rwi_ms2s_print(FILE *f, const rw_model *m)
 {
     static const char *const score_names[] = { "additive", "dot", "general" };
@@ -191,6 +201,9 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
                 (o->bidirectional && o->key_merge) || (o->enc2.bidirectional && o->enc2.key_merge)
                     ? " (directions summed)" : "", o->input_feeding ? ", input feeding" : "",
                 count_params(m, "s2s.att.") + count_params(m, "s2s.combine."));
+    for (int e = 0; e < s->n_enc; e++)
+        print_dropout(f, &s->nodes[s->encs[e]]);
+    print_dropout(f, &s->nodes[s->dec]);
     if (s->tf_at) {
         static const char *const sched[] = { "always", "linear", "exponential", "inverse_sigmoid" };
         fprintf(f, "  teacher forcing: %s (k %g, c %g, min %g)%s\n", sched[s->tf.schedule], s->tf.k, s->tf.c,
