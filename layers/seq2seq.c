@@ -78,7 +78,8 @@ static rw_status check_encoder(const char *name, const rw_seq2seq_opts *o, const
                         "vocabulary", name, i + 1, o->src_vocab, o->tgt_vocab);
     if (k != RW_SHARE_TARGET_EMBEDDING && k != 0 && (k < 1 || k > i || all[k - 1].src_embed < 1))
         return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d's share_embedding %d names no earlier encoder "
-                        "with its own source embedding (RW_SHARE_TARGET_EMBEDDING, or 1 to %d)", name, i + 1, k, i);
+                        "with its own source embedding (give 0, RW_SHARE_TARGET_EMBEDDING or such an encoder's "
+                        "number)", name, i + 1, k);
     return RW_OK;
 }
 
