@@ -1,4 +1,6 @@
-/* An encoder-decoder network: encoder, bridge, target embedding, decoder,
+/* An encoder-decoder network: encoders (up to four side by side, each over
+ * ids, its own source embedding, an earlier one's, or the tied target
+ * embedding), bridge, target embedding, decoder,
  * optional attention with input feeding, output head; teacher forcing and
  * scheduled sampling in the forward pass. Ops only. */
 #include <math.h>
@@ -18,10 +20,10 @@ struct rw_seq2seq {
     char *name;
     rw_seq2seq_opts o;
     int key;                /* the encoders' key width together (attention keys, context) */
-    int n_enc;              /* 1, or 2 with opts.enc2 */
-    rw_seq2seq_encoder_spec encs[2];     /* both described alike (the first from the flat options) */
-    rw_rnn *enc[2], *dec;
-    rw_embedding *src_emb[2];       /* NULL: that encoder reads token ids */
+    int n_enc;              /* 1 + the encoders of opts.enc2 and opts.more */
+    rw_seq2seq_encoder_spec encs[RW_SEQ2SEQ_MAX_ENCODERS]; /* all described alike (the first from the flat options) */
+    rw_rnn *enc[RW_SEQ2SEQ_MAX_ENCODERS], *dec;
+    rw_embedding *src_emb[RW_SEQ2SEQ_MAX_ENCODERS]; /* each encoder's own source embedding, or NULL */
     rw_bridge *bridge;
     rw_embedding *emb;
     rw_attention *att;
@@ -54,32 +56,70 @@ static rw_status check_opts(const char *name, const rw_seq2seq_opts *o)
     if (o->src_embed < 0 || o->dec_layers < 0)
         return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): src_embed %d and dec_layers %d must be >= 0", name,
                         o->src_embed, o->dec_layers);
-    if ((o->key_merge != RW_MERGE_CONCAT && o->key_merge != RW_MERGE_SUM) ||
-        (o->enc2.key_merge != RW_MERGE_CONCAT && o->enc2.key_merge != RW_MERGE_SUM))
-        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): key_merge %d / %d is neither concat nor sum", name,
-                        (int)o->key_merge, (int)o->enc2.key_merge);
-    if (o->enc2.hidden < 0 || o->enc2.layers < 0 || o->enc2.src_embed < 0)
-        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): the second encoder's hidden %d, layers %d and src_embed %d "
-                        "must be >= 0", name, o->enc2.hidden, o->enc2.layers, o->enc2.src_embed);
-    if (rwi_s2s_dropout_check(name, "encoder", &o->enc_dropout, o->src_embed > 0) != RW_OK ||
-        rwi_s2s_dropout_check(name, "second encoder", &o->enc2.dropout, o->enc2.src_embed > 0) != RW_OK ||
-        rwi_s2s_dropout_check(name, "decoder", &o->dec_dropout, true) != RW_OK)
+    if (rwi_s2s_dropout_check(name, "decoder", &o->dec_dropout, true) != RW_OK)
         return rw_last_status();
     return RW_OK;
 }
 
-/* Encoder i ("enc" or "enc2") and its source embedding ("src_emb", "src_emb2"). */
+/* Encoder i (from 0) of all n, against the ones before it and the vocabularies. */
+static rw_status check_encoder(const char *name, const rw_seq2seq_opts *o, const rw_seq2seq_encoder_spec *e, int i,
+                               const rw_seq2seq_encoder_spec *all)
+{
+    if (e->key_merge != RW_MERGE_CONCAT && e->key_merge != RW_MERGE_SUM)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d's key_merge %d is neither concat nor sum", name,
+                        i + 1, (int)e->key_merge);
+    if (e->hidden < 0 || e->layers < 0 || e->src_embed < 0)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d's hidden %d, layers %d and src_embed %d must be "
+                        ">= 0", name, i + 1, e->hidden, e->layers, e->src_embed);
+    char part[32];
+    snprintf(part, sizeof part, "encoder %d", i + 1);
+    if (rwi_s2s_dropout_check(name, part, &e->dropout, e->src_embed > 0 || e->share_embedding) != RW_OK)
+        return rw_last_status();
+    int k = e->share_embedding;
+    if (k && e->src_embed)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d has its own source embedding (src_embed %d) and "
+                        "shares one (share_embedding %d): give one", name, i + 1, e->src_embed, k);
+    if (k == RW_SHARE_TARGET_EMBEDDING && o->src_vocab != o->tgt_vocab)
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d reads the target embedding, but the source "
+                        "vocabulary (%d) is not the target's (%d): a table tied across both sides needs one "
+                        "vocabulary", name, i + 1, o->src_vocab, o->tgt_vocab);
+    if (k != RW_SHARE_TARGET_EMBEDDING && k != 0 && (k < 1 || k > i || all[k - 1].src_embed < 1))
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d's share_embedding %d names no earlier encoder "
+                        "with its own source embedding (give 0, RW_SHARE_TARGET_EMBEDDING or such an encoder's "
+                        "number)", name, i + 1, k);
+    return RW_OK;
+}
+
+/* The width of the vectors encoder i reads; 0: token ids. */
+static int encoder_input_width(const rw_seq2seq *m, int i)
+{
+    int k = m->encs[i].share_embedding;
+    return k == RW_SHARE_TARGET_EMBEDDING ? m->o.embed : k > 0 ? m->encs[k - 1].src_embed : m->encs[i].src_embed;
+}
+
+/* The table encoder i looks its source up in itself: the tied target
+ * embedding, its own, or NULL (token ids, or an earlier encoder's lookup). */
+static const rw_embedding *encoder_table(const rw_seq2seq *m, int i)
+{
+    return m->encs[i].share_embedding == RW_SHARE_TARGET_EMBEDDING ? m->emb : m->src_emb[i];
+}
+
+/* Encoder i: "enc", "enc2", "enc3" ..., and its own source embedding "src_emb", "src_emb2" ... */
 static rw_status make_encoder(rw_params *P, rw_seq2seq *m, int i, rw_rng *rng)
 {
     const rw_seq2seq_encoder_spec *e = &m->encs[i];
-    char part[300];
+    char part[200], suffix[16] = "";
+    if (i)
+        snprintf(suffix, sizeof suffix, "%d", i + 1);
     if (e->src_embed) {
-        snprintf(part, sizeof part, "%s.src_emb%s", m->name, i ? "2" : "");
+        snprintf(part, sizeof part, "%s.src_emb%s", m->name, suffix);
         if (!(m->src_emb[i] = rw_embedding_new(P, part, m->o.src_vocab, e->src_embed, rng)))
             return rw_last_status();
     }
-    m->enc[i] = make_rnn(P, m->name, i ? "enc2" : "enc", e->cell, e->cell_opts,
-                         (rw_rnn_spec){ .vocab = e->src_embed ? 0 : m->o.src_vocab, .input_size = e->src_embed,
+    int width = encoder_input_width(m, i);
+    snprintf(part, sizeof part, "enc%s", suffix);
+    m->enc[i] = make_rnn(P, m->name, part, e->cell, e->cell_opts,
+                         (rw_rnn_spec){ .vocab = width ? 0 : m->o.src_vocab, .input_size = width,
                                         .hidden = e->hidden, .layers = e->layers,
                                         .bidirectional = e->bidirectional, .dropout = e->dropout.between,
                                         .recurrent_dropout = e->dropout.recurrent,
@@ -108,32 +148,46 @@ rw_seq2seq *rw_seq2seq_new(rw_params *P, const char *name, const rw_seq2seq_opts
     }
     if (!o.dec_layers)
         o.dec_layers = o.layers;
-    if (o.enc2.hidden && !o.enc2.cell) {
-        o.enc2.cell = o.cell;
-        o.enc2.cell_opts = o.cell_opts;
+    rw_seq2seq_encoder_spec *later[RW_SEQ2SEQ_MAX_ENCODERS - 1] = { &o.enc2, &o.more[0], &o.more[1] };
+    int n_enc = 1;
+    for (int i = 0; i < RW_SEQ2SEQ_MAX_ENCODERS - 1; i++) {
+        rw_seq2seq_encoder_spec *e = later[i];
+        if (e->hidden && n_enc <= i) {
+            rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): encoder %d is given but encoder %d is not (hidden 0): give "
+                     "them in order", name, i + 2, n_enc + 1);
+            return NULL;
+        }
+        n_enc += e->hidden != 0;
+        if (e->hidden && !e->cell) {
+            e->cell = o.cell;
+            e->cell_opts = o.cell_opts;
+        }
+        if (e->hidden && !e->layers)
+            e->layers = 1;
     }
-    if (o.enc2.hidden && !o.enc2.layers)
-        o.enc2.layers = 1;
     if (!o.dec_hidden)
         o.dec_hidden = o.hidden * dirs;
     if (!o.embed)
         o.embed = o.dec_hidden;
     if (!o.attention_hidden)
         o.attention_hidden = o.dec_hidden;
+    rw_seq2seq_encoder_spec encs[RW_SEQ2SEQ_MAX_ENCODERS] = {
+        { .cell = o.cell, .cell_opts = o.cell_opts, .hidden = o.hidden, .layers = o.layers,
+          .bidirectional = o.bidirectional, .key_merge = o.key_merge, .src_embed = o.src_embed,
+          .share_embedding = o.share_embedding, .dropout = o.enc_dropout }, o.enc2, o.more[0], o.more[1] };
     if (check_opts(name, &o) != RW_OK)
         return NULL;
+    for (int i = 0; i < n_enc; i++)
+        if (check_encoder(name, &o, &encs[i], i, encs) != RW_OK)
+            return NULL;
     rw_seq2seq *m = rwi_calloc(1, sizeof *m, "a seq2seq model");
     if (!m)
         return NULL;
     m->o = o;
     m->name = rwi_strdup(name, "a model name");
     char part[300];
-    m->encs[0] = (rw_seq2seq_encoder_spec){ .cell = o.cell, .cell_opts = o.cell_opts, .hidden = o.hidden,
-                                       .layers = o.layers, .bidirectional = o.bidirectional,
-                                       .key_merge = o.key_merge, .src_embed = o.src_embed,
-                                       .dropout = o.enc_dropout };
-    m->encs[1] = o.enc2;
-    m->n_enc = o.enc2.hidden ? 2 : 1;
+    memcpy(m->encs, encs, sizeof encs);
+    m->n_enc = n_enc;
     if (!m->name)
         goto fail;
     for (int i = 0; i < m->n_enc; i++)
@@ -173,7 +227,7 @@ void rw_seq2seq_free(rw_seq2seq *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < RW_SEQ2SEQ_MAX_ENCODERS; i++) {
         rw_rnn_free(m->enc[i]);
         rw_embedding_free(m->src_emb[i]);
     }
@@ -190,6 +244,8 @@ void rw_seq2seq_free(rw_seq2seq *m)
 const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m) { return m ? &m->o : NULL; }
 const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m) { return m ? m->enc[0] : NULL; }
 const rw_rnn *rw_seq2seq_encoder2(const rw_seq2seq *m) { return m ? m->enc[1] : NULL; }
+int rw_seq2seq_encoder_count(const rw_seq2seq *m) { return m ? m->n_enc : 0; }
+const rw_rnn *rw_seq2seq_encoder_at(const rw_seq2seq *m, int i) { return m && i >= 0 && i < m->n_enc ? m->enc[i] : NULL; }
 const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m) { return m ? m->dec : NULL; }
 const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m) { return m ? m->att : NULL; }
 
@@ -205,12 +261,15 @@ rw_status rw_seq2seq_encode_train(rw_graph *g, const rw_seq2seq *m, rw_node *src
         return rw_error(RW_ERR_ARG, "rw_seq2seq_encode: NULL argument");
     memset(st, 0, sizeof *st);
     st->rng = rng;
-    rw_seq runs[2] = { { 0 }, { 0 } };
-    rw_node *keys[2] = { NULL, NULL };
+    rw_seq runs[RW_SEQ2SEQ_MAX_ENCODERS] = { { 0 } };
+    rw_node *keys[RW_SEQ2SEQ_MAX_ENCODERS] = { NULL }, *inputs[RW_SEQ2SEQ_MAX_ENCODERS] = { NULL };
     for (int i = 0; i < m->n_enc; i++) {
         const rw_seq2seq_dropout *d = &m->encs[i].dropout;
-        rw_node *x = m->src_emb[i] ? rw_embedding_apply(g, m->src_emb[i], src) : src, *dirs[2];
-        if (m->src_emb[i])
+        const rw_embedding *table = encoder_table(m, i);
+        int k = m->encs[i].share_embedding; /* a source embedding shared with encoder k is looked up once */
+        rw_node *x = k > 0 ? inputs[k - 1] : table ? rw_embedding_apply(g, table, src) : src, *dirs[2];
+        inputs[i] = x;
+        if (encoder_input_width(m, i)) /* each encoder drops its input with masks of its own */
             x = rwi_s2s_drop_sequence(g, x, d->input, d->per_sequence, rng);
         runs[i] = x ? rw_rnn_run(g, m->enc[i], x, &(rw_run_opts){ .lengths = lengths, .rng = rng }) : (rw_seq){ 0 };
         keys[i] = rwi_s2s_drop_sequence(g, runs[i].outputs, d->output, d->per_sequence, rng);

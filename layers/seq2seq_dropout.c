@@ -11,10 +11,10 @@ rw_status rwi_s2s_dropout_check(const char *model, const char *part, const rw_se
     double p[4] = { d->input, d->between, d->recurrent, d->output };
     for (int i = 0; i < 4; i++)
         if (!(p[i] >= 0 && p[i] < 1))
-            return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): the %s's dropout rates must be in [0, 1) (got input "
+            return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): %s's dropout rates must be in [0, 1) (got input "
                             "%g, between %g, recurrent %g, output %g)", model, part, p[0], p[1], p[2], p[3]);
     if (d->input > 0 && !has_vectors)
-        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): the %s reads token ids (no source embedding): there is "
+        return rw_error(RW_ERR_ARG, "rw_seq2seq_new('%s'): %s reads token ids (no source embedding): there is "
                         "no input vector to drop", model, part);
     return RW_OK;
 }

@@ -110,31 +110,11 @@ Test(graph_shapes, a_classifier_written_as_a_graph_is_its_layer_list)
     rw_model_free(m);
 }
 
-/* Parameters whose names start with prefix. */
-static int count_prefixed(const rw_model *m, const char *prefix)
-{
-    int n = 0;
-    for (int i = 0; i < rw_params_count(rw_model_params(m)); i++)
-        n += !strncmp(rw_params_at(rw_model_params(m), i)->name, prefix, strlen(prefix));
-    return n;
-}
-
 static const char *s2s_head = "format: rewind/1\n"
                               "data: {kind: tsv_seq2seq, train: rev.tsv}\n"
                               "train: {seed: 4, batch: {size: 16}, optimizer: {type: adam, lr: 2.0e-2}}\n"
                               "model:\n"
                               "  graph:\n";
-
-/* What `rewind check` prints about m (malloc'd). */
-static char *summary_of(const rw_model *m)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    rw_model_print_summary(f, m);
-    fclose(f);
-    return text;
-}
 
 /* Trains the encoder-decoder whose graph nodes are given (after s2s_head). */
 static rw_model *train_s2s(const char *nodes, double *first, double *last)
@@ -154,7 +134,7 @@ Test(graph_shapes, an_encoder_decoder_without_attention_from_summed_directions)
                             &first, &last);
     const rw_seq2seq_opts *o = rw_seq2seq_options(rw_model_seq2seq(m));
     cr_expect(!o->attention && o->bidirectional && o->layers == 2 && o->bridge.merge == RW_MERGE_SUM);
-    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 0, "the summed width is the decoder's: no projection");
+    cr_expect_eq(rwt_count_prefixed(m, "s2s.bridge."), 0, "the summed width is the decoder's: no projection");
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
     rw_model_free(m);
 }
@@ -207,7 +187,7 @@ Test(graph_shapes, a_decoder_stack_other_than_the_encoders)
                   o->dec_cell->name);
         cr_expect(o->layers == want[k].enc_layers && o->dec_layers == want[k].dec_layers, "shape %d: %d / %d layers",
                   k, o->layers, o->dec_layers);
-        cr_expect_eq(count_prefixed(m, "s2s.bridge."), 2 * want[k].projections, "shape %d: W and b per projection",
+        cr_expect_eq(rwt_count_prefixed(m, "s2s.bridge."), 2 * want[k].projections, "shape %d: W and b per projection",
                      k);
         cr_expect_eq(rw_rnn_layers(rw_seq2seq_decoder(rw_model_seq2seq(m))), want[k].dec_layers);
         cr_expect_lt(last, 0.7 * first, "shape %d learns: loss %g -> %g", k, first, last);
@@ -229,7 +209,7 @@ Test(graph_shapes, summed_directions_are_the_attention_keys_and_the_start)
     cr_expect(o->bidirectional && o->key_merge == RW_MERGE_SUM && o->bridge.merge == RW_MERGE_SUM,
               "the decoder's start follows the encoder's merge");
     cr_expect_eq(rw_attention_options(rw_seq2seq_attention(net))->key, 16, "dot attention over 16-wide keys");
-    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 0, "16 summed into 16: no projection");
+    cr_expect_eq(rwt_count_prefixed(m, "s2s.bridge."), 0, "16 summed into 16: no projection");
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
     rw_model_free(m);
 }
@@ -252,7 +232,7 @@ Test(graph_shapes, the_sketch_with_a_source_embedding_node)
     const rw_param *W = rw_params_get(rw_model_params(m), "s2s.enc.l0.W");
     cr_assert_not_null(W);
     cr_expect(W->value->shape.dim[0] == 8 || W->value->shape.dim[1] == 8, "the encoder reads 8-wide vectors");
-    char *summary = summary_of(m);
+    char *summary = rwt_summary_of(m);
     cr_expect(strstr(summary, "src_emb") && strstr(summary, "[T, B, 8]"), "%s", summary);
     free(summary);
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
@@ -279,9 +259,9 @@ Test(graph_shapes, two_encoders_side_by_side)
               o->enc2.key_merge == RW_MERGE_SUM && o->enc2.src_embed == 8 && o->src_embed == 0);
     cr_expect_not_null(rw_seq2seq_encoder2(net));
     cr_expect_eq(rw_attention_options(rw_seq2seq_attention(net))->key, 20, "12 + 8 wide keys");
-    cr_expect_eq(count_prefixed(m, "s2s.src_emb2."), 1);
-    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 0, "h 12 + 8 and c 12 + 8 start a 20-wide LSTM as they are");
-    char *summary = summary_of(m);
+    cr_expect_eq(rwt_count_prefixed(m, "s2s.src_emb2."), 1);
+    cr_expect_eq(rwt_count_prefixed(m, "s2s.bridge."), 0, "h 12 + 8 and c 12 + 8 start a 20-wide LSTM as they are");
+    char *summary = rwt_summary_of(m);
     cr_expect(strstr(summary, "enc_a, enc_b") && strstr(summary, "[T, B, 20]"), "%s", summary);
     free(summary);
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
@@ -295,7 +275,7 @@ Test(graph_shapes, two_encoders_side_by_side)
                   "    - {name: dec, layer: {gru: {size: 16, initial_state: {from: both, reduce: mean}}}, in: [tgt_emb]}\n"
                   "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n",
                   &first, &last);
-    cr_expect_eq(count_prefixed(m, "s2s.bridge."), 2, "20 -> 16: one projection");
+    cr_expect_eq(rwt_count_prefixed(m, "s2s.bridge."), 2, "20 -> 16: one projection");
     cr_expect_lt(last, 0.7 * first, "it learns: loss %g -> %g", first, last);
     rw_model_free(m);
 }

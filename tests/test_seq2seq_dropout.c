@@ -20,8 +20,8 @@ enum { S = 4, T = 3, B = 2 };
 static rw_seq2seq *make(rw_params *P, rw_seq2seq_opts o, unsigned seed)
 {
     rw_rng rng = rw_rng_seed(seed);
-    o.src_vocab = 5;
-    o.tgt_vocab = 6;
+    o.src_vocab = o.src_vocab ? o.src_vocab : 5;
+    o.tgt_vocab = o.tgt_vocab ? o.tgt_vocab : 6;
     o.bos = 1;
     o.eos = 2;
     return rw_seq2seq_new(P, "s2s", &o, &rng);
@@ -173,7 +173,7 @@ Test(seq2seq_dropout, bad_settings_are_refused_with_a_reason)
     rw_seq2seq_opts o = all_sites(false);
     o.src_embed = 0;   /* the encoder reads ids: no input vectors */
     cr_expect_null(make(P, o, 3));
-    cr_expect(strstr(rw_last_error(), "encoder reads token ids"), "%s", rw_last_error());
+    cr_expect(strstr(rw_last_error(), "encoder 1 reads token ids"), "%s", rw_last_error());
     o = all_sites(false);
     o.dec_dropout.recurrent = 1.0;
     cr_expect_null(make(P, o, 3));
@@ -247,4 +247,15 @@ Test(seq2seq_dropout, reversal_learned_with_dropout_through_rewind_train, .timeo
     free(out);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
+}
+
+Test(seq2seq_dropout, input_dropout_on_a_tied_or_shared_table)
+{
+    /* the encoder reads the target embedding (one vocabulary, tied): it has input vectors to drop */
+    rw_seq2seq_opts o = all_sites(false);
+    o.src_embed = 0;
+    o.share_embedding = RW_SHARE_TARGET_EMBEDDING;
+    o.src_vocab = o.tgt_vocab = 6;
+    double eval = loss_of(o, false, 0), train = loss_of(o, true, 7);
+    cr_expect(isfinite(eval) && isfinite(train) && eval != train, "tied: %g %g (%s)", eval, train, rw_last_error());
 }

@@ -28,6 +28,14 @@ Test(seq2seq_errors, bad_options)
                                                    .score = RW_ATTN_DOT }), "dot attention needs query width 5 == key width 8");
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .src_embed = -1 }), "src_embed -1");
     expect_error(model(P, &rng, (rw_seq2seq_opts){ .key_merge = (rw_bridge_merge)7 }), "key_merge 7");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .share_embedding = RW_SHARE_TARGET_EMBEDDING }),
+                 "the source vocabulary (5) is not the target's (6): a table tied across both sides needs one vocabulary");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .src_vocab = 6, .src_embed = 2,
+                                                   .share_embedding = RW_SHARE_TARGET_EMBEDDING }), "give one");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .enc2 = { .hidden = 2, .share_embedding = 1 } }),
+                 "encoder 2's share_embedding 1 names no earlier encoder with its own source embedding");
+    expect_error(model(P, &rng, (rw_seq2seq_opts){ .more = { { .hidden = 2 } } }),
+                 "encoder 3 is given but encoder 2 is not");
     rw_params *Q = rw_params_new(); /* a failed model leaves its encoder's parameters behind */
     expect_error(model(Q, &rng, (rw_seq2seq_opts){ .bidirectional = true, .key_merge = RW_MERGE_SUM, .dec_hidden = 8,
                                                    .attention = true, .score = RW_ATTN_DOT }),

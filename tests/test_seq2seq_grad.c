@@ -223,7 +223,7 @@ static void check_seq2seq(rw_seq2seq_opts o, const char *what)
     enum { S = 4, T = 3, B = 2 };
     rw_rng rng = rw_rng_seed(3);
     rw_params *P = rw_params_new();
-    o.src_vocab = 5;
+    o.src_vocab = o.src_vocab ? o.src_vocab : 5; /* ids 0 .. 4; a tied table needs 6 and 6 */
     o.tgt_vocab = 6;
     o.bos = 1;
     o.eos = 2;
@@ -283,4 +283,80 @@ Test(seq2seq_grad, encoder_decoder_with_two_encoders)
                                      .enc2 = { .cell = &rw_gru_cell, .hidden = 2, .bidirectional = true,
                                                .key_merge = RW_MERGE_SUM, .src_embed = 2 } },
                   "an LSTM and a bidirectional GRU over a source embedding, side by side");
+}
+Test(seq2seq_grad, encoder_decoder_with_a_tied_embedding)
+{
+    check_seq2seq((rw_seq2seq_opts){ .src_vocab = 6, .hidden = 3, .embed = 2, .share_embedding = RW_SHARE_TARGET_EMBEDDING,
+                                     .attention = true, .score = RW_ATTN_GENERAL, .input_feeding = true },
+                  "one embedding table read by the encoder and the decoder");
+}
+Test(seq2seq_grad, encoder_decoder_with_four_encoders_sharing_tables)
+{
+    /* ids; its own table; the second's table; the tied target table */
+    check_seq2seq((rw_seq2seq_opts){ .src_vocab = 6, .hidden = 2, .embed = 2, .dec_hidden = 4, .attention = true,
+                                     .score = RW_ATTN_ADDITIVE, .attention_hidden = 3,
+                                     .enc2 = { .cell = &rw_gru_cell, .hidden = 2, .src_embed = 3 },
+                                     .more = { { .cell = &rw_elman_cell, .hidden = 2, .bidirectional = true,
+                                                 .key_merge = RW_MERGE_SUM, .share_embedding = 2 },
+                                               { .hidden = 1, .share_embedding = RW_SHARE_TARGET_EMBEDDING } } },
+                  "four encoders, a shared source table and a tied one");
+}
+
+/* ---- a tied table's gradient is the sum of its two uses ------------------------- */
+
+/* Loss of m on a fixed batch; P's gradients filled. */
+static double loss_and_grads(rw_seq2seq *m, rw_params *P)
+{
+    enum { S = 4, T = 3, B = 2 };
+    rw_tensor *src = rw_tensor_from_ints(rw_shape2(S, B), (const int32_t[]){ 0, 3, 4, 1, 5, 0, 3, 0 });
+    rw_tensor *tgt = rw_tensor_from_ints(rw_shape2(T, B), (const int32_t[]){ 3, 5, 4, 2, 2, -1 });
+    rw_tensor *len = rw_tensor_from_ints(rw_shape1(B), (const int32_t[]){ 4, 2 });
+    rw_graph *g = rw_graph_new();
+    rw_seq2seq_out o = rw_seq2seq_forward(g, m, rw_const(g, src), rw_const(g, len), rw_const(g, tgt), NULL);
+    cr_assert_not_null(o.loss, "%s", rw_last_error());
+    rw_params_zero_grad(P);
+    cr_assert_eq(rw_backward(g, o.loss), RW_OK, "%s", rw_last_error());
+    double loss = rw_scalar(o.loss);
+    rw_graph_free(g);
+    rw_tensor_free(src);
+    rw_tensor_free(tgt);
+    rw_tensor_free(len);
+    return loss;
+}
+
+Test(seq2seq_grad, a_tied_table_gets_the_sum_of_the_source_and_target_gradients)
+{
+    rw_seq2seq_opts o = { .src_vocab = 6, .tgt_vocab = 6, .hidden = 3, .embed = 2, .bos = 1, .eos = 2,
+                          .attention = true, .score = RW_ATTN_DOT, .share_embedding = RW_SHARE_TARGET_EMBEDDING };
+    rw_rng rng = rw_rng_seed(5);
+    rw_params *tied = rw_params_new(), *apart = rw_params_new();
+    rw_seq2seq *a = rw_seq2seq_new(tied, "s2s", &o, &rng);
+    o.share_embedding = 0;
+    o.src_embed = o.embed;
+    rw_seq2seq *b = rw_seq2seq_new(apart, "s2s", &o, &rng);
+    cr_assert(a && b, "%s", rw_last_error());
+    cr_assert_eq(rw_params_count(apart), rw_params_count(tied) + 1, "the untied model has one more table");
+    jitter(tied, &rng);
+    /* the same values everywhere; the untied source table a copy of the tied one */
+    for (int i = 0; i < rw_params_count(tied); i++) {
+        const rw_param *p = rw_params_at(tied, i);
+        rw_tensor_copy(rw_params_get(apart, p->name)->value, p->value);
+    }
+    const rw_param *E = rw_params_get(tied, "s2s.emb.E"), *tgt_E = rw_params_get(apart, "s2s.emb.E"),
+                   *src_E = rw_params_get(apart, "s2s.src_emb.E");
+    rw_tensor_copy(src_E->value, E->value);
+    double la = loss_and_grads(a, tied), lb = loss_and_grads(b, apart);
+    cr_expect(fabs(la - lb) <= RWT_EPS * fmax(1, fabs(la)), "the same function: %g vs %g", la, lb);
+    bool both_used = false;
+    for (size_t k = 0; k < E->grad->size; k++) {
+        double want = (double)src_E->grad->data[k] + (double)tgt_E->grad->data[k];
+        both_used = both_used || (src_E->grad->data[k] != 0 && tgt_E->grad->data[k] != 0);
+        cr_expect(fabs(E->grad->data[k] - want) <= 10 * RWT_EPS * fmax(1, fabs(want)), "E grad %zu: %g, want %g + %g",
+                  k, (double)E->grad->data[k], (double)src_E->grad->data[k], (double)tgt_E->grad->data[k]);
+    }
+    cr_expect(both_used, "some row is read on both sides");
+    rw_seq2seq_free(a);
+    rw_seq2seq_free(b);
+    rw_params_free(tied);
+    rw_params_free(apart);
 }

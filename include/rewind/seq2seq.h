@@ -116,18 +116,32 @@ typedef struct rw_seq2seq_dropout {
     bool per_sequence;
 } rw_seq2seq_dropout;
 
-/* A second encoder over the same source (rw_seq2seq_opts.enc2), run beside
- * the first: the attention keys are the two encoders' outputs side by side
- * ([S, B, K1 + K2]) and the bridge starts the decoder from both states
- * side by side (projected to the decoder's width). */
+/* Up to four encoders over the same source run side by side: the first
+ * is described by the flat fields of rw_seq2seq_opts, the second by .enc2,
+ * the third and fourth by .more[0] and .more[1] (each in order; hidden 0
+ * ends the list). The attention keys are their outputs side by side
+ * ([S, B, K1 + K2 + ...]) and the bridge starts the decoder from their
+ * states side by side (projected to the decoder's width). */
+#define RW_SEQ2SEQ_MAX_ENCODERS 4
+
+/* Which table an encoder looks its source tokens up in
+ * (rw_seq2seq_opts.share_embedding, rw_seq2seq_encoder_spec.share_embedding):
+ * 0, its own "<name>.src_emb<k>" of width src_embed (or, with src_embed 0,
+ * its input weights by id); k in 1 .. 4, the source embedding of encoder k
+ * (an earlier one, which has src_embed > 0); RW_SHARE_TARGET_EMBEDDING, the
+ * target embedding "<name>.emb": one table on both sides, tied, which needs
+ * src_vocab == tgt_vocab. A shared table's gradient is the sum of its uses. */
+#define RW_SHARE_TARGET_EMBEDDING (-1)
+
 typedef struct rw_seq2seq_encoder_spec {
     const rw_cell_def *cell;      /* NULL -> the first encoder's cell and options */
     const void *cell_opts;
-    int hidden;                   /* width per direction; 0: no second encoder */
+    int hidden;                   /* width per direction; 0: no such encoder */
     int layers;                   /* 0 -> 1 */
     bool bidirectional;
     rw_bridge_merge key_merge;    /* its directions as attention keys */
-    int src_embed;                /* > 0: its own source embedding "<name>.src_emb2"; 0: ids */
+    int src_embed;                /* > 0: its own source embedding "<name>.src_emb<k>"; 0: ids or a shared one */
+    int share_embedding;          /* see RW_SHARE_TARGET_EMBEDDING; 0: none */
     rw_seq2seq_dropout dropout;
 } rw_seq2seq_encoder_spec;
 
@@ -155,7 +169,9 @@ typedef struct rw_seq2seq_opts {
     rw_bridge_merge key_merge;    /* a bidirectional encoder's directions as attention keys: side by side or summed */
     int src_embed;                /* > 0: a source embedding "<name>.src_emb" of this width feeds the encoder;
                                    * 0: the encoder looks its input weights up by token id */
+    int share_embedding;          /* 0, or RW_SHARE_TARGET_EMBEDDING: the encoder reads the target embedding */
     rw_seq2seq_encoder_spec enc2; /* a second encoder "<name>.enc2" (enc2.hidden 0: none) */
+    rw_seq2seq_encoder_spec more[RW_SEQ2SEQ_MAX_ENCODERS - 2]; /* a third "<name>.enc3" and a fourth, after enc2 */
     rw_seq2seq_dropout enc_dropout, dec_dropout;  /* the (first) encoder's and the decoder's */
 } rw_seq2seq_opts;
 
@@ -166,6 +182,8 @@ RW_API void rw_seq2seq_free(rw_seq2seq *m);
 RW_API const rw_seq2seq_opts *rw_seq2seq_options(const rw_seq2seq *m);   /* with the defaults filled in */
 RW_API const rw_rnn *rw_seq2seq_encoder(const rw_seq2seq *m);
 RW_API const rw_rnn *rw_seq2seq_encoder2(const rw_seq2seq *m);  /* NULL without opts.enc2 */
+RW_API int rw_seq2seq_encoder_count(const rw_seq2seq *m);       /* 1 to RW_SEQ2SEQ_MAX_ENCODERS */
+RW_API const rw_rnn *rw_seq2seq_encoder_at(const rw_seq2seq *m, int i); /* i from 0; NULL outside */
 RW_API const rw_rnn *rw_seq2seq_decoder(const rw_seq2seq *m);
 RW_API const rw_attention *rw_seq2seq_attention(const rw_seq2seq *m);   /* NULL without attention */
 

@@ -3,10 +3,14 @@
  * then matched against the encoder-decoder that rw_seq2seq implements:
  *
  *   source [-> src_emb (embedding)] -> enc (recurrent) .. attention keys, bridge
- *   (or two such encoders -> enc (concat) ............... attention keys, bridge)
+ *   (or 2 to 4 such encoders -> enc (concat) ............ attention keys, bridge)
  *   target -> tgt_emb (embedding) -> dec (recurrent, any cell and stack,
  *                                         initial_state from enc,
  *                                         attention over enc) -> head (linear, size vocab)
+ *
+ * One source embedding may feed several encoders, and one embedding may be
+ * read by both the encoders and the decoder: the vocabulary is one, so
+ * that is one table, tied across both sides.
  *
  * Also train.teacher_forcing. Every error is positioned (file:line:col). */
 #include <stdio.h>
@@ -256,7 +260,7 @@ static rw_status read_layer(rw_model *m, gnode *g, const ynode *layer)
     g->layer_at = type;
     if (rwi_ys_expect(spec, Y_MAP, g->type) != RW_OK)
         return RW_ERR_FORMAT;
-    if (!strcmp(g->type, "concat")) { /* two encoders side by side */
+    if (!strcmp(g->type, "concat")) { /* encoders side by side */
         static const char *const none[] = { NULL };
         g->kind = G_CONCAT;
         return rwi_ys_keys(spec, g->type, none);
@@ -333,17 +337,17 @@ static rw_status read_node(rw_model *m, const ynode *item)
     } else {
         if (rwi_ys_expect(in, Y_SEQ, "in") != RW_OK)
             return RW_ERR_FORMAT;
-        int want = g->kind == G_CONCAT ? 2 : 1;
-        if (list->n != want)
-            return rwi_ydiag(RW_ERR_FORMAT, list, want == 1 ? "a node of an encoder-decoder graph reads one input "
-                         "(got %d; 'concat' puts two encoders side by side)" : "a concat node reads two encoders (got %d)",
-                         list->n);
-        g->n_in = want;
-        for (int k = 0; k < want; k++)
+        if (g->kind != G_CONCAT && list->n != 1)
+            return rwi_ydiag(RW_ERR_FORMAT, list, "a node of an encoder-decoder graph reads one input (got %d; "
+                         "'concat' puts encoders side by side)", list->n);
+        if (g->kind == G_CONCAT && (list->n < 2 || list->n > G_MAX_IN))
+            return rwi_ydiag(RW_ERR_FORMAT, list, "a concat node reads 2 to %d encoders (got %d)", G_MAX_IN, list->n);
+        g->n_in = list->n;
+        for (int k = 0; k < list->n; k++)
             g->in_at[k] = list->vals[k];
     }
-    if (g->kind == G_CONCAT && g->n_in != 2)
-        return rwi_ydiag(RW_ERR_FORMAT, in, "a concat node reads two encoders, e.g. in: [enc_a, enc_b]");
+    if (g->kind == G_CONCAT && g->n_in < 2)
+        return rwi_ydiag(RW_ERR_FORMAT, in, "a concat node reads 2 to %d encoders, e.g. in: [enc_a, enc_b]", G_MAX_IN);
     s->n++;
     return RW_OK;
 }
@@ -397,8 +401,12 @@ static rw_status find_cycle(const ms2s *s, int at, int *state, int *path, int de
                      "depend on itself)", chain);
     }
     state[at] = 1;
-    int next[4] = { g->n_in ? g->in[0] : -1, g->n_in > 1 ? g->in[1] : -1, g->init_from, g->att_keys };
-    for (int k = 0; k < 4; k++)
+    int next[G_MAX_IN + 2];
+    for (int k = 0; k < g->n_in; k++)
+        next[k] = g->in[k];
+    next[g->n_in] = g->init_from;
+    next[g->n_in + 1] = g->att_keys;
+    for (int k = 0; k < g->n_in + 2; k++)
         if (next[k] >= 0 && find_cycle(s, next[k], state, path, depth + 1) != RW_OK)
             return RW_ERR_FORMAT;
     state[at] = 2;
@@ -417,8 +425,9 @@ static bool vector_sequence(const ms2s *s, int i, const char **why)
         *why = "one vector per sequence (output: last)";
         return false;
     }
-    if (g->kind == G_CONCAT && !vector_sequence(s, g->in[1], why))
-        return false;
+    for (int k = 1; g->kind == G_CONCAT && k < g->n_in; k++)
+        if (!vector_sequence(s, g->in[k], why))
+            return false;
     return g->kind == G_RNN || vector_sequence(s, g->in[0], why);
 }
 
@@ -429,13 +438,20 @@ static rw_status expect(const gnode *g, bool ok, const char *what)
     return ok ? RW_OK : rwi_ydiag(RW_ERR_FORMAT, g->at, "node '%s' does not fit an encoder-decoder: %s", g->name, what);
 }
 
-/* Encoder e of the decoder is node i: recurrent, over 'source' or a source embedding. */
+/* Encoder e of the decoder is node i: recurrent, over 'source' or a source
+ * embedding: its own, an earlier encoder's, or the decoder's (tied). */
 static rw_status match_encoder(ms2s *s, int e, int i)
 {
     const gnode *enc = &s->nodes[i];
     s->encs[e] = i;
     s->src_embs[e] = enc->kind == G_RNN && s->nodes[enc->in[0]].kind == G_EMBEDDING ? enc->in[0] : -1;
-    if (s->src_embs[e] >= 0) {
+    s->shares[e] = 0;
+    if (s->src_embs[e] == s->tgt_emb)
+        s->shares[e] = RW_SHARE_TARGET_EMBEDDING;
+    for (int k = 0; k < e && s->src_embs[e] >= 0 && !s->shares[e]; k++)
+        if (s->src_embs[k] == s->src_embs[e] && !s->shares[k])
+            s->shares[e] = k + 1; /* the first encoder that reads it owns the table */
+    if (s->src_embs[e] >= 0 && !s->shares[e]) {
         const gnode *se = &s->nodes[s->src_embs[e]];
         if (expect(se, se->in[0] == 0 && !se->size_vocab, "the source embedding reads 'source' and has a numeric "
                    "size"))
@@ -479,13 +495,20 @@ static rw_status match(rw_model *m)
         return RW_ERR_FORMAT;
     s->dec = head->in[0];
     const gnode *dec = &s->nodes[s->dec];
+    if (dec->bidirectional) {
+        const ynode *layer = rwi_ymap_get(dec->at, "layer");
+        return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(layer->vals[0], "bidirectional"), "the decoder '%s' cannot be "
+                     "bidirectional: it predicts each token from the ones before it, and a backward direction would "
+                     "read the very tokens it is to predict, which decoding does not have yet (make the encoder "
+                     "bidirectional instead)", dec->name);
+    }
     if (expect(dec, s->nodes[dec->in[0]].kind == G_EMBEDDING, "the decoder reads an embedding of 'target'") ||
-        expect(dec, !dec->bidirectional && !dec->last_only, "the decoder is unidirectional and gives every step"))
+        expect(dec, !dec->last_only, "the decoder gives every step (drop 'output: last')"))
         return RW_ERR_FORMAT;
     s->tgt_emb = dec->in[0];
     const gnode *emb = &s->nodes[s->tgt_emb];
-    if (expect(emb, emb->in[0] == 1 && !emb->size_vocab, "the target embedding reads 'target' and has a numeric "
-               "size"))
+    if (expect(emb, emb->in[0] <= 1 && !emb->size_vocab, "the target embedding reads 'target' (or 'source', when the "
+               "encoder reads it too) and has a numeric size"))
         return RW_ERR_FORMAT;
     s->enc = dec->att_keys >= 0 ? dec->att_keys : dec->init_from;
     if (s->enc < 0)
@@ -495,24 +518,31 @@ static rw_status match(rw_model *m)
     if (dec->init_from >= 0 && dec->att_keys >= 0 && dec->init_from != dec->att_keys)
         return rwi_ydiag(RW_ERR_FORMAT, dec->init_at, "the decoder starts from '%s' but attends to '%s': both must be "
                      "the encoder", s->nodes[dec->init_from].name, enc->name);
-    s->n_enc = enc->kind == G_CONCAT ? 2 : 1;
-    for (int e = 0; e < s->n_enc; e++)
+    s->n_enc = enc->kind == G_CONCAT ? enc->n_in : 1;
+    bool tied = false;
+    for (int e = 0; e < s->n_enc; e++) {
+        if (enc->kind == G_CONCAT && s->nodes[enc->in[e]].kind == G_CONCAT)
+            return rwi_ydiag(RW_ERR_FORMAT, enc->in_at[e], "'%s' reads the concat '%s': a concat reads recurrent "
+                         "encoders (list them all in one concat, up to %d)", enc->name, s->nodes[enc->in[e]].name,
+                         G_MAX_IN);
         if (match_encoder(s, e, enc->kind == G_CONCAT ? enc->in[e] : s->enc) != RW_OK)
             return RW_ERR_FORMAT;
-    if (s->n_enc == 2 && s->encs[0] == s->encs[1])
-        return rwi_ydiag(RW_ERR_FORMAT, enc->in_at[1], "'%s' puts one encoder beside itself; give it two encoders",
-                     enc->name);
-    if (s->n_enc == 2 && s->src_embs[0] >= 0 && s->src_embs[0] == s->src_embs[1])
-        return rwi_ydiag(RW_ERR_FORMAT, s->nodes[s->encs[1]].in_at[0], "the source embedding '%s' feeds both "
-                     "encoders; each encoder reads 'source' or an embedding of its own",
-                     s->nodes[s->src_embs[0]].name);
+        for (int k = 0; k < e; k++)
+            if (s->encs[k] == s->encs[e])
+                return rwi_ydiag(RW_ERR_FORMAT, enc->in_at[e], "'%s' puts one encoder ('%s') beside itself; give it "
+                             "different encoders", enc->name, s->nodes[s->encs[e]].name);
+        tied = tied || s->shares[e] == RW_SHARE_TARGET_EMBEDDING;
+    }
+    if (emb->in[0] != 1 && !tied)
+        return expect(emb, false, "the target embedding reads 'target' (it reads 'source' only when it is one table "
+                      "for both sides, read by the encoder too)");
     for (int i = 2; i < s->n; i++) {
         bool part = i == s->enc || i == s->dec || i == s->tgt_emb || i == s->head;
         for (int e = 0; e < s->n_enc; e++)
             part = part || i == s->encs[e] || i == s->src_embs[e];
         if (!part)
             return rwi_ydiag(RW_ERR_FORMAT, s->nodes[i].at, "node '%s' is not part of the encoder-decoder (source -> "
-                         "[embedding ->] encoder [and a second one -> concat]; target -> embedding -> decoder -> "
+                         "[embedding ->] encoder [and up to three more -> concat]; target -> embedding -> decoder -> "
                          "head)", s->nodes[i].name);
     }
     return RW_OK;
@@ -590,7 +620,7 @@ rw_status rwi_ms2s_parse(rw_model *m, const ynode *model)
         int from = g->init_from;
         if (from >= 0 && s->nodes[from].kind != G_RNN && s->nodes[from].kind != G_CONCAT)
             return rwi_ydiag(RW_ERR_FORMAT, g->init_at, "a decoder's initial state comes from a recurrent encoder "
-                         "(or a concat of two); '%s' is not one", s->nodes[from].name);
+                         "(or a concat of several); '%s' is not one", s->nodes[from].name);
     }
     if (match(m) != RW_OK)
         return RW_ERR_FORMAT;

@@ -7,6 +7,7 @@
 #include "model_internal.h"
 
 #define G_MAX_NODES 16
+#define G_MAX_IN RW_SEQ2SEQ_MAX_ENCODERS   /* a concat node's inputs */
 
 typedef enum gkind { G_INPUT, G_EMBEDDING, G_RNN, G_LINEAR, G_CONCAT } gkind;
 
@@ -18,8 +19,8 @@ typedef struct gnode {
     const ynode *at;         /* the node's item in the graph list */
     const ynode *layer_at;   /* its layer: mapping */
     int n_in;
-    int in[2];
-    const ynode *in_at[2];
+    int in[G_MAX_IN];
+    const ynode *in_at[G_MAX_IN];
     int size;                /* width; 0 with size_vocab */
     bool size_vocab;
     int stack;               /* recurrent: layers */
@@ -45,10 +46,11 @@ struct ms2s {
     bool graph;              /* model.graph was given (not only train.teacher_forcing) */
     int n;
     gnode nodes[G_MAX_NODES];
-    int enc, tgt_emb, dec, head;  /* enc: what the decoder reads from (an encoder, or a concat of two) */
+    int enc, tgt_emb, dec, head;  /* enc: what the decoder reads from (an encoder, or a concat of 2 to 4) */
     int n_enc;
-    int encs[2];                  /* the recurrent encoders */
-    int src_embs[2];              /* each one's source embedding, or -1 (it reads 'source' itself) */
+    int encs[G_MAX_IN];           /* the recurrent encoders */
+    int src_embs[G_MAX_IN];       /* the embedding node each one reads, or -1 (it reads 'source' itself) */
+    int shares[G_MAX_IN];         /* each one's rw_seq2seq_encoder_spec.share_embedding */
     rw_teacher_forcing tf;
     const ynode *tf_at;
     rw_seq2seq_opts o;       /* vocabularies, bos and eos filled in at build */

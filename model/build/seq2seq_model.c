@@ -19,6 +19,12 @@ void rwi_ms2s_free(ms2s *s)
     rwi_free(s);
 }
 
+/* The width of encoder e's own source embedding; 0: it reads ids or a shared table. */
+static int own_embedding(const ms2s *s, int e)
+{
+    return s->src_embs[e] >= 0 && !s->shares[e] ? s->nodes[s->src_embs[e]].size : 0;
+}
+
 rw_status rwi_ms2s_build(rw_model *m)
 {
     ms2s *s = m->s2s;
@@ -30,7 +36,6 @@ rw_status rwi_ms2s_build(rw_model *m)
         return rwi_ydiag(RW_ERR_FORMAT, m->data_at ? m->data_at : s->nodes[s->head].at, "an encoder-decoder needs a "
                      "vocabulary that starts with <pad> <s> </s> <unk> (data kind tsv_seq2seq makes one)");
     const gnode *enc = &s->nodes[s->encs[0]], *dec = &s->nodes[s->dec], *emb = &s->nodes[s->tgt_emb];
-    const gnode *enc2 = s->n_enc > 1 ? &s->nodes[s->encs[1]] : NULL;
     s->o = (rw_seq2seq_opts){ .cell = enc->cell, .src_vocab = V, .tgt_vocab = V, .embed = emb->size,
                               .hidden = enc->size, .dec_hidden = dec->size, .layers = enc->stack,
                               .bidirectional = enc->bidirectional, .bridge = dec->bridge,
@@ -38,15 +43,22 @@ rw_status rwi_ms2s_build(rw_model *m)
                               .attention_hidden = dec->att_hidden, .input_feeding = dec->input_feeding,
                               .bos = RW_VOCAB_BOS, .eos = RW_VOCAB_EOS, .dec_cell = dec->cell,
                               .dec_layers = dec->stack, .key_merge = enc->dir_merge,
-                              .src_embed = s->src_embs[0] >= 0 ? s->nodes[s->src_embs[0]].size : 0,
+                              .src_embed = own_embedding(s, 0), .share_embedding = s->shares[0],
                               .enc_dropout = enc->dropout, .dec_dropout = dec->dropout };
-    if (enc2)
-        s->o.enc2 = (rw_seq2seq_encoder_spec){ .cell = enc2->cell, .hidden = enc2->size, .layers = enc2->stack,
-                                               .bidirectional = enc2->bidirectional, .key_merge = enc2->dir_merge,
-                                               .src_embed = s->src_embs[1] >= 0 ? s->nodes[s->src_embs[1]].size : 0,
-                                               .dropout = enc2->dropout };
-    if (!dec->merge_given) /* the decoder starts from the directions merged as the (first bidirectional) encoder's */
-        s->o.bridge.merge = enc->bidirectional || !enc2 ? enc->dir_merge : enc2->dir_merge;
+    rw_seq2seq_encoder_spec *later[RW_SEQ2SEQ_MAX_ENCODERS - 1] = { &s->o.enc2, &s->o.more[0], &s->o.more[1] };
+    for (int e = 1; e < s->n_enc; e++) {
+        const gnode *g = &s->nodes[s->encs[e]];
+        *later[e - 1] = (rw_seq2seq_encoder_spec){ .cell = g->cell, .hidden = g->size, .layers = g->stack,
+                                                   .bidirectional = g->bidirectional, .key_merge = g->dir_merge,
+                                                   .src_embed = own_embedding(s, e), .share_embedding = s->shares[e],
+                                                   .dropout = g->dropout };
+    }
+    if (!dec->merge_given) { /* the decoder starts from the directions merged as the first bidirectional encoder's */
+        int first = 0;
+        while (first + 1 < s->n_enc && !s->nodes[s->encs[first]].bidirectional)
+            first++;
+        s->o.bridge.merge = s->nodes[s->encs[first]].dir_merge;
+    }
     if (dec->init_from < 0 && !dec->init_at)
         s->o.bridge.source = RW_BRIDGE_LAST; /* documented default: from the encoder's last step */
     if (s->o.input_feeding && !s->o.attention)
@@ -155,6 +167,25 @@ static void print_dropout(FILE *f, const gnode *g)
                 d->between, d->recurrent, d->output, d->per_sequence ? "per sequence" : "per step");
 }
 
+/* One row of the summary's node table: node i, its output width and the
+ * parameters named prefix... (NULL: none); a note such as "tied" after its type. */
+static void print_row(FILE *f, const rw_model *m, int i, const char *prefix, int width, const char *note)
+{
+    const ms2s *s = m->s2s;
+    const gnode *g = &s->nodes[i];
+    char type[96], out[64], in[300];
+    if (g->kind == G_RNN)
+        snprintf(type, sizeof type, "%s%s x%d", g->bidirectional ? "bi-" : "", g->type, g->stack);
+    else
+        snprintf(type, sizeof type, "%s%s%s", g->type, note ? ", " : "", note ? note : "");
+    snprintf(out, sizeof out, "[T, B, %d]", width);
+    size_t len = 0;
+    in[0] = '\0';
+    for (int k = 0; k < g->n_in; k++)
+        len += (size_t)snprintf(in + len, sizeof in - len, "%s%s", k ? ", " : "", s->nodes[g->in[k]].name);
+    fprintf(f, "  %-12s %-22s %-10s %-22s %12zu\n", g->name, type, in, out, prefix ? count_params(m, prefix) : 0);
+}
+
 void rwi_ms2s_print(FILE *f, const rw_model *m)
 {
     static const char *const score_names[] = { "additive", "dot", "general" };
@@ -166,31 +197,36 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
     fprintf(f, "graph (an encoder-decoder, rw_seq2seq):\n");
     fprintf(f, "  %-12s %-22s %-10s %-22s %12s\n", "node", "layer", "in", "output", "parameters");
     /* one row per node: source embeddings and encoders, their concat, the rest */
-    int w1 = rw_rnn_output_size(rw_seq2seq_encoder(s->net)) / (o->bidirectional && o->key_merge ? 2 : 1);
-    int w2 = s->n_enc > 1 ? rw_rnn_output_size(rw_seq2seq_encoder2(s->net)) /
-                                (o->enc2.bidirectional && o->enc2.key_merge ? 2 : 1) : 0;
-    struct { int node; const char *prefix; int width; } rows[] = {
-        { s->src_embs[0], "s2s.src_emb.", o->src_embed }, { s->encs[0], "s2s.enc.", w1 },
-        { s->n_enc > 1 ? s->src_embs[1] : -1, "s2s.src_emb2.", o->enc2.src_embed },
-        { s->n_enc > 1 ? s->encs[1] : -1, "s2s.enc2.", w2 }, { s->n_enc > 1 ? s->enc : -1, NULL, w1 + w2 },
-        { s->tgt_emb, "s2s.emb.", o->embed }, { s->dec, "s2s.dec.", o->dec_hidden }, { s->head, "s2s.head.", o->tgt_vocab },
-    };
-    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
-        if (rows[k].node < 0)
-            continue;
-        const gnode *g = &s->nodes[rows[k].node];
-        char type[96], out[64], in[140];
-        if (g->kind == G_RNN)
-            snprintf(type, sizeof type, "%s%s x%d", g->bidirectional ? "bi-" : "", g->type, g->stack);
-        else
-            snprintf(type, sizeof type, "%s", g->type);
-        snprintf(out, sizeof out, "[T, B, %d]", rows[k].width);
-        snprintf(in, sizeof in, "%s%s%s", s->nodes[g->in[0]].name, g->n_in > 1 ? ", " : "",
-                 g->n_in > 1 ? s->nodes[g->in[1]].name : "");
-        fprintf(f, "  %-12s %-22s %-10s %-22s %12zu\n", g->name, type, in, out,
-                rows[k].prefix ? count_params(m, rows[k].prefix) : 0);
+    const rw_seq2seq_encoder_spec *specs[RW_SEQ2SEQ_MAX_ENCODERS] = { NULL, &o->enc2, &o->more[0], &o->more[1] };
+    int total = 0;
+    bool two_dirs = false, summed_keys = false, tied = false;
+    for (int e = 0; e < s->n_enc; e++)
+        tied = tied || s->shares[e] == RW_SHARE_TARGET_EMBEDDING;
+    if (tied) /* one table for source and target, read first by the encoders */
+        print_row(f, m, s->tgt_emb, "s2s.emb.", o->embed, "tied");
+    for (int e = 0; e < s->n_enc; e++) {
+        bool bi = e ? specs[e]->bidirectional : o->bidirectional;
+        bool sum = bi && (e ? specs[e]->key_merge : o->key_merge) == RW_MERGE_SUM;
+        int width = rw_rnn_output_size(rw_seq2seq_encoder_at(s->net, e)) / (sum ? 2 : 1);
+        char suffix[16] = "", prefix[64];
+        if (e)
+            snprintf(suffix, sizeof suffix, "%d", e + 1);
+        if (s->src_embs[e] >= 0 && !s->shares[e]) {
+            snprintf(prefix, sizeof prefix, "s2s.src_emb%s.", suffix);
+            print_row(f, m, s->src_embs[e], prefix, e ? specs[e]->src_embed : o->src_embed, NULL);
+        }
+        snprintf(prefix, sizeof prefix, "s2s.enc%s.", suffix);
+        print_row(f, m, s->encs[e], prefix, width, NULL);
+        total += width;
+        two_dirs = two_dirs || bi;
+        summed_keys = summed_keys || sum;
     }
-    bool two_dirs = o->bidirectional || o->enc2.bidirectional;
+    if (s->n_enc > 1)
+        print_row(f, m, s->enc, NULL, total, NULL);
+    if (!tied)
+        print_row(f, m, s->tgt_emb, "s2s.emb.", o->embed, NULL);
+    print_row(f, m, s->dec, "s2s.dec.", o->dec_hidden, NULL);
+    print_row(f, m, s->head, "s2s.head.", o->tgt_vocab, NULL);
     fprintf(f, "  bridge: decoder state from the encoder%s %s%s%s (%zu parameters)\n", s->n_enc > 1 ? "s'" : "'s",
             bridge_names[o->bridge.source],
             two_dirs ? (o->bridge.merge ? ", directions summed" : ", directions concatenated") : "",
@@ -198,8 +234,7 @@ void rwi_ms2s_print(FILE *f, const rw_model *m)
     if (o->attention)
         fprintf(f, "  attention: %s over '%s'%s%s (%zu parameters with the combination layer)\n",
                 score_names[o->score], s->nodes[s->enc].name,
-                (o->bidirectional && o->key_merge) || (o->enc2.bidirectional && o->enc2.key_merge)
-                    ? " (directions summed)" : "", o->input_feeding ? ", input feeding" : "",
+                summed_keys ? " (directions summed)" : "", o->input_feeding ? ", input feeding" : "",
                 count_params(m, "s2s.att.") + count_params(m, "s2s.combine."));
     for (int e = 0; e < s->n_enc; e++)
         print_dropout(f, &s->nodes[s->encs[e]]);

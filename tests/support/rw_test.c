@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "rw_test.h"
 
 char *rwt_read_file(const char *path)
@@ -113,4 +114,23 @@ rw_rnn *rwt_rnn_perturbed(rw_params *P, const rw_cell_def *cell, rw_rnn_spec spe
             v->data[k] += (rw_real)(0.3 * (rw_rng_uniform(&rng) - 0.5));
     }
     return r;
+}
+
+int rwt_count_prefixed(const rw_model *m, const char *prefix)
+{
+    int n = 0;
+    for (int i = 0; i < rw_params_count(rw_model_params(m)); i++)
+        n += !strncmp(rw_params_at(rw_model_params(m), i)->name, prefix, strlen(prefix));
+    return n;
+}
+
+char *rwt_summary_of(const rw_model *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    rw_model_print_summary(f, m);
+    fclose(f);
+    return text;
 }

@@ -17,6 +17,10 @@ rw_tensor *rwt_ints(rw_rng *rng, rw_shape shape, int lo, int hi);
 char *rwt_read_file(const char *path);
 /* Writes text to dir/name (a test's temporary directory); fails the test if it cannot. */
 void rwt_write_in(const char *dir, const char *name, const char *text);
+/* How many of m's parameters have names that start with prefix. */
+int rwt_count_prefixed(const rw_model *m, const char *prefix);
+/* What `rewind check` prints about m (malloc'd). */
+char *rwt_summary_of(const rw_model *m);
 
 /* Tolerance for comparing results of the library against plain C. */
 #ifdef RW_DOUBLE
