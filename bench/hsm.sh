@@ -9,8 +9,10 @@
 # Defaults: build, 3 repetitions, a 10,000-word vocabulary, H=256, batch 32,
 # 32 steps of BPTT, 100 classes, 20 timed steps. `bench/hsm.sh build 1
 # --steps 2` checks that it works. `bench/hsm.sh build 3 --generate 2000`
-# times batch-1 sampling instead (full, hierarchical exact and fast). Run
-# it on a quiet machine.
+# times batch-1 sampling instead (full, hierarchical exact and fast);
+# `bench/hsm.sh build 3 --log-probs 32` the exact log-probabilities of every
+# word for 32 rows (full softmax against hsm_log_probs), compared by CPU
+# time. Run it on a quiet machine.
 set -eu
 build="${1:-build}"
 reps="${2:-3}"
@@ -24,10 +26,16 @@ while [ "$i" -lt "$reps" ]; do
     "$bench" "$@" | tee -a "$out"
     i=$((i + 1))
 done
-median() { # the median tokens_per_s of the lines of one softmax kind
-    grep "\"softmax\": \"$1\"" "$out" | sed 's/.*"tokens_per_s": \([0-9.]*\).*/\1/' | sort -n |
+median() { # the median of field $2 (default tokens_per_s) over the lines of softmax kind $1
+    grep "\"softmax\": \"$1\"" "$out" | grep "\"${2:-tokens_per_s}\"" |
+        sed "s/.*\"${2:-tokens_per_s}\": \([0-9.]*\).*/\1/" | sort -n |
         awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
+if grep -q '"hsm_log_probs"' "$out"; then
+    awk -v f="$(median full cpu_us_per_call)" -v h="$(median hierarchical cpu_us_per_call)" 'BEGIN { printf \
+        "median CPU us per call: full %.1f, hierarchical %.1f (%.2fx the full softmax'"'"'s time)\n", f, h, h / f }'
+    exit 0
+fi
 full="$(median full)"
 hier="$(median hierarchical)"
 if [ -n "$full" ] && [ -n "$hier" ]; then

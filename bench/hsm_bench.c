@@ -16,9 +16,16 @@
  * the hierarchical one sampled exactly (all V log-probabilities a step) and
  * fast (the class, then a word of it).
  *
+ * With --log-probs R it times the exact log-probabilities of every word
+ * for R rows of h (what greedy and beam decoding, predict and sampling at
+ * T != 1 compute at each step): the full softmax's product and
+ * log_softmax (a linear layer, then rw_log_softmax) against
+ * rw_hsm_log_probs, on random weights, each call its own graph step.
+ *
  *     hsm_bench [--vocab V] [--hidden H] [--batch B] [--steps T] [--bptt N]
  *               [--classes C] [--softmax full|hierarchical|both] [--threads N] [--generate N]
- *     defaults: 10000 256 32 20 32 100 both 1 0
+ *               [--log-probs R]
+ *     defaults: 10000 256 32 20 32 100 both 1 0 0
  */
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +37,8 @@
 
 typedef struct config {
     int vocab, hidden, batch, steps, T, classes, threads;
-    int generate; /* > 0: time generating this many words instead of training */
+    int generate;  /* > 0: time generating this many words instead of training */
+    int log_probs; /* > 0: time the log-probabilities of this many rows instead */
     const char *softmax;
 } config;
 
@@ -203,15 +211,95 @@ static int run_generate(const config *c, const char *dir)
     return 0;
 }
 
+/* Zipf counts, so that the frequency bins are those of a real vocabulary. */
+static rw_status zipf_classes(const config *c, rw_hsm_classes *cls)
+{
+    double *counts = malloc((size_t)c->vocab * sizeof *counts);
+    if (!counts)
+        return RW_ERR_NOMEM;
+    for (int k = 0; k < c->vocab; k++)
+        counts[k] = 1e6 / (k + 1);
+    rw_status st = rw_hsm_classes_from_counts(cls, counts, c->vocab, c->classes);
+    free(counts);
+    return st;
+}
+
+/* One softmax's log-probabilities of c->log_probs rows, timed over enough
+ * calls for about the same work at any R; prints one JSON line. */
+static void time_log_probs(const config *c, rw_graph *g, const rw_tensor *h, const rw_linear *head,
+                           rw_param *cw, rw_param *cb, const rw_hsm_classes *cls)
+{
+    int calls = c->steps * 100 / c->log_probs;
+    calls = calls < 5 ? 5 : calls;
+    double wall = 0, cpu = 0, check = 0;
+    for (int i = -1; i < calls; i++) { /* call -1 warms up the arena */
+        double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+        rw_node *x = rw_const(g, h);
+        rw_node *lp = cls ? rw_hsm_log_probs(g, x, rw_param_node(g, cw), rw_param_node(g, cb),
+                                             rw_param_node(g, head->W), rw_param_node(g, head->b), cls)
+                          : rw_log_softmax(g, rw_linear_apply(g, head, x));
+        if (!lp) {
+            fprintf(stderr, "hsm_bench: %s\n", rw_last_error());
+            return;
+        }
+        check += (double)lp->value.data[0];
+        rw_graph_reset(g);
+        if (i >= 0) {
+            wall += now(CLOCK_MONOTONIC) - w0;
+            cpu += now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        }
+    }
+    printf("{\"bench\": \"hsm_log_probs\", \"softmax\": \"%s\", \"vocab\": %d, \"classes\": %d, \"hidden\": %d, "
+           "\"rows\": %d, \"calls\": %d, \"threads\": %d, \"us_per_call\": %.1f, \"cpu_us_per_call\": %.1f, "
+           "\"rows_per_s\": %.0f, \"rows_per_cpu_s\": %.0f, \"check\": %.3g}\n",
+           cls ? "hierarchical" : "full", c->vocab, cls ? c->classes : 1, c->hidden, c->log_probs, calls,
+           c->threads, 1e6 * wall / calls, 1e6 * cpu / calls, c->log_probs * calls / wall,
+           c->log_probs * calls / cpu, check / (calls + 1));
+    fflush(stdout);
+}
+
+/* The full softmax then the hierarchical one (or only the one --softmax names) over the same W, b and h. */
+static int run_log_probs(const config *c)
+{
+    rw_params *P = rw_params_new();
+    rw_rng rng = rw_rng_seed(5);
+    rw_linear *head = P ? rw_linear_new(P, "head", c->hidden, c->vocab, &rng) : NULL;
+    rw_param *cw = head ? rw_params_add(P, "class_W", rw_shape2(c->classes, c->hidden)) : NULL;
+    rw_param *cb = cw ? rw_params_add(P, "class_b", rw_shape1(c->classes)) : NULL;
+    rw_tensor *h = rw_tensor_new(RW_REAL, rw_shape2(c->log_probs, c->hidden));
+    rw_hsm_classes cls = { 0 };
+    rw_graph *g = rw_graph_new();
+    int rc = 1;
+    if (cb && h && g && rw_param_init(P, cw, rw_init_of(RW_INIT_XAVIER_UNIFORM, 0, 0), &rng) == RW_OK &&
+        zipf_classes(c, &cls) == RW_OK) {
+        for (size_t i = 0; i < h->size; i++)
+            h->data[i] = (rw_real)(2 * rw_rng_uniform(&rng) - 1);
+        if (strcmp(c->softmax, "hierarchical"))
+            time_log_probs(c, g, h, head, cw, cb, NULL);
+        if (strcmp(c->softmax, "full"))
+            time_log_probs(c, g, h, head, cw, cb, &cls);
+        rc = 0;
+    } else {
+        fprintf(stderr, "hsm_bench: %s\n", rw_last_error());
+    }
+    rw_graph_free(g);
+    rw_hsm_classes_free(&cls);
+    rw_tensor_free(h);
+    rw_linear_free(head);
+    rw_params_free(P);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    config c = { 10000, 256, 32, 20, 32, 100, 1, 0, "both" };
+    config c = { 10000, 256, 32, 20, 32, 100, 1, 0, 0, "both" };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         int *slot = !strcmp(k, "--vocab") ? &c.vocab : !strcmp(k, "--hidden") ? &c.hidden
                   : !strcmp(k, "--batch") ? &c.batch : !strcmp(k, "--steps") ? &c.steps
                   : !strcmp(k, "--bptt") ? &c.T : !strcmp(k, "--classes") ? &c.classes
-                  : !strcmp(k, "--threads") ? &c.threads : !strcmp(k, "--generate") ? &c.generate : NULL;
+                  : !strcmp(k, "--threads") ? &c.threads : !strcmp(k, "--generate") ? &c.generate
+                  : !strcmp(k, "--log-probs") ? &c.log_probs : NULL;
         if (slot)
             *slot = atoi(v);
         else if (!strcmp(k, "--softmax"))
@@ -226,6 +314,8 @@ int main(int argc, char **argv)
         return 2;
     }
     rw_set_threads(c.threads);
+    if (c.log_probs > 0)
+        return run_log_probs(&c);
     char dir[] = "/tmp/hsm_bench_XXXXXX", path[64];
     if (!mkdtemp(dir))
         return 1;

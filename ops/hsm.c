@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "rewind_internal/alloc.h"
+#include "fastmath.h"
 #include "gemm.h"
 #include "op_util.h"
 #include "rewind/ops_hsm.h"
@@ -81,33 +82,10 @@ static rw_status check_inputs(const rw_node *n, int first)
     return st;
 }
 
-static rw_real dot(const rw_real *a, const rw_real *b, int n)
-{
-    rw_real acc[8] = { 0 }; /* eight independent sums, so the compiler can vectorize */
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            acc[k] += a[i + k] * b[i + k];
-    rw_real s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
 static void axpy(rw_real a, const rw_real *x, rw_real *y, int n)
 {
     for (int i = 0; i < n; i++)
         y[i] += a * x[i];
-}
-
-/* z[j] = bias[row] + weight[row] . h for the rows listed (or 0 .. n-1 when rows is NULL). */
-static void logits(const rw_real *weight, const rw_real *bias, const int32_t *rows, int n, const rw_real *h, int H,
-                   rw_real *z)
-{
-    for (int j = 0; j < n; j++) {
-        int r = rows ? rows[j] : j;
-        z[j] = bias[r] + dot(weight + (size_t)r * (size_t)H, h, H);
-    }
 }
 
 /* log(sum_j e^z_j), with the maximum taken out. */
@@ -129,27 +107,6 @@ static double softmax_in_place(rw_real *z, int n)
     for (int j = 0; j < n; j++)
         z[j] = (rw_real)exp((double)z[j] - lse);
     return lse;
-}
-
-/* Adds the gradient of a softmax layer: for logits z[j] = bias[r_j] + weight[r_j] . h,
- * d = dz[j]: dh += d weight[r_j], dweight[r_j] += d h, dbias[r_j] += d. */
-static void logits_backward(const rw_node *n, const int32_t *rows, int count, const rw_real *dz, size_t row,
-                            int H)
-{
-    const rw_node *wn = n->in[rows ? IN_W : IN_CW], *bn = n->in[rows ? IN_B : IN_CB], *hn = n->in[IN_H];
-    const rw_real *h = hn->value.data + row * (size_t)H;
-    rw_real *dh = hn->grad ? hn->grad + row * (size_t)H : NULL;
-    for (int j = 0; j < count; j++) {
-        int r = rows ? rows[j] : j;
-        if (dz[j] == 0)
-            continue;
-        if (dh)
-            axpy(dz[j], wn->value.data + (size_t)r * (size_t)H, dh, H);
-        if (wn->grad)
-            axpy(dz[j], h, wn->grad + (size_t)r * (size_t)H, H);
-        if (bn->grad)
-            bn->grad[r] += dz[j];
-    }
 }
 
 /* The class logits of every row at once, S = h Wc^T [rows, C] (one GEMM:
@@ -393,9 +350,14 @@ rw_node *rw_hsm_loss(rw_graph *g, rw_node *h, rw_node *class_w, rw_node *class_b
 }
 
 /* ---- hsm_log_probs ---------------------------------------------------------
- * out[w] = log pc[class(w)] + z[w] - lse over class(w) of z; scratch: log pc
- * per row, then room for one row's class and word gradients. Backward with G = d out: d s_k = G_k - pc_k sum(G), with G_k the
- * sum of G over class k, and d z_w = G_w - p(w | class) G_class(w). */
+ * out[w] = log pc[class(w)] + z[w] - lse over class(w) of z, with the word
+ * logits z = h W^T + b of every row and word as one product straight into
+ * out (in word order: the classes' products side by side, without gathering
+ * W's rows) and the class logits as another; the rest is one pass a row over
+ * each class's words. Scratch: log pc [rows, C].
+ * Backward with G = d out: d s_k = G_k - pc_k sum(G), with G_k the sum of G
+ * over class k, and d z_w = G_w - p(w | class) G_class(w); then the same two
+ * products' backward as GEMMs over all rows. */
 static rw_status log_probs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 {
     if (check_inputs(n, IN_B + 1))
@@ -409,38 +371,59 @@ static rw_status log_probs_shape(const rw_node *n, rw_shape *out, rw_dtype *dt)
 static size_t log_probs_scratch_bytes(const rw_node *n)
 {
     layout l = layout_of(n, IN_B + 1);
-    return (l.rows * (size_t)l.C + (size_t)l.C + (size_t)l.V) * sizeof(rw_real); /* log pc, then work room */
+    return (l.rows * (size_t)l.C + (size_t)l.V + 2 * (size_t)l.C) * sizeof(rw_real); /* log pc, then a row's room */
+}
+
+/* One row: z (the word logits without bias, in word order) becomes log P,
+ * pc (the class logits without bias) log pc. Each class's biased logits are
+ * gathered into `work` in class order, so that its maximum, exponentials
+ * and sum run over contiguous values (vectorized, as log_softmax's); the
+ * last pass is in word order again. `shift` has room for C values. */
+static void log_probs_row(const layout *l, const rw_real *cb, const rw_real *b, rw_real *pc, rw_real *z,
+                          rw_real *work, rw_real *shift)
+{
+    rw_real mx;
+    for (int c = 0; c < l->C; c++)
+        pc[c] += cb[c];
+    double class_lse = log(rwi_exp_row(pc, (size_t)l->C, shift, &mx)) + (double)mx;
+    for (int j = 0; j < l->V; j++)
+        work[j] = z[l->words[j]] + b[l->words[j]];
+    for (int c = 0; c < l->C; c++) {
+        size_t first = (size_t)l->start[c], count = (size_t)(l->start[c + 1] - l->start[c]);
+        double lse = log(rwi_exp_row(work + first, count, work + first, &mx)) + (double)mx;
+        pc[c] = (rw_real)((double)pc[c] - class_lse);
+        shift[c] = (rw_real)((double)pc[c] - lse);
+    }
+    for (int w = 0; w < l->V; w++)
+        z[w] += b[w] + shift[l->class_of[w]];
 }
 
 static void log_probs_forward(rw_node *n)
 {
     layout l = layout_of(n, IN_B + 1);
-    rw_real *log_pc = n->scratch;
-    for (size_t r = 0; r < l.rows; r++) {
-        const rw_real *hr = n->in[IN_H]->value.data + r * (size_t)l.H;
-        rw_real *pc = log_pc + r * (size_t)l.C, *out = n->value.data + r * (size_t)l.V;
-        logits(n->in[IN_CW]->value.data, n->in[IN_CB]->value.data, NULL, l.C, hr, l.H, pc);
-        double class_lse = log_sum_exp(pc, l.C);
-        for (int c = 0; c < l.C; c++) {
-            int first = l.start[c], count = l.start[c + 1] - first;
-            rw_real *z = log_pc + l.rows * (size_t)l.C + l.C; /* one class's logits */
-            logits(n->in[IN_W]->value.data, n->in[IN_B]->value.data, l.words + first, count, hr, l.H, z);
-            double lse = log_sum_exp(z, count);
-            pc[c] = (rw_real)((double)pc[c] - class_lse);
-            for (int j = 0; j < count; j++)
-                out[l.words[first + j]] = (rw_real)((double)pc[c] + (double)z[j] - lse);
-        }
-    }
+    rw_real *log_pc = n->scratch, *work = log_pc + l.rows * (size_t)l.C, *out = n->value.data;
+    const rw_real *h = n->in[IN_H]->value.data;
+    dim_t H = l.H, V = l.V;
+    class_logits(n, &l, log_pc);
+    rwi_gemm_split((dim_t)l.rows, V, H, h, H, 1, n->in[IN_W]->value.data, 1, H, 0, out, V, 1);
+    for (size_t r = 0; r < l.rows; r++)
+        log_probs_row(&l, n->in[IN_CB]->value.data, n->in[IN_B]->value.data, log_pc + r * (size_t)l.C,
+                      out + r * (size_t)l.V, work, work + l.V);
 }
 
 static void log_probs_backward(rw_node *n)
 {
     layout l = layout_of(n, IN_B + 1);
     const rw_real *log_pc = n->scratch;
-    rw_real *ds = (rw_real *)n->scratch + l.rows * (size_t)l.C, *dz = ds + l.C;
+    rw_node *hn = n->in[IN_H], *wn = n->in[IN_W], *bn = n->in[IN_B];
+    rw_real *ds = rw_node_temp(n, l.rows * (size_t)l.C * sizeof *ds);
+    rw_real *dz = rw_node_temp(n, l.rows * (size_t)l.V * sizeof *dz);
+    if (!ds || !dz)
+        return; /* the arena reported it */
     for (size_t r = 0; r < l.rows; r++) {
         const rw_real *G = n->grad + r * (size_t)l.V, *out = n->value.data + r * (size_t)l.V;
         const rw_real *pc = log_pc + r * (size_t)l.C;
+        rw_real *dsr = ds + r * (size_t)l.C, *dzr = dz + r * (size_t)l.V;
         double total = 0;
         for (int w = 0; w < l.V; w++)
             total += (double)G[w];
@@ -448,15 +431,22 @@ static void log_probs_backward(rw_node *n)
             double gc = 0;
             for (int j = l.start[c]; j < l.start[c + 1]; j++)
                 gc += (double)G[l.words[j]];
-            ds[c] = (rw_real)(gc - (double)RW_EXP(pc[c]) * total);
+            dsr[c] = (rw_real)(gc - (double)RW_EXP(pc[c]) * total);
             for (int j = l.start[c]; j < l.start[c + 1]; j++) {
                 int w = l.words[j];
-                dz[j] = (rw_real)((double)G[w] - (double)RW_EXP(out[w] - pc[c]) * gc);
+                dzr[w] = (rw_real)((double)G[w] - (double)RW_EXP(out[w] - pc[c]) * gc);
             }
         }
-        logits_backward(n, NULL, l.C, ds, r, l.H);
-        logits_backward(n, l.words, l.V, dz, r, l.H);
     }
+    class_logits_backward(n, &l, ds);
+    dim_t H = l.H, V = l.V, rows = (dim_t)l.rows;
+    if (hn->grad) /* dh += dZ W */
+        rwi_gemm_split(rows, H, V, dz, V, 1, wn->value.data, H, 1, 1, hn->grad, H, 1);
+    if (wn->grad) /* dW += dZ^T h */
+        rwi_gemm_split(V, H, rows, dz, 1, V, hn->value.data, H, 1, 1, wn->grad, H, 1);
+    for (size_t r = 0; bn->grad && r < l.rows; r++)
+        for (int w = 0; w < l.V; w++)
+            bn->grad[w] += dz[r * (size_t)l.V + (size_t)w];
 }
 
 static const rw_op_def log_probs_def = {

@@ -1,6 +1,7 @@
 /* An output's `softmax: {kind: hierarchical, classes: C}` (F40): the last
- * layer (linear, size vocab) keeps its W [V, H] and b [V] as the word
- * weights, the model adds `<head>.class_W` [C, H] and `<head>.class_b` [C],
+ * layer (linear, size vocab for next and aligned tokens, size classes for
+ * tags and labels, whose V outcomes are then the labels) keeps its W [V, H]
+ * and b [V] as the word weights, the model adds `<head>.class_W` [C, H] and `<head>.class_b` [C],
  * and the classes are frequency bins of the training targets (or the
  * assignment saved with the vocabulary in a checkpoint). Training never
  * computes the full [.., V] logits: the layers stop before the head, and
@@ -18,6 +19,12 @@
 
 /* How a saved vocabulary carries the classes: appended after it. */
 #define HSM_SAVED_MARK "rewind-hsm "
+
+/* Tags and labels are predicted among the classes (the labels), next and
+ * aligned tokens among the vocabulary: what the softmax is over. */
+static bool over_classes(const rw_model *m) { return m->target == MT_LABEL || m->target == MT_TAGS; }
+
+static int outcomes(const rw_model *m) { return over_classes(m) ? m->labels.n : m->vocab.n; }
 
 rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
 {
@@ -44,13 +51,17 @@ rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
     long classes = 0;
     if (cn && rwi_ys_int(c, cn, "classes", 1, 1 << 24, &classes) != RW_OK)
         return RW_ERR_FORMAT;
-    if (m->loss != MLOSS_CROSS_ENTROPY || m->target != MT_NEXT)
-        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax is over the vocabulary: it needs token targets "
-                     "(target: next) and loss cross_entropy");
+    if (m->loss != MLOSS_CROSS_ENTROPY)
+        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax factors a softmax over tokens or classes: it "
+                     "needs loss cross_entropy and token or class targets (next, aligned, tags or label), not real "
+                     "values");
     const mlayer *last = &m->layers[m->n_layers - 1];
-    if (last->kind != ML_LINEAR || last->size_kind != MS_VOCAB || last->act != RW_ACT_NONE)
-        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax needs the last layer to be 'linear: {size: vocab}' "
-                     "without activation (its W and b are the word weights); '%s' is not", last->name);
+    bool classes_out = over_classes(m);
+    if (last->kind != ML_LINEAR || last->size_kind != (classes_out ? MS_CLASSES : MS_VOCAB) ||
+        last->act != RW_ACT_NONE)
+        return rwi_ydiag(RW_ERR_FORMAT, kn, "a hierarchical softmax needs the last layer to be 'linear: {size: %s}' "
+                     "without activation (its W and b are the weights of the %s); '%s' is not",
+                     classes_out ? "classes" : "vocab", classes_out ? "labels" : "words", last->name);
     m->hsm.on = true;
     m->hsm.classes = (int)classes;
     m->hsm.at = kn;
@@ -59,48 +70,66 @@ rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n)
     return RW_OK;
 }
 
-/* Counts of each token among the training data's tokens (targets where
- * the examples have them), for the frequency bins. */
-static rw_status count_tokens(const rw_model *m, double *counts)
+rw_status rwi_mhsm_refuse_in_graph(const ynode *model)
 {
-    const mdata *d = m->d;
-    if (!d)
-        return RW_OK;
-    for (size_t i = 0; i < d->n_tok[0]; i++)
-        if (d->tok[0][i] >= 0 && d->tok[0][i] < m->vocab.n)
-            counts[d->tok[0][i]]++;
-    const rw_seqdata *set = d->set[0];
-    for (int e = 0; set && e < rw_seqdata_count(set); e++) {
-        int len;
-        const int32_t *t = rw_seqdata_has_targets(set) ? rw_seqdata_target(set, e, &len)
-                                                       : rw_seqdata_source(set, e, &len);
-        for (int k = 0; t && k < len; k++)
-            if (t[k] >= 0 && t[k] < m->vocab.n)
-                counts[t[k]]++;
+    const ynode *outs = rwi_ymap_get(model, "outputs");
+    for (int i = 0; outs && outs->kind == Y_MAP && i < outs->n; i++) {
+        const ynode *o = outs->vals[i];
+        if (o->kind == Y_MAP && rwi_ymap_get(o, "softmax"))
+            return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(o, "softmax"), "'softmax' is for the output of a layer list: "
+                             "a sequence-to-sequence decoder has the full softmax only (its loss, greedy and beam "
+                             "decoding compute the full logits of its head), so a hierarchical one cannot be used "
+                             "there yet");
     }
     return RW_OK;
 }
 
+/* Counts of each outcome among the training data's targets (the tokens of
+ * a stream, an example's target tokens or tags, or else its source tokens;
+ * an example's label), for the frequency bins. */
+static void count_targets(const rw_model *m, double *counts)
+{
+    const mdata *d = m->d;
+    int n = outcomes(m);
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_tok[0]; i++)
+        if (d->tok[0][i] >= 0 && d->tok[0][i] < n)
+            counts[d->tok[0][i]]++;
+    const rw_seqdata *set = d->set[0];
+    for (int e = 0; set && e < rw_seqdata_count(set); e++) {
+        int len = 0, label = rw_seqdata_label(set, e);
+        const int32_t *t = m->target == MT_LABEL ? NULL : rw_seqdata_has_targets(set) ? rw_seqdata_target(set, e, &len)
+                                                                                       : rw_seqdata_source(set, e, &len);
+        for (int k = 0; t && k < len; k++)
+            if (t[k] >= 0 && t[k] < n)
+                counts[t[k]]++;
+        if (m->target == MT_LABEL && label >= 0 && label < n)
+            counts[label]++;
+    }
+}
+
 static rw_status make_classes(rw_model *m)
 {
-    int V = m->vocab.n, C = m->hsm.classes ? m->hsm.classes : rw_hsm_default_classes(V);
+    int V = outcomes(m), C = m->hsm.classes ? m->hsm.classes : rw_hsm_default_classes(V);
+    const char *what = over_classes(m) ? "labels" : "words";
     const ynode *at = m->hsm.classes_at ? m->hsm.classes_at : m->hsm.at;
     if (m->hsm.saved) {
         if (rw_hsm_classes_from_text(&m->hsm.cls, m->hsm.saved) != RW_OK)
             return rwi_ydiag(rw_last_status(), at, "the saved classes of the hierarchical softmax: %s",
                              rw_last_error());
         if (m->hsm.cls.n_words != V)
-            return rwi_ydiag(RW_ERR_FORMAT, at, "the saved classes of the hierarchical softmax cover %d words, the "
-                             "vocabulary has %d", m->hsm.cls.n_words, V);
+            return rwi_ydiag(RW_ERR_FORMAT, at, "the saved classes of the hierarchical softmax cover %d %s, the "
+                             "model has %d", m->hsm.cls.n_words, what, V);
         return RW_OK;
     }
     if (C > V)
-        return rwi_ydiag(RW_ERR_FORMAT, at, "%d classes for a vocabulary of %d words: a hierarchical softmax needs "
-                         "1 <= classes <= the vocabulary size", C, V);
+        return rwi_ydiag(RW_ERR_FORMAT, at, "%d classes for %d %s: a hierarchical softmax needs 1 <= classes <= "
+                         "the number of %s", C, V, what, what);
     double *counts = rwi_calloc((size_t)V, sizeof *counts, "word counts");
     if (!counts)
         return RW_ERR_NOMEM;
-    count_tokens(m, counts);
+    count_targets(m, counts);
     rw_status st = rw_hsm_classes_from_counts(&m->hsm.cls, counts, V, C);
     rwi_free(counts);
     return st == RW_OK ? RW_OK : rwi_ydiag(st, at, "%s", rw_last_error());

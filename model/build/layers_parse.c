@@ -521,7 +521,7 @@ rw_status rwi_mparse_model(rw_model *m, const ynode *model)
         return RW_ERR_FORMAT;
     const ynode *graph = rwi_ymap_get(model, "graph"), *inputs = rwi_ymap_get(model, "inputs"), *layers, *outs;
     if (graph && !rwi_mgraph_is_chain(m, graph))
-        return rwi_ms2s_parse(m, model); /* graph_parse.c */
+        return rwi_mhsm_refuse_in_graph(model) ? RW_ERR_FORMAT : rwi_ms2s_parse(m, model); /* graph_parse.c */
     if (graph && rwi_ymap_get(model, "layers"))
         return rwi_ydiag(RW_ERR_FORMAT, rwi_ymap_key(model, "layers"), "give either 'layers' or 'graph', not both");
     if (inputs && rwi_mparse_input(m, p.c, inputs) != RW_OK)

@@ -201,6 +201,8 @@ rw_status rwi_mparse_output_kind(rw_model *m, const yctx *c, const ynode *o);
  * head's input h; the classes appended to a saved vocabulary (takes and
  * returns vocab) and split off a saved one (*vocab_only NULL when it has none). */
 rw_status rwi_mparse_softmax(rw_model *m, const yctx *c, const ynode *n);
+/* A graph model's (sequence-to-sequence) outputs with a `softmax` key: an error at it, saying why. */
+rw_status rwi_mhsm_refuse_in_graph(const ynode *model);
 rw_status rwi_mhsm_build(rw_model *m);
 void rwi_mhsm_free(rw_model *m);
 rw_node *rwi_mhsm_log_probs(rw_graph *g, const rw_model *m, rw_node *h);
