@@ -312,3 +312,34 @@ Test(mc_dropout, step_model_keeps_a_yaml_cells_per_sequence_masks_by_pass)
     expect_step_model_matches_mc_probs(m);
     rw_model_free(m);
 }
+
+/* A tagging or LM batch from a batcher also carries labels [B] (all -1):
+ * the per-step probabilities [T * B, C] are scored against the targets. */
+Test(mc_dropout, per_step_probabilities_score_the_targets_not_the_empty_labels)
+{
+    enum { TT = 3, BB = 2, C = 4 };
+    rw_tensor *p = rw_tensor_new(RW_REAL, rw_shape2(TT * BB, C));
+    for (size_t i = 0; i < p->size; i++)
+        p->data[i] = (rw_real)0.25;
+    p->data[1] = (rw_real)0.7; /* row 0: class 1 most likely */
+    rw_tensor *tgt = rw_tensor_from_ints(rw_shape2(TT, BB), (const int32_t[]){ 1, 2, 3, 0, -1, 2 });
+    rw_tensor *lab = rw_tensor_from_ints(rw_shape1(BB), (const int32_t[]){ -1, -1 });
+    rw_model_batch b = { .targets = tgt, .labels = lab };
+    rw_graph *g = rw_graph_new();
+    long n = 0, right = 0;
+    double loss = rw_model_mc_loss(rw_const(g, p), &b, &n, &right);
+    cr_expect_eq(n, 5, "five targets scored (one is padding), got %ld", n);
+    cr_expect_eq(right, 2, "row 0 (class 1) and row 3 (target 0, a tie that picks class 0)");
+    rwt_assert_close(loss, (-log(0.7) - 4 * log(0.25)) / 5, 1e-5, "loss %g", loss);
+    /* a classifier's batch: probabilities [B, C] against the labels */
+    rw_tensor *cl = rw_tensor_from_ints(rw_shape1(BB), (const int32_t[]){ 1, 3 });
+    rw_tensor *q = rw_tensor_new(RW_REAL, rw_shape2(BB, C));
+    for (size_t i = 0; i < q->size; i++)
+        q->data[i] = (rw_real)0.25;
+    rw_model_batch c = { .targets = tgt, .labels = cl };
+    loss = rw_model_mc_loss(rw_const(g, q), &c, &n, NULL);
+    cr_expect_eq(n, 2);
+    rwt_assert_close(loss, -log(0.25), 1e-5, "loss %g", loss);
+    rw_graph_free(g);
+    rw_tensor_free(p), rw_tensor_free(q), rw_tensor_free(tgt), rw_tensor_free(lab), rw_tensor_free(cl);
+}

@@ -53,9 +53,12 @@ rw_node *rw_model_mc_probs(rw_graph *g, rw_model *m, const rw_model_batch *b, in
 
 double rw_model_mc_loss(const rw_node *probs, const rw_model_batch *b, long *count, long *correct)
 {
-    const rw_tensor *want = b->labels ? b->labels : b->targets;
     int C = probs->value.shape.dim[1];
     size_t rows = (size_t)probs->value.shape.dim[0];
+    /* Per-step outputs score the targets, one row each; a classifier its
+     * labels. Batches of a batcher carry a labels tensor [B] always (-1s
+     * when the data has none), so the targets win when their count fits. */
+    const rw_tensor *want = b->targets && b->targets->size == rows ? b->targets : b->labels ? b->labels : b->targets;
     double sum = 0;
     long n = 0, right = 0;
     for (size_t r = 0; r < rows && want && r < want->size; r++) {
