@@ -148,21 +148,30 @@ static int by_score(const void *a, const void *b)
     return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
-/* Indices of the k best of total[0..n-1], best first; ties keep the lower
- * index (so width 1 picks exactly greedy's argmax). One pass with an
- * insertion into the sorted list of the best so far: O(n k), k is small. */
-static void top_k(const double *total, int n, int k, int *best)
+/* The k best extensions of the live beams, best first: best[j] = i * V + v
+ * for beam i and token v, score[j] its total log-probability. Ties keep the
+ * lower index (so width 1 picks exactly greedy's argmax). One pass over the
+ * K x V scores with an insertion into the sorted list of the best so far:
+ * O(K V k) at worst, and most scores fail the first comparison. */
+static void top_k(const beam *live, const rw_real *lp, int n_live, int V, int k, int *best, double *score)
 {
     int have = 0;
-    for (int i = 0; i < n; i++) {
-        if (have == k && !(total[i] > total[best[k - 1]]))
-            continue;
-        int at = have < k ? have++ : k - 1;
-        while (at > 0 && total[i] > total[best[at - 1]]) { /* strictly: an equal earlier index stays ahead */
-            best[at] = best[at - 1];
-            at--;
+    for (int i = 0; i < n_live; i++) {
+        double base = live[i].logprob;
+        const rw_real *row = lp + (size_t)i * (size_t)V;
+        for (int v = 0; v < V; v++) {
+            double t = base + row[v];
+            if (have == k && !(t > score[k - 1]))
+                continue;
+            int at = have < k ? have++ : k - 1;
+            while (at > 0 && t > score[at - 1]) { /* strictly: an equal earlier index stays ahead */
+                best[at] = best[at - 1];
+                score[at] = score[at - 1];
+                at--;
+            }
+            best[at] = i * V + v;
+            score[at] = t;
         }
-        best[at] = i;
     }
 }
 
@@ -188,7 +197,7 @@ static rw_status run_beam(rw_step_model *m, search *s)
     const rw_decode_opts *o = s->o;
     int K = s->K, V = s->V, n_live = 1;
     rw_real *lp = rwi_malloc((size_t)K * V * sizeof *lp, "log-probabilities");
-    double *total = rwi_malloc((size_t)K * V * sizeof *total, "beam scores");
+    double *total = rwi_malloc((size_t)K * sizeof *total, "beam scores");
     int *best = rwi_malloc((size_t)K * sizeof *best, "beam choices");
     int32_t *tokens = rwi_malloc((size_t)K * sizeof *tokens, "beam tokens"), *parent = rwi_malloc((size_t)K * sizeof *parent, "beam parents");
     rw_status st = lp && total && best && tokens && parent ? RW_OK : RW_ERR_NOMEM;
@@ -197,23 +206,20 @@ static rw_status run_beam(rw_step_model *m, search *s)
             tokens[i] = s->live[i].last >= 0 ? s->history[s->live[i].last].token : o->start;
         if ((st = m->step(m, tokens, n_live, lp)) != RW_OK)
             break;
-        for (int i = 0; i < n_live; i++)
-            for (int v = 0; v < V; v++)
-                total[i * V + v] = s->live[i].logprob + lp[i * V + v];
         int k = n_live * V < K ? n_live * V : K, n_next = 0;
-        top_k(total, n_live * V, k, best);
+        top_k(s->live, lp, n_live, V, k, best, total);
         for (int j = 0; j < k && st == RW_OK; j++) {
             const beam *from = &s->live[best[j] / V];
             int32_t tok = best[j] % V;
             if (tok == o->end) {
-                st = finish(s, from, true, total[best[j]]);
+                st = finish(s, from, true, total[j]);
                 continue;
             }
             beam *b = &s->next[n_next];
             s->history[s->n_history] = (step_link){ tok, from->last };
             b->last = s->n_history++;
             b->length = from->length + 1;
-            b->logprob = total[best[j]];
+            b->logprob = total[j];
             parent[n_next++] = best[j] / V;
         }
         beam *swap = s->live;

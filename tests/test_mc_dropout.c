@@ -250,10 +250,10 @@ Test(mc_dropout, step_model_applies_the_dropout_between_stacked_layers)
     rw_model_free(one);
 }
 
-/* With one per-sequence dropout site as the only dropout, pass k of the
- * step model draws its mask as pass k of rw_model_mc_probs draws it from a
- * generator of the same seed (one [1, W] mask per pass, W draws in order),
- * so the two give the same probabilities at every step. */
+/* With one dropout site as the only dropout, pass k of the step model
+ * draws its masks as pass k of rw_model_mc_probs draws them, from the k-th
+ * generator split from one of the same seed (W draws in order per mask), so
+ * the two give the same probabilities at every step. */
 static void expect_step_model_matches_mc_probs(rw_model *m)
 {
     enum { PASSES = 5, SEED = 17 };
@@ -295,6 +295,24 @@ static void expect_step_model_matches_mc_probs(rw_model *m)
 Test(mc_dropout, step_model_matches_mc_probs_with_per_sequence_between_dropout)
 {
     rw_model *m = load_with("", "lstm: {size: 5, stack: 2, dropout: {between: 0.5, mask: per_sequence}}");
+    expect_step_model_matches_mc_probs(m);
+    rw_model_free(m);
+}
+
+/* Per-step masks: pass k of rw_model_mc_probs runs its whole sequence
+ * before pass k + 1, the step model runs every pass at each step; each pass
+ * drawing from its own generator (rwi_mc_pass_rng), step t's mask of pass k
+ * is the same on both paths. */
+Test(mc_dropout, step_model_matches_mc_probs_with_per_step_between_dropout)
+{
+    rw_model *m = load_with("", "lstm: {size: 5, stack: 2, dropout: {between: 0.5, mask: per_step}}");
+    expect_step_model_matches_mc_probs(m);
+    rw_model_free(m);
+}
+
+Test(mc_dropout, step_model_matches_mc_probs_with_per_step_output_dropout)
+{
+    rw_model *m = load_with("", "lstm: {size: 5, dropout: {output: 0.5, mask: per_step}}");
     expect_step_model_matches_mc_probs(m);
     rw_model_free(m);
 }

@@ -440,8 +440,10 @@ RW_API rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
  * dropout active (as in training; no penalties, no gradient), their softmax
  * probabilities averaged: a constant node on g, [T * B, V] for a token
  * model, [B, C] for a classifier. With b->state every pass starts from the
- * same carried state, and the state afterwards is the last pass's. The
- * graph's mode is restored. Score with rw_model_mc_loss.
+ * same carried state, and the state afterwards is the last pass's. Pass k
+ * draws its masks from the k-th generator split from rw_model_rng(m), as
+ * pass k of rw_model_mc_step_model_new does from its seed. The graph's mode
+ * is restored. Score with rw_model_mc_loss.
  *
  *     rw_node *p = rw_model_mc_probs(g, m, &batch, 20);
  */

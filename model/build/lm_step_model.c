@@ -10,7 +10,11 @@
  * mask k: all are fed the same token, and the row's log-probabilities are
  * the log of their mean probabilities. Per-sequence masks (variational
  * dropout) belong to k and are kept for the whole text, as in training;
- * per-step masks are drawn afresh at every step. forward.c's step applies
+ * per-step masks are drawn afresh at every step. Pass k draws both from
+ * its own generator, as pass k of rw_model_mc_probs does (rwi_mc_pass_rng):
+ * with one dropout site the two paths draw the same masks in the same order
+ * (a YAML cell that draws inside gets the shared generator and its
+ * per-step masks do not agree). forward.c's step applies
  * every dropout site of the model through mc_mask, the dropout between
  * stacked layers included. */
 #include <math.h>
@@ -31,7 +35,8 @@ typedef struct lm_step_model {
     rw_graph *g;
     int passes;                    /* 1: plain (dropout off); > 1: Monte-Carlo dropout */
     rwi_mstep_dropout drop;
-    rw_rng rng;                    /* the masks' generator */
+    rw_rng rng;                    /* the generator of cells that draw inside */
+    rw_rng *pass_rng;              /* [passes]: pass k's masks, split from rng */
     seq_mask *masks;
     int n_masks;
     int32_t *ids;                  /* [rows * passes]: the tokens fed to the state's rows */
@@ -64,7 +69,7 @@ static const seq_mask *sequence_mask(lm_step_model *x, int layer, mstep_site sit
         return NULL;
     x->n_masks++;
     for (int r = 0; r < x->passes; r++)
-        draw_row(k->v + (size_t)r * (size_t)width, width, p, false, &x->rng);
+        draw_row(k->v + (size_t)r * (size_t)width, width, p, false, &x->pass_rng[r]);
     return k;
 }
 
@@ -85,7 +90,7 @@ static rw_node *mc_mask(void *ctx, rw_graph *g, int layer, mstep_site site, int 
         if (keep) /* row r is pass r % passes */
             memcpy(v, keep->v + (size_t)(r % x->passes) * (size_t)width, (size_t)width * sizeof *v);
         else
-            draw_row(v, width, p, whole_rows, &x->rng);
+            draw_row(v, width, p, whole_rows, &x->pass_rng[r % x->passes]);
     }
     return mask;
 }
@@ -205,6 +210,7 @@ static void lm_free(rw_step_model *dm)
     rwi_free(x->masks);
     rwi_free(x->ids);
     rwi_free(x->mean);
+    rwi_free(x->pass_rng);
     rwi_free(x);
 }
 
@@ -230,10 +236,13 @@ static rw_step_model *step_model_new(rw_model *m, const char *prime, int passes,
     x->drop = (rwi_mstep_dropout){ .mask = mc_mask, .ctx = x, .rng = &x->rng };
     if (!(x->state = rw_model_state_new(m, passes)) || !(x->g = rw_graph_new()) ||
         !(x->ids = rwi_malloc((size_t)passes * sizeof *x->ids, "token ids")) ||
-        !(x->mean = rwi_malloc((size_t)m->vocab.n * sizeof *x->mean, "probabilities"))) {
+        !(x->mean = rwi_malloc((size_t)m->vocab.n * sizeof *x->mean, "probabilities")) ||
+        !(x->pass_rng = rwi_malloc((size_t)passes * sizeof *x->pass_rng, "dropout generators"))) {
         lm_free(&x->base);
         return NULL;
     }
+    for (int k = 0; k < passes; k++)
+        x->pass_rng[k] = rwi_mc_pass_rng(&x->rng);
     rw_graph_set_training(x->g, passes > 1);
     const char *p = prime ? prime : "";
     int n = (int)strlen(p) + 1;

@@ -4,12 +4,18 @@
 #include <string.h>
 #include "model_internal.h"
 
+/* Pass k draws its masks from its own generator, the k-th split of the
+ * model's (rwi_mc_pass_rng): the Monte-Carlo step model (lm_step_model.c)
+ * gives pass k the same one, so a pass's masks come in the same order on
+ * both paths however many steps the sequence has. */
 static rw_node *passes_of(rw_graph *g, rw_model *m, const rw_model_batch *b, int passes, rw_model_state *start)
 {
     rw_node *acc = NULL;
+    rw_rng base = m->rng;
     for (int k = 0; k < passes; k++) {
         if (k > 0 && start && rwi_model_state_copy(b->state, start) != RW_OK)
             return NULL;
+        m->rng = rwi_mc_pass_rng(&base);
         rw_node *z = rw_model_logits(g, m, b);
         if (!z)
             return NULL;
@@ -30,8 +36,11 @@ static rw_node *passes_of(rw_graph *g, rw_model *m, const rw_model_batch *b, int
                 p[c] += (rw_real)(exp((double)v[c] - top) / sum / passes);
         }
     }
+    m->rng = base; /* the next call draws other masks */
     return acc;
 }
+
+rw_rng rwi_mc_pass_rng(rw_rng *base) { return rw_rng_split(base); }
 
 rw_node *rw_model_mc_probs(rw_graph *g, rw_model *m, const rw_model_batch *b, int passes)
 {

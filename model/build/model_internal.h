@@ -293,6 +293,12 @@ typedef struct rwi_mstep_dropout {
 rw_node *rwi_model_step_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
                                 const rwi_mstep_dropout *d);
 bool rwi_model_step_has_dropout(const rw_model *m);
+/* mc_dropout.c: the generator of the next Monte-Carlo pass, split from *base
+ * (pass k: the k-th call). rw_model_mc_probs and the Monte-Carlo step model
+ * both draw pass k's dropout masks from it, so that with one dropout site a
+ * pass's masks agree step by step whether its steps run as one sequence or
+ * one at a time among the other passes. */
+rw_rng rwi_mc_pass_rng(rw_rng *base);
 /* forward.c: rw_model_step stopping before a hierarchical softmax: its input h [batch, H]. */
 rw_node *rwi_model_step_hidden(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids);
 /* A cell by name (custom, from the file or an include), or NULL. */
