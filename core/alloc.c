@@ -53,6 +53,24 @@ void *rwi_calloc(size_t count, size_t size, const char *what)
     return p;
 }
 
+void *rwi_calloc_aligned(size_t count, size_t size, const char *what)
+{
+    enum { ALIGN = 64 };
+    if (injected_failure(what))
+        return NULL;
+    if (size && count > (SIZE_MAX - ALIGN) / size) {
+        rw_error(RW_ERR_NOMEM, "allocation of %zu x %zu bytes for %s overflows", count, size, what);
+        return NULL;
+    }
+    size_t bytes = (count * size + ALIGN - 1) / ALIGN * ALIGN; /* aligned_alloc wants a multiple */
+    void *p = aligned_alloc(ALIGN, bytes ? bytes : ALIGN);
+    if (!p)
+        rw_error(RW_ERR_NOMEM, "out of memory allocating %zu bytes for %s", count * size, what);
+    else
+        memset(p, 0, bytes);
+    return p;
+}
+
 void *rwi_realloc(void *old, size_t bytes, const char *what)
 {
     if (injected_failure(what))

@@ -89,9 +89,9 @@ rw_tensor *rw_tensor_new(rw_dtype dtype, rw_shape shape)
      * end of a small operand (seen with valgrind on a [128, 2] weight). */
     size_t spare = 64 / (dtype == RW_REAL ? sizeof(rw_real) : sizeof(int32_t));
     if (dtype == RW_REAL)
-        t->data = rwi_calloc(t->size + spare, sizeof(rw_real), "tensor data");
+        t->data = rwi_calloc_aligned(t->size + spare, sizeof(rw_real), "tensor data");
     else
-        t->idata = rwi_calloc(t->size + spare, sizeof(int32_t), "tensor data");
+        t->idata = rwi_calloc_aligned(t->size + spare, sizeof(int32_t), "tensor data");
     if (!t->data && !t->idata) {
         rwi_free(t);
         return NULL;
