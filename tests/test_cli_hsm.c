@@ -1,6 +1,7 @@
 /* A word-level language model with a hierarchical softmax through the
  * `rewind` command: train (data of kind lines, tokens: words, vocab_size),
- * then eval, sample and predict on the checkpoint alone, from another
+ * then eval, sample (also with Monte-Carlo dropout) and predict on the
+ * checkpoint alone, from another
  * directory: the classes come back with the saved vocabulary. */
 #include "cli_harness.h"
 
@@ -11,7 +12,7 @@ static const char word_yaml[] =
     "model:\n"
     "  layers:\n"
     "    - embedding: {size: 12}\n"
-    "    - gru: {size: 24}\n"
+    "    - gru: {size: 24, dropout: {output: 0.1}}\n"
     "    - linear: {name: head, size: vocab}\n"
     "  outputs:\n"
     "    next_word: {target: next, softmax: {kind: hierarchical, classes: 6}}\n"
@@ -96,6 +97,19 @@ Test(cli, hsm_word_lm)
                       r.out);
         run_free(&r);
     }
+
+    /* beam search writes words apart too */
+    r = RUN("/", "sample", ck, "--prime", "w1", "--length", "3", "--beam", "2");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "w1 w14 w7 w20") != NULL, "beam search's words follow the chain:\n%s", r.out);
+    run_free(&r);
+    /* Monte-Carlo dropout at temperature 1: a pass, then its class, then its word (the fast path) */
+    r = RUN("/", "sample", ck, "--prime", "w1", "--length", "40", "--seed", "3", "--mc-dropout", "4");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strncmp(r.out, "w1 ", 3) == 0, "sampled words after the prime:\n%s", r.out);
+    cr_expect_geq(chain_steps(r.out), 30, "--mc-dropout 4: %d of 40 words follow the chain:\n%s", chain_steps(r.out),
+                  r.out);
+    run_free(&r);
 
     char valid[128];
     snprintf(valid, sizeof valid, "%s/valid.txt", dir);

@@ -174,7 +174,7 @@ static void teardown(void)
 /* An untrained word model over w0 .. w19 (and <unk>) with 4 classes and
  * no recurrent layer, so each step's distribution depends only on the
  * token fed; all its weights spread so that the words differ a lot. */
-static rw_model *word_model(const char *sampling)
+static rw_model *word_model_with(const char *sampling, const char *between)
 {
     char path[160], yaml[1024];
     snprintf(path, sizeof path, "%s/train.txt", tmpdir);
@@ -189,11 +189,12 @@ static rw_model *word_model(const char *sampling)
              "model:\n"
              "  layers:\n"
              "    - embedding: {size: 8}\n"
+             "%s"
              "    - linear: {name: head, size: vocab}\n"
              "  outputs:\n"
              "    next_word: {target: next, softmax: {kind: hierarchical, classes: 4%s}}\n"
              "train: {seed: 3}\n",
-             sampling);
+             between, sampling);
     rw_model *m = rw_model_load_string(yaml, "words.yaml", &(rw_model_load_opts){ .base_dir = tmpdir });
     cr_assert_not_null(m, "%s", rw_last_error());
     rw_rng r = rw_rng_seed(5);
@@ -205,6 +206,8 @@ static rw_model *word_model(const char *sampling)
     }
     return m;
 }
+
+static rw_model *word_model(const char *sampling) { return word_model_with(sampling, ""); }
 
 /* The id of word `text` in the model's vocabulary (asserted). */
 static int word_id(rw_model *m, const char *text)
@@ -312,4 +315,44 @@ Test(hsm_sample, the_step_model_offers_its_draw_at_temperature_one_only, .init =
                                         "    - linear: {size: vocab}\n  outputs:\n    y: {target: next, softmax: "
                                         "{kind: hierarchical, sampling: quick}}\n", "bad.yaml", NULL));
     cr_expect(has(rw_last_error(), "sampling"), "%s", rw_last_error());
+}
+
+/* With Monte-Carlo dropout (per-sequence masks: the passes stay the same
+ * thinned models at every step) the class-then-word draws follow the mean of
+ * the passes' distributions that step gives, and not the plain model's. */
+Test(hsm_sample, monte_carlo_draws_follow_the_mean_of_the_passes, .init = setup, .fini = teardown)
+{
+    rw_model *m = word_model_with("", "    - dropout: {p: 0.5, mask: per_sequence}\n");
+    int Vm = rw_model_vocab_size(m), unk = word_id(m, "<unk>");
+    int32_t start = 0, w3 = word_id(m, "w3"), next = -1;
+    rw_step_model *mc = rw_model_mc_step_model_new(m, "w3", 4, 9, &start), *plain = rw_model_step_model_new(m, "w3", &start);
+    cr_assert(mc && plain, "%s", rw_last_error());
+    cr_assert_not_null(mc->step_sample, "Monte-Carlo passes draw class, then word, too");
+    rw_real *lp = calloc((size_t)Vm, sizeof *lp);
+    double *p = calloc((size_t)Vm, sizeof *p), *q = calloc((size_t)Vm, sizeof *q), tv = 0;
+    long *counts = calloc((size_t)Vm, sizeof *counts);
+    cr_assert_eq(mc->step(mc, &w3, 1, lp), RW_OK, "%s", rw_last_error());
+    for (int w = 0; w < Vm; w++)
+        p[w] = w == unk ? 0 : exp((double)lp[w]);
+    cr_assert_eq(plain->step(plain, &w3, 1, lp), RW_OK, "%s", rw_last_error());
+    for (int w = 0; w < Vm; w++) {
+        q[w] = w == unk ? 0 : exp((double)lp[w]);
+        tv += fabs(p[w] - q[w]) / 2;
+    }
+    cr_assert_gt(tv, 0.05, "the passes' mean differs from the plain model (total variation %g)", tv);
+    enum { N = 40000 };
+    rw_rng rng = rw_rng_seed(21);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(mc->step_sample(mc, &w3, 1, &rng, &next), RW_OK, "%s", rw_last_error());
+        cr_assert(next >= 0 && next < Vm && next != unk, "draw %d: %d", i, (int)next);
+        counts[next]++;
+    }
+    double chi = chi_square(counts, p, Vm, N), chi_plain = chi_square(counts, q, Vm, N);
+    cr_expect_lt(chi, chi_limit(Vm - 2), "chi-square %g against the passes' mean, %d degrees of freedom", chi, Vm - 2);
+    cr_expect_gt(chi_plain, chi_limit(Vm - 2), "chi-square %g against the plain model: the test tells them apart",
+                 chi_plain);
+    free(lp), free(p), free(q), free(counts);
+    rw_step_model_free(mc);
+    rw_step_model_free(plain);
+    rw_model_free(m);
 }

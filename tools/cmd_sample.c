@@ -56,16 +56,20 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
 /* The prime and tokens as text, cut after generate.stop_at (free() it). */
 static char *tokens_text(rw_model *m, const char *prime, const int32_t *tokens, int n)
 {
+    const char *sep = rw_model_token_separator(m); /* words are joined by spaces */
     size_t len = strlen(prime ? prime : "") + 1;
     for (int t = 0; t < n; t++)
-        len += strlen(rw_model_token(m, tokens[t]));
+        len += strlen(sep) + strlen(rw_model_token(m, tokens[t]));
     char *text = malloc(len);
     if (!text)
         return NULL;
     strcpy(text, prime ? prime : "");
     size_t from = strlen(text);
-    for (int t = 0; t < n; t++)
+    for (int t = 0; t < n; t++) {
+        if (t || from)
+            strcat(text, sep);
         strcat(text, rw_model_token(m, tokens[t]));
+    }
     const char *stop = rw_model_generate_config_of(m)->stop_at;
     char *at = stop ? strstr(text + from, stop) : NULL;
     if (at) /* generate.stop_at: the text ends with its first occurrence */
@@ -93,8 +97,9 @@ static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int lengt
         if (nbest > 1)
             fprintf(out, "%.4f\t", best[i].score);
         fputs(prime ? prime : "", out);
-        for (int t = 0; t < best[i].length; t++)
-            fputs(rw_model_token(m, best[i].tokens[t]), out);
+        for (int t = 0; t < best[i].length; t++) /* words are joined by spaces */
+            fprintf(out, "%s%s", t || (prime && *prime) ? rw_model_token_separator(m) : "",
+                    rw_model_token(m, best[i].tokens[t]));
         fputc('\n', out);
     }
     fflush(out);

@@ -274,6 +274,14 @@ RW_API int rw_model_vocab_size(const rw_model *m);
 RW_API int rw_model_classes(const rw_model *m);          /* 0 when the model predicts tokens */
 /* The text of token / class `id`, or NULL (out of range, or an opaque vocabulary). */
 RW_API const char *rw_model_token(const rw_model *m, int id);
+/* What goes between two tokens when they are written out as text: "" for a
+ * character vocabulary (its tokens are the text's bytes), " " for words
+ * (rw_model_generate joins them so).
+ *
+ *     for (int t = 0; t < n; t++)
+ *         printf("%s%s", t ? rw_model_token_separator(m) : "", rw_model_token(m, ids[t]));
+ */
+RW_API const char *rw_model_token_separator(const rw_model *m);
 RW_API const char *rw_model_label(const rw_model *m, int id);
 /* The id of the vocabulary's "<unk>" (what rw_model_encode gives a token
  * the vocabulary lacks), or -1 when it has none. Character vocabularies

@@ -371,6 +371,12 @@ rw_node *rwi_model_step_hidden(rw_graph *g, rw_model *m, rw_model_state *s, cons
     return step_layers(g, m, s, ids, NULL, true);
 }
 
+rw_node *rwi_model_step_hidden_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                                       const rwi_mstep_dropout *d)
+{
+    return step_layers(g, m, s, ids, d, true);
+}
+
 /* hidden: a hierarchical softmax's input instead of its log-probabilities. */
 static rw_node *step_layers(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
                             const rwi_mstep_dropout *d, bool hidden)

@@ -190,6 +190,11 @@ bool rwi_mhsm_fast_sampling(const rw_model *m, double temperature, int top_k)
 
 int rwi_mhsm_sample(const rw_model *m, const rw_node *h, int row, rw_rng *rng)
 {
+    return rwi_mhsm_sample_excluding(m, h, row, m->vocab.unk, rng);
+}
+
+int rwi_mhsm_sample_excluding(const rw_model *m, const rw_node *h, int row, int exclude, rw_rng *rng)
+{
     const rw_linear *head = m->layers[m->n_layers - 1].lin;
     int H = head->in;
     if (!h || h->value.dtype != RW_REAL || rw_shape_last(h->value.shape) != H || row < 0 ||
@@ -199,7 +204,7 @@ int rwi_mhsm_sample(const rw_model *m, const rw_node *h, int row, rw_rng *rng)
         return -1;
     }
     return rw_hsm_sample(h->value.data + (size_t)row * (size_t)H, m->hsm.cw->value, m->hsm.cb->value, head->W->value,
-                         head->b->value, &m->hsm.cls, m->vocab.unk, rng);
+                         head->b->value, &m->hsm.cls, exclude, rng);
 }
 
 rw_node *rwi_mhsm_loss(rw_graph *g, rw_model *m, rw_node *h, rw_node *targets)

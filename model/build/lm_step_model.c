@@ -139,17 +139,48 @@ static rw_status lm_step(rw_step_model *dm, const int32_t *tokens, int n, rw_rea
     return RW_OK;
 }
 
-/* step_sample of a plain model with a hierarchical softmax: each row's
- * word drawn from the head's input, without the words' log-probabilities. */
+/* Draws of <unk> a Monte-Carlo row may reject before it gives up. */
+enum { MC_SAMPLE_TRIES = 1000 };
+
+/* A draw from the mean of the passes' distributions without <unk>: a pass
+ * chosen uniformly, then its word (class, then word); a draw of <unk>
+ * starts again from the choice of pass, so that every other word keeps
+ * its share of the mean (excluding <unk> within each pass instead would
+ * weigh the passes by how little <unk> each gives). */
+static int mc_row_sample(const lm_step_model *x, const rw_node *h, int row, rw_rng *rng)
+{
+    int N = x->passes, unk = x->m->vocab.unk;
+    for (int t = 0; t < MC_SAMPLE_TRIES; t++) {
+        int k = (int)(rw_rng_uniform(rng) * N);
+        int w = rwi_mhsm_sample_excluding(x->m, h, row * N + (k < N ? k : N - 1), -1, rng);
+        if (w != unk)
+            return w;
+    }
+    rw_error(RW_ERR_STATE, "model '%s': %d Monte-Carlo draws in a row gave <unk>; nothing else to sample",
+             x->m->name, MC_SAMPLE_TRIES);
+    return -1;
+}
+
+/* step_sample of a model with a hierarchical softmax: each row's word
+ * drawn from the head's input, without the words' log-probabilities; with
+ * Monte-Carlo passes, from their mean. */
 static rw_status lm_step_sample(rw_step_model *dm, const int32_t *tokens, int n, rw_rng *rng, int32_t *next)
 {
     lm_step_model *x = (lm_step_model *)dm;
     if (n != dm->rows)
         return rw_error(RW_ERR_ARG, "language-model step: %d tokens for %d rows", n, dm->rows);
+    int N = x->passes;
     rw_graph_reset(x->g);
-    rw_node *h = rwi_model_step_hidden(x->g, x->m, x->state, tokens);
+    rw_node *h;
+    if (N == 1) {
+        h = rwi_model_step_hidden(x->g, x->m, x->state, tokens);
+    } else {
+        for (int r = 0; r < n * N; r++)
+            x->ids[r] = tokens[r / N];
+        h = rwi_model_step_hidden_dropout(x->g, x->m, x->state, x->ids, &x->drop);
+    }
     for (int r = 0; h && r < n; r++)
-        if ((next[r] = rwi_mhsm_sample(x->m, h, r, rng)) < 0)
+        if ((next[r] = N == 1 ? rwi_mhsm_sample(x->m, h, r, rng) : mc_row_sample(x, h, r, rng)) < 0)
             return rw_last_status();
     return h ? RW_OK : rw_last_status();
 }
@@ -228,7 +259,7 @@ static rw_step_model *step_model_new(rw_model *m, const char *prime, int passes,
         return NULL;
     x->base = (rw_step_model){ .vocab = m->vocab.n, .rows = 1, .step = lm_step, .reorder = lm_reorder,
                                .free = lm_free };
-    if (passes == 1 && rwi_mhsm_fast_sampling(m, 1, 0))
+    if (rwi_mhsm_fast_sampling(m, 1, 0))
         x->base.step_sample = lm_step_sample;
     x->m = m;
     x->passes = passes;

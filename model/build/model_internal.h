@@ -214,6 +214,8 @@ rw_status rwi_mhsm_split_saved(rw_model *m, const char *saved, char **vocab_only
  * that draw for row `row` of h, <unk> never drawn (-1 with an error). */
 bool rwi_mhsm_fast_sampling(const rw_model *m, double temperature, int top_k);
 int rwi_mhsm_sample(const rw_model *m, const rw_node *h, int row, rw_rng *rng);
+/* The same with `exclude` (a word id, or -1) never drawn instead of <unk>. */
+int rwi_mhsm_sample_excluding(const rw_model *m, const rw_node *h, int row, int exclude, rw_rng *rng);
 /* outputs_parse.c: the `inputs:` entry of a layer list. */
 rw_status rwi_mparse_input(rw_model *m, const yctx *c, const ynode *inputs);
 /* data_kinds.c: kinds tsv_vectors, tsv_tagging, lines (and tsv_seq2seq aligned). */
@@ -301,6 +303,9 @@ bool rwi_model_step_has_dropout(const rw_model *m);
 rw_rng rwi_mc_pass_rng(rw_rng *base);
 /* forward.c: rw_model_step stopping before a hierarchical softmax: its input h [batch, H]. */
 rw_node *rwi_model_step_hidden(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids);
+/* The same through the dropout sites of d (Monte-Carlo passes), as rwi_model_step_dropout. */
+rw_node *rwi_model_step_hidden_dropout(rw_graph *g, rw_model *m, rw_model_state *s, const int32_t *ids,
+                                       const rwi_mstep_dropout *d);
 /* A cell by name (custom, from the file or an include), or NULL. */
 ycell *rwi_mfind_cell(const rw_model *m, const char *name);
 

@@ -29,6 +29,8 @@ const char *rw_model_token(const rw_model *m, int id)
     return m && m->vocab.tok && id >= 0 && id < m->vocab.n ? m->vocab.tok[id] : NULL;
 }
 
+const char *rw_model_token_separator(const rw_model *m) { return m && !m->vocab.bytes ? " " : ""; }
+
 int rw_model_unk_id(const rw_model *m) { return m && m->vocab.tok ? m->vocab.unk : -1; }
 
 const char *rw_model_label(const rw_model *m, int id)
