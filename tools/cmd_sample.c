@@ -56,20 +56,15 @@ rw_status print_generated(FILE *out, rw_model *m, const char *prime, int length,
 /* The prime and tokens as text, cut after generate.stop_at (free() it). */
 static char *tokens_text(rw_model *m, const char *prime, const int32_t *tokens, int n)
 {
-    const char *sep = rw_model_token_separator(m); /* words are joined by spaces */
-    size_t len = strlen(prime ? prime : "") + 1;
-    for (int t = 0; t < n; t++)
-        len += strlen(sep) + strlen(rw_model_token(m, tokens[t]));
-    char *text = malloc(len);
+    char *tail = rw_model_detokenize(m, tokens, n); /* words joined by spaces */
+    const char *p = prime ? prime : "", *sep = *p && n ? rw_model_token_separator(m) : "";
+    char *text = tail ? malloc(strlen(p) + strlen(sep) + strlen(tail) + 1) : NULL;
+    if (text)
+        sprintf(text, "%s%s%s", p, sep, tail);
+    free(tail);
     if (!text)
         return NULL;
-    strcpy(text, prime ? prime : "");
-    size_t from = strlen(text);
-    for (int t = 0; t < n; t++) {
-        if (t || from)
-            strcat(text, sep);
-        strcat(text, rw_model_token(m, tokens[t]));
-    }
+    size_t from = strlen(p);
     const char *stop = rw_model_generate_config_of(m)->stop_at;
     char *at = stop ? strstr(text + from, stop) : NULL;
     if (at) /* generate.stop_at: the text ends with its first occurrence */
@@ -96,11 +91,13 @@ static rw_status print_beam(FILE *out, rw_model *m, const char *prime, int lengt
     for (int i = 0; st == RW_OK && i < n; i++) {
         if (nbest > 1)
             fprintf(out, "%.4f\t", best[i].score);
-        fputs(prime ? prime : "", out);
-        for (int t = 0; t < best[i].length; t++) /* words are joined by spaces */
-            fprintf(out, "%s%s", t || (prime && *prime) ? rw_model_token_separator(m) : "",
-                    rw_model_token(m, best[i].tokens[t]));
-        fputc('\n', out);
+        char *text = tokens_text(m, prime, best[i].tokens, best[i].length);
+        if (!text) {
+            st = rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_NOMEM;
+            break;
+        }
+        fprintf(out, "%s\n", text);
+        free(text);
     }
     fflush(out);
     rw_hypotheses_free(best, n);
