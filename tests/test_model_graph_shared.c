@@ -63,17 +63,7 @@ static rw_model *train(const char *nodes, long steps, double *loss, double *exac
     snprintf(path, sizeof path, "%s/model.yaml", dir);
     rw_model *m = rw_model_load(path, NULL);
     cr_assert_not_null(m, "%s", rw_last_error());
-    rw_optim *opt = rw_model_optim_new(m);
-    rw_train_opts o;
-    cr_assert_eq(rw_model_train_opts(m, &o), RW_OK, "%s", rw_last_error());
-    o.epochs = 0;
-    o.max_steps = steps;
-    o.valid_every = 0;
-    rw_train_result r;
-    cr_assert_eq(rw_train(rw_model_params(m), opt, rw_model_source(m, RW_SPLIT_TRAIN, NULL), rw_model_loss_fn, m, &o,
-                          &r), RW_OK, "%s", rw_last_error());
-    rw_optim_free(opt);
-    *loss = r.last_loss;
+    *loss = rwt_train_model(m, steps).last_loss;
     long right, count;
     cr_assert_eq(rw_model_exact_match(m, RW_SPLIT_VALID, &right, &count), RW_OK, "%s", rw_last_error());
     cr_assert_gt(count, 50);
@@ -198,16 +188,8 @@ Test(graph_shared, reverse_tied_loads_and_trains, .timeout = 120)
     cr_expect(o->share_embedding == RW_SHARE_TARGET_EMBEDDING && o->enc2.share_embedding == RW_SHARE_TARGET_EMBEDDING,
               "both encoders and the decoder read one table");
     cr_expect_eq(rw_seq2seq_encoder_count(rw_model_seq2seq(m)), 2);
-    rw_optim *opt = rw_model_optim_new(m);
-    rw_train_opts t;
-    cr_assert_eq(rw_model_train_opts(m, &t), RW_OK, "%s", rw_last_error());
-    t.valid_every = 0;
-    t.checkpoint_path = NULL;
-    rw_train_result r;
-    cr_assert_eq(rw_train(rw_model_params(m), opt, rw_model_source(m, RW_SPLIT_TRAIN, NULL), rw_model_loss_fn, m, &t,
-                          &r), RW_OK, "%s", rw_last_error());
+    rw_train_result r = rwt_train_model(m, 0);
     cr_expect(isfinite(r.last_loss) && r.last_loss > 0);
-    rw_optim_free(opt);
     rw_model_free(m);
 }
 

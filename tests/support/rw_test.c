@@ -124,6 +124,25 @@ int rwt_count_prefixed(const rw_model *m, const char *prefix)
     return n;
 }
 
+rw_train_result rwt_train_model(rw_model *m, long steps)
+{
+    rw_optim *opt = rw_model_optim_new(m);
+    cr_assert_not_null(opt, "%s", rw_last_error());
+    rw_train_opts o;
+    cr_assert_eq(rw_model_train_opts(m, &o), RW_OK, "%s", rw_last_error());
+    if (steps > 0) {
+        o.epochs = 0;
+        o.max_steps = steps;
+    }
+    o.valid_every = 0;
+    o.checkpoint_path = NULL;
+    rw_train_result r;
+    cr_assert_eq(rw_train(rw_model_params(m), opt, rw_model_source(m, RW_SPLIT_TRAIN, NULL), rw_model_loss_fn, m, &o,
+                          &r), RW_OK, "%s", rw_last_error());
+    rw_optim_free(opt);
+    return r;
+}
+
 char *rwt_summary_of(const rw_model *m)
 {
     char *text = NULL;

@@ -21,6 +21,9 @@ void rwt_write_in(const char *dir, const char *name, const char *text);
 int rwt_count_prefixed(const rw_model *m, const char *prefix);
 /* What `rewind check` prints about m (malloc'd). */
 char *rwt_summary_of(const rw_model *m);
+/* Trains m with its own optimizer and train: settings for `steps` steps
+ * (0: as the file says), without validation or checkpoints; asserts success. */
+rw_train_result rwt_train_model(rw_model *m, long steps);
 
 /* Tolerance for comparing results of the library against plain C. */
 #ifdef RW_DOUBLE
