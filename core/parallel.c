@@ -188,3 +188,5 @@ void rwi_parallel_set_threads(int n)
 }
 
 int rwi_parallel_threads(void) { return pool.threads; }
+
+bool rwi_parallel_in_piece(void) { return in_piece; }

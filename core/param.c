@@ -7,16 +7,18 @@ struct rw_params {
     rw_param **items;
     int count, cap;
     bool skip_init; /* values will be restored: initializers need not run */
+    bool borrowed;  /* the values are another store's (rw_params_share_values) */
 };
 
 rw_params *rw_params_new(void) { return rwi_calloc(1, sizeof(rw_params), "a parameter store"); }
 
-static void param_free(rw_param *p)
+static void param_free(rw_param *p, bool borrowed)
 {
     if (!p)
         return;
     rwi_free(p->name);
-    rw_tensor_free(p->value);
+    if (!borrowed)
+        rw_tensor_free(p->value);
     rw_tensor_free(p->grad);
     rwi_free(p);
 }
@@ -26,7 +28,7 @@ void rw_params_free(rw_params *P)
     if (!P)
         return;
     for (int i = 0; i < P->count; i++)
-        param_free(P->items[i]);
+        param_free(P->items[i], P->borrowed);
     rwi_free(P->items);
     rwi_free(P);
 }
@@ -54,6 +56,11 @@ rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape)
         P->items = grown;
         P->cap = cap;
     }
+    if (P->borrowed) {
+        rw_error(RW_ERR_ARG, "rw_params_add: '%s': the store shares another store's values (rw_params_share_values) "
+                 "and takes no new parameters", name);
+        return NULL;
+    }
     rw_param *p = rwi_calloc(1, sizeof *p, "a parameter");
     if (!p)
         return NULL;
@@ -61,7 +68,7 @@ rw_param *rw_params_add(rw_params *P, const char *name, rw_shape shape)
     p->value = rw_tensor_new(RW_REAL, shape);
     p->grad = rw_tensor_new(RW_REAL, shape);
     if (!p->name || !p->value || !p->grad) {
-        param_free(p);
+        param_free(p, false);
         return NULL;
     }
     p->index = P->count;
@@ -103,3 +110,30 @@ void rw_params_set_skip_init(rw_params *P, bool skip)
 }
 
 bool rw_params_skip_init(const rw_params *P) { return P && P->skip_init; }
+
+rw_status rw_params_share_values(rw_params *replica, rw_params *master)
+{
+    if (!replica || !master || replica == master)
+        return rw_error(RW_ERR_ARG, "rw_params_share_values: %s", replica && replica == master ? "a store cannot "
+                        "share its own values" : "NULL store");
+    if (replica->borrowed)
+        return rw_error(RW_ERR_ARG, "rw_params_share_values: the replica already shares another store's values");
+    if (replica->count != master->count)
+        return rw_error(RW_ERR_SHAPE, "rw_params_share_values: the replica has %d parameters, the store it would "
+                        "share %d (was it built from the same model?)", replica->count, master->count);
+    for (int i = 0; i < master->count; i++) {
+        const rw_param *r = replica->items[i], *m = master->items[i];
+        char a[64], b[64];
+        if (strcmp(r->name, m->name) != 0 || !rw_shape_equal(r->value->shape, m->value->shape))
+            return rw_error(RW_ERR_SHAPE, "rw_params_share_values: parameter %d is '%s' %s in the replica but '%s' "
+                            "%s in the store it would share (was it built from the same model?)", i, r->name,
+                            rw_shape_str(r->value->shape, a, sizeof a), m->name,
+                            rw_shape_str(m->value->shape, b, sizeof b));
+    }
+    for (int i = 0; i < master->count; i++) {
+        rw_tensor_free(replica->items[i]->value);
+        replica->items[i]->value = master->items[i]->value;
+    }
+    replica->borrowed = true;
+    return RW_OK;
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
+#include "rewind_internal/batcher_part.h"
 #include "rewind/rng.h"
 
 /* One example's sort key; `rank` (its place in the shuffled order) breaks
@@ -31,6 +32,8 @@ struct rw_batcher {
     int *index_buf;                           /* [B] */
     rw_real *feat_buf, *val_buf;              /* real data: [max_len * B * F], [(max_len *) B * K] */
     rw_batch batch;
+    rw_batch_part *parts;   /* rwi_batcher_part: data-parallel shares of the batch */
+    int n_parts;
 };
 
 static const char *order_name(rw_batch_order o)
@@ -109,10 +112,26 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
     return b;
 }
 
+rw_batch_part *rwi_batcher_part(rw_batcher *b, int k)
+{
+    if (k >= b->n_parts) {
+        rw_batch_part *grown = rwi_realloc(b->parts, (size_t)(k + 1) * sizeof *grown, "the shares of a batch");
+        if (!grown)
+            return NULL;
+        memset(grown + b->n_parts, 0, (size_t)(k + 1 - b->n_parts) * sizeof *grown);
+        b->parts = grown;
+        b->n_parts = k + 1;
+    }
+    return &b->parts[k];
+}
+
 void rw_batcher_free(rw_batcher *b)
 {
     if (!b)
         return;
+    for (int k = 0; k < b->n_parts; k++)
+        rw_batch_part_free(&b->parts[k]);
+    rwi_free(b->parts);
     rwi_free(b->order);
     rwi_free(b->batch_perm);
     rwi_free(b->keys);

@@ -312,7 +312,7 @@ rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *r, rw_node *xs, const rw_run_opts *
                      ids ? "int32" : "real", rw_shape_str(xsh, b, sizeof b), r->input_size);
         return fail;
     }
-    if (o->carry && (o->carry->rnn != r || o->carry->batch != xsh.dim[1])) {
+    if (o->carry && (!rwi_carry_fits(o->carry, r) || o->carry->batch != xsh.dim[1])) {
         rw_error(RW_ERR_ARG, "rnn '%s': the carry belongs to another network or a batch of %d, not %d", r->name,
                  o->carry->batch, xsh.dim[1]);
         return fail;

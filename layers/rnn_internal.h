@@ -35,6 +35,10 @@ struct rw_carry {
     rw_tensor **t;   /* [layers * dirs * n_states], each [batch, size] */
 };
 
+/* True when carry c (made for its own network) fits r: the same network,
+ * or one of the same shape, such as a data-parallel replica's copy. */
+bool rwi_carry_fits(const rw_carry *c, const rw_rnn *r);
+
 /* Index of (layer, dir, state) in final[] and in a carry. */
 static inline int rw_rnn_state_index(const rw_rnn *r, int layer, int dir, int state)
 {

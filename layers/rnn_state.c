@@ -67,6 +67,39 @@ rw_status rw_carry_keep(rw_carry *c, const rw_seq *s)
     return RW_OK;
 }
 
+bool rwi_carry_fits(const rw_carry *c, const rw_rnn *r)
+{
+    const rw_rnn *o = c->rnn;
+    if (o == r)
+        return true;
+    if (o->layers != r->layers || o->dirs != r->dirs || o->def->n_states != r->def->n_states)
+        return false;
+    for (int l = 0; l < r->layers; l++)
+        for (int d = 0; d < r->dirs; d++)
+            for (int s = 0; s < r->def->n_states; s++)
+                if (rw_cell_state_size(o->cells[l][d], s) != rw_cell_state_size(r->cells[l][d], s))
+                    return false;
+    return true;
+}
+
+rw_status rw_carry_copy_sequences(rw_carry *dst, int dst_first, const rw_carry *src, int src_first, int count)
+{
+    if (!dst || !src || !rwi_carry_fits(src, dst->rnn))
+        return rw_error(RW_ERR_ARG, "rw_carry_copy_sequences: %s", !dst || !src ? "NULL carry"
+                        : "the carries belong to networks of different shapes");
+    if (count < 0 || dst_first < 0 || src_first < 0 || dst_first + count > dst->batch ||
+        src_first + count > src->batch)
+        return rw_error(RW_ERR_ARG, "rw_carry_copy_sequences: sequences [%d, %d) of a carry of %d into [%d, %d) of "
+                        "one of %d", src_first, src_first + count, src->batch, dst_first, dst_first + count,
+                        dst->batch);
+    for (int i = 0; i < src->n; i++) { /* [batch, size]: a sequence is a row */
+        size_t size = (size_t)src->t[i]->shape.dim[1];
+        memcpy(dst->t[i]->data + (size_t)dst_first * size, src->t[i]->data + (size_t)src_first * size,
+               (size_t)count * size * sizeof(rw_real));
+    }
+    return RW_OK;
+}
+
 rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src)
 {
     if (!dst || !src || dst->rnn != src->rnn || dst->batch != src->batch)

@@ -53,7 +53,7 @@ void rwi_gemm(dim_t m, dim_t n, dim_t k, const rw_real *a, inc_t rsa, inc_t csa,
     /* Threads only pay for themselves on large products: a recurrent step's
      * [B, H] x [H, 4H] with small B runs faster on one thread than on two. */
     double work = (double)m * (double)n * (double)k;
-    bli_rntm_set_num_threads(work >= RW_GEMM_THREAD_WORK ? blis_threads : 1, &rntm);
+    bli_rntm_set_num_threads(work >= RW_GEMM_THREAD_WORK && !rwi_parallel_in_piece() ? blis_threads : 1, &rntm);
     bli_rntm_set_pack_a(TRUE, &rntm);
     bli_rntm_set_pack_b(TRUE, &rntm);
 #ifdef RW_DOUBLE

@@ -1,4 +1,5 @@
 /* A training-loop source over a batcher (rw_batcher_source in train.h). */
+#include "rewind_internal/batcher_part.h"
 #include "rewind/train.h"
 
 static rw_status batcher_start(void *ctx, int epoch) { return rw_batcher_start_epoch(ctx, epoch); }
@@ -29,8 +30,27 @@ static double batcher_weight(void *ctx, const void *batch)
     return (double)n;
 }
 
+static int batcher_columns(void *ctx, const void *batch)
+{
+    (void)ctx;
+    return ((const rw_batch *)batch)->size;
+}
+
+static rw_status batcher_take_columns(void *ctx, const void *batch, int part, int first, int count, void **out,
+                                      double *weight)
+{
+    rw_batch_part *p = rwi_batcher_part(ctx, part);
+    rw_status s = p ? rw_batch_take_columns(p, batch, first, count) : RW_ERR_NOMEM;
+    if (s != RW_OK)
+        return s;
+    *out = &p->batch;
+    *weight = batcher_weight(ctx, &p->batch);
+    return RW_OK;
+}
+
 rw_train_source rw_batcher_source(rw_batcher *b)
 {
     return (rw_train_source){ .start_epoch = batcher_start, .next = batcher_next, .tokens = batcher_tokens,
-                              .weight = batcher_weight, .ctx = b };
+                              .weight = batcher_weight, .columns = batcher_columns,
+                              .take_columns = batcher_take_columns, .ctx = b };
 }

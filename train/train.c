@@ -8,6 +8,7 @@
 #include "rewind_internal/alloc.h"
 #include "rewind/checkpoint.h"
 #include "rewind/train.h"
+#include "replicas.h"
 #include "train_internal.h"
 
 typedef struct trainer {
@@ -18,6 +19,7 @@ typedef struct trainer {
     void *loss_ctx;
     const rw_train_opts *o;
     rw_graph *g;
+    rwi_replicas *reps;     /* data-parallel shares (NULL: none) */
     FILE *log;
     rw_real *best;          /* the parameters at the best validation, when kept */
     struct timespec t0;
@@ -75,7 +77,8 @@ static rw_status check_opts(rw_params *P, rw_optim *opt, const rw_train_source *
     if (o->checkpoint_every > 0 && !o->checkpoint_path)
         return rw_error(RW_ERR_ARG, "rw_train: checkpoint_every %ld without a checkpoint_path",
                         o->checkpoint_every);
-    return rwi_train_metrics_check(o);
+    rw_status s = rwi_replicas_check(P, src, o);
+    return s == RW_OK ? rwi_train_metrics_check(o) : s;
 }
 
 static double elapsed(const trainer *t)
@@ -246,6 +249,23 @@ static void report(trainer *t, double loss, double grad_norm, double lr, bool va
     t->o->progress(&p, t->o->progress_ctx);
 }
 
+/* The loss of the whole batch on the trainer's graph, and its backward. */
+static rw_status whole_batch_backward(trainer *t, void *batch, double *loss_out)
+{
+    rw_status s = set_shard(t, batch);
+    if (s != RW_OK)
+        return s;
+    rw_node *L = t->loss(t->g, batch, t->loss_ctx);
+    if (!L)
+        return callback_failed(t, RW_OK, "the loss callback", false);
+    rw_params_zero_grad(t->P);
+    s = rw_backward(t->g, L);
+    if (s != RW_OK)
+        return callback_failed(t, s, "backward from the loss", false);
+    *loss_out = (double)rw_scalar(L);
+    return RW_OK;
+}
+
 /* One step on `batch`: loss, backward, guard, norm, clipping, update. */
 static rw_status train_step(trainer *t, void *batch, double *loss_out, double *norm_out, double *lr_out)
 {
@@ -262,19 +282,16 @@ static rw_status train_step(trainer *t, void *batch, double *loss_out, double *n
     *lr_out = rw_optim_lr(t->opt);
     rw_graph_reset(t->g);
     rw_error_clear();
-    rw_status s = set_shard(t, batch);
+    double w = 0;
+    bool split = false;
+    rw_status s = t->reps ? rwi_replicas_backward(t->reps, batch, loss_out, &w, &split) : RW_OK;
     if (s != RW_OK)
+        return callback_failed(t, s, "the data-parallel shares", false);
+    if (!split && (s = whole_batch_backward(t, batch, loss_out)) != RW_OK)
         return s;
-    rw_node *L = t->loss(t->g, batch, t->loss_ctx);
-    if (!L)
-        return callback_failed(t, RW_OK, "the loss callback", false);
-    rw_params_zero_grad(t->P);
-    s = rw_backward(t->g, L);
-    if (s != RW_OK)
-        return callback_failed(t, s, "backward from the loss", false);
-    *loss_out = (double)rw_scalar(L);
     if (o->after_backward) {
-        double w = t->src.weight ? t->src.weight(t->src.ctx, batch) : 1.0;
+        if (!split)
+            w = t->src.weight ? t->src.weight(t->src.ctx, batch) : 1.0;
         rw_error_clear();
         if ((s = o->after_backward(t->P, loss_out, w, o->after_backward_ctx)) != RW_OK)
             return callback_failed(t, s, "the after_backward hook", false);
@@ -442,6 +459,8 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
         t.g = rw_graph_new();
         if (!t.g)
             s = rw_last_status();
+        else if (o->replicas > 1 && !(t.reps = rwi_replicas_new(t.g, P, loss_ctx, &t.src, loss, o)))
+            s = rw_last_status();
     }
     if (s == RW_OK && (s = rwi_train_columns_check(o)) == RW_OK && o->log_column_count > 0 &&
         !(t.columns = rwi_calloc((size_t)o->log_column_count, sizeof *t.columns, "the extra log columns")))
@@ -461,6 +480,7 @@ rw_status rw_train(rw_params *P, rw_optim *opt, rw_train_source train, rw_loss_f
     t.r.last_step = t.step;
     if (result)
         *result = t.r;
+    rwi_replicas_free(t.reps);
     rw_graph_free(t.g);
     rwi_free(t.best);
     rwi_free(t.columns);

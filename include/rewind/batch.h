@@ -150,6 +150,26 @@ typedef struct rw_batch {
     rw_tensor values;        /* real [size, K], or [T, size, K] per step (0 past each end); size 0 without */
 } rw_batch;
 
+/* A share of a batch: examples [first, first + count) of it as a batch of
+ * its own (for data-parallel training, rw_train_opts.replicas). The share's
+ * tensors keep the batch's layout with the batch dimension cut to `count`
+ * (T and T' stay the batch's) and live in the part's own storage, reused
+ * by the next take; tokens are the share's. RW_ERR_ARG for columns outside
+ * the batch.
+ *
+ *     rw_batch_part half = { 0 };
+ *     if (rw_batch_take_columns(&half, x, x->size / 2, x->size - x->size / 2) == RW_OK)
+ *         use(&half.batch);
+ *     rw_batch_part_free(&half);
+ */
+typedef struct rw_batch_part {
+    rw_batch batch;
+    void *buf;               /* the storage, grown as needed */
+    size_t cap;
+} rw_batch_part;
+RW_API rw_status rw_batch_take_columns(rw_batch_part *part, const rw_batch *x, int first, int count);
+RW_API void rw_batch_part_free(rw_batch_part *part);
+
 typedef struct rw_batcher rw_batcher;
 
 /* A batcher over `d` (which must not change while the batcher is used).

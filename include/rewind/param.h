@@ -50,6 +50,23 @@ RW_API bool rw_params_skip_init(const rw_params *P);
 
 RW_API void rw_params_zero_grad(rw_params *P);
 
+/* Data-parallel replicas (rw_train_opts.replicas): makes `replica`, a store
+ * on which the same model was built again (the same parameters, names and
+ * shapes, in the same order), use `master`'s values, while its gradients
+ * stay its own. Its own values are freed; master must outlive it. A model
+ * built on the replica then computes with master's current values and
+ * leaves its gradients apart, so two threads can run backward passes at
+ * once. RW_ERR_SHAPE, naming the first difference, when the stores differ;
+ * afterwards the replica takes no new parameters.
+ *
+ *     rw_params *R = rw_params_new();
+ *     rw_params_set_skip_init(R, true);   // its values are dropped anyway
+ *     rw_rnn *copy = rw_rnn_new(R, &spec, &rng);
+ *     if (!copy || rw_params_share_values(R, P) != RW_OK)
+ *         fprintf(stderr, "%s\n", rw_last_error());
+ */
+RW_API rw_status rw_params_share_values(rw_params *replica, rw_params *master);
+
 /* A leaf node on `g` whose value and gradient are the parameter's own. */
 RW_API rw_node *rw_param_node(rw_graph *g, rw_param *p);
 

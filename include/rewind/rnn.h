@@ -174,6 +174,13 @@ RW_API rw_seq rw_rnn_run(rw_graph *g, const rw_rnn *rnn, rw_node *xs, const rw_r
 /* Copies src's values into dst (carries of the same network and batch),
  * e.g. to run several passes from one carried state. */
 RW_API rw_status rw_carry_copy(rw_carry *dst, const rw_carry *src);
+/* Copies the carried states of sequences [src_first, src_first + count) of
+ * src into sequences [dst_first, ...) of dst: e.g. a batch's share for a
+ * data-parallel replica, and back. The carries may belong to different
+ * networks of the same shape (a replica's copy of the network: a run
+ * accepts such a carry too). */
+RW_API rw_status rw_carry_copy_sequences(rw_carry *dst, int dst_first, const rw_carry *src, int src_first,
+                                         int count);
 /* Copies the final states' values into the carry. */
 RW_API rw_status rw_carry_keep(rw_carry *carry, const rw_seq *s);
 

@@ -59,6 +59,19 @@ typedef struct rw_train_source {
      * rewind/graph.h). NULL: the batch is whole (the graph's shard is left
      * as it is). */
     void (*shard)(void *ctx, const void *batch, int *first, int *count, int *total);
+    /* Data-parallel training in threads (rw_train_opts.replicas): the
+     * number of sequences (columns) in `batch`; and, for replica `part`, a
+     * batch of its own holding sequences [first, first + count) of it,
+     * with *weight set to that part's weight (as the weight callback would
+     * give it). Each part keeps its own storage, valid until the next call
+     * of next. A source that carries recurrent state from batch to batch
+     * hands each part the state of its sequences, and columns_done (may be
+     * NULL) puts the parts' final states back once all `parts` are done.
+     * columns and take_columns NULL: the source cannot be split. */
+    int (*columns)(void *ctx, const void *batch);
+    rw_status (*take_columns)(void *ctx, const void *batch, int part, int first, int count, void **out,
+                              double *weight);
+    rw_status (*columns_done)(void *ctx, const void *batch, int parts);
 } rw_train_source;
 
 /* Builds the loss of `batch` on `g` and returns the scalar loss node, or
@@ -86,6 +99,20 @@ typedef struct rw_train_progress {
     const rw_metric *metric_list;
     const double *metric_values;
 } rw_train_progress;
+
+/* One more copy of the model for data-parallel training in threads (see
+ * rw_train_opts.replicas). */
+typedef struct rw_train_replica {
+    /* The copy's parameters: the same model built on a store of its own
+     * that then shares the trained store's values (rw_params_share_values). */
+    rw_params *P;
+    /* The loss callback's context for this copy (the copy of the model). */
+    void *loss_ctx;
+    /* NULL, or the generator the copy's dropout draws from: set to the
+     * options' `rng` before every step, so that every copy draws the masks
+     * of the whole batch from where the trained model's generator stands. */
+    rw_rng *rng;
+} rw_train_replica;
 
 /* The most metrics rw_train_opts.metric_list may name. */
 #define RW_TRAIN_MAX_METRICS 16
@@ -192,6 +219,22 @@ typedef struct rw_train_opts {
                                   void *ctx);
     void *after_validation_ctx;
 
+    /* Data-parallel training in threads: with replicas = N > 1, every
+     * training step cuts its batch into N shares of sequences (the source's
+     * columns / take_columns; a batch of fewer than N sequences into as many
+     * as it has) and computes their losses and gradients at once, one thread
+     * each (rw_set_threads(N) or more lets them run side by side): share 0
+     * on (P, loss_ctx), share r on replica_list[r - 1], a copy of the model
+     * on a store sharing P's values. The gradients are then added into P's,
+     * each weighted by its share of the batch's weight, as is the loss; so
+     * a step equals the unsplit step up to rounding, and clipping, the
+     * update, hooks, the log and checkpoints see one step. Dropout masks are
+     * the whole batch's (rw_graph_set_batch_shard). Each thread runs its
+     * ops on its own core (no op splits across threads inside a share).
+     * Validation runs on share 0's model alone. 0 or 1: no replicas. */
+    int replicas;
+    const rw_train_replica *replica_list;
+
     /* Stop with RW_ERR_NUMERIC, before the optimizer applies anything, when
      * the loss, a parameter or a gradient is not finite; the message names
      * the first such parameter (in store order, values before gradients)
@@ -243,7 +286,8 @@ RW_API const char *rw_train_stop_name(rw_train_stop reason);
 /* A source over a batcher: its batches are `const rw_batch *` (cast the
  * loss callback's `void *batch`); tokens are the batch's real tokens, and
  * the weight is its real target tokens when the data has target sequences,
- * else its number of examples. The batcher must outlive the source. */
+ * else its number of examples. It cuts batches into shares of examples for
+ * replicas (rw_batch_take_columns). The batcher must outlive the source. */
 RW_API rw_train_source rw_batcher_source(rw_batcher *b);
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@
 #ifndef RW_INTERNAL_PARALLEL_H
 #define RW_INTERNAL_PARALLEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Runs fn(ctx, lo, hi) over pieces covering [0, n): at most one piece per
@@ -32,6 +33,10 @@ void rwi_parallel_for_shared(size_t n, size_t grain, size_t align, void (*fn)(vo
  * against a running rwi_parallel_for; call between steps. */
 void rwi_parallel_set_threads(int n);
 int rwi_parallel_threads(void);
+/* True inside a piece: the thread already has its share of the cores (a
+ * data-parallel replica runs its whole step as one piece), so BLIS too
+ * runs single-threaded there. */
+bool rwi_parallel_in_piece(void);
 
 /* Elements per piece below which splitting an elementwise loop costs more
  * than it gains (a hand-off to a spinning worker and the join cost about a
