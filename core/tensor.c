@@ -3,6 +3,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/tensor.h"
+#include "rewind_internal/tensor_slice.h"
 
 rw_shape rw_shape_scalar(void) { return (rw_shape){ .ndim = 0 }; }
 rw_shape rw_shape1(int d0) { return (rw_shape){ .ndim = 1, .dim = { d0 } }; }
@@ -197,4 +198,37 @@ void rw_tensor_print(FILE *f, const char *label, const rw_tensor *t, size_t max_
             fprintf(f, "%" PRId32 " ", t->idata[i]);
     }
     fprintf(f, "%s\n", n < t->size ? "..." : "");
+}
+
+size_t rwi_tensor_slice_bytes(const rw_tensor *t, int dim, int count)
+{
+    if (t->size == 0)
+        return 0;
+    size_t elem = t->dtype == RW_INT32 ? sizeof(int32_t) : sizeof(rw_real);
+    return t->size / (size_t)t->shape.dim[dim] * (size_t)count * elem;
+}
+
+void rwi_tensor_slice(rw_tensor *to, const rw_tensor *t, int dim, int first, int count, char **at)
+{
+    *to = *t;
+    to->owns = false;
+    if (t->size == 0)
+        return;
+    size_t elem = t->dtype == RW_INT32 ? sizeof(int32_t) : sizeof(rw_real);
+    size_t outer = 1, inner = elem;
+    for (int d = 0; d < dim; d++)
+        outer *= (size_t)t->shape.dim[d];
+    for (int d = dim + 1; d < t->shape.ndim; d++)
+        inner *= (size_t)t->shape.dim[d];
+    size_t n = (size_t)t->shape.dim[dim];
+    const char *from = t->dtype == RW_INT32 ? (const char *)t->idata : (const char *)t->data;
+    for (size_t o = 0; o < outer; o++)
+        memcpy(*at + o * (size_t)count * inner, from + (o * n + (size_t)first) * inner, (size_t)count * inner);
+    to->shape.dim[dim] = count;
+    to->size = t->size / n * (size_t)count;
+    if (t->dtype == RW_INT32)
+        to->idata = (int32_t *)*at;
+    else
+        to->data = (rw_real *)*at;
+    *at += outer * (size_t)count * inner;
 }

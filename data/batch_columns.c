@@ -4,42 +4,7 @@
 #include <string.h>
 #include "rewind_internal/alloc.h"
 #include "rewind/batch.h"
-
-/* The bytes of t's share: its size / B * count elements. */
-static size_t share_bytes(const rw_tensor *t, int B, int count)
-{
-    if (t->size == 0)
-        return 0;
-    size_t elem = t->dtype == RW_INT32 ? sizeof(int32_t) : sizeof(rw_real);
-    return t->size / (size_t)B * (size_t)count * elem;
-}
-
-/* Copies columns [first, first + count) of dimension `bdim` of t into *at,
- * making `to` a view of them; *at advances. An empty t stays empty. */
-static void take(rw_tensor *to, const rw_tensor *t, int bdim, int first, int count, char **at)
-{
-    *to = *t;
-    to->owns = false;
-    if (t->size == 0)
-        return;
-    size_t elem = t->dtype == RW_INT32 ? sizeof(int32_t) : sizeof(rw_real);
-    size_t outer = 1, inner = elem;
-    for (int d = 0; d < bdim; d++)
-        outer *= (size_t)t->shape.dim[d];
-    for (int d = bdim + 1; d < t->shape.ndim; d++)
-        inner *= (size_t)t->shape.dim[d];
-    size_t B = (size_t)t->shape.dim[bdim];
-    const char *from = t->dtype == RW_INT32 ? (const char *)t->idata : (const char *)t->data;
-    for (size_t o = 0; o < outer; o++)
-        memcpy(*at + o * (size_t)count * inner, from + (o * B + (size_t)first) * inner, (size_t)count * inner);
-    to->shape.dim[bdim] = count;
-    to->size = t->size / B * (size_t)count;
-    if (t->dtype == RW_INT32)
-        to->idata = (int32_t *)*at;
-    else
-        to->data = (rw_real *)*at;
-    *at += outer * (size_t)count * inner;
-}
+#include "rewind_internal/tensor_slice.h"
 
 static long real_tokens(const rw_tensor *t)
 {
@@ -58,9 +23,11 @@ rw_status rw_batch_take_columns(rw_batch_part *part, const rw_batch *x, int firs
         return rw_error(RW_ERR_ARG, "rw_batch_take_columns: examples [%d, %d) of a batch of %d", first,
                         first + count, B);
     const rw_tensor *ints[] = { &x->sources, &x->lengths, &x->targets, &x->target_lengths, &x->labels };
-    size_t need = share_bytes(&x->features, B, count) + share_bytes(&x->values, B, count);
+    int per_step = x->values.shape.ndim == 3; /* values [T, B, K], else [B, K] */
+    size_t need = rwi_tensor_slice_bytes(&x->features, 1, count) +
+                  rwi_tensor_slice_bytes(&x->values, per_step, count);
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
-        need += share_bytes(ints[i], B, count);
+        need += rwi_tensor_slice_bytes(ints[i], ints[i]->shape.ndim - 1, count);
     if (need > part->cap) {
         void *grown = rwi_realloc(part->buf, need, "a share of a batch");
         if (!grown)
@@ -73,13 +40,13 @@ rw_status rw_batch_take_columns(rw_batch_part *part, const rw_batch *x, int firs
     rw_batch *p = &part->batch;
     *p = *x;
     p->size = count;
-    take(&p->features, &x->features, 1, first, count, &at);                  /* [T, B, F] */
-    take(&p->values, &x->values, x->values.shape.ndim == 3, first, count, &at); /* [B, K] or [T, B, K] */
-    take(&p->sources, &x->sources, 1, first, count, &at);
-    take(&p->lengths, &x->lengths, 0, first, count, &at);
-    take(&p->targets, &x->targets, 1, first, count, &at);
-    take(&p->target_lengths, &x->target_lengths, 0, first, count, &at);
-    take(&p->labels, &x->labels, 0, first, count, &at);
+    rwi_tensor_slice(&p->features, &x->features, 1, first, count, &at); /* [T, B, F] */
+    rwi_tensor_slice(&p->values, &x->values, per_step, first, count, &at);
+    rwi_tensor_slice(&p->sources, &x->sources, 1, first, count, &at);   /* [T, B] */
+    rwi_tensor_slice(&p->lengths, &x->lengths, 0, first, count, &at);   /* [B] */
+    rwi_tensor_slice(&p->targets, &x->targets, 1, first, count, &at);
+    rwi_tensor_slice(&p->target_lengths, &x->target_lengths, 0, first, count, &at);
+    rwi_tensor_slice(&p->labels, &x->labels, 0, first, count, &at);
     p->indices = x->indices ? x->indices + first : NULL;
     p->tokens = real_tokens(&p->sources) + real_tokens(&p->targets);
     return RW_OK;

@@ -32,7 +32,7 @@ struct rw_batcher {
     int *index_buf;                           /* [B] */
     rw_real *feat_buf, *val_buf;              /* real data: [max_len * B * F], [(max_len *) B * K] */
     rw_batch batch;
-    rw_batch_part *parts;   /* rwi_batcher_part: data-parallel shares of the batch */
+    rw_batch_part **parts;  /* rwi_batcher_part: data-parallel shares of the batch */
     int n_parts;
 };
 
@@ -114,23 +114,27 @@ rw_batcher *rw_batcher_new(const rw_seqdata *d, const rw_batcher_opts *o)
 
 rw_batch_part *rwi_batcher_part(rw_batcher *b, int k)
 {
-    if (k >= b->n_parts) {
-        rw_batch_part *grown = rwi_realloc(b->parts, (size_t)(k + 1) * sizeof *grown, "the shares of a batch");
+    while (k >= b->n_parts) { /* each share apart: the earlier shares' batches must not move */
+        rw_batch_part **grown = rwi_realloc(b->parts, (size_t)(b->n_parts + 1) * sizeof *grown,
+                                            "the shares of a batch");
         if (!grown)
             return NULL;
-        memset(grown + b->n_parts, 0, (size_t)(k + 1 - b->n_parts) * sizeof *grown);
         b->parts = grown;
-        b->n_parts = k + 1;
+        if (!(b->parts[b->n_parts] = rwi_calloc(1, sizeof **grown, "a share of a batch")))
+            return NULL;
+        b->n_parts++;
     }
-    return &b->parts[k];
+    return b->parts[k];
 }
 
 void rw_batcher_free(rw_batcher *b)
 {
     if (!b)
         return;
-    for (int k = 0; k < b->n_parts; k++)
-        rw_batch_part_free(&b->parts[k]);
+    for (int k = 0; k < b->n_parts; k++) {
+        rw_batch_part_free(b->parts[k]);
+        rwi_free(b->parts[k]);
+    }
     rwi_free(b->parts);
     rwi_free(b->order);
     rwi_free(b->batch_perm);

@@ -19,6 +19,7 @@ static const cli_opt opts[] = {
     { "steps", "N", false, "train until step N (counted from the start, resumed steps included)" },
     { "epochs", "N", false, "train until N epochs are done (with --steps: whichever comes first)" },
     { "threads", "N", false, "threads for matrix products (default 1)" },
+    { "replicas", "N", false, "train N copies at once in threads, each on 1/N of every batch (train.replicas)" },
     { "set", "PATH=VALUE", true, "override a setting of the model file, e.g. --set train.optimizer.lr=1e-3" },
     { "resume", NULL, false, "continue from the checkpoint: parameters, optimizer, RNG and step" },
     { "checkpoint", "PATH", false, "the checkpoint file (default: train.checkpoint, else runs/<name>/last.rwc)" },
@@ -29,7 +30,7 @@ static const cli_opt opts[] = {
 
 static const cli_command train_cmd = {
     .name = "train",
-    .usage = "MODEL.yaml [--steps N] [--epochs N] [--threads N] [--set PATH=VALUE ...] [--resume]\n"
+    .usage = "MODEL.yaml [--steps N] [--epochs N] [--threads N] [--replicas N] [--set PATH=VALUE ...] [--resume]\n"
              "                    [--checkpoint PATH] [--checkpoint-every N] [--log CSV] [--quiet]",
     .summary = "Trains the model a YAML file defines on its data, as its train: section says, printing\n"
                "progress on stderr and validating as configured. The checkpoint stores the parameters, the\n"
@@ -39,7 +40,9 @@ static const cli_command train_cmd = {
                "quits at once. --resume goes on from the saved step. --steps and --epochs replace the\n"
                "file's length. A language model prints a sample of generated text at the end.\n"
                "Under 'mpirun -np K' the K processes train together, each on 1/K of every batch;\n"
-               "rank 0 alone prints, logs and saves (docs/scaling.md).",
+               "rank 0 alone prints, logs and saves (docs/scaling.md). --replicas N does the same in\n"
+               "N threads of one process (and uses at least N threads); the losses are those of one\n"
+               "copy up to rounding.",
     .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .min_pos = 1, .max_pos = 1,
 };
 
@@ -61,8 +64,8 @@ typedef struct train_run {
     int state_meta;               /* index of META_STATE in meta_values, or -1 */
     char *state_text;             /* the carried state after the last step (meta value) */
     char *resume_state;           /* the carried state read from the checkpoint */
-    long steps, epochs, threads, ck_every;
-    bool has_steps, has_epochs, has_threads, has_ck_every;
+    long steps, epochs, threads, replicas, ck_every;
+    bool has_steps, has_epochs, has_threads, has_replicas, has_ck_every;
     long start_step;
     int start_epoch;
     long skip;
@@ -80,6 +83,7 @@ static bool parse_numbers(train_run *r)
     r->has_steps = cli_long(&r->a, "steps", 1, LONG_MAX, &r->steps, &ok);
     r->has_epochs = cli_long(&r->a, "epochs", 1, INT_MAX, &r->epochs, &ok);
     r->has_threads = cli_long(&r->a, "threads", 1, 1024, &r->threads, &ok);
+    r->has_replicas = cli_long(&r->a, "replicas", 1, 64, &r->replicas, &ok);
     r->has_ck_every = cli_long(&r->a, "checkpoint-every", 1, LONG_MAX, &r->ck_every, &ok);
     return ok;
 }
@@ -128,9 +132,16 @@ static rw_status setup(train_run *r)
     r->train = rw_model_source(m, RW_SPLIT_TRAIN, &available);
     if (!available)
         return rw_last_status();
+    if (r->has_replicas && rw_model_set_replicas(m, (int)r->replicas) != RW_OK)
+        return rw_last_status();
     if (!(r->opt = rw_model_optim_new(m)) || rw_model_train_opts(m, &r->o) != RW_OK)
         return rw_last_status();
     rw_train_opts *o = &r->o;
+    if (o->replicas > 1 && rw_dist_size() > 1)
+        return rw_error(RW_ERR_ARG, "%d replicas under mpirun: each process trains one copy; use %d times as "
+                        "many processes instead, or train.replicas: 1", o->replicas, o->replicas);
+    if (o->replicas > rw_get_threads() && rw_set_threads(o->replicas) != RW_OK) /* one thread per copy */
+        return rw_last_status();
     if (r->has_steps || r->has_epochs) {
         o->max_steps = r->has_steps ? r->steps : 0;
         o->epochs = r->has_epochs ? (int)r->epochs : 0;
@@ -234,8 +245,11 @@ static void print_header(const train_run *r, long total)
     if (rw_model_classes(m))
         fprintf(stderr, ", %d classes", rw_model_classes(m));
     fprintf(stderr, "\n");
-    fprintf(stderr, "rewind: BLIS kernels '%s' (%s), %d thread%s\n", rw_blas_arch(), rw_blas_arch_reason(),
+    fprintf(stderr, "rewind: BLIS kernels '%s' (%s), %d thread%s", rw_blas_arch(), rw_blas_arch_reason(),
             rw_get_threads(), rw_get_threads() == 1 ? "" : "s");
+    if (r->o.replicas > 1)
+        fprintf(stderr, ", %d replicas (each on 1/%d of every batch)", r->o.replicas, r->o.replicas);
+    fprintf(stderr, "\n");
     if (r->start_step > 0)
         fprintf(stderr, "rewind: resuming from '%s' at step %ld (epoch %d, batch %ld)\n", r->o.checkpoint_path,
                 r->start_step, r->start_epoch + 1, r->skip);

@@ -86,9 +86,32 @@ static double wrapped_weight(void *ctx, const void *batch)
     return r->inner.weight ? r->inner.weight(r->inner.ctx, batch) : 1.0;
 }
 
+/* The shares of a batch (train.replicas) are the inner source's. */
+static int wrapped_columns(void *ctx, const void *batch)
+{
+    resume_source *r = ctx;
+    return r->inner.columns(r->inner.ctx, batch);
+}
+
+static rw_status wrapped_take_columns(void *ctx, const void *batch, int part, int first, int count, void **out,
+                                      double *weight)
+{
+    resume_source *r = ctx;
+    return r->inner.take_columns(r->inner.ctx, batch, part, first, count, out, weight);
+}
+
+static rw_status wrapped_columns_done(void *ctx, const void *batch, int parts)
+{
+    resume_source *r = ctx;
+    return r->inner.columns_done ? r->inner.columns_done(r->inner.ctx, batch, parts) : RW_OK;
+}
+
 rw_train_source resume_wrap(resume_source *r, rw_train_source inner, int epoch, long skip)
 {
     *r = (resume_source){ .inner = inner, .epoch = epoch, .skip = skip };
+    bool shares = inner.columns && inner.take_columns;
     return (rw_train_source){ .start_epoch = wrapped_start, .next = wrapped_next, .tokens = wrapped_tokens,
-                              .weight = wrapped_weight, .ctx = r };
+                              .weight = wrapped_weight, .columns = shares ? wrapped_columns : NULL,
+                              .take_columns = shares ? wrapped_take_columns : NULL,
+                              .columns_done = shares ? wrapped_columns_done : NULL, .ctx = r };
 }

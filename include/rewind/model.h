@@ -239,6 +239,7 @@ typedef struct rw_model_train_config {
     int n_metrics;           /* metrics: [accuracy, top5, ...] computed at each validation (0: none) */
     rw_metric metrics[16];
     rw_model_diagnostics_config diagnostics; /* diagnostics: {every, steps, batch, vanish_below, explode_above} */
+    int replicas;            /* data-parallel copies trained at once in threads (1; rw_train_opts.replicas) */
 } rw_model_train_config;
 
 typedef struct rw_model_generate_config {
@@ -443,6 +444,13 @@ RW_API const rw_seqdata *rw_model_examples(const rw_model *m, rw_model_split spl
  * the model text and vocabulary as metadata), the log and the finite check.
  * The caller may then add progress, stop and resume fields. */
 RW_API rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
+/* Sets train.replicas (1 to 64; `rewind train --replicas N`) before
+ * rw_model_train_opts: with N > 1 that call builds N - 1 copies of the model
+ * (from its text, on stores sharing its values; freed with m) and sets
+ * o->replicas and o->replica_list, so that rw_train trains the N copies at
+ * once in threads, each on 1/N of every batch (rw_set_threads(N) lets them
+ * run side by side). Encoder-decoders are refused (RW_ERR_FORMAT). */
+RW_API rw_status rw_model_set_replicas(rw_model *m, int n);
 
 /* Monte-Carlo dropout (F65): `passes` >= 1 forward passes of the batch with
  * dropout active (as in training; no penalties, no gradient), their softmax

@@ -260,9 +260,9 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
 {
     static const char *const keys[] = { "seed", "epochs", "steps", "batch", "optimizer", "clip", "schedule",
                                         "early_stop", "checkpoint", "log", "valid_every", "check_finite", "metrics", "teacher_forcing",
-                                        "diagnostics", NULL };
+                                        "diagnostics", "replicas", NULL };
     rw_model_train_config *x = &m->train;
-    *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true,
+    *x = (rw_model_train_config){ .seed = 1, .batch_size = 32, .bptt = 64, .carry_state = true, .replicas = 1,
                                   .shuffle_batches = true, .restore_best = true, .check_finite = true,
                                   .optimizer = { .kind = RW_OPTIM_ADAM, .lr = 1e-3 },
                                   .schedule = rw_schedule_constant(),
@@ -316,6 +316,12 @@ rw_status rwi_mparse_train(rw_model *m, const ynode *t)
         return RW_ERR_FORMAT;
     if ((n = rwi_ymap_get(t, "diagnostics")) && parse_diagnostics(m, n) != RW_OK)
         return RW_ERR_FORMAT;
+    if ((n = rwi_ymap_get(t, "replicas"))) {
+        if (rwi_ys_int(c, n, "replicas", 1, M_MAX_REPLICAS, &v) != RW_OK)
+            return RW_ERR_FORMAT;
+        x->replicas = (int)v;
+        m->replicas_at = n;
+    }
     return RW_OK;
 }
 

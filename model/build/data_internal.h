@@ -4,6 +4,16 @@
 
 #include "model_internal.h"
 
+/* A share of a batch's sequences for data-parallel training (batch_shares.c). */
+typedef struct mpart {
+    rw_model_batch batch;
+    rw_tensor inputs, targets, lengths, labels, features, values; /* views into buf */
+    char *buf;
+    size_t cap;
+    rw_model_state *state;             /* its sequences' carried state */
+    int first, count;
+} mpart;
+
 /* One split (training or validation) as a source of rw_model_batch. */
 typedef struct msplit {
     rw_model *m;
@@ -20,6 +30,8 @@ typedef struct msplit {
     rw_model_batch batch;
     long tokens;
     double weight;
+    mpart **parts;                     /* shares of the current batch (train.replicas) */
+    int n_parts;
 } msplit;
 
 struct mdata {
@@ -30,5 +42,14 @@ struct mdata {
 };
 
 void rwi_msplit_free(msplit *s);
+
+/* batch_shares.c: the source callbacks that cut a split's batches into
+ * shares of sequences (rw_train_source.columns, take_columns, columns_done),
+ * and the shares' storage. */
+int rwi_msplit_columns(void *ctx, const void *batch);
+rw_status rwi_msplit_take_columns(void *ctx, const void *batch, int part, int first, int count, void **out,
+                                  double *weight);
+rw_status rwi_msplit_columns_done(void *ctx, const void *batch, int parts);
+void rwi_msplit_parts_free(msplit *s);
 
 #endif

@@ -12,6 +12,7 @@ void rwi_msplit_free(msplit *s)
     rw_tensor_free(s->tgt_buf);
     rw_model_state_free(s->state);
     rw_batcher_free(s->batcher);
+    rwi_msplit_parts_free(s);
     memset(s, 0, sizeof *s);
 }
 
@@ -137,7 +138,9 @@ rw_train_source rw_model_source(rw_model *m, rw_model_split split, bool *availab
     if (available)
         *available = true;
     return (rw_train_source){ .start_epoch = split_start, .next = split_next, .tokens = split_tokens,
-                              .weight = split_weight, .ctx = s };
+                              .weight = split_weight, .columns = rwi_msplit_columns,
+                              .take_columns = rwi_msplit_take_columns, .columns_done = rwi_msplit_columns_done,
+                              .ctx = s };
 }
 
 /* Batches per epoch of the training split (0 when unknown). */

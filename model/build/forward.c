@@ -60,6 +60,16 @@ rw_model_state *rwi_model_state_clone(const rw_model_state *src)
     return s;
 }
 
+rw_status rwi_model_state_copy_sequences(rw_model_state *dst, int dst_first, const rw_model_state *src,
+                                         int src_first, int count)
+{
+    dst->run_fresh = src->run_fresh;
+    for (int i = 0; i < M_MAX_LAYERS; i++)
+        if (src->carry[i] && rw_carry_copy_sequences(dst->carry[i], dst_first, src->carry[i], src_first, count) != RW_OK)
+            return rw_last_status();
+    return RW_OK;
+}
+
 rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src)
 {
     dst->run_fresh = src->run_fresh;
@@ -165,7 +175,7 @@ static rw_node *forward(rw_graph *g, rw_model *m, const rw_model_batch *b, rw_no
     if (prepare_ids(g, m, b, &ids, &lengths) != RW_OK)
         return NULL;
     rw_model_state *st = b->state;
-    if (st && (st->m != m || st->batch != ids->value.shape.dim[1])) {
+    if (st && ((st->m != m && st->m != m->replica_of) || st->batch != ids->value.shape.dim[1])) {
         rw_error(RW_ERR_ARG, "model '%s': the state is for another model or a batch of %d, not %d", m->name,
                  st->batch, ids->value.shape.dim[1]);
         return NULL;

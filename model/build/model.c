@@ -334,6 +334,8 @@ static rw_model *load(rw_model *m, const char *text, size_t len, const char *nam
         for (int i = 0; i < o->n_overrides; i++)
             if (apply_override(m, root, o->overrides[i]) != RW_OK)
                 goto fail;
+    if (rwi_mreplicas_keep_overrides(m, o) != RW_OK)
+        goto fail;
     if (rwi_mload_plugins(m, root, o) != RW_OK || load_doc(m, root, m->base_dir, 0, true) != RW_OK)
         goto fail;
     const ynode *n;
@@ -414,6 +416,7 @@ void rw_model_free(rw_model *m)
     rwi_free(m->meta_vocab);
     rwi_mlayers_free(m);
     rwi_mhsm_free(m);
+    rwi_mreplicas_free(m); /* before the store whose values the copies share */
     rw_params_free(m->P);
     for (int i = 0; i < m->n_cells; i++)
         rwi_ycell_free(m->cells[i]);

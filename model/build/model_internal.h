@@ -15,6 +15,7 @@
 
 #define M_MAX_CELLS 64
 #define M_MAX_LAYERS 32
+#define M_MAX_REPLICAS 64   /* train.replicas */
 /* gate saturation counts per recurrent model layer: one per stacked layer and direction */
 #define M_DIAG_GATES (2 * RW_RNN_MAX_LAYERS)
 #define M_MAX_INITS 16
@@ -149,6 +150,15 @@ struct rw_model {
     const rw_node *last_values;
     const rw_tensor *last_values_want, *last_inputs;
     const ynode *metric_at[16]; /* each train.metrics item, for errors */
+    /* replicas.c: train.replicas' copies of this model (built again from
+     * its text on stores sharing its values), or the model this one copies */
+    char **overrides;                /* the load options' --set settings, kept for the copies */
+    int n_overrides;
+    rw_model *replica_of;
+    const ynode *replicas_at;        /* train.replicas, for errors */
+    rw_model **replicas;
+    rw_train_replica *replica_list;
+    int n_replicas;                  /* copies made (train.replicas - 1) */
 };
 
 /* forward.c: recurrent state carried between batches (state_text.c saves it for checkpoints). */
@@ -160,6 +170,13 @@ struct rw_model_state {
     rw_tensor **step[M_MAX_LAYERS];   /* per recurrent layer, for single steps */
     int n_step[M_MAX_LAYERS];
 };
+
+/* replicas.c: the copies of the model that train.replicas asks for (made
+ * once), handed to o; RW_ERR_ARG for a model that cannot be copied. */
+rw_status rwi_mreplicas_train_opts(rw_model *m, rw_train_opts *o);
+void rwi_mreplicas_free(rw_model *m);
+/* replicas.c: keeps the load options' overrides for the copies. */
+rw_status rwi_mreplicas_keep_overrides(rw_model *m, const rw_model_load_opts *o);
 
 /* source_file.c: the bytes of a regular file of at most max_bytes (NUL-terminated), or NULL with an error. */
 char *rwi_mread_source_file(const char *path, size_t max_bytes, size_t *len);
@@ -313,5 +330,9 @@ ycell *rwi_mfind_cell(const rw_model *m, const char *name);
  * that run state (not the stepping state) into dst of the same batch. */
 rw_model_state *rwi_model_state_clone(const rw_model_state *src);
 rw_status rwi_model_state_copy(rw_model_state *dst, const rw_model_state *src);
+/* The carried states of sequences [src_first, + count) of src into [dst_first, ...) of dst (for a share of a
+ * batch: its columns and back), and whether anything is carried yet. */
+rw_status rwi_model_state_copy_sequences(rw_model_state *dst, int dst_first, const rw_model_state *src,
+                                         int src_first, int count);
 
 #endif

@@ -110,5 +110,7 @@ rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o)
         st = rwi_mmetrics_train_opts(m, o);
     if (st == RW_OK)
         st = rwi_mdiag_train_opts(m, o);
+    if (st == RW_OK)
+        st = rwi_mreplicas_train_opts(m, o);
     return st;
 }
