@@ -2,6 +2,7 @@
  * training run with sample and eval, Ctrl-C saving a checkpoint and
  * --resume going on from it, and usage errors. The binary is
  * $RW_BINARY_DIR/tools/rewind; the tests run in the source directory. */
+#include <math.h>
 #include "cli_harness.h"
 
 /* ---- the tests ---------------------------------------------------------------- */
@@ -263,6 +264,61 @@ static void resume_reproduces_the_uninterrupted_run(bool carry)
 
 Test(cli, resume_reproduces_the_uninterrupted_run) { resume_reproduces_the_uninterrupted_run(false); }
 Test(cli, resume_with_carried_state_reproduces_the_uninterrupted_run) { resume_reproduces_the_uninterrupted_run(true); }
+
+/* The loss of a log row ("step,epoch,split,loss,..."). */
+static double row_loss(const char *row)
+{
+    const char *p = row;
+    for (int commas = 0; *p && commas < 3; p++)
+        commas += *p == ',';
+    return strtod(p, NULL);
+}
+
+/* --replicas 2: the losses of one copy up to rounding, with the state
+ * carried from window to window, and a resumed run equal to the whole. */
+Test(cli, replicas_train_as_one_copy_and_resume_exactly)
+{
+    write_tiny_model();
+    const char *set1 = "train.batch.size=32", *set2 = "train.batch.bptt.carry_state=true";
+    run_result r = RUN(dir, "train", "tiny.yaml", "--quiet", "--set", set1, "--set", set2, "--steps", "20",
+                       "--checkpoint", "run/one.rwc", "--log", "run/one.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "train", "tiny.yaml", "--set", set1, "--set", set2, "--steps", "20", "--replicas", "2",
+            "--checkpoint", "run/two.rwc", "--log", "run/two.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "2 threads, 2 replicas (each on 1/2 of every batch)"), "the header:\n%s", r.err);
+    run_free(&r);
+    char one[128], two[128], part[128];
+    snprintf(one, sizeof one, "%s/run/one.csv", dir);
+    snprintf(two, sizeof two, "%s/run/two.csv", dir);
+    snprintf(part, sizeof part, "%s/run/part2.csv", dir);
+    for (long step = 1; step <= 20; step++) {
+        char *a = log_row(one, step), *b = log_row(two, step);
+        cr_assert(*a && *b, "step %ld is in both logs", step);
+        double la = row_loss(a), lb = row_loss(b);
+        cr_expect_leq(fabs(la - lb), 1e-5 * fabs(la), "step %ld: loss %.9g on one copy, %.9g on two", step, la, lb);
+        free(a);
+        free(b);
+    }
+    r = RUN(dir, "train", "tiny.yaml", "--quiet", "--set", set1, "--set", set2, "--steps", "9", "--replicas", "2",
+            "--checkpoint", "run/parts.rwc", "--log", "run/part1.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "train", "tiny.yaml", "--quiet", "--set", set1, "--set", set2, "--steps", "20", "--replicas", "2",
+            "--checkpoint", "run/parts.rwc", "--log", "run/part2.csv", "--resume");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    for (long step = 10; step <= 20; step++) {
+        char *a = log_row(two, step), *b = log_row(part, step);
+        cr_assert_str_eq(a, b, "step %ld: the resumed run on replicas differs", step);
+        free(a);
+        free(b);
+    }
+    r = RUN(dir, "train", "tiny.yaml", "--replicas", "0");
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    run_free(&r);
+}
 
 Test(cli, usage_errors_exit_2)
 {
