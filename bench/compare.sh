@@ -9,6 +9,10 @@
 #
 #   bench/compare.sh [BUILD_DIR] [REPEATS] [CONFIGS] [THREADS]   e.g. bench/compare.sh build 3 "S G M" "1 2"
 #
+# At more than one thread rewind trains data-parallel in threads (rnn_bench
+# --replicas N: N copies, each on B/N of the streams; docs/scaling.md);
+# PARALLEL=ops runs it instead with one copy whose ops split over the threads.
+#
 # FLOP per character (forward + backward = 3 x forward, 2 flops per multiply-add):
 #   6 * (sum over layers of G*H*(X_l + H) + H*V), G = 4 (LSTM) or 3 (GRU), X_1 = V (one-hot), X_l = H.
 # Needs: python3-torch, fortunes (apt-get install -y python3-torch fortunes).
@@ -46,6 +50,8 @@ id="$("$out.id" "$arch")"
 V=$(od -An -v -tu1 "$corpus" | tr -s ' ' '\n' | grep . | sort -un | wc -l)
 echo "rewind: BLIS kernels '$arch' ($("$build/tools/rewind" info | sed -n 's/^why: *//p'))"
 echo "PyTorch as installed: BLIS's own detection; PyTorch same kernels: BLIS_ARCH_TYPE=$id. V=$V."
+echo "rewind at N > 1 threads: $([ "${PARALLEL:-replicas}" = ops ] && echo "one copy, ops split over the threads" \
+    || echo "N replicas, each on B/N of the streams")"
 
 # one run: prints "chars_per_sec max_rss_kib arena_mib"
 run() {
@@ -62,7 +68,9 @@ for cfg in $configs; do
         : > "$out.rw"; : > "$out.pi"; : > "$out.ps"; : > "$out.sg"
         i=0
         while [ "$i" -lt "$repeats" ]; do
-            run "$build/bench/rnn_bench" $(args_of "$cfg") --threads "$th" --corpus "$corpus" >> "$out.rw"
+            reps=1; [ "${PARALLEL:-replicas}" = ops ] || reps="$th"
+            run "$build/bench/rnn_bench" $(args_of "$cfg") --threads "$th" --replicas "$reps" --corpus "$corpus" \
+                >> "$out.rw"
             run env -u BLIS_ARCH_TYPE /usr/bin/python3 "$torch_py" $(args_of "$cfg") --threads "$th" \
                 --corpus "$corpus" >> "$out.pi"
             run env BLIS_ARCH_TYPE="$id" /usr/bin/python3 "$torch_py" $(args_of "$cfg") --threads "$th" \

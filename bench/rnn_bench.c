@@ -216,11 +216,16 @@ static void net_free(net *n)
     rw_params_free(n->P);
 }
 
-/* Timing starts after the warm-up steps; --check keeps the first 20 losses. */
+/* Timing starts after the warm-up steps; --check keeps the first 20 losses;
+ * the arenas' high-water marks (all copies' graphs) are read while the
+ * graphs live. */
 typedef struct clock_state {
     int warmup;
     double t0, cpu0;
     double losses[20];
+    const net *nets;
+    int n_nets;
+    size_t high_water;
 } clock_state;
 
 static void on_step(const rw_train_progress *p, void *ctx)
@@ -230,6 +235,11 @@ static void on_step(const rw_train_progress *p, void *ctx)
         c->t0 = now(), c->cpu0 = cpu_now();
     if (p->step >= 1 && p->step <= 20)
         c->losses[p->step - 1] = p->loss;
+    size_t sum = 0;
+    for (int r = 0; r < c->n_nets; r++)
+        sum += c->nets[r].g ? rw_arena_get_stats(rw_graph_arena(c->nets[r].g)).high_water : 0;
+    if (sum > c->high_water)
+        c->high_water = sum;
 }
 
 int main(int argc, char **argv)
@@ -270,7 +280,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnn_bench: %s\n", rw_last_error());
         return 1;
     }
-    clock_state clk = { .warmup = a.check ? 0 : a.warmup };
+    clock_state clk = { .warmup = a.check ? 0 : a.warmup, .nets = nets, .n_nets = R };
     rw_train_source ts = { .next = streams_next, .columns = streams_columns, .take_columns = streams_take,
                            .columns_done = streams_done, .ctx = &src };
     rw_train_result res;
@@ -294,7 +304,6 @@ int main(int argc, char **argv)
     double secs = now() - clk.t0, cpu = cpu_now() - clk.cpu0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    rw_arena_stats ast = rw_arena_get_stats(rw_graph_arena(nets[0].g));
     printf("{\"framework\": \"rewind\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"batch\": %d, "
            "\"unroll\": %d, \"steps\": %d, \"warmup\": %d, \"threads\": %d, \"replicas\": %d, \"seed\": %d, "
            "\"corpus\": \"%s\", \"corpus_bytes\": %zu, \"vocab\": %d, \"params\": %zu, \"seconds\": %.3f, "
@@ -303,7 +312,7 @@ int main(int argc, char **argv)
            "\"cpu_seconds\": %.3f, \"train_chars_per_cpu_sec\": %.1f, \"final_loss_exact\": %.9g}\n",
            a.cell, a.layers, H, B, T, a.steps, a.warmup, a.threads, R, a.seed, a.corpus, c.n, V, rw_params_size(P),
            secs, (double)B * T * a.steps / secs, 1000 * secs / a.steps, loss_value, RW_REAL_NAME, rw_blas_arch(),
-           ru.ru_maxrss / 1024.0, ast.high_water / 1048576.0, cpu, (double)B * T * a.steps / cpu, loss_value);
+           ru.ru_maxrss / 1024.0, clk.high_water / 1048576.0, cpu, (double)B * T * a.steps / cpu, loss_value);
     for (int k = 0; k < 8; k++) {
         rw_tensor_free(src.parts[k].x);
         rw_tensor_free(src.parts[k].y);

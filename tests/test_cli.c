@@ -318,6 +318,10 @@ Test(cli, replicas_train_as_one_copy_and_resume_exactly)
     r = RUN(dir, "train", "tiny.yaml", "--replicas", "0");
     cr_expect_eq(r.status, 2, "%s", r.err);
     run_free(&r);
+    r = RUN(dir, "check", "tiny.yaml", "--set", "train.replicas=3");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, ", 3 replicas (each on 1/3 of every batch)"), "rewind check shows them:\n%s", r.out);
+    run_free(&r);
 }
 
 Test(cli, usage_errors_exit_2)

@@ -35,6 +35,13 @@ static void net_build(net *n, rw_params *P, bool skip_init)
     cr_assert(n->rnn && n->head, "%s", rw_last_error());
 }
 
+static void net_free(net *n)
+{
+    rw_linear_free(n->head);
+    rw_rnn_free(n->rnn);
+    rw_params_free(n->P);
+}
+
 static rw_node *net_loss(rw_graph *g, void *vb, void *ctx)
 {
     const rw_batch *x = vb;
@@ -120,9 +127,9 @@ static double train(int replicas, int steps, int batch, run_log *log, rw_real *o
     rw_graph_free(g);
     rw_batcher_free(all);
     for (int r = 1; r < replicas; r++)
-        rw_params_free(copies[r - 1].P); /* before the store whose values they share */
+        net_free(&copies[r - 1]); /* before the store whose values they share */
     rw_optim_free(opt);
-    rw_params_free(main_net.P);
+    net_free(&main_net);
     rw_batcher_free(b);
     rw_seqdata_free(d);
     return (double)right / 96;
@@ -133,7 +140,7 @@ static size_t net_size(void)
     net n;
     net_build(&n, rw_params_new(), true);
     size_t size = rw_params_size(n.P);
-    rw_params_free(n.P);
+    net_free(&n);
     return size;
 }
 
@@ -211,16 +218,18 @@ Test(replicas, a_store_shares_values_only_with_the_same_model)
     cr_expect(strstr(rw_last_error(), "has 1 parameters"), "%s", rw_last_error());
     rw_params *wide = rw_params_new();
     rw_rng init = rw_rng_seed(1);
-    cr_assert(rw_rnn_new(wide, &(rw_rnn_spec){ .name = "rnn", .cell = &rw_lstm_cell, .vocab = V, .hidden = H + 1 },
-                         &init));
-    cr_assert(rw_linear_new(wide, "out", H + 1, CLASSES, &init));
+    net w = { .P = wide };
+    w.rnn = rw_rnn_new(wide, &(rw_rnn_spec){ .name = "rnn", .cell = &rw_lstm_cell, .vocab = V, .hidden = H + 1 },
+                       &init);
+    w.head = rw_linear_new(wide, "out", H + 1, CLASSES, &init);
+    cr_assert(w.rnn && w.head);
     cr_expect_eq(rw_params_share_values(wide, a.P), RW_ERR_SHAPE);
     cr_expect(strstr(rw_last_error(), "parameter 0 is"), "%s", rw_last_error());
     cr_expect_eq(rw_params_share_values(a.P, a.P), RW_ERR_ARG);
-    rw_params_free(wide);
+    net_free(&w);
     rw_params_free(other);
-    rw_params_free(b.P);
-    rw_params_free(a.P);
+    net_free(&b);
+    net_free(&a);
 }
 
 Test(replicas, a_share_of_a_batch_holds_its_columns)
@@ -285,7 +294,7 @@ Test(replicas, bad_replica_options_are_refused)
     cr_expect_eq(s, RW_ERR_ARG);
     rw_params_free(unshared.P);
     rw_optim_free(opt);
-    rw_params_free(a.P);
+    net_free(&a);
     rw_batcher_free(bt);
     rw_seqdata_free(d);
 }

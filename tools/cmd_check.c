@@ -75,7 +75,10 @@ static void print_config(const rw_model *m, bool data_read)
         printf(" lr %g", t->optimizer.lr);
     if (t->clip_norm > 0)
         printf(", clip %g", t->clip_norm);
-    printf(", seed %llu\n", (unsigned long long)t->seed);
+    printf(", seed %llu", (unsigned long long)t->seed);
+    if (t->replicas > 1)
+        printf(", %d replicas (each on 1/%d of every batch)", t->replicas, t->replicas);
+    printf("\n");
     printf("checkpoint: %s\n", t->checkpoint_path ? t->checkpoint_path : "(none; 'rewind train' uses runs/<name>/last.rwc)");
 }
 
