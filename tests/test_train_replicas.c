@@ -298,3 +298,61 @@ Test(replicas, bad_replica_options_are_refused)
     rw_batcher_free(bt);
     rw_seqdata_free(d);
 }
+
+Test(replicas, carried_states_copy_by_sequence_between_copies_of_a_network)
+{
+    net a, b;
+    net_build(&a, rw_params_new(), false);
+    net_build(&b, rw_params_new(), true);
+    rw_carry *whole = rw_carry_new(a.rnn, 6), *share = rw_carry_new(b.rnn, 2);
+    cr_assert(whole && share);
+    /* a run over the whole batch fills the carry: sequence j's state differs per j */
+    rw_graph *g = rw_graph_new(), *g2 = rw_graph_new();
+    rw_graph_set_training(g, false); /* no dropout */
+    rw_graph_set_training(g2, false);
+    rw_tensor *ids = rw_tensor_new(RW_INT32, rw_shape2(3, 6));
+    for (int i = 0; i < 18; i++)
+        ids->idata[i] = i % V;
+    rw_seq s = rw_rnn_run(g, a.rnn, rw_const(g, ids), &(rw_run_opts){ .carry = whole });
+    cr_assert_eq(rw_carry_keep(whole, &s), RW_OK, "%s", rw_last_error());
+    cr_assert_eq(rw_carry_copy_sequences(share, 0, whole, 3, 2), RW_OK, "%s", rw_last_error());
+    /* the copy's network runs from the share's carry: the same as the whole batch's sequences 3 and 4 */
+    rw_graph_reset(g);
+    rw_tensor *next = rw_tensor_new(RW_INT32, rw_shape2(1, 6)), *next2 = rw_tensor_new(RW_INT32, rw_shape2(1, 2));
+    for (int j = 0; j < 6; j++)
+        next->idata[j] = j % V;
+    next2->idata[0] = 3 % V;
+    next2->idata[1] = 4 % V;
+    rw_seq w = rw_rnn_run(g, a.rnn, rw_const(g, next), &(rw_run_opts){ .carry = whole });
+    cr_assert_eq(rw_params_share_values(b.P, a.P), RW_OK);
+    rw_seq p = rw_rnn_run(g2, b.rnn, rw_const(g2, next2), &(rw_run_opts){ .carry = share });
+    cr_assert(w.last && p.last, "%s", rw_last_error());
+    for (int j = 0; j < 2; j++)
+        for (int h = 0; h < H; h++)
+            cr_expect_float_eq(rw_node_value(p.last)->data[j * H + h], rw_node_value(w.last)->data[(3 + j) * H + h],
+                               1e-6, "sequence %d unit %d", 3 + j, h);
+    cr_expect_eq(rw_carry_copy_sequences(share, 1, whole, 0, 2), RW_ERR_ARG);
+    cr_expect(strstr(rw_last_error(), "[0, 2) of a carry of 6 into [1, 3) of one of 2"), "%s", rw_last_error());
+    rw_params *narrow = rw_params_new();
+    rw_rng init = rw_rng_seed(1);
+    rw_rnn *other = rw_rnn_new(narrow, &(rw_rnn_spec){ .name = "rnn", .cell = &rw_lstm_cell, .vocab = V,
+                                                        .hidden = H - 1 }, &init);
+    rw_carry *misfit = rw_carry_new(other, 2);
+    cr_expect_eq(rw_carry_copy_sequences(misfit, 0, whole, 0, 2), RW_ERR_ARG);
+    cr_expect(strstr(rw_last_error(), "networks of different shapes"), "%s", rw_last_error());
+    rw_graph_reset(g2);
+    rw_seq bad = rw_rnn_run(g2, other, rw_const(g2, next2), &(rw_run_opts){ .carry = share });
+    cr_expect_null(bad.last, "a carry of another shape is refused");
+    rw_carry_free(misfit);
+    rw_rnn_free(other);
+    rw_params_free(narrow);
+    rw_graph_free(g);
+    rw_graph_free(g2);
+    rw_tensor_free(ids);
+    rw_tensor_free(next);
+    rw_tensor_free(next2);
+    rw_carry_free(whole);
+    rw_carry_free(share);
+    net_free(&b);
+    net_free(&a);
+}
