@@ -83,9 +83,9 @@ static void log_step(const rw_train_progress *p, void *ctx)
 /* Trains a fresh classifier for `steps` steps on `replicas` replicas; the
  * final values in `out` (rw_params_size of them). Returns the accuracy on
  * the training set. */
-static double train(int replicas, int steps, int batch, run_log *log, rw_real *out)
+static double train_on(int examples, int replicas, int steps, int batch, run_log *log, rw_real *out)
 {
-    rw_seqdata *d = dataset(96, 2);
+    rw_seqdata *d = dataset(examples, 2);
     rw_batcher *b = rw_batcher_new(d, &(rw_batcher_opts){ .batch_size = batch, .seed = 3 });
     net main_net, copies[3];
     net_build(&main_net, rw_params_new(), false);
@@ -113,7 +113,7 @@ static double train(int replicas, int steps, int batch, run_log *log, rw_real *o
         at += v->size;
     }
     /* accuracy over the whole set, in evaluation mode */
-    rw_batcher *all = rw_batcher_new(d, &(rw_batcher_opts){ .batch_size = 96 });
+    rw_batcher *all = rw_batcher_new(d, &(rw_batcher_opts){ .batch_size = examples });
     rw_batcher_start_epoch(all, 0);
     const rw_batch *x = rw_batcher_next(all);
     rw_graph *g = rw_graph_new();
@@ -124,6 +124,7 @@ static double train(int replicas, int steps, int batch, run_log *log, rw_real *o
     int right = 0;
     for (int j = 0; j < x->size; j++)
         right += (logits->data[j * 2 + 1] > logits->data[j * 2]) == (x->labels.idata[j] == 1);
+    double accuracy = (double)right / examples;
     rw_graph_free(g);
     rw_batcher_free(all);
     for (int r = 1; r < replicas; r++)
@@ -132,7 +133,12 @@ static double train(int replicas, int steps, int batch, run_log *log, rw_real *o
     net_free(&main_net);
     rw_batcher_free(b);
     rw_seqdata_free(d);
-    return (double)right / 96;
+    return accuracy;
+}
+
+static double train(int replicas, int steps, int batch, run_log *log, rw_real *out)
+{
+    return train_on(96, replicas, steps, batch, log, out);
 }
 
 static size_t net_size(void)
@@ -194,6 +200,19 @@ Test(replicas, the_dropout_masks_are_the_whole_batch_s)
     for (int i = 0; i < 3; i++)
         cr_expect_float_eq(l1.loss[i], l2.loss[i], 1e-5 * fmax(1, fabs(l1.loss[i])), "step %d: %g vs %g", i,
                            l1.loss[i], l2.loss[i]);
+    free(one);
+    free(two);
+}
+
+Test(replicas, a_batch_of_one_sequence_trains_whole)
+{
+    /* 17 examples in batches of 16: every other step has one sequence, which cannot be shared */
+    size_t size = net_size();
+    rw_real *one = calloc(size, sizeof *one), *two = calloc(size, sizeof *two);
+    run_log l1, l2;
+    train_on(17, 1, 6, 16, &l1, one);
+    train_on(17, 2, 6, 16, &l2, two);
+    cr_expect_lt(max_rel(l1.loss, l2.loss, 6), 1e-4, "losses differ by %g", max_rel(l1.loss, l2.loss, 6));
     free(one);
     free(two);
 }

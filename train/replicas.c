@@ -169,6 +169,8 @@ rw_status rwi_replicas_backward(rwi_replicas *r, void *batch, double *loss, doub
     if (B < 0)
         return rw_error(RW_ERR_ARG, "the source's columns callback gave %d sequences", B);
     r->parts = B < r->n ? B : r->n;
+    /* the trainer's graph holds the whole batch unless a share says otherwise */
+    rw_graph_set_batch_shard(r->shares[0].g, 0, 0, 0);
     if (r->parts < 2)
         return RW_OK; /* the caller runs the step unsplit */
     int first = 0, count = 0, total = 0;
@@ -218,6 +220,7 @@ rw_status rwi_replicas_backward(rwi_replicas *r, void *batch, double *loss, doub
     }
     *weight = W > 0 ? W : 1;
     add_gradients(r, scale);
+    rw_graph_set_batch_shard(r->shares[0].g, 0, 0, 0); /* validation runs whole batches on it */
     if (src->columns_done && (s = src->columns_done(src->ctx, batch, r->parts)) != RW_OK)
         rw_error_prefix("data-parallel shares: the source's columns_done");
     return s;
