@@ -324,6 +324,60 @@ Test(cli, replicas_train_as_one_copy_and_resume_exactly)
     run_free(&r);
 }
 
+/* An encoder-decoder with scheduled sampling on replicas: its copies feed
+ * by the trained model's step clock, so a resumed run equals the whole. */
+Test(cli, an_encoder_decoder_on_replicas_resumes_exactly)
+{
+    char path[256], pairs[4096];
+    size_t at = 0;
+    rw_rng rng = rw_rng_seed(4);
+    for (int i = 0; i < 40; i++) {
+        int a = (int)rw_rng_below(&rng, 9), b = (int)rw_rng_below(&rng, 9), c = (int)rw_rng_below(&rng, 9);
+        at += (size_t)snprintf(pairs + at, sizeof pairs - at, "%d %d %d\t%d %d %d\n", a, b, c, c, b, a);
+    }
+    snprintf(path, sizeof path, "%s/pairs.tsv", dir);
+    write_file(path, pairs);
+    snprintf(path, sizeof path, "%s/s2s.yaml", dir);
+    write_file(path, "format: rewind/1\n"
+                     "data: {kind: tsv_seq2seq, train: pairs.tsv, tokens: words}\n"
+                     "model:\n"
+                     "  graph:\n"
+                     "    - {name: enc, layer: {lstm: {size: 12}}, in: [source]}\n"
+                     "    - {name: tgt_emb, layer: {embedding: {size: 6}}, in: [target]}\n"
+                     "    - name: dec\n"
+                     "      layer: {lstm: {size: 12, initial_state: {from: enc, reduce: last}}}\n"
+                     "      in: [tgt_emb]\n"
+                     "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n"
+                     "  outputs:\n"
+                     "    y: {from: head, loss: cross_entropy, target: target}\n"
+                     "train:\n"
+                     "  batch: {size: 8}\n"
+                     "  optimizer: {type: adam, lr: 0.01}\n"
+                     "  teacher_forcing: {schedule: linear, k: 0.7, c: 0.05, sample: true}\n");
+    run_result r = RUN(dir, "train", "s2s.yaml", "--quiet", "--steps", "12", "--replicas", "2", "--checkpoint",
+                       "run/s2s.rwc", "--log", "run/s2s.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "train", "s2s.yaml", "--quiet", "--steps", "5", "--replicas", "2", "--checkpoint", "run/s2s_p.rwc",
+            "--log", "run/s2s_1.csv");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN(dir, "train", "s2s.yaml", "--quiet", "--steps", "12", "--replicas", "2", "--checkpoint", "run/s2s_p.rwc",
+            "--log", "run/s2s_2.csv", "--resume");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    char whole[128], part[128];
+    snprintf(whole, sizeof whole, "%s/run/s2s.csv", dir);
+    snprintf(part, sizeof part, "%s/run/s2s_2.csv", dir);
+    for (long step = 6; step <= 12; step++) {
+        char *a = log_row(whole, step), *b = log_row(part, step);
+        cr_assert(*a, "step %ld is in the log", step);
+        cr_assert_str_eq(a, b, "step %ld: the resumed encoder-decoder on replicas differs", step);
+        free(a);
+        free(b);
+    }
+}
+
 Test(cli, usage_errors_exit_2)
 {
     const char *const cases[][5] = {

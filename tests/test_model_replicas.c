@@ -1,7 +1,7 @@
 /* train.replicas: a model file trained on 2 and 3 copies at once gives the
  * losses of one copy (a character model carrying its state from window to
- * window with dropout, a classifier, a per-step regression on real inputs),
- * and the refusals. The C API's own tests are in test_train_replicas.c;
+ * window with dropout, a classifier, a per-step regression on real inputs,
+ * an encoder-decoder with scheduled sampling), and the refusals. The C API's own tests are in test_train_replicas.c;
  * `rewind train --replicas` is in test_cli.c. */
 #include <math.h>
 #include <stdio.h>
@@ -158,30 +158,73 @@ Test(model_replicas, a_classifier_and_a_real_valued_regression)
                          1e-4);
 }
 
-Test(model_replicas, what_cannot_train_on_replicas_says_why)
+Test(model_replicas, an_encoder_decoder_with_scheduled_sampling_and_dropout)
 {
-    write_file("p.tsv", "a b\tb a\nb b a\ta b b\n");
+    char lines[8192];
+    size_t at = 0;
+    rw_rng rng = rw_rng_seed(8);
+    for (int i = 0; i < 48; i++) { /* reverse 3 to 6 letters */
+        char w[8];
+        int n = 3 + (int)rw_rng_below(&rng, 4);
+        for (int k = 0; k < n; k++)
+            w[k] = (char)('a' + rw_rng_below(&rng, 5));
+        for (int k = 0; k < n; k++)
+            at += (size_t)snprintf(lines + at, sizeof lines - at, "%s%c", k ? " " : "", w[k]);
+        lines[at++] = '\t';
+        for (int k = n - 1; k >= 0; k--)
+            at += (size_t)snprintf(lines + at, sizeof lines - at, "%c%s", w[k], k ? " " : "\n");
+    }
+    lines[at] = '\0';
+    write_file("p.tsv", lines);
+    /* 10 pairs a batch: shares of 5 and 5, or 4, 3 and 3 */
+    expect_same_training("format: rewind/1\n"
+                         "data: {kind: tsv_seq2seq, train: p.tsv, tokens: words}\n"
+                         "model:\n"
+                         "  graph:\n"
+                         "    - {name: enc, layer: {lstm: {size: 16, dropout: {recurrent: 0.2, output: 0.2, "
+                         "mask: per_sequence}}}, in: [source]}\n"
+                         "    - {name: tgt_emb, layer: {embedding: {size: 8}}, in: [target]}\n"
+                         "    - name: dec\n"
+                         "      layer:\n"
+                         "        lstm:\n"
+                         "          size: 16\n"
+                         "          initial_state: {from: enc, reduce: last}\n"
+                         "          dropout: {input: 0.2, recurrent: 0.2}\n"
+                         "      in: [tgt_emb]\n"
+                         "      attention: {type: general, keys: enc}\n"
+                         "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n"
+                         "  outputs:\n"
+                         "    y: {from: head, loss: cross_entropy, target: target}\n"
+                         "train:\n"
+                         "  seed: 5\n"
+                         "  batch: {size: 10}\n"
+                         "  optimizer: {type: adam, lr: 0.01}\n"
+                         "  teacher_forcing: {schedule: linear, k: 0.9, c: 0.02, sample: true}\n",
+                         1e-4);
+}
+
+Test(model_replicas, bad_replica_counts_are_refused)
+{
+    write_file("t.txt", "abcabcabcabcabcabcabcabcabcabcabcabc");
     rw_model *m = rw_model_load_string("format: rewind/1\n"
-                                       "data: {kind: tsv_seq2seq, train: p.tsv, tokens: words}\n"
+                                       "data: {kind: chars, train: t.txt}\n"
                                        "model:\n"
-                                       "  graph:\n"
-                                       "    - {name: enc, layer: {lstm: {size: 8}}, in: [source]}\n"
-                                       "    - {name: tgt_emb, layer: {embedding: {size: 4}}, in: [target]}\n"
-                                       "    - name: dec\n"
-                                       "      layer: {lstm: {size: 8, initial_state: {from: enc, reduce: last}}}\n"
-                                       "      in: [tgt_emb]\n"
-                                       "    - {name: head, layer: {linear: {size: vocab}}, in: [dec]}\n"
+                                       "  layers:\n"
+                                       "    - embedding: {size: 4}\n"
+                                       "    - lstm: {size: 8}\n"
+                                       "    - linear: {size: vocab}\n"
                                        "  outputs:\n"
-                                       "    y: {from: head, loss: cross_entropy, target: target}\n"
-                                       "train: {replicas: 2}\n",
-                                       "s2s.yaml", &(rw_model_load_opts){ .base_dir = tmpdir });
+                                       "    y: {target: next}\n"
+                                       "train: {replicas: 2, batch: {size: 2, bptt: {window: 4}}}\n",
+                                       "r.yaml", &(rw_model_load_opts){ .base_dir = tmpdir });
     cr_assert_not_null(m, "%s", rw_last_error());
-    rw_train_opts o;
-    cr_expect_eq(rw_model_train_opts(m, &o), RW_ERR_FORMAT);
-    cr_expect(strstr(rw_last_error(), "s2s.yaml:13:") && strstr(rw_last_error(), "an encoder-decoder does not train "
-              "on replicas yet"), "%s", rw_last_error());
     cr_expect_eq(rw_model_set_replicas(m, 0), RW_ERR_ARG);
     cr_expect_eq(rw_model_set_replicas(m, 65), RW_ERR_ARG);
     cr_expect_eq(rw_model_set_replicas(NULL, 2), RW_ERR_ARG);
+    rw_train_opts o;
+    cr_assert_eq(rw_model_train_opts(m, &o), RW_OK, "%s", rw_last_error());
+    cr_expect_eq(o.replicas, 2);
+    cr_expect_eq(rw_model_set_replicas(m, 3), RW_ERR_STATE, "the copies are made");
+    cr_expect_eq(rw_model_set_replicas(m, 2), RW_OK);
     rw_model_free(m);
 }

@@ -449,7 +449,7 @@ RW_API rw_status rw_model_train_opts(rw_model *m, rw_train_opts *o);
  * (from its text, on stores sharing its values; freed with m) and sets
  * o->replicas and o->replica_list, so that rw_train trains the N copies at
  * once in threads, each on 1/N of every batch (rw_set_threads(N) lets them
- * run side by side). Encoder-decoders are refused (RW_ERR_FORMAT). */
+ * run side by side). */
 RW_API rw_status rw_model_set_replicas(rw_model *m, int n);
 
 /* Monte-Carlo dropout (F65): `passes` >= 1 forward passes of the batch with

@@ -31,7 +31,8 @@ static double share_weight(const rw_model *m, const rw_model_batch *b, int count
         return count;
     if (m->target == MT_VALUES || !b->targets)
         return (double)count_valid(b->inputs);
-    return (double)count_valid(b->targets);
+    /* an encoder-decoder's loss also scores the </s> after each target */
+    return (double)count_valid(b->targets) + (m->s2s ? count : 0);
 }
 
 /* Slices `t` (NULL: none) into the part's view `to`; returns the view or NULL. */

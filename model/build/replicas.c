@@ -7,6 +7,7 @@
 #include "rewind_internal/alloc.h"
 #include "yaml/diag.h"
 #include "model_internal.h"
+#include "seq2seq_internal.h"
 
 rw_status rwi_mreplicas_keep_overrides(rw_model *m, const rw_model_load_opts *o)
 {
@@ -79,9 +80,6 @@ rw_status rwi_mreplicas_train_opts(rw_model *m, rw_train_opts *o)
     int want = m->train.replicas - 1;
     if (want < 1)
         return RW_OK;
-    if (m->s2s)
-        return rwi_ydiag(RW_ERR_FORMAT, m->replicas_at, "train.replicas: an encoder-decoder does not train on "
-                         "replicas yet (its teacher-forcing schedule counts steps in each copy); leave it at 1");
     if (!m->replicas) {
         m->replicas = rwi_calloc((size_t)want, sizeof *m->replicas, "the model's copies");
         m->replica_list = rwi_calloc((size_t)want, sizeof *m->replica_list, "the model's copies");
@@ -93,6 +91,8 @@ rw_status rwi_mreplicas_train_opts(rw_model *m, rw_train_opts *o)
                 rw_error_prefix("train.replicas: copy %d of model '%s'", m->n_replicas + 1, m->name);
                 return rw_last_status() != RW_OK ? rw_last_status() : RW_ERR_STATE;
             }
+            if (m->s2s)
+                r->s2s->step = m->s2s->step; /* the teacher-forcing clock (rwi_ms2s_set_clock keeps them equal) */
             m->replicas[m->n_replicas] = r;
             m->replica_list[m->n_replicas] = (rw_train_replica){ .P = r->P, .loss_ctx = r, .rng = &r->rng };
         }

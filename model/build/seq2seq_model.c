@@ -144,7 +144,12 @@ bool rwi_ms2s_has_schedule(const rw_model *m)
     return m->s2s && m->s2s->tf_at && m->s2s->tf.schedule != RW_FEED_ALWAYS;
 }
 
-void rwi_ms2s_set_clock(rw_model *m, long step) { m->s2s->step = step; }
+void rwi_ms2s_set_clock(rw_model *m, long step)
+{
+    m->s2s->step = step;
+    for (int i = 0; i < m->n_replicas; i++) /* train.replicas: every copy feeds by the same clock */
+        m->replicas[i]->s2s->step = step;
+}
 
 /* ---- the summary -------------------------------------------------------------------- */
 
