@@ -258,6 +258,22 @@ CLI_HELPER char *log_row(const char *path, long step)
     return row ? row : strdup("");
 }
 
+/* The train rows of steps [from, to] of two logs (paths under the test's
+ * directory) are the same text: a resumed run equals the uninterrupted one. */
+CLI_HELPER void expect_same_rows(const char *whole_log, const char *part_log, long from, long to, const char *what)
+{
+    char whole[256], part[256];
+    snprintf(whole, sizeof whole, "%s/%s", dir, whole_log);
+    snprintf(part, sizeof part, "%s/%s", dir, part_log);
+    for (long step = from; step <= to; step++) {
+        char *a = log_row(whole, step), *b = log_row(part, step);
+        cr_assert(*a, "step %ld is in %s", step, whole_log);
+        cr_assert_str_eq(a, b, "step %ld: %s differs", step, what);
+        free(a);
+        free(b);
+    }
+}
+
 /* A run stopped mid-epoch and resumed makes exactly the steps of an
  * uninterrupted run: same parameters, optimizer state and RNG, the same next
  * batch, and (with carry_state) the recurrent state carried into it, which

@@ -250,13 +250,7 @@ static void resume_reproduces_the_uninterrupted_run(bool carry)
     long first = 0, last = 0;
     cr_assert_eq(log_rows(part, &first, &last), 12);
     cr_assert_eq(first, 14);
-    for (long step = 14; step <= 25; step++) {
-        char *a = log_row(whole, step), *b = log_row(part, step);
-        cr_assert(*a, "step %ld is in the uninterrupted log", step);
-        cr_assert_str_eq(a, b, "step %ld: the resumed run differs", step);
-        free(a);
-        free(b);
-    }
+    expect_same_rows("run/whole.csv", "run/part2.csv", 14, 25, "the resumed run");
     char *a = log_row(whole, 25);
     cr_assert(strncmp(a, "25,2,", 5) == 0, "the runs cross into a third epoch: %s", a);
     free(a);
@@ -289,10 +283,9 @@ Test(cli, replicas_train_as_one_copy_and_resume_exactly)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.err, "2 threads, 2 replicas (each on 1/2 of every batch)"), "the header:\n%s", r.err);
     run_free(&r);
-    char one[128], two[128], part[128];
+    char one[128], two[128];
     snprintf(one, sizeof one, "%s/run/one.csv", dir);
     snprintf(two, sizeof two, "%s/run/two.csv", dir);
-    snprintf(part, sizeof part, "%s/run/part2.csv", dir);
     for (long step = 1; step <= 20; step++) {
         char *a = log_row(one, step), *b = log_row(two, step);
         cr_assert(*a && *b, "step %ld is in both logs", step);
@@ -309,12 +302,7 @@ Test(cli, replicas_train_as_one_copy_and_resume_exactly)
             "--checkpoint", "run/parts.rwc", "--log", "run/part2.csv", "--resume");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
-    for (long step = 10; step <= 20; step++) {
-        char *a = log_row(two, step), *b = log_row(part, step);
-        cr_assert_str_eq(a, b, "step %ld: the resumed run on replicas differs", step);
-        free(a);
-        free(b);
-    }
+    expect_same_rows("run/two.csv", "run/part2.csv", 10, 20, "the resumed run on replicas");
     r = RUN(dir, "train", "tiny.yaml", "--replicas", "0");
     cr_expect_eq(r.status, 2, "%s", r.err);
     run_free(&r);
@@ -366,16 +354,7 @@ Test(cli, an_encoder_decoder_on_replicas_resumes_exactly)
             "--log", "run/s2s_2.csv", "--resume");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
-    char whole[128], part[128];
-    snprintf(whole, sizeof whole, "%s/run/s2s.csv", dir);
-    snprintf(part, sizeof part, "%s/run/s2s_2.csv", dir);
-    for (long step = 6; step <= 12; step++) {
-        char *a = log_row(whole, step), *b = log_row(part, step);
-        cr_assert(*a, "step %ld is in the log", step);
-        cr_assert_str_eq(a, b, "step %ld: the resumed encoder-decoder on replicas differs", step);
-        free(a);
-        free(b);
-    }
+    expect_same_rows("run/s2s.csv", "run/s2s_2.csv", 6, 12, "the resumed encoder-decoder on replicas");
 }
 
 Test(cli, usage_errors_exit_2)
