@@ -34,7 +34,17 @@ typedef struct gather_job {
     rw_node *n;
     const rw_real *wt;  /* W^T [V, G], or NULL: read W as stored */
     rw_real *gt;        /* backward: the transposed gradient [V, G] */
+    bool few;           /* fewer ids than V / 8: a repeated id copies its first row */
 } gather_job;
+
+/* The first row in [lo, r) with id ids[r], or r. Searched only among few
+ * ids, where reading W's column costs G cache lines. */
+static size_t same_id_before(const int32_t *ids, size_t lo, size_t r)
+{
+    while (lo < r && ids[lo] != ids[r])
+        lo++;
+    return lo;
+}
 
 /* rows [lo, hi) of y: y[r, :] = w[:, ids[r]] */
 static void gather_columns_forward_piece(void *ctx, size_t lo, size_t hi)
@@ -44,12 +54,15 @@ static void gather_columns_forward_piece(void *ctx, size_t lo, size_t hi)
     int G = n->in[0]->value.shape.dim[0], V = n->in[0]->value.shape.dim[1];
     const rw_real *w = n->in[0]->value.data;
     const int32_t *ids = n->in[1]->value.idata;
+    size_t same;
     for (size_t r = lo; r < hi; r++) {
         rw_real *y = n->value.data + r * (size_t)G;
         if (ids[r] < 0)
             memset(y, 0, (size_t)G * sizeof(rw_real)); /* padding: a zero row */
         else if (j->wt)
             memcpy(y, j->wt + (size_t)ids[r] * (size_t)G, (size_t)G * sizeof(rw_real));
+        else if (j->few && (same = same_id_before(ids, lo, r)) < r) /* beams often share a token: copy it */
+            memcpy(y, n->value.data + same * (size_t)G, (size_t)G * sizeof(rw_real));
         else
             for (int k = 0; k < G; k++)
                 y[k] = w[(size_t)k * (size_t)V + (size_t)ids[r]];
@@ -63,7 +76,7 @@ static void gather_columns_forward(rw_node *n)
     size_t ids = n->in[1]->value.size;
     /* The copy reads all of W; a few ids (a batch-1 generation step: one)
      * read W's columns for less than that. */
-    gather_job j = { n, ids * 8 >= V ? rwi_weight_transposed(n, n->in[0]) : NULL, NULL };
+    gather_job j = { n, ids * 8 >= V ? rwi_weight_transposed(n, n->in[0]) : NULL, NULL, ids * 8 < V };
     rwi_parallel_for(ids, RWI_GRAIN_ARITH / G + 1, 1, gather_columns_forward_piece, &j);
 }
 
@@ -100,7 +113,7 @@ static void gather_columns_backward(rw_node *n)
 {
     size_t rows = n->in[1]->value.size, G = (size_t)n->in[0]->value.shape.dim[0];
     size_t V = (size_t)n->in[0]->value.shape.dim[1];
-    gather_job j = { n, NULL, NULL };
+    gather_job j = { n, NULL, NULL, false };
     if (n->in[0]->param && rows > V) { /* the transposed sums pay when the ids outnumber the table's columns */
         j.gt = rw_node_temp(n, G * V * sizeof(rw_real));
         if (j.gt)

@@ -5,10 +5,12 @@
  * and a GEMV per row reads all of W once per row, so K beams cost K times
  * one row. This kernel walks W in blocks of four rows (four outputs) and
  * streams each block once against up to four rows of A held in registers
- * (4 x 4 vector accumulators); rows 5-8 reuse the block from L1. Each output
- * is one dot product: lanes accumulate along k in order, then fold in a fixed
- * tree, whatever m, n and the position of the element, so results do not
- * depend on how many rows are computed together. */
+ * (4 x 4 vector accumulators); further rows reuse the block from L1. On
+ * AVX-512, five to eight rows (beam search) go instead against three rows of
+ * W at a time with all of A's rows in one pass (rows8_avx512). Each output
+ * is one dot product: lanes accumulate along k in order, then fold in a
+ * fixed tree, whatever m, n and the position of the element, so results do
+ * not depend on how many rows are computed together. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +211,149 @@ __attribute__((target("avx512f,avx2,fma"))) static void block_avx512(int rows, p
     default: block_avx512_rows(4, k, a, rsa, w, o); break;
     }
 }
+
+/* Five to eight rows (beam search over up to 8 beams): all rows against
+ * three of W's rows at a time, so each weight vector loaded feeds eight rows
+ * (24 accumulators, 3 weight vectors and one row of A in registers: 11 loads
+ * for 24 FMAs, where four rows at a time took 8 for 16 and loads, not FMAs,
+ * set the pace), and the dot products then fold together a register at a
+ * time instead of one by one. Rows a group lacks repeat its last row, and
+ * outputs its last output (computed, not stored). */
+enum { ROWS8 = 8, COLS8 = 3 };
+
+typedef struct rows8 {
+    const float *a[ROWS8]; /* the rows of A, from the slice's first column */
+    int rows;
+} rows8;
+
+/* One step of the fold for registers P and Q: lanes picked by shuffle lo
+ * plus lanes picked by shuffle hi, as one register. */
+#define FOLD_LANES(P, Q, lo, hi) _mm512_add_ps(_mm512_shuffle_f32x4(P, Q, lo), _mm512_shuffle_f32x4(P, Q, hi))
+#define FOLD_PAIRS(P, Q) _mm512_add_ps(_mm512_shuffle_ps(P, Q, 0x88), _mm512_shuffle_ps(P, Q, 0xDD))
+
+/* The first two folds of output j's eight accumulators: lanes i + (i + 8)
+ * (fold_512), then i + (i + 4) (the 128-bit halves in fold4_256); q[h]'s
+ * 128-bit lane l holds row 2 l + h. */
+__attribute__((target("avx512f,avx2,fma"))) ALWAYS_INLINE void fold_quarters(__m512 acc[ROWS8][COLS8], int j,
+                                                                              __m512 q[2])
+{
+    for (int h = 0; h < 2; h++)
+        q[h] = FOLD_LANES(FOLD_LANES(acc[h][j], acc[h + 2][j], 0x44, 0xEE),
+                          FOLD_LANES(acc[h + 4][j], acc[h + 6][j], 0x44, 0xEE), 0x88, 0xDD);
+}
+
+/* The totals of acc[r][j], each summed in exactly block_avx512_rows' tree
+ * (the two folds above, then the two pairs of _mm_hadd_ps):
+ * sums[2 r + j] for outputs 0 and 1, sums[16 + r] for output 2. */
+__attribute__((target("avx512f,avx2,fma"))) ALWAYS_INLINE void fold8x3(__m512 acc[ROWS8][COLS8], float sums[24])
+{
+    __m512 q0[2], q1[2], q2[2];
+    fold_quarters(acc, 0, q0);
+    fold_quarters(acc, 1, q1);
+    fold_quarters(acc, 2, q2);
+    /* lane l: rows 2 l, 2 l + 1 of outputs 0 and 1, in that order */
+    _mm512_storeu_ps(sums, FOLD_PAIRS(FOLD_PAIRS(q0[0], q1[0]), FOLD_PAIRS(q0[1], q1[1])));
+    float t[16]; /* lane l: rows 2 l, 2 l + 1 of output 2, twice */
+    _mm512_storeu_ps(t, FOLD_PAIRS(FOLD_PAIRS(q2[0], q2[1]), FOLD_PAIRS(q2[0], q2[1])));
+    for (int l = 0; l < 4; l++) {
+        sums[16 + 2 * l] = t[4 * l];
+        sums[16 + 2 * l + 1] = t[4 * l + 1];
+    }
+}
+
+/* The outputs of a group from fold8x3's sums; one branch on beta (not one
+ * per output), and a full group's 24 stores unrolled. */
+static inline void store8x3(int rows, const float sums[24], const block_out *o)
+{
+    ptrdiff_t rsc = o->rsc, csc = o->csc;
+    float *c = o->c;
+    if (rows == ROWS8 && o->cols == COLS8) {
+        if (o->beta != 0)
+            for (int r = 0; r < ROWS8; r++) {
+                c[r * rsc] += sums[2 * r];
+                c[r * rsc + csc] += sums[2 * r + 1];
+                c[r * rsc + 2 * csc] += sums[16 + r];
+            }
+        else
+            for (int r = 0; r < ROWS8; r++) {
+                c[r * rsc] = sums[2 * r];
+                c[r * rsc + csc] = sums[2 * r + 1];
+                c[r * rsc + 2 * csc] = sums[16 + r];
+            }
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < o->cols; j++) {
+            float s = j < 2 ? sums[2 * r + j] : sums[16 + r];
+            c[r * rsc + j * csc] = o->beta != 0 ? c[r * rsc + j * csc] + s : s;
+        }
+}
+
+__attribute__((target("avx512f,avx2,fma"))) static void block8_avx512(const rows8 *x, ptrdiff_t k,
+                                                                       const float *const w[COLS8], const block_out *o)
+{
+    __m512 acc[ROWS8][COLS8];
+    for (int r = 0; r < ROWS8; r++)
+        for (int j = 0; j < COLS8; j++)
+            acc[r][j] = _mm512_setzero_ps();
+    const float *w0 = w[0], *w1 = w[1], *w2 = w[2];
+    const float *a0 = x->a[0], *a1 = x->a[1], *a2 = x->a[2], *a3 = x->a[3];
+    const float *a4 = x->a[4], *a5 = x->a[5], *a6 = x->a[6], *a7 = x->a[7];
+#define ROW8(r, load)                                                                                                  \
+    do {                                                                                                               \
+        __m512 xr = load(a##r);                                                                                        \
+        __asm__("" : "+v"(xr)); /* one load feeding three products, not one folded into each FMA */                   \
+        acc[r][0] = _mm512_fmadd_ps(xr, v0, acc[r][0]);                                                                \
+        acc[r][1] = _mm512_fmadd_ps(xr, v1, acc[r][1]);                                                                \
+        acc[r][2] = _mm512_fmadd_ps(xr, v2, acc[r][2]);                                                                \
+    } while (0)
+#define ALL_ROWS8(load)                                                                                                \
+    do {                                                                                                               \
+        ROW8(0, load); ROW8(1, load); ROW8(2, load); ROW8(3, load);                                                    \
+        ROW8(4, load); ROW8(5, load); ROW8(6, load); ROW8(7, load);                                                    \
+    } while (0)
+    ptrdiff_t p = 0;
+    const ptrdiff_t ahead = o->ldw * COLS8; /* the next outputs' rows of W, while these compute */
+    for (; p + 16 <= k; p += 16) {
+        _mm_prefetch((const char *)(w0 + ahead + p), _MM_HINT_T0);
+        _mm_prefetch((const char *)(w1 + ahead + p), _MM_HINT_T0);
+        _mm_prefetch((const char *)(w2 + ahead + p), _MM_HINT_T0);
+        __m512 v0 = _mm512_loadu_ps(w0 + p), v1 = _mm512_loadu_ps(w1 + p), v2 = _mm512_loadu_ps(w2 + p);
+#define LOAD_FULL(row) _mm512_loadu_ps((row) + p)
+        ALL_ROWS8(LOAD_FULL);
+    }
+    if (p < k) {
+        __mmask16 m = (__mmask16)((1u << (k - p)) - 1);
+        __m512 v0 = _mm512_maskz_loadu_ps(m, w0 + p), v1 = _mm512_maskz_loadu_ps(m, w1 + p);
+        __m512 v2 = _mm512_maskz_loadu_ps(m, w2 + p);
+#define LOAD_TAIL(row) _mm512_maskz_loadu_ps(m, (row) + p)
+        ALL_ROWS8(LOAD_TAIL);
+    }
+#undef LOAD_FULL
+#undef LOAD_TAIL
+#undef ALL_ROWS8
+#undef ROW8
+    float sums[24];
+    fold8x3(acc, sums);
+    store8x3(x->rows, sums, o);
+}
+
+/* C (+)= A W^T over one slice of k for 5 to 8 rows, three outputs at a time. */
+static void rows8_avx512(int rows, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rsa, const float *b,
+                         ptrdiff_t ldw, float beta, float *c, ptrdiff_t rsc, ptrdiff_t csc)
+{
+    rows8 x = { .rows = rows };
+    for (int r = 0; r < ROWS8; r++)
+        x.a[r] = a + (r < rows ? r : rows - 1) * rsa;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += COLS8) {
+        int cols = n - j0 < COLS8 ? (int)(n - j0) : COLS8;
+        const float *w[COLS8];
+        for (int j = 0; j < COLS8; j++)
+            w[j] = b + (j0 + (j < cols ? j : cols - 1)) * ldw;
+        block_out o = { c + j0 * csc, rsc, csc, beta, rows, cols, ldw };
+        block8_avx512(&x, k, w, &o);
+    }
+}
 #endif /* RW_SMALL_X86 */
 #endif /* RW_DOUBLE */
 
@@ -289,6 +434,12 @@ bool rwi_gemm_small(rwi_small_kernel kernel, ptrdiff_t m, ptrdiff_t n, ptrdiff_t
     for (ptrdiff_t p0 = 0; p0 < k; p0 += K_SLICE) {
         ptrdiff_t kc = k - p0 < K_SLICE ? k - p0 : K_SLICE;
         float bc = p0 ? 1.0f : beta;
+#ifdef RW_SMALL_X86
+        if (kernel == RWI_SMALL_AVX512 && m > BLOCK_ROWS && m <= 8) {
+            rows8_avx512((int)m, n, kc, a + p0, rsa, b + p0, csb, bc, c, rsc, csc);
+            continue;
+        }
+#endif
         for (ptrdiff_t j0 = 0; j0 < n; j0 += BLOCK_COLS) {
             int cols = n - j0 < BLOCK_COLS ? (int)(n - j0) : BLOCK_COLS;
             const float *w[BLOCK_COLS]; /* W's rows for outputs j0..; missing ones repeat the last (not stored) */

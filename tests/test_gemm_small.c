@@ -94,6 +94,58 @@ Test(gemm_small, a_row_gives_the_same_bits_alone_and_among_others)
     }
 }
 
+/* Five to eight rows take their own path on AVX-512 (three outputs at a
+ * time, the dot products folded a register at a time): every row's result
+ * must have exactly the bits it has alone, on every kernel, with tails in k
+ * and n, two slices of k, beta 0 and 1 and C stored either way. */
+static void rows_match_alone(rwi_small_kernel kern, int m, int n, int k, rw_real beta, bool c_by_rows)
+{
+    int rsa = k + 1, ldw = k + 2, rsc = c_by_rows ? n + 3 : 1, csc = c_by_rows ? 1 : m + 1;
+    size_t cn = (size_t)(c_by_rows ? m * rsc : n * csc);
+    rw_real *a = malloc(sizeof *a * (size_t)(m * rsa)), *w = malloc(sizeof *w * (size_t)(n * ldw));
+    rw_real *all = malloc(sizeof *all * cn), *c0 = malloc(sizeof *c0 * cn), *one = malloc(sizeof *one * (size_t)n);
+    fill(a, (size_t)(m * rsa));
+    fill(w, (size_t)(n * ldw));
+    fill(c0, cn);
+    memcpy(all, c0, sizeof *all * cn);
+    cr_assert(rwi_gemm_small(kern, m, n, k, a, rsa, 1, w, 1, ldw, beta, all, rsc, csc));
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++)
+            one[j] = c0[i * rsc + j * csc];
+        cr_assert(rwi_gemm_small(kern, 1, n, k, a + i * rsa, rsa, 1, w, 1, ldw, beta, one, 1, 1));
+        for (int j = 0; j < n; j++)
+            cr_assert(one[j] == all[i * rsc + j * csc], "%s: m %d n %d k %d beta %g: C[%d,%d] = %.9g among rows, %.9g alone",
+                      rwi_gemm_small_kernel_name(kern), m, n, k, (double)beta, i, j, (double)all[i * rsc + j * csc],
+                      (double)one[j]);
+    }
+    for (size_t e = 0; e < cn; e++) { /* only C's m x n elements change */
+        int i = c_by_rows ? (int)(e / (size_t)rsc) : (int)(e % (size_t)csc);
+        int j = c_by_rows ? (int)(e % (size_t)rsc) : (int)(e / (size_t)csc);
+        if (i >= m || j >= n)
+            cr_assert_eq(all[e], c0[e], "padding written at element %zu", e);
+    }
+    free(a);
+    free(w);
+    free(all);
+    free(c0);
+    free(one);
+}
+
+Test(gemm_small, five_to_eight_rows_give_each_row_its_bits_alone)
+{
+    rng = rw_rng_seed(5);
+    static const int ns[] = { 1, 2, 3, 4, 5, 7, 114 }, ks[] = { 1, 15, 16, 17, 33, 256, 1024 + 21 };
+    for (rwi_small_kernel kern = RWI_SMALL_C; kern <= RWI_SMALL_AVX512; kern++) {
+        if (!runs(kern))
+            continue;
+        for (int m = 5; m <= 8; m++)
+            for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+                for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
+                    for (int layout = 0; layout < 2; layout++)
+                        rows_match_alone(kern, m, ns[ni], ks[ki], (m + ni + ki) % 2 ? 1 : 0, layout);
+    }
+}
+
 Test(gemm_small, refuses_what_it_does_not_take)
 {
     rw_real a[9 * 4] = { 0 }, w[4 * 4] = { 0 }, c[9 * 4], before[9 * 4];

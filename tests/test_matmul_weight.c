@@ -157,3 +157,33 @@ Test(matmul_weight, a_parameter_table_gathers_and_sums_as_stored)
     rw_tensor_free(ids);
     rw_params_free(P);
 }
+
+/* A few ids (fewer than V / 8: W's columns read where they are stored), as
+ * the K beams of a decoding step: repeated ids copy the row already read
+ * (ops/gather_columns.c), at one and two threads (a repeat may fall in
+ * another thread's piece), with ids of -1 between them. */
+Test(matmul_weight, a_few_repeated_ids_gather_the_stored_columns)
+{
+    enum { G = 37, V = 114, R = 9 };
+    static const int32_t idv[R] = { 47, 11, 47, -1, 47, 0, 11, 113, 0 };
+    rw_rng rng = rw_rng_seed(12);
+    rw_params *P = rw_params_new();
+    rw_param *W = rw_params_add(P, "W", rw_shape2(G, V));
+    rw_tensor *wv = rwt_uniform(&rng, rw_shape2(G, V), -1, 1), *ids = rw_tensor_from_ints(rw_shape1(R), idv);
+    rw_tensor_copy(W->value, wv);
+    for (int threads = 1; threads <= 2; threads++) {
+        cr_assert_eq(rw_set_threads(threads), RW_OK);
+        rw_graph *g = rw_graph_new();
+        rw_node *y = rw_gather_columns(g, rw_param_node(g, W), rw_const(g, ids));
+        cr_assert_not_null(y, "%s", rw_last_error());
+        for (int r = 0; r < R; r++)
+            for (int k = 0; k < G; k++)
+                cr_assert_eq(rw_node_value(y)->data[r * G + k], idv[r] < 0 ? 0 : wv->data[k * V + idv[r]],
+                             "row %d (id %d) element %d at %d threads", r, idv[r], k, threads);
+        rw_graph_free(g);
+    }
+    rw_set_threads(1);
+    rw_tensor_free(wv);
+    rw_tensor_free(ids);
+    rw_params_free(P);
+}
