@@ -3,7 +3,9 @@
 #   equal   1 process with batches of 8 against 2 processes with 4 columns
 #           each: the same loss and gradient norm at each of 20 steps, to a
 #           relative 2e-6 (not bit-identical: the batch sums run in another
-#           order); the 2-process run logs and saves once (rank 0).
+#           order); the 2-process run logs and saves once (rank 0). One
+#           process on 2 replicas (threads) logs the same rows; replicas
+#           inside an MPI job are refused with a message.
 #   dropout the same with dropout of every kind (token, per-step input and
 #           output, per-sequence recurrent) and validation with metrics,
 #           for 1, 2 and 3 processes (3, 3 and 2 columns): each process
@@ -103,6 +105,13 @@ equal)
     [ "$(grep -c '^[0-9]*,0,train' two.csv)" = 20 ] || fail "the 2-process log has not 20 train rows (written once)"
     [ -s two.rwc ] || fail "no checkpoint from the 2-process run"
     same one.csv two.csv
+    # replicas in threads give the same rows; inside an MPI job they are refused, saying why
+    "$rewind" train tiny.yaml --quiet --replicas 2 --checkpoint reps.rwc --log reps.csv >/dev/null
+    same one.csv reps.csv
+    if mpi -np 2 "$rewind" train tiny.yaml --quiet --replicas 2 --checkpoint bad.rwc >bad.out 2>bad.err; then
+        fail "replicas under mpirun were not refused"
+    fi
+    grep -q "2 replicas under mpirun: each process trains one copy" bad.err || fail "the refusal says: $(cat bad.err)"
     ;;
 dropout)
     "$rewind" train tiny.yaml --quiet --steps 1 --checkpoint plain.rwc --log plain.csv >/dev/null
